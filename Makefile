@@ -1,0 +1,89 @@
+# unravel: native CLI, WASM module, tests.  `make help` lists the targets.
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+STD     := -std=c11 -D_POSIX_C_SOURCE=200809L
+CJSON   := build/deps/cjson
+INC     := -Ic -Ic/kernels -I$(CJSON)
+LDLIBS  := -lpthread -lm
+NODE    ?= node
+
+LIB_SRC := $(filter-out c/wasm_api.c,$(wildcard c/*.c)) $(wildcard c/kernels/*.c)
+CLI_SRC := $(wildcard c/cli/*.c)
+TEST_SRC := $(wildcard tests/c/test_*.c)
+TESTS   := $(patsubst tests/c/%.c,build/tests/%,$(TEST_SRC))
+ASAN_TESTS := $(patsubst tests/c/%.c,build/asan/tests/%,$(TEST_SRC))
+
+# AVX2 kernels are compiled for AVX2 + FMA and picked at run time only on
+# CPUs that have them; everything else stays baseline x86-64.
+ISA_FLAGS = $(if $(findstring avx2,$(notdir $<)),-mavx2 -mfma,)
+
+.PHONY: all native test test-c test-asan test-node deps clean help fuzz serve bench
+all: native
+
+native: build/unravel
+
+help:
+	@echo "make            build the native CLI (build/unravel)"
+	@echo "make test       C unit tests, the same under ASan+UBSan, and node --test"
+	@echo "make fuzz       libFuzzer runs on the model loader and CIFAR reader (FUZZ_SECONDS=60)"
+	@echo "make clean      remove build/"
+
+deps: $(CJSON)/cJSON.c
+$(CJSON)/cJSON.c:
+	scripts/fetch-cjson.sh
+
+# ---- native library ----
+build/obj/%.o: %.c $(CJSON)/cJSON.c $(wildcard c/*.h c/kernels/*.h c/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(ISA_FLAGS) $(INC) -c $< -o $@
+
+build/obj/cjson.o: $(CJSON)/cJSON.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(CFLAGS) -I$(CJSON) -c $< -o $@
+
+build/libunravel.a: $(patsubst %.c,build/obj/%.o,$(LIB_SRC)) build/obj/cjson.o
+	rm -f $@ && ar rcs $@ $^
+
+build/unravel: $(patsubst %.c,build/obj/%.o,$(CLI_SRC)) build/libunravel.a
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# ---- sanitizer build of the same sources ----
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+build/asan/obj/%.o: %.c $(CJSON)/cJSON.c $(wildcard c/*.h c/kernels/*.h c/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(ISA_FLAGS) $(INC) -c $< -o $@
+
+build/asan/obj/cjson.o: $(CJSON)/cJSON.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -g $(SAN) -I$(CJSON) -c $< -o $@
+
+build/asan/libunravel.a: $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC)) build/asan/obj/cjson.o
+	rm -f $@ && ar rcs $@ $^
+
+build/asan/unravel: $(patsubst %.c,build/asan/obj/%.o,$(CLI_SRC)) build/asan/libunravel.a
+	$(CC) $(SAN) $^ $(LDLIBS) -o $@
+
+# ---- tests ----
+build/tests/%: tests/c/%.c tests/c/testing.h build/libunravel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(INC) -Itests/c $< build/libunravel.a $(LDLIBS) -o $@
+
+build/asan/tests/%: tests/c/%.c tests/c/testing.h build/asan/libunravel.a
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(INC) -Itests/c $< build/asan/libunravel.a $(LDLIBS) -o $@
+
+test: test-c test-asan test-node
+
+test-c: $(TESTS) build/unravel
+	@set -e; for t in $(TESTS); do echo "== $$t"; UNRAVEL_CLI=build/unravel $$t; done
+
+test-asan: $(ASAN_TESTS) build/asan/unravel
+	@set -e; for t in $(ASAN_TESTS); do echo "== $$t"; UNRAVEL_CLI=build/asan/unravel $$t; done
+
+test-node: build/unravel
+	$(NODE) --test tests/
+
+clean:
+	rm -rf build

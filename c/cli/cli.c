@@ -1,0 +1,166 @@
+/* cli.c: option parsing, errors and progress bars for the `unravel` tool. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cli_parse_options(const char *cmd, int argc, char **argv, cli_option *opts, int nopts)
+{
+    for (int i = 0; i < nopts; i++)
+        opts[i].value = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *eq = strchr(a, '=');
+        size_t len = eq ? (size_t)(eq - a) : strlen(a);
+        int found = -1;
+        for (int j = 0; j < nopts; j++)
+            if (strlen(opts[j].name) == len && strncmp(opts[j].name, a, len) == 0)
+                found = j;
+        if (found < 0) {
+            fprintf(stderr, "unravel %s: unknown option '%s' (see unravel %s --help)\n", cmd, a, cmd);
+            return -1;
+        }
+        cli_option *o = &opts[found];
+        if (!o->takes_value) {
+            if (eq) {
+                fprintf(stderr, "unravel %s: %s takes no value\n", cmd, o->name);
+                return -1;
+            }
+            o->value = "1";
+        } else if (eq) {
+            o->value = eq + 1;
+        } else if (i + 1 < argc) {
+            o->value = argv[++i];
+        } else {
+            fprintf(stderr, "unravel %s: %s needs a value\n", cmd, o->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+const char *cli_get(const cli_option *opts, int nopts, const char *name)
+{
+    for (int i = 0; i < nopts; i++)
+        if (strcmp(opts[i].name, name) == 0)
+            return opts[i].value;
+    return NULL;
+}
+
+int cli_get_int(const char *cmd, const cli_option *opts, int nopts, const char *name, long lo,
+                long hi, long fallback, long *out)
+{
+    const char *v = cli_get(opts, nopts, name);
+    if (!v) {
+        *out = fallback;
+        return 0;
+    }
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || x < lo || x > hi) {
+        fprintf(stderr, "unravel %s: %s: '%s' is not an integer in %ld..%ld\n", cmd, name, v, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+int cli_get_double(const char *cmd, const cli_option *opts, int nopts, const char *name,
+                   double lo, double hi, double fallback, double *out)
+{
+    const char *v = cli_get(opts, nopts, name);
+    if (!v) {
+        *out = fallback;
+        return 0;
+    }
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || !isfinite(x) || x < lo || x > hi) {
+        fprintf(stderr, "unravel %s: %s: '%s' is not a number in %g..%g\n", cmd, name, v, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+void cli_usage(const char *cmd, const char *synopsis, const cli_option *opts, int nopts)
+{
+    printf("usage: unravel %s %s\n\n", cmd, synopsis);
+    for (int i = 0; i < nopts; i++)
+        printf("  %-22s %s\n", opts[i].name, opts[i].help);
+}
+
+int cli_fail(const char *cmd, const unr_error *err)
+{
+    fprintf(stderr, "unravel %s: %s\n", cmd, err->message[0] ? err->message :
+            unr_status_name(err->status));
+    return 1;
+}
+
+int cli_failf(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "unravel %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+void cli_progress_start(cli_progress *p, const char *label)
+{
+    p->label = label;
+    p->t0 = now();
+    p->last_draw = 0;
+    p->tty = isatty(fileno(stderr));
+}
+
+int cli_progress_cb(void *user, double done, double total)
+{
+    cli_progress *p = user;
+    if (!p || !p->tty)
+        return 0;
+    double t = now();
+    if (t - p->last_draw < 0.1 && done < total)
+        return 0;
+    p->last_draw = t;
+    double frac = total > 0 ? done / total : 1.0;
+    int width = 30, fill = (int)(frac * width + 0.5);
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    double el = t - p->t0, eta = frac > 0 ? el * (1 - frac) / frac : 0;
+    fprintf(stderr, "\r%s [%s] %5.1f%% %.0f/%.0f  %.1fs, eta %.1fs ", p->label, bar, 100 * frac,
+            done, total, el, eta);
+    fflush(stderr);
+    return 0;
+}
+
+void cli_progress_end(cli_progress *p)
+{
+    if (p->tty) {
+        fprintf(stderr, "\r%*s\r", 100, "");
+        fflush(stderr);
+    }
+}
+
+const char *cli_data_dir(const char *flag_value)
+{
+    if (flag_value)
+        return flag_value;
+    const char *env = getenv("CIFAR10_DIR");
+    return env && *env ? env : "../shared/cifar10";
+}

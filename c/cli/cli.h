@@ -1,0 +1,48 @@
+/* cli.h: what the subcommands of the `unravel` tool share. */
+#ifndef UNR_CLI_H
+#define UNR_CLI_H
+
+#include <stdio.h>
+#include "../unravel.h"
+
+/* Options: each subcommand lists the flags it takes; parse_options rejects
+ * anything else with a one-line error. */
+typedef struct {
+    const char *name;     /* "--model" */
+    int takes_value;      /* 0 for a switch like --json */
+    const char *help;
+    const char *value;    /* filled by parse_options (or "1" for a switch) */
+} cli_option;
+
+int cli_parse_options(const char *cmd, int argc, char **argv, cli_option *opts, int nopts);
+const char *cli_get(const cli_option *opts, int nopts, const char *name);
+/* Integer option with range check; returns 0 or prints an error and returns -1. */
+int cli_get_int(const char *cmd, const cli_option *opts, int nopts, const char *name,
+                long lo, long hi, long fallback, long *out);
+int cli_get_double(const char *cmd, const cli_option *opts, int nopts, const char *name,
+                   double lo, double hi, double fallback, double *out);
+void cli_usage(const char *cmd, const char *synopsis, const cli_option *opts, int nopts);
+
+/* One-line error to stderr, "unravel CMD: message", and the exit code 1. */
+int cli_fail(const char *cmd, const unr_error *err);
+int cli_failf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A progress bar on stderr, drawn only when stderr is a terminal. */
+typedef struct {
+    const char *label;
+    double t0, last_draw;
+    int tty;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *label);
+int cli_progress_cb(void *user, double done, double total);  /* unr_progress_fn */
+void cli_progress_end(cli_progress *p);
+
+/* Data directory: --data, else $CIFAR10_DIR, else ../shared/cifar10. */
+const char *cli_data_dir(const char *flag_value);
+/* Threads: --threads or 0 (all CPUs). */
+
+int cmd_info(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+
+#endif

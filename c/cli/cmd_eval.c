@@ -1,0 +1,143 @@
+/* cmd_eval.c: `unravel eval`: test error of a model under a plan. */
+#include <stdlib.h>
+#include <string.h>
+#include "cJSON.h"
+#include "cli.h"
+
+static const char *const class_names[UNR_NUM_CLASSES] = {
+    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+
+int cmd_eval(int argc, char **argv)
+{
+    cli_option opts[] = {
+        {"--model", 1, "model manifest (MODEL.json)", NULL},
+        {"--data", 1, "CIFAR-10 binary directory (default $CIFAR10_DIR or ../shared/cifar10)", NULL},
+        {"--split", 1, "test (default) or train", NULL},
+        {"--limit", 1, "evaluate the first N images only", NULL},
+        {"--delete", 1, "blocks to delete, e.g. 3,7", NULL},
+        {"--order", 1, "block order, a permutation of all block numbers", NULL},
+        {"--batch", 1, "images per forward pass (default 100)", NULL},
+        {"--threads", 1, "threads (default: one per CPU)", NULL},
+        {"--isa", 1, "kernels: auto (default), scalar or avx2", NULL},
+        {"--json", 0, "print one JSON object", NULL},
+        {"--help", 0, "show this help", NULL},
+    };
+    const int nopts = sizeof opts / sizeof opts[0];
+    if (cli_parse_options("eval", argc, argv, opts, nopts))
+        return 2;
+    if (cli_get(opts, nopts, "--help")) {
+        cli_usage("eval", "--model MODEL.json [--data DIR] [--limit N] [--delete 3,7] [--order ...] [--json]",
+                  opts, nopts);
+        return 0;
+    }
+    long limit, batch, threads;
+    if (cli_get_int("eval", opts, nopts, "--limit", 1, 1000000, 0, &limit) ||
+        cli_get_int("eval", opts, nopts, "--batch", 1, UNR_MAX_BATCH, 100, &batch) ||
+        cli_get_int("eval", opts, nopts, "--threads", 0, 256, 0, &threads))
+        return 2;
+    const char *model_path = cli_get(opts, nopts, "--model");
+    if (!model_path)
+        return cli_failf("eval", "--model: missing (a model manifest, e.g. models/resnet20.json)");
+    unr_isa isa = UNR_ISA_AUTO;
+    const char *isa_name = cli_get(opts, nopts, "--isa");
+    if (isa_name) {
+        int found = 0;
+        for (int i = 0; i < UNR_ISA_COUNT; i++)
+            if (strcmp(isa_name, unr_isa_name((unr_isa)i)) == 0)
+                isa = (unr_isa)i, found = 1;
+        if (!found)
+            return cli_failf("eval", "--isa: '%s' is not auto, scalar, avx2 or wasmsimd", isa_name);
+    }
+    const char *split = cli_get(opts, nopts, "--split");
+    const char *dir = cli_data_dir(cli_get(opts, nopts, "--data"));
+
+    unr_error err;
+    unr_model *m = NULL;
+    unr_plan *plan = NULL;
+    unr_runner *run = NULL;
+    unr_cifar data = {0};
+    int rc = 0;
+    if (unr_model_load_file(model_path, &m, &err)) {
+        rc = cli_fail("eval", &err);
+        goto done;
+    }
+    plan = unr_plan_create(m);
+    if (!plan) {
+        rc = cli_failf("eval", "out of memory");
+        goto done;
+    }
+    if (unr_plan_parse(plan, cli_get(opts, nopts, "--delete"), cli_get(opts, nopts, "--order"), &err) ||
+        unr_plan_validate(m, plan, &err) ||
+        unr_cifar_load_split(dir, split ? split : "test", &data, &err) ||
+        unr_runner_create(m, (int)batch, (int)threads, isa, &run, &err)) {
+        rc = cli_fail("eval", &err);
+        goto done;
+    }
+    cli_progress bar;
+    cli_progress_start(&bar, "eval");
+    unr_eval_result res;
+    unr_status st = unr_evaluate(run, plan, &data, (int)limit, cli_progress_cb, &bar, &res, &err);
+    cli_progress_end(&bar);
+    if (st) {
+        rc = cli_fail("eval", &err);
+        goto done;
+    }
+    double ips = res.seconds > 0 ? res.n / res.seconds : 0;
+    if (cli_get(opts, nopts, "--json")) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", model_path);
+        cJSON_AddNumberToObject(o, "n", res.n);
+        cJSON_AddNumberToObject(o, "correct", res.correct);
+        cJSON_AddNumberToObject(o, "error", res.error);
+        cJSON *pc = cJSON_AddArrayToObject(o, "per_class");
+        for (int c = 0; c < UNR_NUM_CLASSES; c++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "class", class_names[c]);
+            cJSON_AddNumberToObject(e, "n", res.per_class_total[c]);
+            cJSON_AddNumberToObject(e, "error", res.per_class_total[c] ?
+                1.0 - (double)res.per_class_correct[c] / res.per_class_total[c] : 0.0);
+            cJSON_AddItemToArray(pc, e);
+        }
+        cJSON *conf = cJSON_AddArrayToObject(o, "confusion");
+        for (int c = 0; c < UNR_NUM_CLASSES; c++)
+            cJSON_AddItemToArray(conf, cJSON_CreateIntArray(res.confusion[c], UNR_NUM_CLASSES));
+        cJSON_AddItemToObject(o, "order", cJSON_CreateIntArray(plan->order, plan->num_blocks));
+        cJSON *del = cJSON_AddArrayToObject(o, "deleted");
+        for (int b = 0; b < plan->num_blocks; b++)
+            if (plan->deleted[b])
+                cJSON_AddItemToArray(del, cJSON_CreateNumber(b));
+        cJSON_AddNumberToObject(o, "seconds", res.seconds);
+        cJSON_AddNumberToObject(o, "images_per_second", ips);
+        cJSON_AddStringToObject(o, "isa", unr_isa_name(unr_runner_isa(run)));
+        cJSON_AddStringToObject(o, "data", dir);
+        char *text = cJSON_PrintUnformatted(o);
+        puts(text);
+        cJSON_free(text);
+        cJSON_Delete(o);
+    } else {
+        printf("test error  %.2f%%  (%d of %d wrong)\n", 100 * res.error, res.n - res.correct, res.n);
+        printf("speed       %.0f images/s (%s kernels, batch %ld)\n\n", ips,
+               unr_isa_name(unr_runner_isa(run)), batch);
+        printf("%-11s %6s %7s\n", "class", "images", "error");
+        for (int c = 0; c < UNR_NUM_CLASSES; c++)
+            printf("%-11s %6d %6.2f%%\n", class_names[c], res.per_class_total[c],
+                   res.per_class_total[c] ? 100.0 * (1.0 - (double)res.per_class_correct[c] /
+                                                      res.per_class_total[c]) : 0.0);
+        printf("\nconfusion (rows: true class, columns: predicted)\n           ");
+        for (int c = 0; c < UNR_NUM_CLASSES; c++)
+            printf(" %5.5s", class_names[c]);
+        printf("\n");
+        for (int t = 0; t < UNR_NUM_CLASSES; t++) {
+            printf("%-11s", class_names[t]);
+            for (int p = 0; p < UNR_NUM_CLASSES; p++)
+                printf(" %5d", res.confusion[t][p]);
+            printf("\n");
+        }
+    }
+done:
+    unr_runner_free(run);
+    unr_cifar_free(&data);
+    unr_plan_free(plan);
+    unr_model_free(m);
+    return rc;
+}

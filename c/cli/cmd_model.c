@@ -1,0 +1,132 @@
+/* cmd_model.c: `unravel info` and `unravel init`. */
+#include <stdlib.h>
+#include <string.h>
+#include "cJSON.h"
+#include "cli.h"
+
+int cmd_info(int argc, char **argv)
+{
+    cli_option opts[] = {
+        {"--json", 0, "print one JSON object", NULL},
+        {"--help", 0, "show this help", NULL},
+    };
+    const int nopts = sizeof opts / sizeof opts[0];
+    const char *path = NULL;
+    if (argc > 0 && argv[0][0] != '-') {
+        path = argv[0];
+        argc--, argv++;
+    }
+    if (cli_parse_options("info", argc, argv, opts, nopts))
+        return 2;
+    if (cli_get(opts, nopts, "--help") || !path) {
+        cli_usage("info", "MODEL.json [--json]", opts, nopts);
+        return path ? 0 : 2;
+    }
+    unr_error err;
+    unr_model *m;
+    if (unr_model_load_file(path, &m, &err))
+        return cli_fail("info", &err);
+    const unr_arch *a = unr_model_arch(m);
+    int nb = unr_model_num_blocks(m);
+    if (cli_get(opts, nopts, "--json")) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", unr_model_name(m));
+        cJSON_AddNumberToObject(o, "depth", 6 * a->blocks_per_stage + 2);
+        cJSON_AddNumberToObject(o, "blocks_per_stage", a->blocks_per_stage);
+        cJSON_AddItemToObject(o, "widths", cJSON_CreateIntArray(a->widths, 3));
+        cJSON_AddStringToObject(o, "shortcut", unr_shortcut_name(a->shortcut));
+        cJSON_AddNumberToObject(o, "parameters", (double)unr_model_num_params(m));
+        cJSON_AddNumberToObject(o, "macs_per_image", unr_model_macs(m));
+        cJSON *blocks = cJSON_AddArrayToObject(o, "blocks");
+        for (int b = 0; b < nb; b++) {
+            const unr_block_info *bi = unr_model_block(m, b);
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "block", b);
+            cJSON_AddNumberToObject(e, "stage", bi->stage + 1);
+            cJSON_AddItemToObject(e, "in", cJSON_CreateIntArray((int[]){bi->h_in, bi->h_in, bi->cin}, 3));
+            cJSON_AddItemToObject(e, "out", cJSON_CreateIntArray((int[]){bi->h_out, bi->h_out, bi->cout}, 3));
+            cJSON_AddBoolToObject(e, "downsample", bi->downsample);
+            cJSON_AddBoolToObject(e, "deletable", unr_block_deletable(m, b));
+            cJSON_AddItemToArray(blocks, e);
+        }
+        if (unr_model_metrics_json(m))
+            cJSON_AddItemToObject(o, "metrics", cJSON_Parse(unr_model_metrics_json(m)));
+        if (unr_model_training_json(m))
+            cJSON_AddItemToObject(o, "training", cJSON_Parse(unr_model_training_json(m)));
+        char *text = cJSON_Print(o);
+        puts(text);
+        cJSON_free(text);
+        cJSON_Delete(o);
+    } else {
+        printf("model       %s (%s)\n", unr_model_name(m), path);
+        printf("network     ResNet-%d for CIFAR-10: %d blocks per stage, widths %d/%d/%d, "
+               "shortcut %s%s\n", 6 * a->blocks_per_stage + 2, a->blocks_per_stage, a->widths[0],
+               a->widths[1], a->widths[2], unr_shortcut_name(a->shortcut),
+               a->shortcut == UNR_SHORTCUT_NONE ? " (plain network, one path)" : "");
+        printf("parameters  %zu trainable and batch-norm statistics\n", unr_model_num_params(m));
+        printf("compute     %.1f M multiply-adds per image\n", unr_model_macs(m) / 1e6);
+        if (a->shortcut != UNR_SHORTCUT_NONE)
+            printf("paths       2^%d through the residual blocks\n", nb);
+        printf("\nblock  stage  input        output       kind\n");
+        for (int b = 0; b < nb; b++) {
+            const unr_block_info *bi = unr_model_block(m, b);
+            char in[32], out[32];
+            snprintf(in, sizeof in, "%dx%dx%d", bi->h_in, bi->h_in, bi->cin);
+            snprintf(out, sizeof out, "%dx%dx%d", bi->h_out, bi->h_out, bi->cout);
+            printf("%5d  %5d  %-11s  %-11s  %s\n", b, bi->stage + 1, in, out,
+                   bi->downsample ? (unr_block_deletable(m, b) ? "downsampling" :
+                                     "downsampling, cannot be deleted") : "");
+        }
+        if (unr_model_metrics_json(m))
+            printf("\nmetrics     %s\n", unr_model_metrics_json(m));
+        if (unr_model_training_json(m))
+            printf("training    %s\n", unr_model_training_json(m));
+    }
+    unr_model_free(m);
+    return 0;
+}
+
+int cmd_init(int argc, char **argv)
+{
+    cli_option opts[] = {
+        {"--blocks-per-stage", 1, "n: blocks per stage (depth 6n+2), e.g. 3 for ResNet-20", NULL},
+        {"--width", 1, "width of the first stage (default 16; stages are W, 2W, 4W)", NULL},
+        {"--widths", 1, "all three widths, e.g. 8,16,32 (overrides --width)", NULL},
+        {"--shortcut", 1, "A (identity + zero-pad), B (1x1 projection) or none (plain)", NULL},
+        {"--seed", 1, "random seed (default 1)", NULL},
+        {"--out", 1, "output path, e.g. models/tiny (writes tiny.json + tiny.bin)", NULL},
+        {"--help", 0, "show this help", NULL},
+    };
+    const int nopts = sizeof opts / sizeof opts[0];
+    if (cli_parse_options("init", argc, argv, opts, nopts))
+        return 2;
+    if (cli_get(opts, nopts, "--help")) {
+        cli_usage("init", "--blocks-per-stage N --shortcut A|B|none --out PATH [options]", opts, nopts);
+        return 0;
+    }
+    long n, w, seed;
+    if (cli_get_int("init", opts, nopts, "--blocks-per-stage", 1, UNR_MAX_BLOCKS_PER_STAGE, 3, &n) ||
+        cli_get_int("init", opts, nopts, "--width", 1, UNR_MAX_WIDTH / 4, 16, &w) ||
+        cli_get_int("init", opts, nopts, "--seed", 0, 0x7fffffffL, 1, &seed))
+        return 2;
+    unr_arch arch = {(int)n, {(int)w, 2 * (int)w, 4 * (int)w}, UNR_SHORTCUT_A, UNR_NUM_CLASSES, 1e-5f};
+    const char *widths = cli_get(opts, nopts, "--widths");
+    if (widths && sscanf(widths, "%d,%d,%d", &arch.widths[0], &arch.widths[1], &arch.widths[2]) != 3)
+        return cli_failf("init", "--widths: '%s' is not three comma-separated integers", widths);
+    const char *sc = cli_get(opts, nopts, "--shortcut");
+    if (sc && unr_shortcut_parse(sc, &arch.shortcut))
+        return cli_failf("init", "--shortcut: '%s' is not A, B or none", sc);
+    const char *out = cli_get(opts, nopts, "--out");
+    if (!out)
+        return cli_failf("init", "--out: missing (where to write the model)");
+    unr_error err;
+    unr_model *m;
+    if (unr_model_init_random(&arch, (uint64_t)seed, &m, &err) || unr_model_save(m, out, &err)) {
+        unr_model_free(m);
+        return cli_fail("init", &err);
+    }
+    fprintf(stderr, "unravel init: wrote %s (ResNet-%d, %zu parameters, random weights)\n", out,
+            6 * arch.blocks_per_stage + 2, unr_model_num_params(m));
+    unr_model_free(m);
+    return 0;
+}

@@ -1,0 +1,111 @@
+/* internal.h: structures shared inside the core, not part of the API. */
+#ifndef UNR_INTERNAL_H
+#define UNR_INTERNAL_H
+
+#include <stdarg.h>
+#include "unravel.h"
+
+/* ---- errors ---- */
+/* Fill err (if not NULL) and return status. printf-style message. */
+unr_status unr_fail(unr_error *err, unr_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void unr_error_clear(unr_error *err);
+
+/* ---- parameters ---- */
+
+/* How a stored tensor maps onto our parameters. File layouts follow
+ * PyTorch (conv OIHW, linear [out][in]) so such checkpoints import; in
+ * memory convs are HWIO to suit NHWC kernels. */
+typedef enum { UNR_T_CONV, UNR_T_BN_WEIGHT, UNR_T_BN_BIAS, UNR_T_BN_MEAN,
+               UNR_T_BN_VAR, UNR_T_FC_WEIGHT, UNR_T_FC_BIAS } unr_tensor_kind;
+
+typedef struct {
+    char name[48];
+    unr_tensor_kind kind;
+    int ndim;
+    int shape[4];      /* file (PyTorch) shape */
+    size_t count;
+    float *data;       /* inside model->params, internal layout */
+} unr_tensor;
+
+typedef struct { float *w; int k, ci, co, stride; } unr_conv;   /* w: (k,k,ci,co) */
+typedef struct { float *gamma, *beta, *mean, *var; int c; } unr_bn;
+typedef struct {
+    unr_conv conv1, conv2, proj;   /* proj only for shortcut B downsampling */
+    unr_bn bn1, bn2, proj_bn;
+    int has_proj;
+} unr_block_params;
+
+/* A conv with batch norm folded in: y = conv(x, w) + b. */
+typedef struct { float *w; float *b; int k, ci, co, stride; } unr_fconv;
+typedef struct { unr_fconv c1, c2, proj; } unr_fblock;
+
+struct unr_model {
+    char name[64];
+    unr_arch arch;
+    float mean[3], std[3];        /* per channel, 0..1 pixel units */
+    int num_blocks;
+    unr_block_info *blocks;       /* [num_blocks] */
+
+    float *params;                /* every raw tensor, one allocation */
+    size_t num_params;
+    unr_tensor *tensors;
+    int num_tensors;
+    unr_conv stem;
+    unr_bn stem_bn;
+    unr_block_params *bp;         /* [num_blocks] */
+    float *fc_w;                  /* (classes, width[2]) */
+    float *fc_b;                  /* (classes) */
+
+    float *folded;                /* folded inference weights, one allocation */
+    unr_fconv fstem;
+    unr_fblock *fb;               /* [num_blocks] */
+
+    char *metrics_json, *training_json;   /* NULL if absent */
+};
+
+/* Allocate the model's block table and parameter layout for arch (zeroed
+ * parameters). Validates arch first. */
+unr_status unr_model_alloc(const unr_arch *arch, const char *source,
+                           unr_model **out, unr_error *err);
+/* Number of raw parameters the arch needs (saturating, before allocation). */
+uint64_t unr_arch_param_count(const unr_arch *arch);
+
+/* Final width of the network (input to the linear layer). */
+static inline int unr_final_width(const unr_arch *a) { return a->widths[2]; }
+
+/* ---- platform helpers ---- */
+double unr_now_seconds(void);
+/* Native only (model_io.c). Read a whole file (limit bytes at most); the
+ * caller frees *data. Write one atomically: temporary file, fsync, rename. */
+unr_status unr_read_file(const char *path, size_t limit, void **data,
+                         size_t *len, unr_error *err);
+unr_status unr_write_file_atomic(const char *path, const void *data, size_t len,
+                                 unr_error *err);
+
+#endif
+
+/* ---- the runner (net.c) ---- */
+
+struct unr_runner {
+    const unr_model *m;
+    unr_ctx *ctx;
+    int max_batch;
+    size_t act_floats;       /* floats in one activation buffer: max over stages */
+    float *input;            /* [max_batch, 32, 32, 3] */
+    float *act[4];           /* activation buffers, act_floats each */
+    float *pooled;           /* [max_batch, width[2]] */
+};
+
+/* Floats in the largest activation of the network, per image. */
+size_t unr_max_activation(const unr_model *m);
+/* One piece of the forward pass at a time, for the experiments that reuse
+ * activations. x and y must not alias; t and s are scratch of one
+ * activation each. */
+void unr_net_stem(unr_runner *r, const float *input, int n, float *y);
+void unr_net_block(unr_runner *r, int block, int deleted, const float *x, int n, float *y,
+                   float *t, float *s);
+void unr_net_head(unr_runner *r, const float *x, int n, float *logits);
+/* Shortcut A: take every second pixel (if stride 2) and zero-pad channels
+ * symmetrically. */
+void unr_shortcut_a(const float *x, int n, int h, int cin, int stride, int cout, float *y);

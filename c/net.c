@@ -1,0 +1,251 @@
+/* net.c: the forward pass of a CIFAR ResNet under a plan, on folded weights. */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+/* ---- setup and teardown ---- */
+
+size_t unr_max_activation(const unr_model *m)
+{
+    size_t most = (size_t)UNR_IMAGE_SIDE * UNR_IMAGE_SIDE * 3;
+    for (int b = 0; b < m->num_blocks; b++) {
+        const unr_block_info *bi = &m->blocks[b];
+        size_t in = (size_t)bi->h_in * bi->h_in * bi->cin;
+        size_t out = (size_t)bi->h_out * bi->h_out * bi->cout;
+        most = in > most ? in : most;
+        most = out > most ? out : most;
+    }
+    return most;
+}
+
+unr_status unr_runner_create(const unr_model *m, int max_batch, int threads, unr_isa isa,
+                             unr_runner **out, unr_error *err)
+{
+    *out = NULL;
+    if (max_batch < 1 || max_batch > UNR_MAX_BATCH)
+        return unr_fail(err, UNR_ERR_RANGE, "batch: %d is outside 1..%d", max_batch, UNR_MAX_BATCH);
+    unr_runner *r = calloc(1, sizeof *r);
+    if (!r)
+        return unr_fail(err, UNR_ERR_NOMEM, "runner: out of memory");
+    r->m = m;
+    r->max_batch = max_batch;
+    r->act_floats = unr_max_activation(m) * (size_t)max_batch;
+    r->ctx = unr_ctx_create(threads, isa);
+    if (!r->ctx) {
+        free(r);
+        return unr_fail(err, UNR_ERR_UNSUPPORTED, "runner: the %s kernels are not available in "
+                        "this build or on this CPU", unr_isa_name(isa));
+    }
+    r->input = malloc((size_t)max_batch * UNR_IMAGE_BYTES * sizeof(float));
+    r->pooled = malloc((size_t)max_batch * m->arch.widths[2] * sizeof(float));
+    int ok = r->input && r->pooled;
+    for (int i = 0; i < 4; i++)
+        ok &= (r->act[i] = malloc(r->act_floats * sizeof(float))) != NULL;
+    if (!ok) {
+        unr_runner_free(r);
+        return unr_fail(err, UNR_ERR_NOMEM, "runner: out of memory for batch %d", max_batch);
+    }
+    *out = r;
+    return UNR_OK;
+}
+
+void unr_runner_free(unr_runner *r)
+{
+    if (!r)
+        return;
+    for (int i = 3; i >= 0; i--)
+        free(r->act[i]);
+    free(r->pooled);
+    free(r->input);
+    unr_ctx_destroy(r->ctx);
+    free(r);
+}
+
+unr_isa unr_runner_isa(const unr_runner *r) { return unr_ctx_isa(r->ctx); }
+int unr_runner_max_batch(const unr_runner *r) { return r->max_batch; }
+
+/* ---- input ---- */
+
+void unr_images_to_input(const unr_model *m, const uint8_t *pixels, int n, float *out)
+{
+    /* Record planes (C, H, W) -> NHWC, (p/255 - mean) / std as one multiply-add. */
+    float scale[3], shift[3];
+    for (int c = 0; c < 3; c++) {
+        scale[c] = 1.0f / (255.0f * m->std[c]);
+        shift[c] = -m->mean[c] / m->std[c];
+    }
+    const int plane = UNR_IMAGE_SIDE * UNR_IMAGE_SIDE;
+    for (int i = 0; i < n; i++) {
+        const uint8_t *img = pixels + (size_t)i * UNR_IMAGE_BYTES;
+        float *o = out + (size_t)i * UNR_IMAGE_BYTES;
+        for (int p = 0; p < plane; p++)
+            for (int c = 0; c < 3; c++)
+                o[3 * p + c] = (float)img[c * plane + p] * scale[c] + shift[c];
+    }
+}
+
+/* ---- pieces of the network ---- */
+
+static void conv(unr_runner *r, const unr_fconv *f, int n, int h, const float *x,
+                 const float *residual, int relu, float *y)
+{
+    unr_conv_shape s = {n, h, h, f->ci, f->co, f->k, f->stride};
+    unr_epilogue ep = {f->b, residual, relu, 0};
+    unr_conv_forward(r->ctx, &s, x, f->w, &ep, y);
+}
+
+void unr_shortcut_a(const float *x, int n, int h, int cin, int stride, int cout, float *y)
+{
+    int ho = stride == 2 ? (h + 1) / 2 : h, pad = (cout - cin) / 2;
+    for (int i = 0; i < n; i++)
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < ho; ox++) {
+                const float *src = x + (((size_t)i * h + oy * stride) * h + ox * stride) * cin;
+                float *dst = y + (((size_t)i * ho + oy) * ho + ox) * cout;
+                memset(dst, 0, (size_t)pad * sizeof *dst);
+                memcpy(dst + pad, src, (size_t)cin * sizeof *dst);
+                memset(dst + pad + cin, 0, (size_t)(cout - cin - pad) * sizeof *dst);
+            }
+}
+
+void unr_net_stem(unr_runner *r, const float *input, int n, float *y)
+{
+    conv(r, &r->m->fstem, n, UNR_IMAGE_SIDE, input, NULL, 1, y);
+}
+
+/* The shortcut of block b applied to x: returns x itself for identity, or
+ * fills s. NULL for a plain network (no shortcut). relu applies only where
+ * the shortcut is the block's whole output (a deleted B block). */
+static const float *shortcut(unr_runner *r, int b, const float *x, int n, float *s, int relu)
+{
+    const unr_model *m = r->m;
+    const unr_block_info *bi = &m->blocks[b];
+    if (m->arch.shortcut == UNR_SHORTCUT_NONE)
+        return bi->downsample ? NULL : x;
+    if (!bi->downsample)
+        return x;
+    if (m->arch.shortcut == UNR_SHORTCUT_A) {
+        unr_shortcut_a(x, n, bi->h_in, bi->cin, bi->stride, bi->cout, s);
+        return s;
+    }
+    conv(r, &m->fb[b].proj, n, bi->h_in, x, NULL, relu, s);
+    return s;
+}
+
+void unr_net_block(unr_runner *r, int b, int deleted, const float *x, int n, float *y,
+                   float *t, float *s)
+{
+    const unr_model *m = r->m;
+    const unr_block_info *bi = &m->blocks[b];
+    size_t out_floats = (size_t)n * bi->h_out * bi->h_out * bi->cout;
+    if (deleted) {
+        /* y = relu(shortcut(x)): the block with its residual branch zeroed.
+         * For A and identity the input is already >= 0, so relu is a no-op. */
+        const float *sc = shortcut(r, b, x, n, y, 1);
+        if (sc != y)
+            memcpy(y, sc, out_floats * sizeof *y);
+        return;
+    }
+    conv(r, &m->fb[b].c1, n, bi->h_in, x, NULL, 1, t);
+    const float *sc = shortcut(r, b, x, n, s, 0);
+    conv(r, &m->fb[b].c2, n, bi->h_out, t, sc, 1, y);
+}
+
+void unr_net_head(unr_runner *r, const float *x, int n, float *logits)
+{
+    const unr_model *m = r->m;
+    int c = m->arch.widths[2], hw = m->blocks[m->num_blocks - 1].h_out;
+    hw *= hw;
+    for (int i = 0; i < n; i++) {
+        float *p = r->pooled + (size_t)i * c;
+        memset(p, 0, (size_t)c * sizeof *p);
+        for (int q = 0; q < hw; q++) {
+            const float *v = x + ((size_t)i * hw + q) * c;
+            for (int k = 0; k < c; k++)
+                p[k] += v[k];
+        }
+        for (int k = 0; k < c; k++)
+            p[k] *= 1.0f / (float)hw;
+    }
+    /* logits[i][j] = pooled[i] . fc_w[j] + fc_b[j] */
+    unr_epilogue ep = {m->fc_b, NULL, 0, 0};
+    unr_gemm(r->ctx, n, m->arch.num_classes, c, r->pooled, c, 1, m->fc_w, 1, c, logits,
+             m->arch.num_classes, &ep);
+}
+
+/* ---- the whole pass ---- */
+
+unr_status unr_forward(unr_runner *r, const unr_plan *p, const float *input, int n,
+                       float *logits, unr_error *err)
+{
+    if (n < 1 || n > r->max_batch)
+        return unr_fail(err, UNR_ERR_RANGE, "forward: batch of %d is outside 1..%d", n,
+                        r->max_batch);
+    unr_status st = unr_plan_validate(r->m, p, err);
+    if (st)
+        return st;
+    float *x = r->act[0], *y = r->act[1];
+    unr_net_stem(r, input, n, x);
+    for (int pos = 0; pos < p->num_blocks; pos++) {
+        int b = p->order[pos];
+        unr_net_block(r, b, p->deleted[b], x, n, y, r->act[2], r->act[3]);
+        float *tmp = x;
+        x = y, y = tmp;
+    }
+    unr_net_head(r, x, n, logits);
+    return UNR_OK;
+}
+
+unr_status unr_forward_pixels(unr_runner *r, const unr_plan *p, const uint8_t *pixels, int n,
+                              float *logits, unr_error *err)
+{
+    if (n < 1 || n > r->max_batch)
+        return unr_fail(err, UNR_ERR_RANGE, "forward: batch of %d is outside 1..%d", n,
+                        r->max_batch);
+    unr_images_to_input(r->m, pixels, n, r->input);
+    return unr_forward(r, p, r->input, n, logits, err);
+}
+
+/* ---- evaluation ---- */
+
+static int argmax(const float *v, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
+
+unr_status unr_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data, int limit,
+                        unr_progress_fn progress, void *user, unr_eval_result *out,
+                        unr_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int total = limit > 0 && limit < data->n ? limit : data->n;
+    unr_status st = unr_plan_validate(r->m, p, err);
+    if (st)
+        return st;
+    float *lg = malloc((size_t)r->max_batch * UNR_NUM_CLASSES * sizeof *lg);
+    if (!lg)
+        return unr_fail(err, UNR_ERR_NOMEM, "evaluate: out of memory");
+    double t0 = unr_now_seconds();
+    for (int at = 0; at < total && !st; at += r->max_batch) {
+        int n = total - at < r->max_batch ? total - at : r->max_batch;
+        st = unr_forward_pixels(r, p, data->pixels + (size_t)at * UNR_IMAGE_BYTES, n, lg, err);
+        for (int i = 0; i < n && !st; i++) {
+            int truth = data->labels[at + i], guess = argmax(lg + i * UNR_NUM_CLASSES, UNR_NUM_CLASSES);
+            out->per_class_total[truth]++;
+            out->per_class_correct[truth] += guess == truth;
+            out->confusion[truth][guess]++;
+            out->correct += guess == truth;
+        }
+        if (!st && progress && progress(user, at + n, total))
+            st = unr_fail(err, UNR_ERR_CANCELLED, "evaluate: cancelled");
+    }
+    free(lg);
+    out->n = total;
+    out->error = total ? 1.0 - (double)out->correct / total : 0.0;
+    out->seconds = unr_now_seconds() - t0;
+    return st;
+}

@@ -1,0 +1,243 @@
+/* unravel.h: the public API of the unravel core.
+ *
+ * unravel runs CIFAR-10 residual networks (He et al. 2016, depth 6n+2) and
+ * the experiments of Veit, Wilber & Belongie, "Residual Networks Behave Like
+ * Ensembles of Relatively Shallow Networks" (NeurIPS 2016): deleting and
+ * reordering blocks at test time, and gradient statistics per path length.
+ *
+ * A worked example (error handling elided):
+ *
+ *     unr_error err;
+ *     unr_model *model;  unr_model_load_file("models/resnet20.json", &model, &err);
+ *     unr_cifar test;    unr_cifar_load_file("cifar10/test_batch.bin", &test, &err);
+ *     unr_plan *plan = unr_plan_create(model);     // every block, network order
+ *     unr_plan_delete(plan, 3);                    // lesion block 3
+ *     unr_runner *run;   unr_runner_create(model, 100, 0, UNR_ISA_AUTO, &run, &err);
+ *     unr_eval_result res;
+ *     unr_evaluate(run, plan, &test, 0, NULL, NULL, &res, &err);
+ *     printf("error %.2f%%\n", 100.0 * res.error);
+ *     unr_runner_free(run); unr_plan_free(plan); unr_cifar_free(&test);
+ *     unr_model_free(model);
+ *
+ * Conventions:
+ * - Every fallible function returns unr_status and, when err is not NULL,
+ *   fills err->message with one line naming the file and field at fault.
+ *   Nothing here prints or exits.
+ * - Objects returned through an out-pointer belong to the caller, who frees
+ *   them with the matching _free function. Borrowed pointers (e.g. from
+ *   unr_model_block) live as long as the object they came from.
+ * - Blocks are numbered 0..num_blocks-1 in network order.
+ */
+#ifndef UNRAVEL_H
+#define UNRAVEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "kernels/kernels.h"
+
+#define UNR_VERSION_STRING "0.1.0"
+#define UNR_MODEL_FORMAT "unravel-model"
+#define UNR_MODEL_VERSION 1
+
+/* Limits that protect against absurd inputs before anything is allocated. */
+#define UNR_MAX_BLOCKS_PER_STAGE 400   /* ResNet-1202 has 200 */
+#define UNR_MAX_WIDTH 1024             /* channels per stage */
+#define UNR_MAX_MANIFEST_BYTES (16u << 20)
+#define UNR_MAX_BATCH 4096
+#define UNR_NUM_CLASSES 10             /* CIFAR-10 */
+#define UNR_IMAGE_SIDE 32
+#define UNR_IMAGE_BYTES (3 * 32 * 32)
+#define UNR_CIFAR_RECORD_BYTES (1 + UNR_IMAGE_BYTES)
+
+/* ---- errors ------------------------------------------------------------ */
+
+typedef enum {
+    UNR_OK = 0,
+    UNR_ERR_IO,          /* a file could not be read or written */
+    UNR_ERR_PARSE,       /* malformed JSON or binary layout */
+    UNR_ERR_FIELD,       /* a field is missing, of the wrong type or value */
+    UNR_ERR_SHAPE,       /* a tensor shape does not match the architecture */
+    UNR_ERR_RANGE,       /* an offset, index or size out of range */
+    UNR_ERR_CHECKSUM,    /* sha256 mismatch */
+    UNR_ERR_NONFINITE,   /* NaN or Inf in the weights */
+    UNR_ERR_PLAN,        /* an invalid block order or deletion */
+    UNR_ERR_NOMEM,
+    UNR_ERR_CANCELLED,   /* a progress callback asked to stop */
+    UNR_ERR_UNSUPPORTED, /* not available in this build */
+    UNR_STATUS_COUNT
+} unr_status;
+
+typedef struct {
+    unr_status status;
+    char message[320];
+} unr_error;
+
+const char *unr_status_name(unr_status s);
+
+/* Progress: called with done out of total work units; return nonzero to
+ * cancel (the call then returns UNR_ERR_CANCELLED). */
+typedef int (*unr_progress_fn)(void *user, double done, double total);
+
+/* ---- architecture ------------------------------------------------------ */
+
+typedef enum { UNR_SHORTCUT_A = 0, UNR_SHORTCUT_B, UNR_SHORTCUT_NONE } unr_shortcut;
+
+typedef struct {
+    int blocks_per_stage;   /* n: depth 6n+2 */
+    int widths[3];          /* channels of stages 1..3, e.g. 16 32 64 */
+    unr_shortcut shortcut;
+    int num_classes;        /* must be 10 */
+    float bn_eps;           /* batch-norm epsilon, e.g. 1e-5 */
+} unr_arch;
+
+typedef struct {
+    int stage;              /* 0, 1, 2 */
+    int index_in_stage;
+    int cin, cout;
+    int h_in, h_out;        /* square feature maps */
+    int stride;             /* 2 for the first block of stages 1 and 2 */
+    int downsample;         /* stride 2 or cin != cout */
+} unr_block_info;
+
+const char *unr_shortcut_name(unr_shortcut s);
+int unr_shortcut_parse(const char *name, unr_shortcut *out); /* 0 on success */
+/* Checks every architecture field; names the bad one in err. */
+unr_status unr_arch_validate(const unr_arch *arch, const char *source, unr_error *err);
+
+/* ---- models ------------------------------------------------------------ */
+
+typedef struct unr_model unr_model;
+
+/* Parse and validate a manifest and its weights (both borrowed, copied as
+ * needed). source names the manifest in messages. Folds batch norm for
+ * inference. */
+unr_status unr_model_load(const char *manifest, size_t manifest_len,
+                          const void *weights, size_t weights_len,
+                          const char *source, unr_model **out, unr_error *err);
+/* Reads MANIFEST.json and the weights file it names (relative to it). */
+unr_status unr_model_load_file(const char *manifest_path, unr_model **out,
+                               unr_error *err);
+/* A model with He-initialised weights and unit batch norm, for tests. */
+unr_status unr_model_init_random(const unr_arch *arch, uint64_t seed,
+                                 unr_model **out, unr_error *err);
+/* Writes PATH.json + PATH.bin (path given without extension, or ending in
+ * .json). Refolds nothing; writes the raw (unfolded) parameters. */
+unr_status unr_model_save(const unr_model *m, const char *path, unr_error *err);
+void unr_model_free(unr_model *m);
+
+const unr_arch *unr_model_arch(const unr_model *m);
+int unr_model_num_blocks(const unr_model *m);
+const unr_block_info *unr_model_block(const unr_model *m, int i);
+size_t unr_model_num_params(const unr_model *m);
+const char *unr_model_name(const unr_model *m);
+/* Raw JSON text of the manifest's "metrics" / "training" objects, or NULL. */
+const char *unr_model_metrics_json(const unr_model *m);
+const char *unr_model_training_json(const unr_model *m);
+/* Replace them (JSON object text, validated); used by the trainer. */
+unr_status unr_model_set_metadata(unr_model *m, const char *metrics_json,
+                                  const char *training_json, unr_error *err);
+/* Multiply-adds of one forward pass of one image (full plan). */
+double unr_model_macs(const unr_model *m);
+/* Recompute the folded inference weights after the raw ones changed. */
+void unr_model_refold(unr_model *m);
+
+/* ---- plans: which blocks run, in which order -------------------------- */
+
+typedef struct {
+    int num_blocks;
+    int *order;             /* order[pos] = block id at position pos */
+    unsigned char *deleted; /* deleted[block id] = 1: residual branch removed */
+} unr_plan;
+
+unr_plan *unr_plan_create(const unr_model *m);  /* identity order, none deleted */
+void unr_plan_free(unr_plan *p);
+void unr_plan_reset(unr_plan *p);
+unr_status unr_plan_copy(unr_plan *dst, const unr_plan *src);
+/* Mark block b deleted; range-checked. Validity is checked by validate. */
+unr_status unr_plan_delete(unr_plan *p, int block, unr_error *err);
+/* Parse "3,7" into deletions and "0,1,2,4,3,..." into the order. Either may
+ * be NULL or empty. */
+unr_status unr_plan_parse(unr_plan *p, const char *deleted_csv,
+                          const char *order_csv, unr_error *err);
+/* Rules: order is a permutation; a block stays in its stage; downsampling
+ * blocks stay at their position; a plain network's downsampling block can't
+ * be deleted. */
+unr_status unr_plan_validate(const unr_model *m, const unr_plan *p, unr_error *err);
+/* Kendall's tau between the identity order and p->order. */
+double unr_plan_kendall_tau(const unr_plan *p);
+/* Which blocks may be swapped: not downsampling (same-stage only). */
+int unr_block_swappable(const unr_model *m, int block);
+/* Which blocks may be deleted. */
+int unr_block_deletable(const unr_model *m, int block);
+
+/* ---- CIFAR-10 ---------------------------------------------------------- */
+
+typedef struct {
+    int n;
+    uint8_t *labels;   /* [n] */
+    uint8_t *pixels;   /* [n][3][32][32], the record layout */
+} unr_cifar;
+
+/* Parse official binary records (copied). source names it in messages. */
+unr_status unr_cifar_parse(const void *bytes, size_t len, const char *source,
+                           unr_cifar *out, unr_error *err);
+unr_status unr_cifar_load_file(const char *path, unr_cifar *out, unr_error *err);
+/* "test" reads DIR/test_batch.bin; "train" reads data_batch_1..5.bin. */
+unr_status unr_cifar_load_split(const char *dir, const char *split,
+                                unr_cifar *out, unr_error *err);
+void unr_cifar_free(unr_cifar *c);
+
+/* ---- running the network ---------------------------------------------- */
+
+typedef struct unr_runner unr_runner;
+
+/* A runner owns the kernel context (threads, SIMD variant) and the
+ * activation arena for batches of up to max_batch images. threads <= 0: one
+ * per CPU. The model must outlive the runner. */
+unr_status unr_runner_create(const unr_model *m, int max_batch, int threads,
+                             unr_isa isa, unr_runner **out, unr_error *err);
+void unr_runner_free(unr_runner *r);
+unr_isa unr_runner_isa(const unr_runner *r);
+int unr_runner_max_batch(const unr_runner *r);
+
+/* Normalise uint8 record-layout images into the network's NHWC input. */
+void unr_images_to_input(const unr_model *m, const uint8_t *pixels, int n, float *out);
+
+/* logits[n][10] for n images given as NHWC normalised floats. */
+unr_status unr_forward(unr_runner *r, const unr_plan *p, const float *input,
+                       int n, float *logits, unr_error *err);
+unr_status unr_forward_pixels(unr_runner *r, const unr_plan *p, const uint8_t *pixels,
+                              int n, float *logits, unr_error *err);
+
+typedef struct {
+    int n, correct;
+    double error;                   /* 1 - correct/n */
+    int per_class_total[UNR_NUM_CLASSES];
+    int per_class_correct[UNR_NUM_CLASSES];
+    int confusion[UNR_NUM_CLASSES][UNR_NUM_CLASSES]; /* [true][predicted] */
+    double seconds;
+} unr_eval_result;
+
+/* Evaluate the first `limit` images (0: all). */
+unr_status unr_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data,
+                        int limit, unr_progress_fn progress, void *user,
+                        unr_eval_result *out, unr_error *err);
+
+/* ---- randomness -------------------------------------------------------- */
+
+/* One seeded generator (xoshiro256**) so native and WASM draw the same. */
+typedef struct { uint64_t s[4]; } unr_rng;
+void unr_rng_seed(unr_rng *r, uint64_t seed);
+uint64_t unr_rng_next(unr_rng *r);
+uint32_t unr_rng_below(unr_rng *r, uint32_t bound);  /* uniform in [0, bound) */
+double unr_rng_uniform(unr_rng *r);                   /* [0, 1) */
+double unr_rng_normal(unr_rng *r);
+/* k distinct values from [0, n) in random order. */
+void unr_rng_choose(unr_rng *r, int n, int k, int *out);
+
+/* ---- sha256 ------------------------------------------------------------ */
+
+void unr_sha256(const void *data, size_t len, uint8_t digest[32]);
+void unr_sha256_hex(const void *data, size_t len, char hex[65]);
+
+#endif
