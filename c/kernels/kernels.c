@@ -1,0 +1,733 @@
+/* kernels.c: the context (variant choice, thread pool, scratch) and the one
+ * GEMM driver that turns convolutions into micro-kernel calls.
+ *
+ * Forward conv and backward-data are both "implicit im2col" GEMMs: rows are
+ * pixels of the tensor being written, each conv tap is a K segment whose row
+ * pointers aim straight into the NHWC source (or at a zero row for padding),
+ * and B is the weight matrix packed into NR-wide panels. Backward-data with
+ * stride s splits the input pixels into s*s parity classes; within a class
+ * every pixel sees the same taps, so it is again a plain conv. Backward-
+ * weights is a GEMM with K = pixels: each thread sums its share of pixels
+ * into a private dw and the partial sums are added at the end.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "kernels_internal.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if !defined(__EMSCRIPTEN__)
+#define UNR_THREADS 1
+#include <pthread.h>
+#include <unistd.h>
+#endif
+
+/* Below this many multiply-adds per thread, waking the pool costs more than
+ * it saves. */
+#define UNR_MIN_MACS_PER_THREAD (1 << 18)
+
+/* Backward-weights: im2col block target size, in floats (~128 KiB, L2). */
+#define UNR_BWW_BLOCK_FLOATS 32768
+
+/* ---------------------------------------------------------------- scratch */
+
+typedef struct {
+    float *p;
+    size_t cap;     /* floats */
+} unr_scratch;
+
+/* Returns at least n floats, 64-byte aligned; old contents are lost. */
+static float *scratch_get(unr_scratch *s, size_t n)
+{
+    if (n == 0)
+        n = 1;
+    if (s->cap >= n)
+        return s->p;
+    free(s->p);
+    size_t cap = n + n / 2;
+    cap = (cap + 15) & ~(size_t)15;     /* bytes a multiple of 64 */
+    s->p = aligned_alloc(64, cap * sizeof(float));
+    s->cap = s->p ? cap : 0;
+    return s->p;
+}
+
+/* ---------------------------------------------------------------- context */
+
+struct unr_ctx;
+
+typedef struct {
+    struct unr_ctx *ctx;
+    int index;
+} unr_worker;
+
+struct unr_ctx {
+    unr_isa isa;
+    int threads;
+    unr_ukernel uk_wide;     /* main micro-kernel */
+    unr_ukernel uk_narrow;   /* for N <= its nr (e.g. 8 channels) */
+    unr_scratch packed;      /* packed B panels, shared read-only by threads */
+    unr_scratch zeros;       /* a row of zeros for padding taps */
+    unr_scratch *local;      /* [threads] per-thread scratch */
+#if defined(UNR_THREADS)
+    pthread_t *tids;         /* [threads - 1] */
+    unr_worker *workers;     /* [threads - 1] */
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;
+    unsigned long generation;
+    int pending, quit, nworkers_started;
+    unr_parallel_fn fn;
+    void *arg;
+    int count;
+#endif
+};
+
+const char *unr_isa_name(unr_isa isa)
+{
+    static const char *const names[] = {"auto", "scalar", "avx2", "wasmsimd"};
+    _Static_assert(sizeof names / sizeof names[0] == UNR_ISA_COUNT,
+                   "one name per ISA");
+    return (unsigned)isa < UNR_ISA_COUNT ? names[isa] : "unknown";
+}
+
+int unr_isa_available(unr_isa isa)
+{
+    switch (isa) {
+    case UNR_ISA_AUTO:
+    case UNR_ISA_SCALAR:
+        return 1;
+    case UNR_ISA_AVX2:
+#if defined(UNR_HAVE_AVX2_BUILD)
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+        return 0;
+#endif
+    case UNR_ISA_WASMSIMD:
+#if defined(__wasm_simd128__)
+        return 1;
+#else
+        return 0;
+#endif
+    default:
+        return 0;
+    }
+}
+
+static unr_isa best_isa(void)
+{
+    if (unr_isa_available(UNR_ISA_AVX2))
+        return UNR_ISA_AVX2;
+    if (unr_isa_available(UNR_ISA_WASMSIMD))
+        return UNR_ISA_WASMSIMD;
+    return UNR_ISA_SCALAR;
+}
+
+#if defined(UNR_THREADS)
+static void run_chunk(unr_ctx *ctx, int t, unr_parallel_fn fn, void *arg,
+                      int count)
+{
+    const int begin = (int)((long long)count * t / ctx->threads);
+    const int end = (int)((long long)count * (t + 1) / ctx->threads);
+    if (begin < end)
+        fn(arg, begin, end, t);
+}
+
+static void *worker_main(void *p)
+{
+    unr_worker *w = p;
+    unr_ctx *ctx = w->ctx;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&ctx->mu);
+    for (;;) {
+        while (ctx->generation == seen && !ctx->quit)
+            pthread_cond_wait(&ctx->wake, &ctx->mu);
+        if (ctx->quit)
+            break;
+        seen = ctx->generation;
+        unr_parallel_fn fn = ctx->fn;
+        void *arg = ctx->arg;
+        int count = ctx->count;
+        pthread_mutex_unlock(&ctx->mu);
+        run_chunk(ctx, w->index, fn, arg, count);
+        pthread_mutex_lock(&ctx->mu);
+        if (--ctx->pending == 0)
+            pthread_cond_signal(&ctx->done);
+    }
+    pthread_mutex_unlock(&ctx->mu);
+    return NULL;
+}
+#endif
+
+unr_ctx *unr_ctx_create(int threads, unr_isa isa)
+{
+    if (isa == UNR_ISA_AUTO)
+        isa = best_isa();
+    if (!unr_isa_available(isa))
+        return NULL;
+#if defined(UNR_THREADS)
+    if (threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (int)n : 1;
+    }
+#else
+    threads = 1;    /* WASM: one thread per module; the page adds workers */
+#endif
+    unr_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    ctx->isa = isa;
+    ctx->threads = threads;
+    ctx->local = calloc((size_t)threads, sizeof *ctx->local);
+    if (!ctx->local) {
+        free(ctx);
+        return NULL;
+    }
+    switch (isa) {
+#if defined(UNR_HAVE_AVX2_BUILD)
+    case UNR_ISA_AVX2:
+        ctx->uk_wide = (unr_ukernel){6, 16, unr_f32_gemm_6x16__avx2,
+                                     "6x16__avx2"};
+        ctx->uk_narrow = (unr_ukernel){6, 8, unr_f32_gemm_6x8__avx2,
+                                       "6x8__avx2"};
+        break;
+#endif
+#if defined(__wasm_simd128__)
+    case UNR_ISA_WASMSIMD:
+        ctx->uk_wide = (unr_ukernel){6, 8, unr_f32_gemm_6x8__wasmsimd,
+                                     "6x8__wasmsimd"};
+        ctx->uk_narrow = ctx->uk_wide;
+        break;
+#endif
+    default:
+        break;      /* scalar: the reference loops, no micro-kernel */
+    }
+#if defined(UNR_THREADS)
+    pthread_mutex_init(&ctx->mu, NULL);
+    pthread_cond_init(&ctx->wake, NULL);
+    pthread_cond_init(&ctx->done, NULL);
+    if (threads > 1) {
+        ctx->tids = calloc((size_t)threads - 1, sizeof *ctx->tids);
+        ctx->workers = calloc((size_t)threads - 1, sizeof *ctx->workers);
+        if (!ctx->tids || !ctx->workers) {
+            unr_ctx_destroy(ctx);
+            return NULL;
+        }
+        for (int i = 0; i < threads - 1; i++) {
+            ctx->workers[i] = (unr_worker){ctx, i + 1};
+            if (pthread_create(&ctx->tids[i], NULL, worker_main,
+                               &ctx->workers[i]) != 0) {
+                unr_ctx_destroy(ctx);
+                return NULL;
+            }
+            ctx->nworkers_started++;
+        }
+    }
+#endif
+    return ctx;
+}
+
+void unr_ctx_destroy(unr_ctx *ctx)
+{
+    if (!ctx)
+        return;
+#if defined(UNR_THREADS)
+    pthread_mutex_lock(&ctx->mu);
+    ctx->quit = 1;
+    pthread_cond_broadcast(&ctx->wake);
+    pthread_mutex_unlock(&ctx->mu);
+    for (int i = 0; i < ctx->nworkers_started; i++)
+        pthread_join(ctx->tids[i], NULL);
+    pthread_cond_destroy(&ctx->done);
+    pthread_cond_destroy(&ctx->wake);
+    pthread_mutex_destroy(&ctx->mu);
+    free(ctx->workers);
+    free(ctx->tids);
+#endif
+    for (int i = 0; i < ctx->threads; i++)
+        free(ctx->local[i].p);
+    free(ctx->local);
+    free(ctx->zeros.p);
+    free(ctx->packed.p);
+    free(ctx);
+}
+
+unr_isa unr_ctx_isa(const unr_ctx *ctx) { return ctx->isa; }
+int unr_ctx_threads(const unr_ctx *ctx) { return ctx->threads; }
+
+void unr_parallel_for(unr_ctx *ctx, int count, unr_parallel_fn fn, void *arg)
+{
+    if (count <= 0)
+        return;
+#if defined(UNR_THREADS)
+    if (ctx->threads > 1 && count > 1) {
+        pthread_mutex_lock(&ctx->mu);
+        ctx->fn = fn;
+        ctx->arg = arg;
+        ctx->count = count;
+        ctx->pending = ctx->threads - 1;
+        ctx->generation++;
+        pthread_cond_broadcast(&ctx->wake);
+        pthread_mutex_unlock(&ctx->mu);
+        run_chunk(ctx, 0, fn, arg, count);
+        pthread_mutex_lock(&ctx->mu);
+        while (ctx->pending > 0)
+            pthread_cond_wait(&ctx->done, &ctx->mu);
+        pthread_mutex_unlock(&ctx->mu);
+        return;
+    }
+#endif
+    fn(arg, 0, count, 0);
+}
+
+/* Runs on the pool only when there is enough work to pay for waking it. */
+static void parallel_for_work(unr_ctx *ctx, int count, double macs,
+                              unr_parallel_fn fn, void *arg)
+{
+    if (macs < (double)UNR_MIN_MACS_PER_THREAD * 2) {
+        if (count > 0)
+            fn(arg, 0, count, 0);
+        return;
+    }
+    unr_parallel_for(ctx, count, fn, arg);
+}
+
+/* ---------------------------------------------------------------- shapes */
+
+int unr_conv_out_h(const unr_conv_shape *s)
+{
+    return (s->h + 2 * ((s->k - 1) / 2) - s->k) / s->stride + 1;
+}
+
+int unr_conv_out_w(const unr_conv_shape *s)
+{
+    return (s->w + 2 * ((s->k - 1) / 2) - s->k) / s->stride + 1;
+}
+
+/* ---------------------------------------------------------------- driver */
+
+static const unr_ukernel *pick_ukernel(const unr_ctx *ctx, int n)
+{
+    return n <= ctx->uk_narrow.nr ? &ctx->uk_narrow : &ctx->uk_wide;
+}
+
+static int uk_flags(const unr_epilogue *ep)
+{
+    if (!ep)
+        return 0;
+    return (ep->relu ? UNR_UK_RELU : 0) |
+           (ep->accumulate ? UNR_UK_ACCUMULATE : 0);
+}
+
+/* Packs rows [k0, k0+kk) of a K x N matrix src[k*rs + j*cs] into NR-wide
+ * panels: dst[p][k][j] with panel stride ktot*nr, zero past column n. */
+static void pack_b(float *dst, int ktot, int k0, int kk, int n, int nr,
+                   const float *src, ptrdiff_t rs, ptrdiff_t cs)
+{
+    for (int j0 = 0; j0 < n; j0 += nr) {
+        const int nn = n - j0 < nr ? n - j0 : nr;
+        float *d = dst + ((size_t)(j0 / nr) * ktot + k0) * nr;
+        for (int k = 0; k < kk; k++, d += nr) {
+            const float *s = src + k * rs + j0 * cs;
+            int j = 0;
+            if (cs == 1)
+                for (; j < nn; j++) d[j] = s[j];
+            else
+                for (; j < nn; j++) d[j] = s[j * cs];
+            for (; j < nr; j++) d[j] = 0.0f;
+        }
+    }
+}
+
+/* One MR x NR output tile. Partial tiles go through a local buffer so the
+ * micro-kernel only ever writes full tiles. */
+static void run_tile(const unr_ukernel *uk, int mr, int nr, int ks, int kc,
+                     const float *const *a, ptrdiff_t as, const float *b,
+                     float *const *c, const float *const *r,
+                     const float *bias, int flags)
+{
+    if (mr == uk->mr && nr == uk->nr) {
+        uk->fn(ks, kc, a, as, b, c, r, bias, flags);
+        return;
+    }
+    float tmp[UNR_MAX_MR * UNR_MAX_NR];
+    float *tc[UNR_MAX_MR];
+    for (int i = 0; i < uk->mr; i++)
+        tc[i] = tmp + i * uk->nr;
+    uk->fn(ks, kc, a, as, b, tc, NULL, NULL, 0);
+    for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) {
+        float v = tc[i][j];
+        if (flags & UNR_UK_ACCUMULATE) {
+            c[i][j] += v;
+            continue;
+        }
+        if (bias)
+            v += bias[j];
+        if (r)
+            v += r[i][j];
+        if ((flags & UNR_UK_RELU) && v < 0.0f)
+            v = 0.0f;
+        c[i][j] = v;
+    }
+}
+
+/* An implicit-im2col GEMM. Row (b, i, j) of the row grid reads, for tap t,
+ * the source pixel (i*rmul + ty[t], j*rmul + tx[t]) of image b (zeros when
+ * outside), and writes destination pixel (i*dmul + doy, j*dmul + dox). */
+typedef struct {
+    const unr_ukernel *uk;
+    int n, rh, rw;                      /* row grid */
+    const float *src;                   /* [n, sh, sw, sc] */
+    int sh, sw, sc;
+    int rmul, ks;
+    int ty[UNR_MAX_TAPS], tx[UNR_MAX_TAPS];
+    const float *zeros;                 /* [sc] */
+    float *dst;                         /* [n, dh, dw, nc] */
+    const float *res;                   /* like dst, or NULL */
+    int dh, dw, nc, dmul, doy, dox;
+    const float *bpack;                 /* [ceil(nc/nr)][ks*sc][nr] */
+    const float *bias;                  /* [nc] or NULL */
+    int flags;
+} conv_job;
+
+static void conv_tiles(void *arg, int begin, int end, int thread)
+{
+    (void)thread;
+    const conv_job *jb = arg;
+    const int MR = jb->uk->mr, NR = jb->uk->nr;
+    const int rows = jb->n * jb->rh * jb->rw;
+    const int kc = jb->sc;
+    const float *a[UNR_MAX_TAPS * UNR_MAX_MR];
+    float *c[UNR_MAX_MR], *cp[UNR_MAX_MR];
+    const float *r[UNR_MAX_MR], *rp[UNR_MAX_MR];
+
+    for (int tile = begin; tile < end; tile++) {
+        const int r0 = tile * MR;
+        const int mr = rows - r0 < MR ? rows - r0 : MR;
+        for (int i = 0; i < MR; i++) {
+            const int row = r0 + (i < mr ? i : 0);
+            const int b = row / (jb->rh * jb->rw);
+            const int rem = row - b * jb->rh * jb->rw;
+            const int ii = rem / jb->rw, jj = rem - (rem / jb->rw) * jb->rw;
+            for (int t = 0; t < jb->ks; t++) {
+                const int sy = ii * jb->rmul + jb->ty[t];
+                const int sx = jj * jb->rmul + jb->tx[t];
+                a[t * MR + i] =
+                    (sy >= 0 && sy < jb->sh && sx >= 0 && sx < jb->sw)
+                        ? jb->src + (((size_t)b * jb->sh + sy) * jb->sw + sx) * kc
+                        : jb->zeros;
+            }
+            const size_t off =
+                (((size_t)b * jb->dh + ii * jb->dmul + jb->doy) * jb->dw +
+                 jj * jb->dmul + jb->dox) * jb->nc;
+            c[i] = jb->dst + off;
+            r[i] = jb->res ? jb->res + off : NULL;
+        }
+        for (int j0 = 0; j0 < jb->nc; j0 += NR) {
+            const int nr = jb->nc - j0 < NR ? jb->nc - j0 : NR;
+            for (int i = 0; i < MR; i++) {
+                cp[i] = c[i] + j0;
+                rp[i] = r[i] ? r[i] + j0 : NULL;
+            }
+            run_tile(jb->uk, mr, nr, jb->ks, kc, a, 1,
+                     jb->bpack + (size_t)(j0 / NR) * jb->ks * kc * NR, cp,
+                     jb->res ? rp : NULL, jb->bias ? jb->bias + j0 : NULL,
+                     jb->flags);
+        }
+    }
+}
+
+static void run_conv_job(unr_ctx *ctx, const conv_job *jb)
+{
+    const int rows = jb->n * jb->rh * jb->rw;
+    const int tiles = (rows + jb->uk->mr - 1) / jb->uk->mr;
+    const double macs = (double)rows * jb->ks * jb->sc * jb->nc;
+    parallel_for_work(ctx, tiles, macs, conv_tiles, (void *)jb);
+}
+
+/* ---------------------------------------------------------------- conv */
+
+void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
+                      const float *w, const unr_epilogue *ep, float *y)
+{
+    assert(s->k == 1 || s->k == 3);
+    const int ho = unr_conv_out_h(s), wo = unr_conv_out_w(s);
+    if (s->n <= 0 || ho <= 0 || wo <= 0 || s->co <= 0)
+        return;
+    if (ctx->isa == UNR_ISA_SCALAR) {
+        unr_conv_forward__scalar(s, x, w, ep, y);
+        return;
+    }
+    const unr_ukernel *uk = pick_ukernel(ctx, s->co);
+    const int ks = s->k * s->k, kdim = ks * s->ci;
+    const int np = (s->co + uk->nr - 1) / uk->nr;
+    float *bp = scratch_get(&ctx->packed, (size_t)np * kdim * uk->nr);
+    float *zeros = scratch_get(&ctx->zeros, (size_t)s->ci);
+    if (!bp || !zeros) {    /* out of memory: the reference needs none */
+        unr_conv_forward__scalar(s, x, w, ep, y);
+        return;
+    }
+    memset(zeros, 0, (size_t)s->ci * sizeof(float));
+    pack_b(bp, kdim, 0, kdim, s->co, uk->nr, w, s->co, 1);
+
+    const int pad = (s->k - 1) / 2;
+    conv_job jb = {
+        .uk = uk, .n = s->n, .rh = ho, .rw = wo,
+        .src = x, .sh = s->h, .sw = s->w, .sc = s->ci,
+        .rmul = s->stride, .ks = ks, .zeros = zeros,
+        .dst = y, .res = ep ? ep->residual : NULL,
+        .dh = ho, .dw = wo, .nc = s->co, .dmul = 1,
+        .bpack = bp, .bias = ep ? ep->bias : NULL, .flags = uk_flags(ep),
+    };
+    for (int t = 0; t < ks; t++) {
+        jb.ty[t] = t / s->k - pad;
+        jb.tx[t] = t % s->k - pad;
+    }
+    run_conv_job(ctx, &jb);
+}
+
+void unr_conv_backward_data(unr_ctx *ctx, const unr_conv_shape *s,
+                            const float *dy, const float *w, float *dx,
+                            int accumulate)
+{
+    assert(s->k == 1 || s->k == 3);
+    const int ho = unr_conv_out_h(s), wo = unr_conv_out_w(s);
+    if (s->n <= 0 || s->h <= 0 || s->w <= 0 || s->ci <= 0)
+        return;
+    if (ctx->isa == UNR_ISA_SCALAR || ho <= 0 || wo <= 0) {
+        unr_conv_backward_data__scalar(s, dy, w, dx, accumulate);
+        return;
+    }
+    const unr_ukernel *uk = pick_ukernel(ctx, s->ci);
+    const int ks = s->k * s->k, st = s->stride, pad = (s->k - 1) / 2;
+    const int np = (s->ci + uk->nr - 1) / uk->nr;
+    float *bp = scratch_get(&ctx->packed, (size_t)np * ks * s->co * uk->nr);
+    float *zeros = scratch_get(&ctx->zeros, (size_t)s->co);
+    if (!bp || !zeros) {
+        unr_conv_backward_data__scalar(s, dy, w, dx, accumulate);
+        return;
+    }
+    memset(zeros, 0, (size_t)s->co * sizeof(float));
+
+    /* Input pixel y gets dy[(y + pad - ky) / st] from tap ky when that
+     * divides exactly; the parity class (y % st, x % st) fixes which taps. */
+    for (int py = 0; py < st; py++)
+    for (int px = 0; px < st; px++) {
+        conv_job jb = {
+            .uk = uk, .n = s->n,
+            .rh = (s->h - py + st - 1) / st, .rw = (s->w - px + st - 1) / st,
+            .src = dy, .sh = ho, .sw = wo, .sc = s->co,
+            .rmul = 1, .zeros = zeros,
+            .dst = dx, .dh = s->h, .dw = s->w, .nc = s->ci,
+            .dmul = st, .doy = py, .dox = px,
+            .bpack = bp, .flags = accumulate ? UNR_UK_ACCUMULATE : 0,
+        };
+        if (jb.rh <= 0 || jb.rw <= 0)
+            continue;
+        int tap[UNR_MAX_TAPS];
+        for (int ky = 0; ky < s->k; ky++)
+        for (int kx = 0; kx < s->k; kx++) {
+            const int ty = py + pad - ky, tx = px + pad - kx;
+            if (ty % st || tx % st)
+                continue;
+            tap[jb.ks] = ky * s->k + kx;
+            jb.ty[jb.ks] = ty / st;
+            jb.tx[jb.ks] = tx / st;
+            jb.ks++;
+        }
+        /* B rows (tap, co), columns ci: w transposed within each tap. */
+        for (int t = 0; t < jb.ks; t++)
+            pack_b(bp, jb.ks * s->co, t * s->co, s->co, s->ci, uk->nr,
+                   w + (size_t)tap[t] * s->ci * s->co, 1, s->co);
+        run_conv_job(ctx, &jb);
+    }
+}
+
+/* Backward-weights: dw[(tap, ci), co] += sum_p col[p, (tap, ci)] * dy[p, co]
+ * with p over all output pixels. A = col^T read with stride M from an
+ * im2col block; B = a block of dy rows, packed. */
+typedef struct {
+    const unr_ctx *ctx;
+    const unr_conv_shape *s;
+    const unr_ukernel *uk;
+    const float *x, *dy;
+    int ho, wo, m, pixels, kcb, nthreads;
+    float *parts[64];   /* per thread [m][co] partial sums */
+    float *cols[64];    /* per thread [kcb][m] im2col block */
+    float *bblk[64];    /* per thread [np][kcb][nr] packed dy block */
+} bww_job;
+
+static void bww_chunk(void *arg, int begin, int end, int thread)
+{
+    const bww_job *jb = arg;
+    const unr_conv_shape *s = jb->s;
+    const unr_ukernel *uk = jb->uk;
+    const int MR = uk->mr, NR = uk->nr, m = jb->m, co = s->co;
+    const int pad = (s->k - 1) / 2, ks = s->k * s->k;
+    (void)thread;
+    float *part = NULL, *col = NULL, *bb = NULL;
+    const float *a[UNR_MAX_MR];
+    float *c[UNR_MAX_MR];
+
+    /* Scratch follows the chunk, not the thread: one chunk, one owner. */
+    for (int chunk = begin; chunk < end; chunk++) {
+        part = jb->parts[chunk];
+        col = jb->cols[chunk];
+        bb = jb->bblk[chunk];
+        const int p_begin = (int)((long long)jb->pixels * chunk / jb->nthreads);
+        const int p_end = (int)((long long)jb->pixels * (chunk + 1) / jb->nthreads);
+        for (int p0 = p_begin; p0 < p_end; p0 += jb->kcb) {
+            const int kb = p_end - p0 < jb->kcb ? p_end - p0 : jb->kcb;
+            for (int q = 0; q < kb; q++) {
+                const int p = p0 + q;
+                const int b = p / (jb->ho * jb->wo);
+                const int oy = (p / jb->wo) % jb->ho, ox = p % jb->wo;
+                for (int t = 0; t < ks; t++) {
+                    const int iy = oy * s->stride + t / s->k - pad;
+                    const int ix = ox * s->stride + t % s->k - pad;
+                    float *d = col + (size_t)q * m + t * s->ci;
+                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
+                        memset(d, 0, (size_t)s->ci * sizeof(float));
+                    else
+                        memcpy(d, jb->x + (((size_t)b * s->h + iy) * s->w + ix) * s->ci,
+                               (size_t)s->ci * sizeof(float));
+                }
+            }
+            pack_b(bb, kb, 0, kb, co, NR, jb->dy + (size_t)p0 * co, co, 1);
+            for (int j0 = 0; j0 < co; j0 += NR) {
+                const int nr = co - j0 < NR ? co - j0 : NR;
+                const float *bpanel = bb + (size_t)(j0 / NR) * kb * NR;
+                for (int m0 = 0; m0 < m; m0 += MR) {
+                    const int mr = m - m0 < MR ? m - m0 : MR;
+                    for (int i = 0; i < MR; i++) {
+                        const int row = m0 + (i < mr ? i : 0);
+                        a[i] = col + row;
+                        c[i] = part + (size_t)row * co + j0;
+                    }
+                    run_tile(uk, mr, nr, 1, kb, a, m, bpanel, c, NULL, NULL,
+                             UNR_UK_ACCUMULATE);
+                }
+            }
+        }
+    }
+}
+
+void unr_conv_backward_weights(unr_ctx *ctx, const unr_conv_shape *s,
+                               const float *x, const float *dy, float *dw)
+{
+    assert(s->k == 1 || s->k == 3);
+    const int ho = unr_conv_out_h(s), wo = unr_conv_out_w(s);
+    if (s->n <= 0 || ho <= 0 || wo <= 0 || s->ci <= 0 || s->co <= 0)
+        return;
+    if (ctx->isa == UNR_ISA_SCALAR) {
+        unr_conv_backward_weights__scalar(s, x, dy, dw);
+        return;
+    }
+    bww_job jb = {
+        .ctx = ctx, .s = s, .uk = pick_ukernel(ctx, s->co), .x = x, .dy = dy,
+        .ho = ho, .wo = wo, .m = s->k * s->k * s->ci,
+        .pixels = s->n * ho * wo,
+    };
+    const int nr = jb.uk->nr, np = (s->co + nr - 1) / nr;
+    const double macs = (double)jb.pixels * jb.m * s->co;
+    int nt = ctx->threads < 64 ? ctx->threads : 64;
+    if (macs < (double)UNR_MIN_MACS_PER_THREAD * 2)
+        nt = 1;
+    jb.nthreads = nt;
+    jb.kcb = UNR_BWW_BLOCK_FLOATS / jb.m;
+    jb.kcb = jb.kcb < 16 ? 16 : jb.kcb > 256 ? 256 : jb.kcb;
+    const size_t part_n = (size_t)jb.m * s->co;
+    const size_t part_pad = (part_n + 15) & ~(size_t)15;
+    const size_t col_n = ((size_t)jb.kcb * jb.m + 15) & ~(size_t)15;
+    const size_t bb_n = (size_t)np * jb.kcb * nr;
+    for (int t = 0; t < nt; t++) {
+        float *p = scratch_get(&ctx->local[t], part_pad + col_n + bb_n);
+        if (!p) {
+            unr_conv_backward_weights__scalar(s, x, dy, dw);
+            return;
+        }
+        jb.parts[t] = p;
+        jb.cols[t] = p + part_pad;
+        jb.bblk[t] = p + part_pad + col_n;
+        memset(p, 0, part_n * sizeof(float));
+    }
+    if (nt > 1)
+        unr_parallel_for(ctx, nt, bww_chunk, &jb);
+    else
+        bww_chunk(&jb, 0, 1, 0);
+    for (int t = 0; t < nt; t++)
+        for (size_t e = 0; e < part_n; e++)
+            dw[e] += jb.parts[t][e];
+}
+
+/* ---------------------------------------------------------------- gemm */
+
+typedef struct {
+    const unr_ukernel *uk;
+    int m, n, k;
+    const float *a;
+    ptrdiff_t rsa, csa;
+    const float *bpack;
+    float *c;
+    ptrdiff_t ldc;
+    const float *res, *bias;
+    int flags;
+} gemm_job;
+
+static void gemm_tiles(void *arg, int begin, int end, int thread)
+{
+    (void)thread;
+    const gemm_job *jb = arg;
+    const int MR = jb->uk->mr, NR = jb->uk->nr;
+    const float *a[UNR_MAX_MR], *rp[UNR_MAX_MR];
+    float *cp[UNR_MAX_MR];
+    for (int tile = begin; tile < end; tile++) {
+        const int i0 = tile * MR;
+        const int mr = jb->m - i0 < MR ? jb->m - i0 : MR;
+        for (int i = 0; i < MR; i++)
+            a[i] = jb->a + (i0 + (i < mr ? i : 0)) * jb->rsa;
+        for (int j0 = 0; j0 < jb->n; j0 += NR) {
+            const int nr = jb->n - j0 < NR ? jb->n - j0 : NR;
+            for (int i = 0; i < MR; i++) {
+                const ptrdiff_t off = (i0 + (i < mr ? i : 0)) * jb->ldc + j0;
+                cp[i] = jb->c + off;
+                rp[i] = jb->res ? jb->res + off : NULL;
+            }
+            run_tile(jb->uk, mr, nr, 1, jb->k, a, jb->csa,
+                     jb->bpack + (size_t)(j0 / NR) * jb->k * NR, cp,
+                     jb->res ? rp : NULL, jb->bias ? jb->bias + j0 : NULL,
+                     jb->flags);
+        }
+    }
+}
+
+void unr_gemm(unr_ctx *ctx, int m, int n, int k,
+              const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+              const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+              float *c, ptrdiff_t ldc, const unr_epilogue *ep)
+{
+    if (m <= 0 || n <= 0)
+        return;
+    if (ctx->isa == UNR_ISA_SCALAR || k < 0) {
+        unr_gemm__scalar(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, ep);
+        return;
+    }
+    const unr_ukernel *uk = pick_ukernel(ctx, n);
+    const int np = (n + uk->nr - 1) / uk->nr;
+    float *bp = scratch_get(&ctx->packed, (size_t)np * k * uk->nr);
+    if (!bp) {
+        unr_gemm__scalar(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, ep);
+        return;
+    }
+    pack_b(bp, k, 0, k, n, uk->nr, b, rsb, csb);
+    gemm_job jb = {
+        .uk = uk, .m = m, .n = n, .k = k, .a = a, .rsa = rsa, .csa = csa,
+        .bpack = bp, .c = c, .ldc = ldc,
+        .res = ep ? ep->residual : NULL, .bias = ep ? ep->bias : NULL,
+        .flags = uk_flags(ep),
+    };
+    const int tiles = (m + uk->mr - 1) / uk->mr;
+    parallel_for_work(ctx, tiles, (double)m * n * k, gemm_tiles, &jb);
+}

@@ -1,0 +1,80 @@
+/* kernels_internal.h: what the kernel files share and nothing else sees.
+ *
+ * Every fast path is one GEMM driver (kernels.c) around one register-blocked
+ * micro-kernel per ISA. The micro-kernel contract:
+ *
+ *   C[MR x NR] = epilogue( sum_{s < ks} sum_{k < kc} A_s[i][k] * B[s*kc + k][j] )
+ *
+ *   a      ks*MR row pointers, a[s*MR + i]; element k of row i in segment s
+ *          is a[s*MR + i][k * as]. Implicit im2col: a conv tap is a segment,
+ *          its rows point straight into the NHWC input (or at zeros).
+ *   b      packed panel: ks*kc rows of NR floats, contiguous, zero-padded.
+ *   c      MR row pointers to NR contiguous outputs each.
+ *   r      MR residual row pointers (same shape as c) or NULL.
+ *   bias   NR floats or NULL.
+ *   flags  UNR_UK_RELU / UNR_UK_ACCUMULATE.
+ *
+ * The micro-kernel only ever sees full tiles: the driver sends partial tiles
+ * to a private MR x NR buffer and finishes them with a scalar epilogue, and
+ * pads missing A rows by repeating row 0. ks may be 0 (C = epilogue(0)).
+ */
+#ifndef UNR_KERNELS_INTERNAL_H
+#define UNR_KERNELS_INTERNAL_H
+
+#include "kernels.h"
+
+#include <stddef.h>
+
+#define UNR_UK_RELU       1
+#define UNR_UK_ACCUMULATE 2
+
+/* The largest micro-tile any ISA uses; sizes the partial-tile buffer. */
+#define UNR_MAX_MR 8
+#define UNR_MAX_NR 16
+/* Convs are 1x1 or 3x3; the indirection table is sized for 3x3. */
+#define UNR_MAX_TAPS 9
+
+typedef void (*unr_ukernel_fn)(int ks, int kc, const float *const *a,
+                               ptrdiff_t as, const float *b, float *const *c,
+                               const float *const *r, const float *bias,
+                               int flags);
+
+typedef struct {
+    int mr, nr;
+    unr_ukernel_fn fn;
+    const char *name;
+} unr_ukernel;
+
+#if defined(__x86_64__) && !defined(__EMSCRIPTEN__)
+#define UNR_HAVE_AVX2_BUILD 1
+void unr_f32_gemm_6x16__avx2(int ks, int kc, const float *const *a,
+                             ptrdiff_t as, const float *b, float *const *c,
+                             const float *const *r, const float *bias,
+                             int flags);
+void unr_f32_gemm_6x8__avx2(int ks, int kc, const float *const *a,
+                            ptrdiff_t as, const float *b, float *const *c,
+                            const float *const *r, const float *bias,
+                            int flags);
+#endif
+
+#if defined(__wasm_simd128__)
+void unr_f32_gemm_6x8__wasmsimd(int ks, int kc, const float *const *a,
+                                ptrdiff_t as, const float *b, float *const *c,
+                                const float *const *r, const float *bias,
+                                int flags);
+#endif
+
+/* Scalar reference kernels (ref.c): plain loops, single thread, the truth. */
+void unr_conv_forward__scalar(const unr_conv_shape *s, const float *x,
+                              const float *w, const unr_epilogue *ep, float *y);
+void unr_conv_backward_data__scalar(const unr_conv_shape *s, const float *dy,
+                                    const float *w, float *dx, int accumulate);
+void unr_conv_backward_weights__scalar(const unr_conv_shape *s,
+                                       const float *x, const float *dy,
+                                       float *dw);
+void unr_gemm__scalar(int m, int n, int k,
+                      const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                      const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                      float *c, ptrdiff_t ldc, const unr_epilogue *ep);
+
+#endif
