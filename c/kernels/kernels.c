@@ -277,6 +277,8 @@ void unr_parallel_for(unr_ctx *ctx, int count, unr_parallel_fn fn, void *arg)
         pthread_mutex_unlock(&ctx->mu);
         return;
     }
+#else
+    (void)ctx;
 #endif
     fn(arg, 0, count, 0);
 }
