@@ -96,14 +96,17 @@ static unr_status parse_arch(const cJSON *root, const char *src, unr_arch *a, un
         return st;
     a->blocks_per_stage = (int)v;
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(arch, "widths");
-    if (!w || !cJSON_IsArray(w) || cJSON_GetArraySize(w) != 3)
+    if (!w)
+        return unr_fail(err, UNR_ERR_FIELD, "%s: arch.widths: missing", src);
+    if (!cJSON_IsArray(w) || cJSON_GetArraySize(w) != 3)
         return unr_fail(err, UNR_ERR_FIELD, "%s: arch.widths: expected an array of 3 integers", src);
     for (int s = 0; s < 3; s++) {
         const cJSON *e = cJSON_GetArrayItem(w, s);
-        if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) || e->valuedouble < 1 ||
-            e->valuedouble > UNR_MAX_WIDTH)
-            return unr_fail(err, UNR_ERR_RANGE, "%s: arch.widths[%d]: expected an integer in 1..%d",
-                            src, s, UNR_MAX_WIDTH);
+        if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble))
+            return unr_fail(err, UNR_ERR_FIELD, "%s: arch.widths[%d]: expected an integer", src, s);
+        if (e->valuedouble < 1 || e->valuedouble > UNR_MAX_WIDTH)
+            return unr_fail(err, UNR_ERR_RANGE, "%s: arch.widths[%d]: %.17g is outside 1..%d",
+                            src, s, e->valuedouble, UNR_MAX_WIDTH);
         a->widths[s] = (int)e->valuedouble;
     }
     if ((st = get_string(arch, "shortcut", "arch.", src, &shortcut, err)))
@@ -227,19 +230,24 @@ static unr_status parse_tensors(const cJSON *root, const char *src, unr_model *m
                           weights_len);
             break;
         }
-        import_tensor(t, weights + off);
-        for (size_t j = 0; j < t->count; j++)
-            if (!isfinite(t->data[j])) {
+        /* Checked on the file bytes so that element numbers are those of the
+         * file's (PyTorch) layout, not of the internal one. */
+        for (size_t j = 0; j < t->count; j++) {
+            float v;
+            memcpy(&v, weights + off + 4 * j, 4);
+            if (!isfinite(v)) {
                 st = unr_fail(err, UNR_ERR_NONFINITE, "%s: tensors[%d]: %s holds a non-finite "
-                              "value (%g) at element %zu", src, idx, name, (double)t->data[j], j);
+                              "value (%g) at element %zu", src, idx, name, (double)v, j);
                 break;
-            } else if (t->kind == UNR_T_BN_VAR && t->data[j] < 0) {
+            } else if (t->kind == UNR_T_BN_VAR && v < 0) {
                 st = unr_fail(err, UNR_ERR_FIELD, "%s: tensors[%d]: %s holds a negative "
                               "variance at element %zu", src, idx, name, j);
                 break;
             }
+        }
         if (st)
             break;
+        import_tensor(t, weights + off);
         idx++;
     }
     for (int i = 0; !st && i < m->num_tensors; i++)
@@ -342,6 +350,16 @@ unr_status unr_model_load(const char *manifest, size_t manifest_len, const void 
     if (!root) {
         size_t at = end && end >= manifest ? (size_t)(end - manifest) : 0;
         return unr_fail(err, UNR_ERR_PARSE, "%s: malformed JSON near byte %zu", src, at);
+    }
+    /* cJSON stops after the first value (and whitespace); anything left is
+     * a corrupt or concatenated file, not a manifest. */
+    while (end && end < manifest + manifest_len &&
+           (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+        end++;
+    if (end && end < manifest + manifest_len) {
+        cJSON_Delete(root);
+        return unr_fail(err, UNR_ERR_PARSE, "%s: malformed JSON: unexpected data after the "
+                        "top-level object at byte %zu", src, (size_t)(end - manifest));
     }
     unr_model *m = NULL;
     unr_status st = parse_header(root, src, &m, err);
