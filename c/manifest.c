@@ -351,7 +351,7 @@ unr_status unr_model_load(const char *manifest, size_t manifest_len, const void 
         size_t at = end && end >= manifest ? (size_t)(end - manifest) : 0;
         return unr_fail(err, UNR_ERR_PARSE, "%s: malformed JSON near byte %zu", src, at);
     }
-    /* cJSON stops after the first value (and whitespace); anything left is
+    /* cJSON stops right after the first value; anything but whitespace left is
      * a corrupt or concatenated file, not a manifest. */
     while (end && end < manifest + manifest_len &&
            (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
