@@ -20,7 +20,7 @@ ASAN_TESTS := $(patsubst tests/c/%.c,build/asan/tests/%,$(TEST_SRC))
 ISA_FLAGS = $(if $(findstring avx2,$(notdir $<)),-mavx2 -mfma,)
 
 .PHONY: all native test test-c test-asan test-node deps clean help fuzz serve bench
-all: native
+all: native wasm
 
 native: build/unravel
 
@@ -33,6 +33,8 @@ help:
 deps: $(CJSON)/cJSON.c
 $(CJSON)/cJSON.c:
 	scripts/fetch-cjson.sh
+
+include wasm/build.mk
 
 # ---- native library ----
 build/obj/%.o: %.c $(CJSON)/cJSON.c $(wildcard c/*.h c/kernels/*.h c/cli/*.h)

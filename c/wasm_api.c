@@ -1,0 +1,251 @@
+/* wasm_api.c: the C surface that unravel.wasm exports to wasm/unravel.mjs.
+ *
+ * Everything here is a thin, explicit wrapper over unravel.h, shaped for a
+ * caller that can only pass numbers: objects travel as opaque pointers,
+ * failures return 0 (or a nonzero unr_status) and fill an unr_error that the
+ * caller allocated once with unr_wasm_error_new, and no function relies on a
+ * struct layout being known in JS (results come back as flat arrays).
+ *
+ * Ownership: every pointer returned by a *_new / *_create / *_load function
+ * belongs to the caller and is released by the matching *_free. Text
+ * returned by unr_wasm_model_info is malloc'd; the caller frees it with free.
+ *
+ * Progress: long calls take a progress id; when it is nonzero they call the
+ * imported JS function unr_js_progress(id, done, total), which returns
+ * nonzero to cancel. The id is the caller's own handle for the callback.
+ *
+ * Compiled only into the WASM build (the native Makefile filters it out).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "cJSON.h"
+#include "internal.h"
+
+#if defined(__EMSCRIPTEN__)
+#include <emscripten.h>
+#define UNR_EXPORT EMSCRIPTEN_KEEPALIVE
+/* Imported from JS (module "env"): a progress report; nonzero cancels. */
+__attribute__((import_module("env"), import_name("unr_js_progress")))
+extern int unr_js_progress(int id, double done, double total);
+#else
+#define UNR_EXPORT
+static int unr_js_progress(int id, double done, double total)
+{
+    (void)id, (void)done, (void)total;
+    return 0;
+}
+#endif
+
+/* ---- version, kernels, errors ---- */
+
+UNR_EXPORT const char *unr_wasm_version(void) { return UNR_VERSION_STRING; }
+
+/* The ISA a runner created with UNR_ISA_AUTO would use in this build. */
+UNR_EXPORT int unr_wasm_best_isa(void)
+{
+    unr_ctx *ctx = unr_ctx_create(1, UNR_ISA_AUTO);
+    if (!ctx)
+        return UNR_ISA_SCALAR;
+    int isa = (int)unr_ctx_isa(ctx);
+    unr_ctx_destroy(ctx);
+    return isa;
+}
+
+UNR_EXPORT const char *unr_wasm_isa_name(int isa) { return unr_isa_name((unr_isa)isa); }
+UNR_EXPORT int unr_wasm_isa_available(int isa) { return unr_isa_available((unr_isa)isa); }
+
+UNR_EXPORT unr_error *unr_wasm_error_new(void) { return calloc(1, sizeof(unr_error)); }
+UNR_EXPORT void unr_wasm_error_free(unr_error *err) { free(err); }
+UNR_EXPORT int unr_wasm_error_status(const unr_error *err) { return (int)err->status; }
+UNR_EXPORT const char *unr_wasm_error_message(const unr_error *err) { return err->message; }
+UNR_EXPORT const char *unr_wasm_status_name(int status)
+{
+    return unr_status_name((unr_status)status);
+}
+
+/* ---- models ---- */
+
+UNR_EXPORT unr_model *unr_wasm_model_load(const char *manifest, size_t manifest_len,
+                                          const void *weights, size_t weights_len,
+                                          const char *source, unr_error *err)
+{
+    unr_error_clear(err);
+    unr_model *m = NULL;
+    if (unr_model_load(manifest, manifest_len, weights, weights_len, source, &m, err))
+        return NULL;
+    return m;
+}
+
+UNR_EXPORT void unr_wasm_model_free(unr_model *m) { unr_model_free(m); }
+UNR_EXPORT int unr_wasm_model_num_blocks(const unr_model *m) { return unr_model_num_blocks(m); }
+
+/* Add a raw JSON object text as key, or nothing if text is NULL. */
+static void add_raw_json(cJSON *o, const char *key, const char *text)
+{
+    cJSON *v = text ? cJSON_Parse(text) : NULL;
+    if (v)
+        cJSON_AddItemToObject(o, key, v);
+}
+
+/* Everything the JS side shows about a model, as one JSON object (the same
+ * keys as `unravel info --json`, plus the arch and per-block detail). */
+UNR_EXPORT char *unr_wasm_model_info(const unr_model *m, unr_error *err)
+{
+    unr_error_clear(err);
+    const unr_arch *a = unr_model_arch(m);
+    int nb = unr_model_num_blocks(m);
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        goto nomem;
+    cJSON_AddStringToObject(o, "name", unr_model_name(m));
+    cJSON_AddNumberToObject(o, "depth", 6 * a->blocks_per_stage + 2);
+    cJSON *arch = cJSON_AddObjectToObject(o, "arch");
+    if (arch) {
+        cJSON_AddStringToObject(arch, "family", "cifar-resnet");
+        cJSON_AddNumberToObject(arch, "blocks_per_stage", a->blocks_per_stage);
+        cJSON_AddItemToObject(arch, "widths", cJSON_CreateIntArray(a->widths, 3));
+        cJSON_AddStringToObject(arch, "shortcut", unr_shortcut_name(a->shortcut));
+        cJSON_AddNumberToObject(arch, "num_classes", a->num_classes);
+        cJSON_AddNumberToObject(arch, "bn_eps", a->bn_eps);
+    }
+    cJSON_AddNumberToObject(o, "parameters", (double)unr_model_num_params(m));
+    cJSON_AddNumberToObject(o, "macs_per_image", unr_model_macs(m));
+    cJSON *blocks = cJSON_AddArrayToObject(o, "blocks");
+    for (int b = 0; b < nb && blocks; b++) {
+        const unr_block_info *bi = unr_model_block(m, b);
+        cJSON *e = cJSON_CreateObject();
+        if (!e)
+            goto nomem;
+        cJSON_AddNumberToObject(e, "block", b);
+        cJSON_AddNumberToObject(e, "stage", bi->stage + 1);
+        cJSON_AddNumberToObject(e, "index_in_stage", bi->index_in_stage);
+        cJSON_AddItemToObject(e, "in", cJSON_CreateIntArray((int[]){bi->h_in, bi->h_in, bi->cin}, 3));
+        cJSON_AddItemToObject(e, "out", cJSON_CreateIntArray((int[]){bi->h_out, bi->h_out, bi->cout}, 3));
+        cJSON_AddNumberToObject(e, "stride", bi->stride);
+        cJSON_AddBoolToObject(e, "downsample", bi->downsample);
+        cJSON_AddBoolToObject(e, "deletable", unr_block_deletable(m, b));
+        cJSON_AddBoolToObject(e, "swappable", unr_block_swappable(m, b));
+        cJSON_AddItemToArray(blocks, e);
+    }
+    add_raw_json(o, "metrics", unr_model_metrics_json(m));
+    add_raw_json(o, "training", unr_model_training_json(m));
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!text)
+        goto nomem;
+    return text;
+nomem:
+    cJSON_Delete(o);
+    unr_fail(err, UNR_ERR_NOMEM, "model info: out of memory");
+    return NULL;
+}
+
+/* ---- plans: JS writes order[] and deleted[] in place, then validates ---- */
+
+UNR_EXPORT unr_plan *unr_wasm_plan_create(const unr_model *m) { return unr_plan_create(m); }
+UNR_EXPORT void unr_wasm_plan_free(unr_plan *p) { unr_plan_free(p); }
+UNR_EXPORT int *unr_wasm_plan_order(unr_plan *p) { return p->order; }            /* [num_blocks] int32 */
+UNR_EXPORT unsigned char *unr_wasm_plan_deleted(unr_plan *p) { return p->deleted; } /* [num_blocks] u8 */
+UNR_EXPORT void unr_wasm_plan_reset(unr_plan *p) { unr_plan_reset(p); }
+UNR_EXPORT int unr_wasm_plan_validate(const unr_model *m, const unr_plan *p, unr_error *err)
+{
+    unr_error_clear(err);
+    return (int)unr_plan_validate(m, p, err);
+}
+
+/* ---- runners ---- */
+
+UNR_EXPORT unr_runner *unr_wasm_runner_create(const unr_model *m, int max_batch, int isa,
+                                              unr_error *err)
+{
+    unr_error_clear(err);
+    unr_runner *r = NULL;
+    if (unr_runner_create(m, max_batch, 1, (unr_isa)isa, &r, err))
+        return NULL;
+    return r;
+}
+
+UNR_EXPORT void unr_wasm_runner_free(unr_runner *r) { unr_runner_free(r); }
+UNR_EXPORT int unr_wasm_runner_isa(const unr_runner *r) { return (int)unr_runner_isa(r); }
+
+/* ---- CIFAR-10 ---- */
+
+UNR_EXPORT unr_cifar *unr_wasm_cifar_load(const void *bytes, size_t len, const char *source,
+                                          unr_error *err)
+{
+    unr_error_clear(err);
+    unr_cifar *c = calloc(1, sizeof *c);
+    if (!c) {
+        unr_fail(err, UNR_ERR_NOMEM, "%s: out of memory", source ? source : "cifar");
+        return NULL;
+    }
+    if (unr_cifar_parse(bytes, len, source, c, err)) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+UNR_EXPORT void unr_wasm_cifar_free(unr_cifar *c)
+{
+    if (c)
+        unr_cifar_free(c);
+    free(c);
+}
+
+UNR_EXPORT int unr_wasm_cifar_n(const unr_cifar *c) { return c->n; }
+UNR_EXPORT uint8_t *unr_wasm_cifar_labels(const unr_cifar *c) { return c->labels; }  /* [n] */
+UNR_EXPORT uint8_t *unr_wasm_cifar_pixels(const unr_cifar *c) { return c->pixels; }  /* [n][3][32][32] */
+
+/* ---- running ---- */
+
+static int progress_to_js(void *user, double done, double total)
+{
+    return unr_js_progress((int)(intptr_t)user, done, total);
+}
+
+/* Evaluate the first `limit` images (0: all). Writes confusion[10][10]
+ * (int32, [true][predicted]) and the seconds taken; everything else (n,
+ * correct, per-class error) follows from the confusion matrix. */
+UNR_EXPORT int unr_wasm_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data,
+                                 int limit, int progress_id, int32_t *confusion,
+                                 double *seconds, unr_error *err)
+{
+    unr_error_clear(err);
+    unr_eval_result res;
+    unr_status st = unr_evaluate(r, p, data, limit, progress_id ? progress_to_js : NULL,
+                                 (void *)(intptr_t)progress_id, &res, err);
+    if (st)
+        return (int)st;
+    for (int t = 0; t < UNR_NUM_CLASSES; t++)
+        for (int g = 0; g < UNR_NUM_CLASSES; g++)
+            confusion[t * UNR_NUM_CLASSES + g] = res.confusion[t][g];
+    *seconds = res.seconds;
+    return UNR_OK;
+}
+
+/* logits[count][10] for images start..start+count-1 of data, in batches of
+ * the runner's max_batch. */
+UNR_EXPORT int unr_wasm_forward(unr_runner *r, const unr_plan *p, const unr_cifar *data,
+                                int start, int count, float *logits, unr_error *err)
+{
+    unr_error_clear(err);
+    if (start < 0 || count < 1 || start > data->n || count > data->n - start)
+        return (int)unr_fail(err, UNR_ERR_RANGE, "forward: images %d..%d are outside the data "
+                             "set's 0..%d", start, start + count - 1, data->n - 1);
+    int batch = unr_runner_max_batch(r);
+    for (int at = 0; at < count; at += batch) {
+        int n = count - at < batch ? count - at : batch;
+        unr_status st = unr_forward_pixels(r, p, data->pixels + (size_t)(start + at) * UNR_IMAGE_BYTES,
+                                           n, logits + (size_t)at * UNR_NUM_CLASSES, err);
+        if (st)
+            return (int)st;
+    }
+    return UNR_OK;
+}
+
+/* ---- experiments (lead): lesionSingle, deleteRandom, swapRandom, pathStats
+ * will be exported here as unr_wasm_lesion_single, unr_wasm_delete_random,
+ * unr_wasm_swap_random and unr_wasm_path_stats, in the same shape as
+ * unr_wasm_evaluate: opaque objects in, flat arrays out, a progress id, and
+ * an unr_error. Add each name to WASM_EXPORTS in wasm/build.mk. ---- */

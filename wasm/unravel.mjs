@@ -1,0 +1,730 @@
+// unravel.mjs: the JavaScript API of unravel, over unravel.wasm.
+//
+// One ES module for browsers, Web Workers and Node 20. It instantiates the
+// standalone unravel.wasm itself (no Emscripten glue), supplies the three
+// functions the module imports, and wraps the C surface of c/wasm_api.c in a
+// small object API:
+//
+//   const unravel = await loadUnravel();            // finds unravel.wasm beside this file
+//   const model = unravel.loadModel(manifestJson, weightsArrayBuffer, { name: 'resnet20' });
+//   const data = unravel.loadCifar(testBatchArrayBuffer);
+//   const res = model.evaluate(data, { deleted: [3], limit: 1000 });   // { error, correct, ... }
+//   const logits = model.forward(data, { start: 0, count: 10 });      // Float32Array [10 * 10]
+//   data.dispose(); model.dispose();
+//
+// Calls are synchronous (run them in a Web Worker to keep a page responsive);
+// long ones take an onProgress(done, total) callback that may return true to
+// cancel. Every failure in C becomes an UnravelError carrying the C message,
+// and the module keeps working afterwards. Objects hold WASM memory until
+// their dispose() (a FinalizationRegistry frees what is forgotten, late).
+
+/** Kernel variants, as numbered by unr_isa in c/kernels/kernels.h. */
+const ISA = Object.freeze({ auto: 0, scalar: 1, avx2: 2, wasmsimd: 3 });
+const NUM_CLASSES = 10;
+const IMAGE_SIDE = 32;
+const IMAGE_BYTES = 3 * IMAGE_SIDE * IMAGE_SIDE;
+const DEFAULT_BATCH = 100;
+
+/** CIFAR-10 class names, by label. */
+export const CIFAR10_CLASSES = Object.freeze([
+  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+]);
+
+// ---- errors ----
+
+/**
+ * An error reported by the C core (or a bad argument caught in JS first).
+ * `status` is the C status name: 'parse', 'field', 'shape', 'range',
+ * 'checksum', 'nonfinite', 'plan', 'nomem', 'cancelled', 'unsupported',
+ * or 'argument' for a JS-side check, 'trap' for a WebAssembly trap.
+ */
+export class UnravelError extends Error {
+  /**
+   * @param {string} message
+   * @param {string} status
+   * @param {number} [code] the C unr_status value, or -1
+   */
+  constructor(message, status, code = -1) {
+    super(message);
+    this.name = 'UnravelError';
+    /** @type {string} */
+    this.status = status;
+    /** @type {number} */
+    this.code = code;
+  }
+}
+
+function argError(message) {
+  return new UnravelError(message, 'argument');
+}
+
+// ---- loading the module ----
+
+/**
+ * @typedef {object} LoadOptions
+ * @property {ArrayBuffer|ArrayBufferView} [wasmBytes] the module's bytes
+ * @property {WebAssembly.Module} [module] an already compiled module (e.g. sent to a worker)
+ * @property {string|URL} [wasmUrl] where to fetch it (default: unravel.wasm beside this file)
+ * @property {'auto'|'scalar'|'wasmsimd'} [isa] kernels for every runner (default 'auto')
+ */
+
+/**
+ * Load and instantiate unravel.wasm.
+ * @param {LoadOptions} [options]
+ * @returns {Promise<Unravel>}
+ */
+export async function loadUnravel(options = {}) {
+  const isa = options.isa ?? 'auto';
+  if (!(isa in ISA) || isa === 'avx2')
+    throw argError(`isa: '${isa}' is not auto, scalar or wasmsimd`);
+  const imports = makeImports();
+  let instance;
+  if (options.module) {
+    instance = await WebAssembly.instantiate(options.module, imports.object);
+  } else if (options.wasmBytes) {
+    ({ instance } = await WebAssembly.instantiate(options.wasmBytes, imports.object));
+  } else {
+    const url = options.wasmUrl ? new URL(options.wasmUrl, import.meta.url)
+      : new URL('./unravel.wasm', import.meta.url);
+    instance = await instantiateUrl(url, imports.object);
+  }
+  return new Unravel(instance, imports, ISA[isa]);
+}
+
+async function instantiateUrl(url, importObject) {
+  if (url.protocol === 'file:' && typeof process !== 'undefined' && process.versions?.node) {
+    const { readFile } = await import('node:fs/promises');
+    const { fileURLToPath } = await import('node:url');
+    const bytes = await readFile(fileURLToPath(url));
+    return (await WebAssembly.instantiate(bytes, importObject)).instance;
+  }
+  const response = await fetch(url);
+  if (!response.ok)
+    throw new Error(`unravel: cannot fetch ${url}: HTTP ${response.status}`);
+  if (WebAssembly.instantiateStreaming &&
+      response.headers.get('Content-Type')?.startsWith('application/wasm'))
+    return (await WebAssembly.instantiateStreaming(response, importObject)).instance;
+  return (await WebAssembly.instantiate(await response.arrayBuffer(), importObject)).instance;
+}
+
+// The module imports three functions: a progress report (ours), a clock
+// (WASI clock_time_get, for unr_now_seconds) and a memory-growth notice.
+function makeImports() {
+  const state = {
+    memory: null,        // set once instantiated
+    onGrow: () => {},
+    progress: new Map(), // id -> { fn, thrown }
+  };
+  const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+  const object = {
+    env: {
+      unr_js_progress(id, done, total) {
+        const entry = state.progress.get(id);
+        if (!entry)
+          return 0;
+        try {
+          return entry.fn(done, total) === true ? 1 : 0;
+        } catch (e) {
+          entry.thrown = { error: e };   // rethrown once the C call returns
+          return 1;
+        }
+      },
+      emscripten_notify_memory_growth() {
+        state.onGrow();
+      },
+    },
+    wasi_snapshot_preview1: {
+      // (clock id, precision: i64, out: *u64 nanoseconds) -> errno
+      clock_time_get(clockId, precision, out) {
+        const ms = clockId === 0 ? Date.now() : now();
+        new DataView(state.memory.buffer).setBigUint64(out, BigInt(Math.round(ms * 1e6)), true);
+        return 0;
+      },
+    },
+  };
+  return { object, state };
+}
+
+// ---- the module ----
+
+/** One instance of unravel.wasm: its memory, its kernels, its objects. */
+export class Unravel {
+  #x;          // the module's exports
+  #state;
+  #isa;
+  #err;        // unr_error *, allocated once
+  #u8 = null;  // views into memory, refreshed after growth
+  #nextProgressId = 1;
+  #registry;
+  #it = null;  // what Model and CifarData need, made once
+
+  /** @internal use loadUnravel() */
+  constructor(instance, imports, isa) {
+    this.#x = instance.exports;
+    this.#state = imports.state;
+    this.#state.memory = this.#x.memory;
+    this.#state.onGrow = () => { this.#u8 = null; };
+    this.#isa = isa;
+    this.#x._initialize();
+    this.#err = this.#x.unr_wasm_error_new();
+    if (!this.#err)
+      throw new UnravelError('unravel: out of memory at start-up', 'nomem');
+    this.#registry = typeof FinalizationRegistry !== 'undefined'
+      ? new FinalizationRegistry((free) => free()) : null;
+
+    const best = this.#x.unr_wasm_best_isa();
+    const used = isa === ISA.auto ? best : isa;
+    if (!this.#x.unr_wasm_isa_available(used))
+      throw new UnravelError(`unravel: the ${this.#string(this.#x.unr_wasm_isa_name(used))} ` +
+                             'kernels are not in this build', 'unsupported');
+    /** The library version, e.g. "0.1.0". @type {string} */
+    this.version = this.#string(this.#x.unr_wasm_version());
+    /** Kernels runners use: "wasmsimd" or "scalar". @type {string} */
+    this.isa = this.#string(this.#x.unr_wasm_isa_name(used));
+    /** Whether the WASM SIMD128 kernels are in use. @type {boolean} */
+    this.simd = used === ISA.wasmsimd;
+    Object.freeze(this);
+  }
+
+  /** Bytes of WASM memory now reserved (it only grows). @type {number} */
+  get memoryBytes() { return this.#x.memory.buffer.byteLength; }
+
+  /**
+   * Parse and validate a model: its manifest (JSON text or object) and
+   * weights (.bin). Throws UnravelError naming the field or tensor at fault.
+   * @param {string|object} manifest
+   * @param {ArrayBuffer|ArrayBufferView} weights
+   * @param {{name?: string}} [options] name: used in error messages
+   * @returns {Model}
+   */
+  loadModel(manifest, weights, options = {}) {
+    const text = typeof manifest === 'string' ? manifest : JSON.stringify(manifest);
+    if (typeof text !== 'string')
+      throw argError('loadModel: the manifest must be JSON text or an object');
+    const bytes = asBytes(weights, 'loadModel: weights');
+    const name = String(options.name ?? 'model');
+    const x = this.#x;
+    const mText = this.#copyIn(new TextEncoder().encode(text));
+    const wBytes = this.#copyIn(bytes);
+    const src = this.#copyIn(new TextEncoder().encode(name + '\0'));
+    let ptr;
+    try {
+      ptr = this.#call(() => x.unr_wasm_model_load(mText.ptr, mText.len, wBytes.ptr, wBytes.len,
+                                                   src.ptr, this.#err));
+    } finally {
+      x.free(src.ptr);
+      x.free(wBytes.ptr);
+      x.free(mText.ptr);
+    }
+    if (!ptr)
+      this.#throwLast();
+    let info;
+    try {
+      const infoPtr = this.#call(() => x.unr_wasm_model_info(ptr, this.#err));
+      if (!infoPtr)
+        this.#throwLast();
+      const json = this.#string(infoPtr);
+      x.free(infoPtr);
+      info = modelInfo(JSON.parse(json));
+    } catch (e) {
+      x.unr_wasm_model_free(ptr);
+      throw e;
+    }
+    return new Model(this.#internals(), ptr, info);
+  }
+
+  /**
+   * Parse CIFAR-10 binary records (3073 bytes each: label, then R, G, B
+   * planes of 32x32). The bytes are copied into WASM memory.
+   * @param {ArrayBuffer|ArrayBufferView} bytes
+   * @param {{name?: string}} [options] name: used in error messages
+   * @returns {CifarData}
+   */
+  loadCifar(bytes, options = {}) {
+    const b = asBytes(bytes, 'loadCifar');
+    const x = this.#x;
+    const data = this.#copyIn(b);
+    const src = this.#copyIn(new TextEncoder().encode(String(options.name ?? 'cifar') + '\0'));
+    let ptr;
+    try {
+      ptr = this.#call(() => x.unr_wasm_cifar_load(data.ptr, data.len, src.ptr, this.#err));
+    } finally {
+      x.free(src.ptr);
+      x.free(data.ptr);
+    }
+    if (!ptr)
+      this.#throwLast();
+    return new CifarData(this.#internals(), ptr);
+  }
+
+  // ---- internals shared with Model and CifarData ----
+
+  #internals() {
+    if (!this.#it) {
+      const self = this;
+      /** @type {Internals} */
+      const it = {
+        x: this.#x,
+        err: this.#err,
+        isa: this.#isa,
+        registry: this.#registry,
+        u8: () => self.#heap(),
+        call: (fn) => self.#call(fn),
+        check: (status) => { if (status) self.#throwLast(); },
+        malloc: (n) => self.#malloc(n),
+        withProgress: (fn, body) => self.#withProgress(fn, body),
+      };
+      this.#it = it;
+    }
+    return this.#it;
+  }
+
+  #heap() {
+    if (!this.#u8 || this.#u8.buffer !== this.#x.memory.buffer)
+      this.#u8 = new Uint8Array(this.#x.memory.buffer);
+    return this.#u8;
+  }
+
+  #malloc(n) {
+    const ptr = this.#x.malloc(Math.max(1, n));
+    if (!ptr)
+      throw new UnravelError(`unravel: out of WASM memory for ${n} bytes`, 'nomem');
+    return ptr;
+  }
+
+  #copyIn(bytes) {
+    const ptr = this.#malloc(bytes.length);
+    this.#heap().set(bytes, ptr);
+    return { ptr, len: bytes.length };
+  }
+
+  #string(ptr) {
+    const u8 = this.#heap();
+    let end = ptr;
+    while (u8[end] !== 0)
+      end++;
+    return new TextDecoder().decode(u8.subarray(ptr, end));
+  }
+
+  // A C call; a trap becomes an UnravelError. After a trap the C heap may be
+  // inconsistent, so say so: load a fresh module to go on.
+  #call(fn) {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError)
+        throw new UnravelError(`unravel: WebAssembly trap (${e.message}); this module instance ` +
+                               'may be inconsistent, load a new one', 'trap');
+      throw e;
+    }
+  }
+
+  #throwLast() {
+    const x = this.#x;
+    const code = x.unr_wasm_error_status(this.#err);
+    const message = this.#string(x.unr_wasm_error_message(this.#err)) || 'unknown error';
+    throw new UnravelError(message, this.#string(x.unr_wasm_status_name(code)), code);
+  }
+
+  // Run body(progressId) with fn registered as the progress callback; an
+  // exception thrown by fn cancels the C call and is rethrown here.
+  #withProgress(fn, body) {
+    if (!fn)
+      return body(0);
+    if (typeof fn !== 'function')
+      throw argError('onProgress: expected a function');
+    const id = this.#nextProgressId++;
+    const entry = { fn, thrown: null };
+    this.#state.progress.set(id, entry);
+    try {
+      const result = body(id);
+      if (entry.thrown)
+        throw entry.thrown.error;
+      return result;
+    } catch (e) {
+      if (entry.thrown)
+        throw entry.thrown.error;
+      throw e;
+    } finally {
+      this.#state.progress.delete(id);
+    }
+  }
+}
+
+/**
+ * @typedef {object} Internals
+ * @property {any} x the module's exports
+ * @property {number} err unr_error *
+ * @property {number} isa
+ * @property {FinalizationRegistry<() => void>|null} registry
+ * @property {() => Uint8Array} u8 the memory as bytes (fresh after growth)
+ * @property {<T>(fn: () => T) => T} call
+ * @property {(status: number) => void} check throws the last C error if status != 0
+ * @property {(n: number) => number} malloc
+ * @property {<T>(fn: Function|undefined, body: (id: number) => T) => T} withProgress
+ */
+
+function asBytes(b, what) {
+  if (b instanceof ArrayBuffer)
+    return new Uint8Array(b);
+  if (ArrayBuffer.isView(b))
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  throw argError(`${what}: expected an ArrayBuffer or a typed array`);
+}
+
+// ---- model info ----
+
+/**
+ * @typedef {object} BlockInfo
+ * @property {number} id block number, 0..blocks-1 in network order
+ * @property {number} stage 1, 2 or 3
+ * @property {number} indexInStage
+ * @property {number[]} inShape [h, w, c]
+ * @property {number[]} outShape [h, w, c]
+ * @property {number} stride
+ * @property {boolean} downsample
+ * @property {boolean} deletable
+ * @property {boolean} swappable may trade places with another swappable block of its stage
+ */
+
+/**
+ * @typedef {object} ModelInfo
+ * @property {string} name
+ * @property {number} depth 6n+2
+ * @property {{family: string, blocksPerStage: number, widths: number[],
+ *             shortcut: 'A'|'B'|'none', numClasses: number, bnEps: number}} arch
+ * @property {BlockInfo[]} blocks
+ * @property {number} params parameters (incl. batch-norm statistics)
+ * @property {number} macs multiply-adds per image, full plan
+ * @property {object|null} metrics the manifest's metrics object
+ * @property {object|null} training the manifest's training object
+ */
+
+function modelInfo(j) {
+  return deepFreeze({
+    name: j.name,
+    depth: j.depth,
+    arch: {
+      family: j.arch.family,
+      blocksPerStage: j.arch.blocks_per_stage,
+      widths: j.arch.widths,
+      shortcut: j.arch.shortcut,
+      numClasses: j.arch.num_classes,
+      bnEps: j.arch.bn_eps,
+    },
+    blocks: j.blocks.map((b) => ({
+      id: b.block,
+      stage: b.stage,
+      indexInStage: b.index_in_stage,
+      inShape: b.in,
+      outShape: b.out,
+      stride: b.stride,
+      downsample: b.downsample,
+      deletable: b.deletable,
+      swappable: b.swappable,
+    })),
+    params: j.parameters,
+    macs: j.macs_per_image,
+    metrics: j.metrics ?? null,
+    training: j.training ?? null,
+  });
+}
+
+function deepFreeze(o) {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o))
+      deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+// ---- CIFAR-10 data ----
+
+/** CIFAR-10 images held in WASM memory. */
+export class CifarData {
+  #it;
+  #ptr;
+  #token = {};
+
+  /** @internal use unravel.loadCifar() */
+  constructor(it, ptr) {
+    this.#it = it;
+    this.#ptr = ptr;
+    const x = it.x;
+    /** Number of images. @type {number} */
+    this.n = x.unr_wasm_cifar_n(ptr);
+    const at = x.unr_wasm_cifar_labels(ptr);
+    /** Label of each image, 0..9 (a copy, safe across memory growth). @type {Uint8Array} */
+    this.labels = it.u8().slice(at, at + this.n);
+    it.registry?.register(this, () => x.unr_wasm_cifar_free(ptr), this.#token);
+  }
+
+  /** @internal the unr_cifar * (throws once disposed) */
+  get ptr() {
+    if (!this.#ptr)
+      throw argError('data: used after dispose()');
+    return this.#ptr;
+  }
+
+  /**
+   * Image i as 32x32 RGBA bytes, ready for new ImageData(pixels, 32, 32).
+   * @param {number} i
+   * @returns {Uint8ClampedArray}
+   */
+  image(i) {
+    if (!Number.isInteger(i) || i < 0 || i >= this.n)
+      throw argError(`image: ${i} is outside 0..${this.n - 1}`);
+    const u8 = this.#it.u8();
+    const src = this.#it.x.unr_wasm_cifar_pixels(this.ptr) + i * IMAGE_BYTES;
+    const plane = IMAGE_SIDE * IMAGE_SIDE;
+    const out = new Uint8ClampedArray(4 * plane);
+    for (let p = 0; p < plane; p++) {
+      out[4 * p] = u8[src + p];
+      out[4 * p + 1] = u8[src + plane + p];
+      out[4 * p + 2] = u8[src + 2 * plane + p];
+      out[4 * p + 3] = 255;
+    }
+    return out;
+  }
+
+  /** Free the images' WASM memory. Safe to call twice. */
+  dispose() {
+    if (!this.#ptr)
+      return;
+    this.#it.registry?.unregister(this.#token);
+    this.#it.x.unr_wasm_cifar_free(this.#ptr);
+    this.#ptr = 0;
+  }
+}
+
+// ---- models ----
+
+/**
+ * A plan: which blocks run, in which order.
+ * @typedef {object} PlanOptions
+ * @property {ArrayLike<number>} [order] block id at each position (default: network order)
+ * @property {ArrayLike<number>|ArrayLike<boolean>} [deleted] block ids, or one boolean per block
+ */
+
+/**
+ * @typedef {object} EvalResult
+ * @property {number} error 1 - correct / n
+ * @property {number} correct
+ * @property {number} n images evaluated
+ * @property {{name: string, n: number, correct: number, error: number}[]} perClass by true label
+ * @property {number[][]} confusion [true][predicted] counts
+ * @property {number} seconds time spent in C
+ */
+
+/** A validated model with its folded weights in WASM memory. */
+export class Model {
+  #it;
+  #h;          // { model, plan, runner, batch }: pointers, shared with the finaliser
+  #token = {};
+
+  /** @internal use unravel.loadModel() */
+  constructor(it, ptr, info) {
+    this.#it = it;
+    const x = it.x;
+    const plan = x.unr_wasm_plan_create(ptr);
+    if (!plan) {
+      x.unr_wasm_model_free(ptr);
+      throw new UnravelError('model: out of memory for a plan', 'nomem');
+    }
+    this.#h = { model: ptr, plan, runner: 0, batch: 0 };
+    /** What the model is: arch, blocks, params, macs, metrics. @type {ModelInfo} */
+    this.info = info;
+    const h = this.#h;
+    it.registry?.register(this, () => freeHandles(x, h), this.#token);
+  }
+
+  /** Number of residual blocks. @type {number} */
+  get numBlocks() { return this.info.blocks.length; }
+
+  /**
+   * Test error under a plan: the first `limit` images of data (default all).
+   * @param {CifarData} data
+   * @param {PlanOptions & {limit?: number, batch?: number,
+   *         onProgress?: (done: number, total: number) => boolean|void}} [options]
+   * @returns {EvalResult}
+   */
+  evaluate(data, options = {}) {
+    const { limit = 0, batch = DEFAULT_BATCH, onProgress } = options;
+    if (!Number.isInteger(limit) || limit < 0)
+      throw argError(`evaluate: limit: ${limit} is not a whole number >= 0`);
+    const it = this.#it, x = it.x;
+    const dataPtr = checkData(data);
+    const runner = this.#runner(batch);
+    this.#writePlan(options);
+    const conf = it.malloc(4 * NUM_CLASSES * NUM_CLASSES);
+    const secs = it.malloc(8);
+    try {
+      const st = it.withProgress(onProgress, (id) =>
+        it.call(() => x.unr_wasm_evaluate(runner, this.#h.plan, dataPtr, limit, id, conf, secs,
+                                          it.err)));
+      it.check(st);
+      const u8 = it.u8();
+      const flat = new Int32Array(u8.buffer.slice(conf, conf + 4 * NUM_CLASSES * NUM_CLASSES));
+      const seconds = new DataView(u8.buffer).getFloat64(secs, true);
+      return evalResult(flat, seconds);
+    } finally {
+      x.free(secs);
+      x.free(conf);
+    }
+  }
+
+  /**
+   * Logits of images start..start+count-1 under a plan.
+   * @param {CifarData} data
+   * @param {PlanOptions & {start?: number, count?: number, batch?: number}} [options]
+   * @returns {Float32Array} [count * 10], row-major
+   */
+  forward(data, options = {}) {
+    const it = this.#it, x = it.x;
+    const dataPtr = checkData(data);
+    const { start = 0, count = data.n - start, batch = Math.min(DEFAULT_BATCH, count) } = options;
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 ||
+        start + count > data.n)
+      throw argError(`forward: images ${start}..${start + count - 1} are outside the data ` +
+                     `set's 0..${data.n - 1}`);
+    const runner = this.#runner(batch);
+    this.#writePlan(options);
+    const bytes = 4 * NUM_CLASSES * count;
+    const out = it.malloc(bytes);
+    try {
+      it.check(it.call(() => x.unr_wasm_forward(runner, this.#h.plan, dataPtr, start, count, out,
+                                                it.err)));
+      return new Float32Array(it.u8().buffer.slice(out, out + bytes));
+    } finally {
+      x.free(out);
+    }
+  }
+
+  /**
+   * Check a plan without running anything; throws UnravelError with the
+   * reason if it is invalid.
+   * @param {PlanOptions} plan
+   */
+  validatePlan(plan) {
+    this.#writePlan(plan);
+  }
+
+  // ---- experiments (lead): lesionSingle(data, opts, onProgress),
+  // deleteRandom(data, {k, samples, seed}), swapRandom(data, {k, samples,
+  // seed}) and pathStats({samples, seed, batch}) go here, each over its
+  // unr_wasm_* export in c/wasm_api.c, following evaluate(): this.#runner(),
+  // this.#writePlan(), it.malloc for flat outputs, it.withProgress for the
+  // callback, it.check for the status. ----
+
+  /** Free the model, its plan and its runner. Safe to call twice. */
+  dispose() {
+    if (!this.#h.model)
+      return;
+    this.#it.registry?.unregister(this.#token);
+    freeHandles(this.#it.x, this.#h);
+  }
+
+  // A runner for batches of up to `batch` images, kept until another size
+  // is asked for.
+  #runner(batch) {
+    const h = this.#live();
+    if (!Number.isInteger(batch) || batch < 1 || batch > 4096)
+      throw argError(`batch: ${batch} is outside 1..4096`);
+    if (h.runner && h.batch === batch)
+      return h.runner;
+    const it = this.#it, x = it.x;
+    if (h.runner)
+      x.unr_wasm_runner_free(h.runner);
+    h.runner = 0;
+    const r = it.call(() => x.unr_wasm_runner_create(h.model, batch, it.isa, it.err));
+    if (!r)
+      it.check(1);
+    h.runner = r;
+    h.batch = batch;
+    return r;
+  }
+
+  // Write order and deleted into the C plan, then validate it in C.
+  #writePlan({ order, deleted } = {}) {
+    const h = this.#live();
+    const it = this.#it, x = it.x, nb = this.numBlocks;
+    x.unr_wasm_plan_reset(h.plan);
+    const orderAt = x.unr_wasm_plan_order(h.plan) >> 2;
+    const delAt = x.unr_wasm_plan_deleted(h.plan);
+    if (order != null) {
+      if (typeof order.length !== 'number' || order.length !== nb)
+        throw new UnravelError(`plan: order has ${order.length} entries, the model has ${nb} ` +
+                               'blocks', 'plan');
+      const i32 = new Int32Array(it.u8().buffer);
+      for (let p = 0; p < nb; p++) {
+        const b = order[p];
+        if (!Number.isInteger(b))
+          throw new UnravelError(`plan: order[${p}] = ${b} is not a block number`, 'plan');
+        if (b < 0 || b >= nb)   // (C says the same, but int32 could wrap first)
+          throw new UnravelError(`plan: order[${p}] = ${b} is out of range (blocks ` +
+                                 `0..${nb - 1})`, 'range');
+        i32[orderAt + p] = b;
+      }
+    }
+    if (deleted != null) {
+      const u8 = it.u8();
+      const list = Array.from(deleted);
+      const mask = list.length > 0 && list.every((v) => typeof v === 'boolean');
+      if (mask) {
+        if (list.length !== nb)
+          throw new UnravelError(`plan: deleted has ${list.length} flags, the model has ${nb} ` +
+                                 'blocks', 'plan');
+        list.forEach((v, b) => { u8[delAt + b] = v ? 1 : 0; });
+      } else {
+        for (const b of list) {
+          if (!Number.isInteger(b))
+            throw new UnravelError(`plan: deleted block ${b} is not a block number`, 'plan');
+          if (b < 0 || b >= nb)
+            throw new UnravelError(`plan: deleted block ${b} is out of range (the model has ` +
+                                   `blocks 0..${nb - 1})`, 'range');
+          u8[delAt + b] = 1;
+        }
+      }
+    }
+    it.check(x.unr_wasm_plan_validate(h.model, h.plan, it.err));
+  }
+
+  #live() {
+    if (!this.#h.model)
+      throw argError('model: used after dispose()');
+    return this.#h;
+  }
+}
+
+function freeHandles(x, h) {
+  if (h.runner)
+    x.unr_wasm_runner_free(h.runner);
+  if (h.plan)
+    x.unr_wasm_plan_free(h.plan);
+  if (h.model)
+    x.unr_wasm_model_free(h.model);
+  h.runner = h.plan = h.model = 0;
+}
+
+function checkData(data) {
+  if (!(data instanceof CifarData))
+    throw argError('data: expected the result of unravel.loadCifar()');
+  return data.ptr;
+}
+
+function evalResult(flat, seconds) {
+  const confusion = [];
+  const perClass = [];
+  let n = 0, correct = 0;
+  for (let t = 0; t < NUM_CLASSES; t++) {
+    const row = Array.from(flat.subarray(t * NUM_CLASSES, (t + 1) * NUM_CLASSES));
+    const total = row.reduce((a, b) => a + b, 0);
+    confusion.push(row);
+    perClass.push({ name: CIFAR10_CLASSES[t], n: total, correct: row[t],
+                    error: total ? 1 - row[t] / total : 0 });
+    n += total;
+    correct += row[t];
+  }
+  return { error: n ? 1 - correct / n : 0, correct, n, perClass, confusion, seconds };
+}
