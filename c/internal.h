@@ -83,7 +83,6 @@ unr_status unr_read_file(const char *path, size_t limit, void **data,
 unr_status unr_write_file_atomic(const char *path, const void *data, size_t len,
                                  unr_error *err);
 
-#endif
 
 /* ---- the runner (net.c) ---- */
 
@@ -109,3 +108,5 @@ void unr_net_head(unr_runner *r, const float *x, int n, float *logits);
 /* Shortcut A: take every second pixel (if stride 2) and zero-pad channels
  * symmetrically. */
 void unr_shortcut_a(const float *x, int n, int h, int cin, int stride, int cout, float *y);
+
+#endif

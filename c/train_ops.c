@@ -1,0 +1,238 @@
+/* train_ops.c: training-mode layers (batch norm, ReLU, shortcut A, pooling,
+ * loss) and their backward passes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "train_ops.h"
+
+/* ---- batch norm ---- */
+
+/* Per-channel sums are split over threads by rows and reduced in a fixed
+ * order, so results do not depend on timing. */
+#define BN_MAX_THREADS 64
+#define BN_MAX_C UNR_MAX_WIDTH
+
+typedef struct {
+    const float *a, *b;      /* sum a, and sum a*b if b (else sum a*a) */
+    long rows;
+    int c, chunks;
+    double *partial;         /* [chunks][2][c] */
+    int second_is_square;
+    const float *mean;       /* subtract before summing, if set */
+} bn_sum_args;
+
+static void bn_sum_chunk(void *vargs, int begin, int end, int thread)
+{
+    (void)thread;
+    bn_sum_args *a = vargs;
+    int c = a->c;
+    for (int ch = begin; ch < end; ch++) {
+        long r0 = a->rows * ch / a->chunks, r1 = a->rows * (ch + 1) / a->chunks;
+        double *s1 = a->partial + (size_t)ch * 2 * c, *s2 = s1 + c;
+        float f1[BN_MAX_C], f2[BN_MAX_C];
+        memset(s1, 0, 2 * (size_t)c * sizeof *s1);
+        /* Float partial sums over short runs of rows, flushed into doubles:
+         * fast inner loops without losing precision over 10^5 rows. */
+        for (long r = r0; r < r1;) {
+            long stop = r + 64 < r1 ? r + 64 : r1;
+            memset(f1, 0, (size_t)c * sizeof *f1);
+            memset(f2, 0, (size_t)c * sizeof *f2);
+            for (; r < stop; r++) {
+                const float *x = a->a + (size_t)r * c;
+                if (a->second_is_square) {
+                    for (int k = 0; k < c; k++) {
+                        float d = x[k] - a->mean[k];
+                        f1[k] += d;
+                        f2[k] += d * d;
+                    }
+                } else {
+                    const float *y = a->b + (size_t)r * c;
+                    for (int k = 0; k < c; k++) {
+                        f1[k] += x[k];
+                        f2[k] += x[k] * y[k];
+                    }
+                }
+            }
+            for (int k = 0; k < c; k++)
+                s1[k] += f1[k], s2[k] += f2[k];
+        }
+    }
+}
+
+/* Sums over rows: s1 = sum(a - mean), s2 = sum((a - mean)^2), or with b:
+ * s1 = sum a, s2 = sum a*b. */
+static void bn_sums(unr_ctx *ctx, const float *a, const float *b, const float *mean, long rows,
+                    int c, double *s1, double *s2)
+{
+    int chunks = unr_ctx_threads(ctx) * 4;
+    if (chunks > BN_MAX_THREADS)
+        chunks = BN_MAX_THREADS;
+    if (chunks > rows)
+        chunks = (int)rows;
+    double *partial = malloc((size_t)chunks * 2 * c * sizeof *partial);
+    bn_sum_args args = {a, b, rows, c, chunks, partial, b == NULL, mean};
+    unr_parallel_for(ctx, chunks, bn_sum_chunk, &args);
+    memset(s1, 0, (size_t)c * sizeof *s1);
+    memset(s2, 0, (size_t)c * sizeof *s2);
+    for (int ch = 0; ch < chunks; ch++)
+        for (int k = 0; k < c; k++) {
+            s1[k] += partial[(size_t)ch * 2 * c + k];
+            s2[k] += partial[(size_t)ch * 2 * c + c + k];
+        }
+    free(partial);
+}
+
+typedef struct {
+    const float *u, *dv;
+    float *out;
+    long rows;
+    int c;
+    const float *k1, *k2, *k3;   /* per channel: out = k1*(u - k2) + k3 (forward) */
+    const float *mean, *invstd;  /* backward: out = k1*(dv - k3 - xhat*k2) */
+} bn_apply_args;
+
+static void bn_apply_forward(void *vargs, int begin, int end, int thread)
+{
+    (void)thread;
+    bn_apply_args *a = vargs;
+    for (long r = begin; r < end; r++) {
+        const float *u = a->u + (size_t)r * a->c;
+        float *v = a->out + (size_t)r * a->c;
+        for (int k = 0; k < a->c; k++)
+            v[k] = a->k1[k] * (u[k] - a->k2[k]) + a->k3[k];
+    }
+}
+
+static void bn_apply_backward(void *vargs, int begin, int end, int thread)
+{
+    (void)thread;
+    bn_apply_args *a = vargs;
+    for (long r = begin; r < end; r++) {
+        const float *u = a->u + (size_t)r * a->c, *dv = a->dv + (size_t)r * a->c;
+        float *du = a->out + (size_t)r * a->c;
+        for (int k = 0; k < a->c; k++) {
+            float xhat = (u[k] - a->mean[k]) * a->invstd[k];
+            du[k] = a->k1[k] * (dv[k] - a->k3[k] - xhat * a->k2[k]);
+        }
+    }
+}
+
+void unr_bn_train_forward(unr_ctx *ctx, const float *u, long rows, int c, const float *gamma,
+                          const float *beta, float eps, float momentum, float *running_mean,
+                          float *running_var, float *mean, float *invstd, float *v)
+{
+    double s1[BN_MAX_C], s2[BN_MAX_C];
+    float zero[BN_MAX_C] = {0}, scale[BN_MAX_C];
+    /* Two passes (mean, then centred squares): stable where E[x^2]-E[x]^2
+     * would cancel. */
+    bn_sums(ctx, u, NULL, zero, rows, c, s1, s2);
+    for (int k = 0; k < c; k++)
+        mean[k] = (float)(s1[k] / rows);
+    bn_sums(ctx, u, NULL, mean, rows, c, s1, s2);
+    for (int k = 0; k < c; k++) {
+        double var = s2[k] / rows;
+        invstd[k] = (float)(1.0 / sqrt(var + eps));
+        scale[k] = gamma[k] * invstd[k];
+        if (running_mean) {
+            double unbiased = rows > 1 ? s2[k] / (rows - 1) : var;
+            running_mean[k] = (1 - momentum) * running_mean[k] + momentum * mean[k];
+            running_var[k] = (float)((1 - momentum) * running_var[k] + momentum * unbiased);
+        }
+    }
+    bn_apply_args a = {u, NULL, v, rows, c, scale, mean, beta, NULL, NULL};
+    unr_parallel_for(ctx, (int)rows, bn_apply_forward, &a);
+}
+
+void unr_bn_train_backward(unr_ctx *ctx, const float *u, const float *dv, long rows, int c,
+                           const float *gamma, const float *mean, const float *invstd,
+                           float *du, float *dgamma, float *dbeta)
+{
+    /* dbeta = sum dv, dgamma = sum dv * xhat = invstd * sum dv * (u - mean) */
+    double s1[BN_MAX_C], s2[BN_MAX_C], dot[BN_MAX_C];
+    bn_sums(ctx, dv, u, NULL, rows, c, s1, s2);
+    float k1[BN_MAX_C], k2[BN_MAX_C], k3[BN_MAX_C];
+    for (int k = 0; k < c; k++) {
+        dot[k] = s2[k] - mean[k] * s1[k];      /* sum dv * (u - mean) */
+        double dg = dot[k] * invstd[k];
+        dgamma[k] += (float)dg;
+        dbeta[k] += (float)s1[k];
+        /* du = gamma*invstd * (dv - mean(dv) - xhat * mean(dv*xhat)) */
+        k1[k] = gamma[k] * invstd[k];
+        k3[k] = (float)(s1[k] / rows);
+        k2[k] = (float)(dg / rows);
+    }
+    bn_apply_args a = {u, dv, du, rows, c, k1, k2, k3, mean, invstd};
+    unr_parallel_for(ctx, (int)rows, bn_apply_backward, &a);
+}
+
+/* ---- small layers ---- */
+
+void unr_relu_mask(float *dx, const float *y, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        dx[i] = y[i] > 0 ? dx[i] : 0.0f;
+}
+
+void unr_shortcut_a_backward(const float *dy, int n, int h, int cin, int stride, int cout,
+                             float *dx)
+{
+    int ho = stride == 2 ? (h + 1) / 2 : h, pad = (cout - cin) / 2;
+    for (int i = 0; i < n; i++)
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < ho; ox++) {
+                const float *src = dy + (((size_t)i * ho + oy) * ho + ox) * cout + pad;
+                float *dst = dx + (((size_t)i * h + oy * stride) * h + ox * stride) * cin;
+                for (int k = 0; k < cin; k++)
+                    dst[k] += src[k];
+            }
+}
+
+void unr_avgpool_forward(const float *x, int n, int hw, int c, float *y)
+{
+    for (int i = 0; i < n; i++) {
+        float *o = y + (size_t)i * c;
+        memset(o, 0, (size_t)c * sizeof *o);
+        for (int q = 0; q < hw; q++)
+            for (int k = 0; k < c; k++)
+                o[k] += x[((size_t)i * hw + q) * c + k];
+        for (int k = 0; k < c; k++)
+            o[k] /= (float)hw;
+    }
+}
+
+void unr_avgpool_backward(const float *dy, int n, int hw, int c, float *dx)
+{
+    for (int i = 0; i < n; i++)
+        for (int q = 0; q < hw; q++)
+            for (int k = 0; k < c; k++)
+                dx[((size_t)i * hw + q) * c + k] = dy[(size_t)i * c + k] / (float)hw;
+}
+
+double unr_softmax_xent(const float *logits, const uint8_t *labels, int n, int k, float eps,
+                        float *dlogits, int *correct)
+{
+    double loss = 0;
+    int right = 0;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * k;
+        float *dz = dlogits ? dlogits + (size_t)i * k : NULL;
+        int best = 0;
+        for (int j = 1; j < k; j++)
+            if (z[j] > z[best])
+                best = j;
+        right += best == labels[i];
+        double zmax = z[best], sum = 0;
+        for (int j = 0; j < k; j++)
+            sum += exp((double)z[j] - zmax);
+        double logsum = log(sum) + zmax;
+        for (int j = 0; j < k; j++) {
+            double target = (j == labels[i] ? 1.0 - eps : 0.0) + eps / k;
+            loss -= target * ((double)z[j] - logsum);
+            if (dz)
+                dz[j] = (float)((exp((double)z[j] - logsum) - target) / n);
+        }
+    }
+    if (correct)
+        *correct = right;
+    return loss / n;
+}

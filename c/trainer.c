@@ -1,0 +1,362 @@
+/* trainer.c: forward in training mode, backward, and SGD for CIFAR ResNets. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "train_ops.h"
+#include "trainer.h"
+
+/* What the backward pass needs from the forward pass of one block. */
+typedef struct {
+    float *u1, *t1, *u2, *up, *y;          /* (n, h_out, h_out, cout) each */
+    float *mean1, *istd1, *mean2, *istd2, *meanp, *istdp;
+} block_state;
+
+struct unr_trainer {
+    unr_model *m;
+    unr_ctx *ctx;
+    int max_batch;
+    float *grads, *momentum;               /* like m->params */
+    int *tensor_block;                     /* residual-branch block of each tensor, or -1 */
+    float *stem_u, *stem_y, *stem_mean, *stem_istd;
+    block_state *bs;
+    float *pooled, *logits, *dlogits, *dpooled;
+    float *g[4];                           /* gradient buffers, one activation each */
+    float *stats;                          /* all per-channel mean/istd, one allocation */
+    float *blocks_mem;                     /* all block activations, one allocation */
+};
+
+static float *grad_of(unr_trainer *t, const float *param)
+{
+    return t->grads + (param - t->m->params);
+}
+
+/* ---- setup and teardown ---- */
+
+unr_status unr_trainer_create(unr_model *m, int max_batch, int threads, unr_isa isa,
+                              unr_trainer **out, unr_error *err)
+{
+    *out = NULL;
+    if (max_batch < 1 || max_batch > UNR_MAX_BATCH)
+        return unr_fail(err, UNR_ERR_RANGE, "train: batch %d is outside 1..%d", max_batch,
+                        UNR_MAX_BATCH);
+    unr_trainer *t = calloc(1, sizeof *t);
+    if (!t)
+        return unr_fail(err, UNR_ERR_NOMEM, "train: out of memory");
+    t->m = m;
+    t->max_batch = max_batch;
+    t->ctx = unr_ctx_create(threads, isa);
+    size_t nb = (size_t)m->num_blocks, B = (size_t)max_batch;
+    size_t stem_floats = B * UNR_IMAGE_SIDE * UNR_IMAGE_SIDE * m->arch.widths[0];
+    size_t act = unr_max_activation(m) * B, block_floats = 0, stat_floats = 2 * (size_t)m->arch.widths[0];
+    for (size_t b = 0; b < nb; b++) {
+        const unr_block_info *bi = &m->blocks[b];
+        size_t o = B * bi->h_out * bi->h_out * bi->cout;
+        block_floats += (m->bp[b].has_proj ? 5 : 4) * o;
+        stat_floats += 6 * (size_t)bi->cout;
+    }
+    t->grads = calloc(m->num_params, sizeof(float));
+    t->momentum = calloc(m->num_params, sizeof(float));
+    t->tensor_block = malloc((size_t)m->num_tensors * sizeof(int));
+    t->stem_u = malloc(stem_floats * sizeof(float));
+    t->stem_y = malloc(stem_floats * sizeof(float));
+    t->bs = calloc(nb, sizeof *t->bs);
+    t->blocks_mem = malloc(block_floats * sizeof(float));
+    t->stats = malloc(stat_floats * sizeof(float));
+    t->pooled = malloc(B * m->arch.widths[2] * sizeof(float));
+    t->dpooled = malloc(B * m->arch.widths[2] * sizeof(float));
+    t->logits = malloc(B * UNR_NUM_CLASSES * sizeof(float));
+    t->dlogits = malloc(B * UNR_NUM_CLASSES * sizeof(float));
+    int ok = t->ctx && t->grads && t->momentum && t->tensor_block && t->stem_u && t->stem_y &&
+             t->bs && t->blocks_mem && t->stats && t->pooled && t->dpooled && t->logits && t->dlogits;
+    for (int i = 0; i < 4; i++)
+        ok &= (t->g[i] = malloc(act * sizeof(float))) != NULL;
+    if (!ok) {
+        unr_trainer_free(t);
+        return unr_fail(err, t->ctx ? UNR_ERR_NOMEM : UNR_ERR_UNSUPPORTED,
+                        "train: out of memory for batch %d (or kernels unavailable)", max_batch);
+    }
+    float *mem = t->blocks_mem, *st = t->stats;
+    t->stem_mean = st, st += m->arch.widths[0];
+    t->stem_istd = st, st += m->arch.widths[0];
+    for (size_t b = 0; b < nb; b++) {
+        const unr_block_info *bi = &m->blocks[b];
+        size_t o = B * bi->h_out * bi->h_out * bi->cout;
+        block_state *s = &t->bs[b];
+        s->u1 = mem, mem += o;
+        s->t1 = mem, mem += o;
+        s->u2 = mem, mem += o;
+        s->y = mem, mem += o;
+        if (m->bp[b].has_proj)
+            s->up = mem, mem += o;
+        float **stats[6] = {&s->mean1, &s->istd1, &s->mean2, &s->istd2, &s->meanp, &s->istdp};
+        for (int i = 0; i < 6; i++)
+            *stats[i] = st, st += bi->cout;
+    }
+    /* Which block's residual branch each tensor belongs to: those are the
+     * tensors an inactive block must leave alone. */
+    for (int i = 0; i < m->num_tensors; i++) {
+        int b;
+        t->tensor_block[i] = -1;
+        if (sscanf(m->tensors[i].name, "blocks.%d.", &b) == 1 && !strstr(m->tensors[i].name, "shortcut"))
+            t->tensor_block[i] = b;
+    }
+    *out = t;
+    return UNR_OK;
+}
+
+void unr_trainer_free(unr_trainer *t)
+{
+    if (!t)
+        return;
+    for (int i = 3; i >= 0; i--)
+        free(t->g[i]);
+    free(t->dlogits);
+    free(t->logits);
+    free(t->dpooled);
+    free(t->pooled);
+    free(t->stats);
+    free(t->blocks_mem);
+    free(t->bs);
+    free(t->stem_y);
+    free(t->stem_u);
+    free(t->tensor_block);
+    free(t->momentum);
+    free(t->grads);
+    unr_ctx_destroy(t->ctx);
+    free(t);
+}
+
+float *unr_trainer_grads(unr_trainer *t) { return t->grads; }
+float *unr_trainer_momentum(unr_trainer *t) { return t->momentum; }
+
+/* ---- forward ---- */
+
+static void conv_raw(unr_trainer *t, const unr_conv *c, int n, int h, const float *x, float *y)
+{
+    unr_conv_shape s = {n, h, h, c->ci, c->co, c->k, c->stride};
+    unr_epilogue ep = {NULL, NULL, 0, 0};
+    unr_conv_forward(t->ctx, &s, x, c->w, &ep, y);
+}
+
+static void bn_forward(unr_trainer *t, const unr_bn *bn, const float *u, long rows, float *mean,
+                       float *istd, float *v, int update_running)
+{
+    unr_bn_train_forward(t->ctx, u, rows, bn->c, bn->gamma, bn->beta, t->m->arch.bn_eps, 0.1f,
+                         update_running ? bn->mean : NULL, update_running ? bn->var : NULL,
+                         mean, istd, v);
+}
+
+static void relu_inplace(float *x, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        x[i] = x[i] > 0 ? x[i] : 0.0f;
+}
+
+static void add_relu(float *y, const float *s, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        float v = y[i] + s[i];
+        y[i] = v > 0 ? v : 0.0f;
+    }
+}
+
+/* The block's shortcut of x, added into y (or written, if y holds nothing
+ * yet: then add = 0). tmp holds one output-sized activation. */
+static void shortcut_forward(unr_trainer *t, int b, const float *x, int n, float *y, int add,
+                             float *tmp, int update_running)
+{
+    const unr_model *m = t->m;
+    const unr_block_info *bi = &m->blocks[b];
+    size_t count = (size_t)n * bi->h_out * bi->h_out * bi->cout;
+    const float *s = x;
+    if (m->arch.shortcut == UNR_SHORTCUT_NONE) {
+        if (!add)
+            memcpy(y, x, count * sizeof *y);  /* an inactive plain block passes x through */
+        else
+            relu_inplace(y, count);
+        return;
+    }
+    if (bi->downsample && m->arch.shortcut == UNR_SHORTCUT_A) {
+        unr_shortcut_a(x, n, bi->h_in, bi->cin, bi->stride, bi->cout, tmp);
+        s = tmp;
+    } else if (bi->downsample) {
+        block_state *st = &t->bs[b];
+        conv_raw(t, &m->bp[b].proj, n, bi->h_in, x, st->up);
+        bn_forward(t, &m->bp[b].proj_bn, st->up, (long)(count / bi->cout), st->meanp, st->istdp,
+                   tmp, update_running);
+        s = tmp;
+    }
+    if (add)
+        add_relu(y, s, count);
+    else {
+        memcpy(y, s, count * sizeof *y);
+        relu_inplace(y, count);
+    }
+}
+
+static const float *forward(unr_trainer *t, const float *input, int n, const unsigned char *active,
+                            int update_running)
+{
+    const unr_model *m = t->m;
+    long rows0 = (long)n * UNR_IMAGE_SIDE * UNR_IMAGE_SIDE;
+    conv_raw(t, &m->stem, n, UNR_IMAGE_SIDE, input, t->stem_u);
+    bn_forward(t, &m->stem_bn, t->stem_u, rows0, t->stem_mean, t->stem_istd, t->stem_y, update_running);
+    relu_inplace(t->stem_y, (size_t)rows0 * m->arch.widths[0]);
+    const float *x = t->stem_y;
+    for (int b = 0; b < m->num_blocks; b++) {
+        const unr_block_info *bi = &m->blocks[b];
+        const unr_block_params *p = &m->bp[b];
+        block_state *s = &t->bs[b];
+        long rows = (long)n * bi->h_out * bi->h_out;
+        if (active && !active[b]) {
+            shortcut_forward(t, b, x, n, s->y, 0, t->g[0], update_running);
+        } else {
+            conv_raw(t, &p->conv1, n, bi->h_in, x, s->u1);
+            bn_forward(t, &p->bn1, s->u1, rows, s->mean1, s->istd1, s->t1, update_running);
+            relu_inplace(s->t1, (size_t)rows * bi->cout);
+            conv_raw(t, &p->conv2, n, bi->h_out, s->t1, s->u2);
+            bn_forward(t, &p->bn2, s->u2, rows, s->mean2, s->istd2, s->y, update_running);
+            shortcut_forward(t, b, x, n, s->y, 1, t->g[0], update_running);
+        }
+        x = s->y;
+    }
+    return x;
+}
+
+/* ---- backward ---- */
+
+static void conv_backward(unr_trainer *t, const unr_conv *c, int n, int h, const float *x,
+                          const float *dy, float *dx, int accumulate)
+{
+    unr_conv_shape s = {n, h, h, c->ci, c->co, c->k, c->stride};
+    unr_conv_backward_weights(t->ctx, &s, x, dy, grad_of(t, c->w));
+    if (dx)
+        unr_conv_backward_data(t->ctx, &s, dy, c->w, dx, accumulate);
+}
+
+static void bn_backward(unr_trainer *t, const unr_bn *bn, const float *u, const float *dv,
+                        long rows, const float *mean, const float *istd, float *du)
+{
+    unr_bn_train_backward(t->ctx, u, dv, rows, bn->c, bn->gamma, mean, istd, du,
+                          grad_of(t, bn->gamma), grad_of(t, bn->beta));
+}
+
+/* dz: gradient at the block's pre-ReLU sum (already masked); adds the
+ * shortcut's gradient into dx (which holds the branch's, or zeros). */
+static void shortcut_backward(unr_trainer *t, int b, const float *x, int n, float *dz, float *dx,
+                              float *tmp)
+{
+    const unr_model *m = t->m;
+    const unr_block_info *bi = &m->blocks[b];
+    size_t in_count = (size_t)n * bi->h_in * bi->h_in * bi->cin;
+    if (m->arch.shortcut == UNR_SHORTCUT_NONE)
+        return;
+    if (!bi->downsample) {
+        for (size_t i = 0; i < in_count; i++)
+            dx[i] += dz[i];
+    } else if (m->arch.shortcut == UNR_SHORTCUT_A) {
+        unr_shortcut_a_backward(dz, n, bi->h_in, bi->cin, bi->stride, bi->cout, dx);
+    } else {
+        const block_state *s = &t->bs[b];
+        long rows = (long)n * bi->h_out * bi->h_out;
+        bn_backward(t, &m->bp[b].proj_bn, s->up, dz, rows, s->meanp, s->istdp, tmp);
+        conv_backward(t, &m->bp[b].proj, n, bi->h_in, x, tmp, dx, 1);
+    }
+}
+
+/* Gradient of block b: dy (its output's gradient, clobbered) -> dx. */
+static void block_backward(unr_trainer *t, int b, const float *x, int n, int active, float *dy,
+                           float *dx)
+{
+    const unr_model *m = t->m;
+    const unr_block_info *bi = &m->blocks[b];
+    const unr_block_params *p = &m->bp[b];
+    block_state *s = &t->bs[b];
+    long rows = (long)n * bi->h_out * bi->h_out;
+    size_t out_count = (size_t)rows * bi->cout, in_count = (size_t)n * bi->h_in * bi->h_in * bi->cin;
+    int plain = m->arch.shortcut == UNR_SHORTCUT_NONE;
+    if (!active && plain) {
+        memcpy(dx, dy, in_count * sizeof *dx);  /* passed through */
+        return;
+    }
+    unr_relu_mask(dy, s->y, out_count);  /* dy is now dz */
+    float *du = t->g[2], *dt = t->g[3];
+    if (!active) {
+        memset(dx, 0, in_count * sizeof *dx);
+        shortcut_backward(t, b, x, n, dy, dx, du);
+        return;
+    }
+    bn_backward(t, &p->bn2, s->u2, dy, rows, s->mean2, s->istd2, du);
+    conv_backward(t, &p->conv2, n, bi->h_out, s->t1, du, dt, 0);
+    unr_relu_mask(dt, s->t1, out_count);
+    bn_backward(t, &p->bn1, s->u1, dt, rows, s->mean1, s->istd1, dt);
+    conv_backward(t, &p->conv1, n, bi->h_in, x, dt, dx, 0);
+    shortcut_backward(t, b, x, n, dy, dx, du);
+}
+
+double unr_trainer_backprop(unr_trainer *t, const float *input, const uint8_t *labels, int n,
+                            const unsigned char *active, float label_smoothing,
+                            int update_running, int *correct)
+{
+    unr_model *m = t->m;
+    int c = m->arch.widths[2], k = m->arch.num_classes;
+    int hw = m->blocks[m->num_blocks - 1].h_out;
+    hw *= hw;
+    memset(t->grads, 0, m->num_params * sizeof *t->grads);
+
+    const float *top = forward(t, input, n, active, update_running);
+    unr_avgpool_forward(top, n, hw, c, t->pooled);
+    unr_epilogue ep = {m->fc_b, NULL, 0, 0};
+    unr_gemm(t->ctx, n, k, c, t->pooled, c, 1, m->fc_w, 1, c, t->logits, k, &ep);
+    double loss = unr_softmax_xent(t->logits, labels, n, k, label_smoothing, t->dlogits, correct);
+
+    /* Linear layer: dW = dlogits^T pooled, db = sum dlogits, dpooled = dlogits W. */
+    float *dfw = grad_of(t, m->fc_w), *dfb = grad_of(t, m->fc_b);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < k; j++) {
+            float d = t->dlogits[i * k + j];
+            dfb[j] += d;
+            for (int q = 0; q < c; q++)
+                dfw[j * c + q] += d * t->pooled[(size_t)i * c + q];
+        }
+    unr_epilogue none = {NULL, NULL, 0, 0};
+    unr_gemm(t->ctx, n, c, k, t->dlogits, k, 1, m->fc_w, c, 1, t->dpooled, c, &none);
+
+    float *dy = t->g[0], *dx = t->g[1];
+    unr_avgpool_backward(t->dpooled, n, hw, c, dy);
+    for (int b = m->num_blocks - 1; b >= 0; b--) {
+        const float *x = b > 0 ? t->bs[b - 1].y : t->stem_y;
+        block_backward(t, b, x, n, !active || active[b], dy, dx);
+        float *tmp = dy;
+        dy = dx, dx = tmp;
+    }
+    /* Stem: no gradient w.r.t. the image is needed. */
+    long rows0 = (long)n * UNR_IMAGE_SIDE * UNR_IMAGE_SIDE;
+    unr_relu_mask(dy, t->stem_y, (size_t)rows0 * m->arch.widths[0]);
+    bn_backward(t, &m->stem_bn, t->stem_u, dy, rows0, t->stem_mean, t->stem_istd, dx);
+    conv_backward(t, &m->stem, n, UNR_IMAGE_SIDE, input, dx, NULL, 0);
+    return loss;
+}
+
+/* ---- optimiser ---- */
+
+void unr_trainer_sgd_step(unr_trainer *t, const unr_sgd *o, const unsigned char *active)
+{
+    unr_model *m = t->m;
+    for (int i = 0; i < m->num_tensors; i++) {
+        unr_tensor *tn = &m->tensors[i];
+        if (tn->kind == UNR_T_BN_MEAN || tn->kind == UNR_T_BN_VAR)
+            continue;  /* running statistics are not trained */
+        if (active && t->tensor_block[i] >= 0 && !active[t->tensor_block[i]])
+            continue;
+        float decay = (tn->kind == UNR_T_CONV || tn->kind == UNR_T_FC_WEIGHT) ? o->weight_decay : 0;
+        float *w = tn->data, *g = grad_of(t, w), *v = t->momentum + (w - m->params);
+        for (size_t j = 0; j < tn->count; j++) {
+            /* PyTorch's SGD: g += wd*w; v = mu*v + g; step = nesterov ? g + mu*v : v */
+            float gj = g[j] + decay * w[j];
+            v[j] = o->momentum * v[j] + gj;
+            w[j] -= o->lr * (o->nesterov ? gj + o->momentum * v[j] : v[j]);
+        }
+    }
+}
