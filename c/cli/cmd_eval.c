@@ -7,6 +7,36 @@
 static const char *const class_names[UNR_NUM_CLASSES] = {
     "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
 
+/* Logits of the first n images under plan, written raw for parity tests
+ * (the WASM module must produce the same numbers). */
+static unr_status dump_logits(unr_runner *run, const unr_plan *plan, const unr_cifar *data,
+                              int n, const char *path, unr_error *err)
+{
+    int batch = unr_runner_max_batch(run);
+    float *lg = malloc((size_t)batch * UNR_NUM_CLASSES * sizeof *lg);
+    FILE *f = fopen(path, "wb");
+    unr_status st = UNR_OK;
+    if (!lg || !f) {
+        st = UNR_ERR_IO;
+        snprintf(err->message, sizeof err->message, "--dump-logits: cannot write %s", path);
+    }
+    for (int at = 0; at < n && !st; at += batch) {
+        int k = n - at < batch ? n - at : batch;
+        st = unr_forward_pixels(run, plan, data->pixels + (size_t)at * UNR_IMAGE_BYTES, k, lg, err);
+        if (!st && fwrite(lg, sizeof *lg * UNR_NUM_CLASSES, (size_t)k, f) != (size_t)k) {
+            st = UNR_ERR_IO;
+            snprintf(err->message, sizeof err->message, "--dump-logits: write to %s failed", path);
+        }
+    }
+    if (f && fclose(f) && !st) {
+        st = UNR_ERR_IO;
+        snprintf(err->message, sizeof err->message, "--dump-logits: write to %s failed", path);
+    }
+    free(lg);
+    err->status = st;
+    return st;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     cli_option opts[] = {
@@ -20,6 +50,8 @@ int cmd_eval(int argc, char **argv)
         {"--threads", 1, "threads (default: one per CPU)", NULL},
         {"--isa", 1, "kernels: auto (default), scalar or avx2", NULL},
         {"--json", 0, "print one JSON object", NULL},
+        {"--dump-logits", 1, "also write the logits of the evaluated images to PATH (raw "
+                             "little-endian float32, [n][10])", NULL},
         {"--help", 0, "show this help", NULL},
     };
     const int nopts = sizeof opts / sizeof opts[0];
@@ -79,6 +111,11 @@ int cmd_eval(int argc, char **argv)
     unr_status st = unr_evaluate(run, plan, &data, (int)limit, cli_progress_cb, &bar, &res, &err);
     cli_progress_end(&bar);
     if (st) {
+        rc = cli_fail("eval", &err);
+        goto done;
+    }
+    const char *dump = cli_get(opts, nopts, "--dump-logits");
+    if (dump && dump_logits(run, plan, &data, res.n, dump, &err)) {
         rc = cli_fail("eval", &err);
         goto done;
     }
