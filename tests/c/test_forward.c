@@ -1,0 +1,741 @@
+/* test_forward.c: the forward pass against an independent reference.
+ *
+ * The reference below shares nothing with net.c or the kernels: it reads the
+ * saved model file (PyTorch layout: conv OIHW, linear [out][in], batch norm
+ * unfolded) and runs the network per image in NCHW, in double precision,
+ * with direct convolution loops and batch norm applied from the raw running
+ * statistics. Batch-norm parameters are randomised first, so folding is
+ * really exercised. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <unistd.h>
+#include "cJSON.h"
+#include "internal.h"
+#include "testing.h"
+
+/* ---- scratch files ---- */
+
+static char tmp_dir[64];
+
+static void remove_temp_dir(void)
+{
+    DIR *d = opendir(tmp_dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        char path[400];
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", tmp_dir, de->d_name);
+        remove(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(tmp_dir);
+}
+
+static const char *temp_dir(void)
+{
+    if (!tmp_dir[0]) {
+        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/unr_test_forward_XXXXXX");
+        if (mkdtemp(tmp_dir))
+            atexit(remove_temp_dir);
+        else
+            tmp_dir[0] = 0;
+    }
+    return tmp_dir;
+}
+
+static void *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
+/* ---- the reference network, from the file ---- */
+
+typedef struct {
+    cJSON *root;
+    unsigned char *bin;
+    size_t bin_len;
+    int n, w[3];
+    unr_shortcut sc;
+    double eps, mean[3], std[3];
+} ref_net;
+
+/* Tensor `name` from the file, as float32 (PyTorch layout). */
+static const float *ref_t(const ref_net *r, const char *name)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(r->root, "tensors"))
+        if (strcmp(cJSON_GetObjectItem(e, "name")->valuestring, name) == 0)
+            return (const float *)(r->bin + (size_t)cJSON_GetObjectItem(e, "offset")->valuedouble);
+    fprintf(stderr, "reference: no tensor %s\n", name);
+    abort();
+}
+
+/* Save m and read the files back as a reference network. */
+static int ref_open(const unr_model *m, const char *name, ref_net *r)
+{
+    memset(r, 0, sizeof *r);
+    char base[256], path[300];
+    unr_error err;
+    snprintf(base, sizeof base, "%s/%s", temp_dir(), name);
+    if (unr_model_save(m, base, &err)) {
+        fprintf(stderr, "save: %s\n", err.message);
+        return 0;
+    }
+    size_t len;
+    snprintf(path, sizeof path, "%s.json", base);
+    char *json = read_all(path, &len);
+    r->root = json ? cJSON_Parse(json) : NULL;
+    free(json);
+    snprintf(path, sizeof path, "%s.bin", base);
+    r->bin = read_all(path, &r->bin_len);
+    if (!r->root || !r->bin)
+        return 0;
+    const cJSON *a = cJSON_GetObjectItem(r->root, "arch");
+    r->n = cJSON_GetObjectItem(a, "blocks_per_stage")->valueint;
+    for (int s = 0; s < 3; s++)
+        r->w[s] = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "widths"), s)->valueint;
+    unr_shortcut_parse(cJSON_GetObjectItem(a, "shortcut")->valuestring, &r->sc);
+    r->eps = cJSON_GetObjectItem(a, "bn_eps")->valuedouble;
+    const cJSON *in = cJSON_GetObjectItem(r->root, "input");
+    for (int c = 0; c < 3; c++) {
+        r->mean[c] = cJSON_GetArrayItem(cJSON_GetObjectItem(in, "mean"), c)->valuedouble;
+        r->std[c] = cJSON_GetArrayItem(cJSON_GetObjectItem(in, "std"), c)->valuedouble;
+    }
+    return 1;
+}
+
+static void ref_close(ref_net *r)
+{
+    cJSON_Delete(r->root);
+    free(r->bin);
+    memset(r, 0, sizeof *r);
+}
+
+/* y[co][ho][ho] = sum over ci, ky, kx of w[co][ci][ky][kx] * x[ci][iy][ix],
+ * zero padding (k-1)/2. Returns ho. */
+static int ref_conv(const double *x, int ci, int h, const float *w, int co, int k, int stride,
+                    double *y)
+{
+    int pad = (k - 1) / 2, ho = (h + 2 * pad - k) / stride + 1;
+    for (int o = 0; o < co; o++)
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < ho; ox++) {
+                double acc = 0;
+                for (int i = 0; i < ci; i++)
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++) {
+                            int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= h)
+                                continue;
+                            acc += (double)w[((o * ci + i) * k + ky) * k + kx] *
+                                   x[((size_t)i * h + iy) * h + ix];
+                        }
+                y[((size_t)o * ho + oy) * ho + ox] = acc;
+            }
+    return ho;
+}
+
+/* Batch norm with running statistics, from the raw tensors PREFIX.*. */
+static void ref_bn(const ref_net *r, const char *prefix, double *x, int c, int hw)
+{
+    char name[96];
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    const float *g = ref_t(r, name);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    const float *b = ref_t(r, name);
+    snprintf(name, sizeof name, "%s.running_mean", prefix);
+    const float *mu = ref_t(r, name);
+    snprintf(name, sizeof name, "%s.running_var", prefix);
+    const float *var = ref_t(r, name);
+    for (int ch = 0; ch < c; ch++)
+        for (int p = 0; p < hw; p++) {
+            double *v = &x[(size_t)ch * hw + p];
+            *v = (*v - mu[ch]) / sqrt((double)var[ch] + r->eps) * g[ch] + b[ch];
+        }
+}
+
+static void ref_relu(double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] > 0 ? x[i] : 0;
+}
+
+#define REF_MAX (64 * 32 * 32)
+
+/* One block, x[cin][h][h] -> y[cout][ho][ho]; returns ho. */
+static int ref_block(const ref_net *r, int b, int deleted, const double *x, int h, double *y)
+{
+    int s = b / r->n, idx = b % r->n;
+    int cout = r->w[s], cin = idx ? r->w[s] : s ? r->w[s - 1] : r->w[0];
+    int stride = s > 0 && idx == 0 ? 2 : 1;
+    int down = stride == 2 || cin != cout;
+    int ho = (h - 1) / stride + 1;
+    size_t out = (size_t)cout * ho * ho;
+    char name[96];
+    /* The shortcut, into sc (or none). */
+    static double sc[REF_MAX], t[REF_MAX];
+    int have_sc = 1;
+    if (!down) {
+        memcpy(sc, x, out * sizeof *sc);
+    } else if (r->sc == UNR_SHORTCUT_A) {
+        /* x[:, ::2, ::2], then (cout - cin)/2 zero channels before and after. */
+        int pad = (cout - cin) / 2;
+        for (size_t i = 0; i < out; i++)
+            sc[i] = 0;
+        for (int c = 0; c < cin; c++)
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < ho; ox++)
+                    sc[((size_t)(c + pad) * ho + oy) * ho + ox] =
+                        x[((size_t)c * h + oy * stride) * h + ox * stride];
+    } else if (r->sc == UNR_SHORTCUT_B) {
+        snprintf(name, sizeof name, "blocks.%d.shortcut.conv.weight", b);
+        ref_conv(x, cin, h, ref_t(r, name), cout, 1, stride, sc);
+        snprintf(name, sizeof name, "blocks.%d.shortcut.bn", b);
+        ref_bn(r, name, sc, cout, ho * ho);
+    } else {
+        have_sc = 0;
+    }
+    if (deleted) {
+        /* The residual branch is gone: relu(shortcut(x)); plain: x itself. */
+        if (!have_sc)
+            abort();   /* the plan forbids it */
+        memcpy(y, sc, out * sizeof *y);
+        ref_relu(y, out);
+        return ho;
+    }
+    snprintf(name, sizeof name, "blocks.%d.conv1.weight", b);
+    ref_conv(x, cin, h, ref_t(r, name), cout, 3, stride, t);
+    snprintf(name, sizeof name, "blocks.%d.bn1", b);
+    ref_bn(r, name, t, cout, ho * ho);
+    ref_relu(t, out);
+    snprintf(name, sizeof name, "blocks.%d.conv2.weight", b);
+    ref_conv(t, cout, ho, ref_t(r, name), cout, 3, 1, y);
+    snprintf(name, sizeof name, "blocks.%d.bn2", b);
+    ref_bn(r, name, y, cout, ho * ho);
+    for (size_t i = 0; have_sc && i < out; i++)
+        y[i] += sc[i];
+    ref_relu(y, out);
+    return ho;
+}
+
+/* Logits of one record-layout image under (order, deleted); NULL = identity. */
+static void ref_forward(const ref_net *r, const uint8_t *img, const int *order,
+                        const unsigned char *deleted, double logits[10])
+{
+    static double a[REF_MAX], b[REF_MAX];
+    double x[3 * 32 * 32];
+    for (int c = 0; c < 3; c++)
+        for (int p = 0; p < 1024; p++)
+            x[c * 1024 + p] = (img[c * 1024 + p] / 255.0 - r->mean[c]) / r->std[c];
+    int h = ref_conv(x, 3, 32, ref_t(r, "stem.conv.weight"), r->w[0], 3, 1, a);
+    ref_bn(r, "stem.bn", a, r->w[0], h * h);
+    ref_relu(a, (size_t)r->w[0] * h * h);
+    double *cur = a, *nxt = b;
+    for (int pos = 0; pos < 3 * r->n; pos++) {
+        int blk = order ? order[pos] : pos;
+        h = ref_block(r, blk, deleted ? deleted[blk] : 0, cur, h, nxt);
+        double *tmp = cur;
+        cur = nxt, nxt = tmp;
+    }
+    int c = r->w[2];
+    const float *fw = ref_t(r, "fc.weight"), *fb = ref_t(r, "fc.bias");
+    for (int j = 0; j < 10; j++) {
+        double acc = fb[j];
+        for (int k = 0; k < c; k++) {
+            double pooled = 0;
+            for (int p = 0; p < h * h; p++)
+                pooled += cur[(size_t)k * h * h + p];
+            acc += fw[j * c + k] * pooled / (h * h);
+        }
+        logits[j] = acc;
+    }
+}
+
+/* ---- fixtures ---- */
+
+/* A random model whose batch norms are far from the identity. */
+static unr_model *random_model(unr_shortcut sc, int n, int w0, int w1, int w2, uint64_t seed)
+{
+    unr_arch a = {n, {w0, w1, w2}, sc, 10, 1e-5f};
+    unr_model *m;
+    unr_error err;
+    if (unr_model_init_random(&a, seed, &m, &err)) {
+        fprintf(stderr, "init: %s\n", err.message);
+        return NULL;
+    }
+    unr_rng rng;
+    unr_rng_seed(&rng, seed * 31 + 7);
+    for (int i = 0; i < m->num_tensors; i++) {
+        unr_tensor *t = &m->tensors[i];
+        for (size_t j = 0; j < t->count; j++) {
+            double u = unr_rng_uniform(&rng);
+            switch (t->kind) {
+            case UNR_T_BN_WEIGHT: t->data[j] = (float)(u < 0.1 ? -0.5 - u : 0.5 + u); break;
+            case UNR_T_BN_BIAS: t->data[j] = (float)(u - 0.5); break;
+            case UNR_T_BN_MEAN: t->data[j] = (float)(u - 0.5); break;
+            case UNR_T_BN_VAR: t->data[j] = (float)(0.2 + 2 * u); break;
+            case UNR_T_FC_BIAS: t->data[j] = (float)(u - 0.5); break;
+            default: break;
+            }
+        }
+    }
+    unr_model_refold(m);
+    return m;
+}
+
+static uint8_t *random_images(int n, uint64_t seed)
+{
+    unr_rng rng;
+    unr_rng_seed(&rng, seed);
+    uint8_t *px = malloc((size_t)n * UNR_IMAGE_BYTES);
+    for (size_t i = 0; i < (size_t)n * UNR_IMAGE_BYTES; i++)
+        px[i] = (uint8_t)unr_rng_below(&rng, 256);
+    /* Image 1 is smooth, closer to a photograph than noise. */
+    if (n > 1)
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < 32; y++)
+                for (int x = 0; x < 32; x++)
+                    px[UNR_IMAGE_BYTES + c * 1024 + y * 32 + x] = (uint8_t)(4 * x + 3 * y + 20 * c);
+    return px;
+}
+
+/* Logits agree to 1e-4 relative to the image's largest logit. */
+static int logits_match(const float *got, const double *want, const char *what, int image)
+{
+    double scale = 1;
+    for (int j = 0; j < 10; j++)
+        scale = fabs(want[j]) > scale ? fabs(want[j]) : scale;
+    for (int j = 0; j < 10; j++)
+        if (!(fabs(got[j] - want[j]) <= 1e-4 * scale)) {
+            fprintf(stderr, "  %s, image %d, logit %d: got %.9g, reference %.9g\n", what, image, j,
+                    (double)got[j], want[j]);
+            return 0;
+        }
+    return 1;
+}
+
+/* Compare unr_forward_pixels on m (with every ISA and 1 or 2 threads)
+ * against the reference from its saved file, under a plan. */
+static int matches_reference(unr_model *m, const char *name, const int *order,
+                             const unsigned char *deleted)
+{
+    ref_net r;
+    if (!ref_open(m, name, &r))
+        return 0;
+    enum { N = 3 };
+    uint8_t *px = random_images(N, 11);
+    double want[N][10];
+    for (int i = 0; i < N; i++)
+        ref_forward(&r, px + (size_t)i * UNR_IMAGE_BYTES, order, deleted, want[i]);
+    unr_plan *p = unr_plan_create(m);
+    if (order)
+        memcpy(p->order, order, (size_t)p->num_blocks * sizeof *order);
+    if (deleted)
+        memcpy(p->deleted, deleted, (size_t)p->num_blocks);
+    int ok = 1;
+    const unr_isa isas[] = {UNR_ISA_SCALAR, UNR_ISA_AUTO};
+    for (int ii = 0; ii < 2 && ok; ii++)
+        for (int threads = 1; threads <= 2 && ok; threads++) {
+            unr_runner *run;
+            unr_error err;
+            float got[N][10];
+            if (unr_runner_create(m, N, threads, isas[ii], &run, &err) ||
+                unr_forward_pixels(run, p, px, N, &got[0][0], &err)) {
+                fprintf(stderr, "  %s: %s\n", name, err.message);
+                ok = 0;
+                break;
+            }
+            char what[128];
+            snprintf(what, sizeof what, "%s (%s, %d threads)", name,
+                     unr_isa_name(unr_runner_isa(run)), threads);
+            for (int i = 0; i < N && ok; i++)
+                ok = logits_match(got[i], want[i], what, i);
+            unr_runner_free(run);
+        }
+    /* The same model, loaded back from its files, agrees too. */
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s.json", temp_dir(), name);
+    unr_model *back = NULL;
+    unr_runner *run = NULL;
+    unr_error err;
+    float got[N][10];
+    if (ok && (unr_model_load_file(path, &back, &err) ||
+               unr_runner_create(back, N, 1, UNR_ISA_AUTO, &run, &err) ||
+               unr_forward_pixels(run, p, px, N, &got[0][0], &err))) {
+        fprintf(stderr, "  %s loaded back: %s\n", name, err.message);
+        ok = 0;
+    }
+    for (int i = 0; i < N && ok; i++)
+        ok = logits_match(got[i], want[i], "loaded back", i);
+    unr_runner_free(run);
+    unr_model_free(back);
+    unr_plan_free(p);
+    free(px);
+    ref_close(&r);
+    return ok;
+}
+
+/* ---- the whole network against the reference ---- */
+
+static const struct {
+    unr_shortcut sc;
+    int w0, w1, w2;
+} nets[] = {
+    {UNR_SHORTCUT_A, 4, 8, 16},
+    {UNR_SHORTCUT_A, 3, 5, 7},      /* one zero channel each side */
+    {UNR_SHORTCUT_A, 4, 4, 6},      /* stride 2 with no padding, then padding */
+    {UNR_SHORTCUT_B, 4, 8, 16},
+    {UNR_SHORTCUT_B, 3, 5, 7},
+    {UNR_SHORTCUT_B, 8, 4, 2},      /* shrinking */
+    {UNR_SHORTCUT_NONE, 4, 8, 16},
+    {UNR_SHORTCUT_NONE, 3, 5, 7},
+};
+
+static void forward_matches_reference_for_every_shortcut(void)
+{
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+        unr_model *m = random_model(nets[i].sc, 2, nets[i].w0, nets[i].w1, nets[i].w2, 100 + i);
+        CHECK(m);
+        char name[64];
+        snprintf(name, sizeof name, "ref_%s_%d_%d_%d", unr_shortcut_name(nets[i].sc), nets[i].w0,
+                 nets[i].w1, nets[i].w2);
+        int ok = matches_reference(m, name, NULL, NULL);
+        unr_model_free(m);
+        CHECK(ok);
+    }
+}
+
+static void forward_matches_reference_for_single_block_stages(void)
+{
+    unr_model *m = random_model(UNR_SHORTCUT_B, 1, 2, 6, 4, 9);
+    CHECK(m);
+    int ok = matches_reference(m, "ref_n1", NULL, NULL);
+    unr_model_free(m);
+    CHECK(ok);
+}
+
+/* Editing the raw parameters and refolding changes the output to match. */
+static void refold_follows_edited_batch_norm(void)
+{
+    unr_model *m = random_model(UNR_SHORTCUT_A, 2, 4, 8, 16, 5);
+    CHECK(m);
+    m->bp[3].bn1.gamma[2] = -3.0f;
+    m->bp[3].bn1.var[1] = 7.0f;
+    m->bp[2].bn2.var[3] = 2e-5f;     /* comparable to eps: eps must be added */
+    m->bp[1].bn1.var[0] = 0.0f;      /* allowed: folding divides by sqrt(eps) */
+    m->bp[5].bn2.mean[0] = 1.5f;
+    m->stem_bn.beta[3] = 2.0f;
+    unr_model_refold(m);
+    int ok = matches_reference(m, "ref_refold", NULL, NULL);
+    unr_model_free(m);
+    CHECK(ok);
+}
+
+/* ---- deletion ---- */
+
+static int forward_plan(unr_model *m, const unr_plan *p, const uint8_t *px, int n, float *logits)
+{
+    unr_runner *run;
+    unr_error err;
+    int ok = !unr_runner_create(m, n, 1, UNR_ISA_AUTO, &run, &err) &&
+             !unr_forward_pixels(run, p, px, n, logits, &err);
+    if (!ok)
+        fprintf(stderr, "  forward: %s\n", err.message);
+    unr_runner_free(run);
+    return ok;
+}
+
+/* Deleting block i = the same network with bn2 of block i zeroed (its
+ * residual branch then adds exactly 0). */
+static void deleting_a_block_equals_zeroing_its_bn2(void)
+{
+    const unr_shortcut kinds[2] = {UNR_SHORTCUT_A, UNR_SHORTCUT_B};
+    enum { N = 3 };
+    uint8_t *px = random_images(N, 21);
+    for (int k = 0; k < 2; k++) {
+        unr_model *m = random_model(kinds[k], 2, 4, 8, 16, 40 + k);
+        CHECK(m);
+        unr_plan *full = unr_plan_create(m), *del = unr_plan_create(m);
+        for (int b = 0; b < m->num_blocks; b++) {
+            float want[N * 10], got[N * 10], whole[N * 10];
+            unr_plan_reset(del);
+            del->deleted[b] = 1;
+            CHECK(forward_plan(m, del, px, N, got));
+            CHECK(forward_plan(m, full, px, N, whole));
+            unr_bn *bn = &m->bp[b].bn2;
+            float *saved = malloc(2 * bn->c * sizeof *saved);
+            memcpy(saved, bn->gamma, bn->c * sizeof *saved);
+            memcpy(saved + bn->c, bn->beta, bn->c * sizeof *saved);
+            memset(bn->gamma, 0, bn->c * sizeof *saved);
+            memset(bn->beta, 0, bn->c * sizeof *saved);
+            unr_model_refold(m);
+            int ok = forward_plan(m, full, px, N, want);
+            memcpy(bn->gamma, saved, bn->c * sizeof *saved);
+            memcpy(bn->beta, saved + bn->c, bn->c * sizeof *saved);
+            free(saved);
+            unr_model_refold(m);
+            CHECK(ok);
+            int differs = 0;
+            for (int j = 0; j < N * 10; j++) {
+                if (!(fabs(got[j] - want[j]) <= 1e-6 * (1 + fabs(want[j]))))
+                    fprintf(stderr, "  %s block %d logit %d: deleted %.9g, zeroed %.9g\n",
+                            unr_shortcut_name(kinds[k]), b, j, (double)got[j], (double)want[j]);
+                CHECK(fabs(got[j] - want[j]) <= 1e-6 * (1 + fabs(want[j])));
+                differs |= got[j] != whole[j];
+            }
+            CHECK(differs);   /* deletion did something */
+        }
+        /* And against the reference, with two blocks deleted at once. */
+        unr_plan_reset(del);
+        del->deleted[1] = del->deleted[2] = 1;
+        int ok = matches_reference(m, "ref_deleted", NULL, del->deleted);
+        unr_plan_free(full);
+        unr_plan_free(del);
+        unr_model_free(m);
+        CHECK(ok);
+    }
+    free(px);
+}
+
+static void deleting_a_plain_block_passes_its_input_through(void)
+{
+    unr_model *m = random_model(UNR_SHORTCUT_NONE, 2, 4, 8, 16, 77);
+    CHECK(m);
+    unr_runner *run;
+    unr_error err;
+    CHECK_OK(unr_runner_create(m, 2, 1, UNR_ISA_AUTO, &run, &err));
+    size_t floats = unr_max_activation(m) * 2;
+    float *x = malloc(floats * sizeof *x), *y = malloc(floats * sizeof *y);
+    float *t = malloc(floats * sizeof *t), *s = malloc(floats * sizeof *s);
+    unr_rng rng;
+    unr_rng_seed(&rng, 3);
+    for (size_t i = 0; i < floats; i++)
+        x[i] = (float)unr_rng_uniform(&rng);
+    const int blocks[] = {0, 1, 3, 5};
+    for (int i = 0; i < 4; i++) {
+        const unr_block_info *bi = unr_model_block(m, blocks[i]);
+        CHECK(!bi->downsample);
+        size_t n = 2 * (size_t)bi->h_in * bi->h_in * bi->cin;
+        memset(y, 0xff, floats * sizeof *y);
+        unr_net_block(run, blocks[i], 1, x, 2, y, t, s);
+        CHECK(memcmp(x, y, n * sizeof *x) == 0);
+    }
+    free(x), free(y), free(t), free(s);
+    unr_runner_free(run);
+    /* Whole network: deleting blocks 1 and 5 skips them. */
+    unsigned char deleted[6] = {0, 1, 0, 0, 0, 1};
+    int ok = matches_reference(m, "ref_plain_deleted", NULL, deleted);
+    unr_model_free(m);
+    CHECK(ok);
+}
+
+static void deleting_a_plain_downsampling_block_is_refused_by_forward(void)
+{
+    unr_model *m = random_model(UNR_SHORTCUT_NONE, 2, 4, 8, 16, 78);
+    CHECK(m);
+    unr_runner *run;
+    unr_error err;
+    CHECK_OK(unr_runner_create(m, 1, 1, UNR_ISA_AUTO, &run, &err));
+    unr_plan *p = unr_plan_create(m);
+    p->deleted[2] = 1;
+    uint8_t *px = random_images(1, 1);
+    float logits[10];
+    CHECK(unr_forward_pixels(run, p, px, 1, logits, &err) == UNR_ERR_PLAN);
+    CHECK(strstr(err.message, "block 2"));
+    free(px);
+    unr_plan_free(p);
+    unr_runner_free(run);
+    unr_model_free(m);
+}
+
+/* ---- reordering ---- */
+
+static void reordered_blocks_match_the_reference_in_that_order(void)
+{
+    const unr_shortcut kinds[3] = {UNR_SHORTCUT_A, UNR_SHORTCUT_B, UNR_SHORTCUT_NONE};
+    /* n = 3: blocks 0-2, 3-5, 6-8; 3 and 6 downsample. */
+    const int order[9] = {2, 0, 1, 3, 5, 4, 6, 8, 7};
+    for (int k = 0; k < 3; k++) {
+        unr_model *m = random_model(kinds[k], 3, 4, 8, 16, 60 + k);
+        CHECK(m);
+        int ok = matches_reference(m, "ref_order", order, NULL);
+        /* The order matters: the identity order gives other logits. */
+        unr_plan *p = unr_plan_create(m);
+        uint8_t *px = random_images(2, 11);
+        float a[20], b[20];
+        ok = ok && forward_plan(m, p, px, 2, a);
+        memcpy(p->order, order, sizeof order);
+        ok = ok && forward_plan(m, p, px, 2, b);
+        ok = ok && memcmp(a, b, sizeof a) != 0;
+        /* Reordered and deleted together. */
+        unsigned char deleted[9] = {0, 0, 1, 0, 0, 1, 0, 0, 0};
+        ok = ok && matches_reference(m, "ref_order_del", order, deleted);
+        free(px);
+        unr_plan_free(p);
+        unr_model_free(m);
+        CHECK(ok);
+    }
+}
+
+/* ---- batches ---- */
+
+static void batch_sizes_1_3_and_max_agree_per_image(void)
+{
+    unr_model *m = random_model(UNR_SHORTCUT_B, 2, 4, 8, 16, 3);
+    CHECK(m);
+    enum { MAX = 16 };
+    uint8_t *px = random_images(MAX, 5);
+    unr_plan *p = unr_plan_create(m);
+    const unr_isa isas[] = {UNR_ISA_SCALAR, UNR_ISA_AUTO};
+    for (int ii = 0; ii < 2; ii++) {
+        unr_runner *run;
+        unr_error err;
+        CHECK_OK(unr_runner_create(m, MAX, 2, isas[ii], &run, &err));
+        CHECK(unr_runner_max_batch(run) == MAX);
+        float all[MAX * 10], three[3 * 10], one[10];
+        CHECK_OK(unr_forward_pixels(run, p, px, MAX, all, &err));
+        for (int i = 0; i < MAX; i++) {
+            CHECK_OK(unr_forward_pixels(run, p, px + (size_t)i * UNR_IMAGE_BYTES, 1, one, &err));
+            for (int j = 0; j < 10; j++)
+                CHECK_NEAR(one[j], all[i * 10 + j], 1e-5 * (1 + fabs(all[i * 10 + j])));
+        }
+        for (int at = 0; at + 3 <= MAX; at += 5) {
+            CHECK_OK(unr_forward_pixels(run, p, px + (size_t)at * UNR_IMAGE_BYTES, 3, three, &err));
+            for (int j = 0; j < 30; j++)
+                CHECK_NEAR(three[j], all[at * 10 + j], 1e-5 * (1 + fabs(all[at * 10 + j])));
+        }
+        /* Out of range batches are refused, not run. */
+        CHECK(unr_forward_pixels(run, p, px, 0, all, &err) == UNR_ERR_RANGE);
+        CHECK(unr_forward_pixels(run, p, px, MAX + 1, all, &err) == UNR_ERR_RANGE);
+        CHECK(unr_forward_pixels(run, p, px, -1, all, &err) == UNR_ERR_RANGE);
+        unr_runner_free(run);
+    }
+    unr_runner *run;
+    unr_error err;
+    CHECK(unr_runner_create(m, 0, 1, UNR_ISA_AUTO, &run, &err) == UNR_ERR_RANGE);
+    CHECK(unr_runner_create(m, UNR_MAX_BATCH + 1, 1, UNR_ISA_AUTO, &run, &err) == UNR_ERR_RANGE);
+    unr_plan_free(p);
+    free(px);
+    unr_model_free(m);
+}
+
+static void images_are_normalised_per_channel_into_nhwc(void)
+{
+    unr_model *m = random_model(UNR_SHORTCUT_A, 1, 4, 8, 16, 1);
+    CHECK(m);
+    uint8_t *px = random_images(2, 8);
+    float *x = malloc(2 * UNR_IMAGE_BYTES * sizeof *x);
+    unr_images_to_input(m, px, 2, x);
+    for (int i = 0; i < 2; i++)
+        for (int p = 0; p < 1024; p++)
+            for (int c = 0; c < 3; c++) {
+                double want = (px[i * UNR_IMAGE_BYTES + c * 1024 + p] / 255.0 - m->mean[c]) /
+                              m->std[c];
+                CHECK_NEAR(x[(size_t)i * UNR_IMAGE_BYTES + 3 * p + c], want, 1e-5);
+            }
+    free(x);
+    free(px);
+    unr_model_free(m);
+}
+
+/* ---- evaluation ---- */
+
+static int cancel_after_first(void *user, double done, double total)
+{
+    (void)total;
+    *(double *)user = done;
+    return 1;
+}
+
+static void evaluate_counts_agree_with_forward(void)
+{
+    unr_model *m = random_model(UNR_SHORTCUT_A, 1, 4, 8, 16, 12);
+    CHECK(m);
+    enum { N = 37 };
+    unr_cifar data = {N, malloc(N), random_images(N, 13)};
+    for (int i = 0; i < N; i++)
+        data.labels[i] = (uint8_t)((i * 7) % 10);
+    unr_runner *run;
+    unr_error err;
+    CHECK_OK(unr_runner_create(m, 8, 1, UNR_ISA_AUTO, &run, &err));
+    unr_plan *p = unr_plan_create(m);
+    unr_eval_result res;
+    CHECK_OK(unr_evaluate(run, p, &data, 0, NULL, NULL, &res, &err));
+    /* Expected: argmax of each image's logits, one at a time. */
+    int correct = 0, confusion[10][10] = {{0}};
+    for (int i = 0; i < N; i++) {
+        float lg[10];
+        CHECK_OK(unr_forward_pixels(run, p, data.pixels + (size_t)i * UNR_IMAGE_BYTES, 1, lg, &err));
+        int best = 0;
+        for (int j = 1; j < 10; j++)
+            best = lg[j] > lg[best] ? j : best;
+        confusion[data.labels[i]][best]++;
+        correct += best == data.labels[i];
+    }
+    CHECK(res.n == N && res.correct == correct);
+    CHECK_NEAR(res.error, 1.0 - (double)correct / N, 1e-12);
+    int total = 0, diag = 0;
+    for (int t = 0; t < 10; t++) {
+        int row = 0;
+        for (int g = 0; g < 10; g++) {
+            CHECK(res.confusion[t][g] == confusion[t][g]);
+            row += res.confusion[t][g];
+        }
+        CHECK(res.per_class_total[t] == row);
+        CHECK(res.per_class_correct[t] == res.confusion[t][t]);
+        total += row;
+        diag += res.confusion[t][t];
+    }
+    CHECK(total == N && diag == res.correct);
+    CHECK(res.per_class_total[0] == 4 && res.per_class_total[9] == 3);  /* i = 0,10,20,30 / 7,17,27 */
+
+    /* limit evaluates a prefix. */
+    CHECK_OK(unr_evaluate(run, p, &data, 10, NULL, NULL, &res, &err));
+    CHECK(res.n == 10);
+    int first10 = 0;
+    for (int t = 0; t < 10; t++)
+        first10 += res.per_class_total[t];
+    CHECK(first10 == 10);
+    /* A progress callback that asks to stop cancels after one batch. */
+    double done = -1;
+    CHECK(unr_evaluate(run, p, &data, 0, cancel_after_first, &done, &res, &err) ==
+          UNR_ERR_CANCELLED);
+    CHECK(done == 8);
+    /* An invalid plan is refused before anything runs. */
+    p->order[0] = 1;
+    CHECK(unr_evaluate(run, p, &data, 0, NULL, NULL, &res, &err) == UNR_ERR_PLAN);
+    unr_plan_free(p);
+    unr_runner_free(run);
+    unr_cifar_free(&data);
+    unr_model_free(m);
+}
+
+TEST_MAIN(
+    TEST_CASE(forward_matches_reference_for_every_shortcut),
+    TEST_CASE(forward_matches_reference_for_single_block_stages),
+    TEST_CASE(refold_follows_edited_batch_norm),
+    TEST_CASE(deleting_a_block_equals_zeroing_its_bn2),
+    TEST_CASE(deleting_a_plain_block_passes_its_input_through),
+    TEST_CASE(deleting_a_plain_downsampling_block_is_refused_by_forward),
+    TEST_CASE(reordered_blocks_match_the_reference_in_that_order),
+    TEST_CASE(batch_sizes_1_3_and_max_agree_per_image),
+    TEST_CASE(images_are_normalised_per_channel_into_nhwc),
+    TEST_CASE(evaluate_counts_agree_with_forward))
