@@ -44,5 +44,6 @@ const char *cli_data_dir(const char *flag_value);
 int cmd_info(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

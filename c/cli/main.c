@@ -12,6 +12,7 @@ static const command commands[] = {
     {"info", cmd_info, "describe a model: architecture, blocks, parameters, metrics"},
     {"eval", cmd_eval, "test error of a model under a plan (deleted / reordered blocks)"},
     {"init", cmd_init, "write a model with random He-initialised weights"},
+    {"train", cmd_train, "train a CIFAR ResNet on CIFAR-10 (checkpoints, resume, short-path training)"},
 };
 
 static void usage(FILE *f)
