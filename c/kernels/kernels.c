@@ -28,6 +28,13 @@
  * it saves. */
 #define UNR_MIN_MACS_PER_THREAD (1 << 18)
 
+/* Backward-data runs one job per stride parity class, up to stride^2. */
+#define UNR_MAX_STRIDE 4
+
+/* Convs with at most this K (taps * channels) copy each row's taps into one
+ * contiguous run (the RGB stem: 27). */
+#define UNR_GATHER_MAX_K 32
+
 /* Backward-weights: im2col block target size, in floats (~128 KiB, L2). */
 #define UNR_BWW_BLOCK_FLOATS 32768
 
@@ -394,20 +401,19 @@ typedef struct {
     int flags;
 } conv_job;
 
-static void conv_tiles(void *arg, int begin, int end, int thread)
+/* Rows [r_begin, r_end) of one job, in MR-row tiles. */
+static void conv_rows(const conv_job *jb, int r_begin, int r_end)
 {
-    (void)thread;
-    const conv_job *jb = arg;
     const int MR = jb->uk->mr, NR = jb->uk->nr;
-    const int rows = jb->n * jb->rh * jb->rw;
-    const int kc = jb->sc;
-    const float *a[UNR_MAX_TAPS * UNR_MAX_MR];
+    const int kc = jb->sc, kdim = jb->ks * kc;
+    const int gather = jb->ks > 1 && kdim <= UNR_GATHER_MAX_K;
+    const float *a[UNR_MAX_TAPS * UNR_MAX_MR], *ag[UNR_MAX_MR];
+    float rowbuf[UNR_MAX_MR * UNR_GATHER_MAX_K];
     float *c[UNR_MAX_MR], *cp[UNR_MAX_MR];
     const float *r[UNR_MAX_MR], *rp[UNR_MAX_MR];
 
-    for (int tile = begin; tile < end; tile++) {
-        const int r0 = tile * MR;
-        const int mr = rows - r0 < MR ? rows - r0 : MR;
+    for (int r0 = r_begin; r0 < r_end; r0 += MR) {
+        const int mr = r_end - r0 < MR ? r_end - r0 : MR;
         for (int i = 0; i < MR; i++) {
             const int row = r0 + (i < mr ? i : 0);
             const int b = row / (jb->rh * jb->rw);
@@ -427,26 +433,71 @@ static void conv_tiles(void *arg, int begin, int end, int thread)
             c[i] = jb->dst + off;
             r[i] = jb->res ? jb->res + off : NULL;
         }
+        /* Few channels per tap (the RGB stem): copy each row's taps into one
+         * contiguous K so the micro-kernel runs one long loop, not 9 short. */
+        if (gather) {
+            for (int i = 0; i < MR; i++) {
+                float *d = rowbuf + i * kdim;
+                for (int t = 0; t < jb->ks; t++)
+                    for (int k = 0; k < kc; k++)
+                        *d++ = a[t * MR + i][k];
+                ag[i] = rowbuf + i * kdim;
+            }
+        }
         for (int j0 = 0; j0 < jb->nc; j0 += NR) {
             const int nr = jb->nc - j0 < NR ? jb->nc - j0 : NR;
             for (int i = 0; i < MR; i++) {
                 cp[i] = c[i] + j0;
                 rp[i] = r[i] ? r[i] + j0 : NULL;
             }
-            run_tile(jb->uk, mr, nr, jb->ks, kc, a, 1,
-                     jb->bpack + (size_t)(j0 / NR) * jb->ks * kc * NR, cp,
+            run_tile(jb->uk, mr, nr, gather ? 1 : jb->ks, gather ? kdim : kc,
+                     gather ? ag : a, 1,
+                     jb->bpack + (size_t)(j0 / NR) * kdim * NR, cp,
                      jb->res ? rp : NULL, jb->bias ? jb->bias + j0 : NULL,
                      jb->flags);
         }
     }
 }
 
-static void run_conv_job(unr_ctx *ctx, const conv_job *jb)
+/* Several jobs (the parity classes of backward-data) in one parallel region:
+ * chunk c takes the same slice of every job's rows, so each thread keeps
+ * writing the same part of the output. */
+typedef struct {
+    const conv_job *jobs;
+    int njobs, nchunks;
+} conv_batch;
+
+static void conv_chunks(void *arg, int begin, int end, int thread)
 {
-    const int rows = jb->n * jb->rh * jb->rw;
-    const int tiles = (rows + jb->uk->mr - 1) / jb->uk->mr;
-    const double macs = (double)rows * jb->ks * jb->sc * jb->nc;
-    parallel_for_work(ctx, tiles, macs, conv_tiles, (void *)jb);
+    (void)thread;
+    const conv_batch *cb = arg;
+    for (int chunk = begin; chunk < end; chunk++)
+        for (int j = 0; j < cb->njobs; j++) {
+            const conv_job *jb = &cb->jobs[j];
+            const int rows = jb->n * jb->rh * jb->rw, mr = jb->uk->mr;
+            /* Slice bounds on tile boundaries, the last one takes the rest. */
+            const int tiles = (rows + mr - 1) / mr;
+            const int t0 = (int)((long long)tiles * chunk / cb->nchunks);
+            const int t1 = (int)((long long)tiles * (chunk + 1) / cb->nchunks);
+            const int r1 = t1 * mr < rows ? t1 * mr : rows;
+            if (t0 * mr < r1)
+                conv_rows(jb, t0 * mr, r1);
+        }
+}
+
+static void run_conv_jobs(unr_ctx *ctx, const conv_job *jobs, int njobs)
+{
+    double macs = 0;
+    for (int j = 0; j < njobs; j++)
+        macs += (double)jobs[j].n * jobs[j].rh * jobs[j].rw * jobs[j].ks *
+                jobs[j].sc * jobs[j].nc;
+    conv_batch cb = {jobs, njobs, ctx->threads};
+    if (macs < (double)UNR_MIN_MACS_PER_THREAD * 2 || ctx->threads == 1) {
+        cb.nchunks = 1;
+        conv_chunks(&cb, 0, 1, 0);
+        return;
+    }
+    unr_parallel_for(ctx, cb.nchunks, conv_chunks, &cb);
 }
 
 /* ---------------------------------------------------------------- conv */
@@ -487,7 +538,7 @@ void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
         jb.ty[t] = t / s->k - pad;
         jb.tx[t] = t % s->k - pad;
     }
-    run_conv_job(ctx, &jb);
+    run_conv_jobs(ctx, &jb, 1);
 }
 
 void unr_conv_backward_data(unr_ctx *ctx, const unr_conv_shape *s,
@@ -498,7 +549,8 @@ void unr_conv_backward_data(unr_ctx *ctx, const unr_conv_shape *s,
     const int ho = unr_conv_out_h(s), wo = unr_conv_out_w(s);
     if (s->n <= 0 || s->h <= 0 || s->w <= 0 || s->ci <= 0)
         return;
-    if (ctx->isa == UNR_ISA_SCALAR || ho <= 0 || wo <= 0) {
+    if (ctx->isa == UNR_ISA_SCALAR || ho <= 0 || wo <= 0 ||
+        s->stride > UNR_MAX_STRIDE) {
         unr_conv_backward_data__scalar(s, dy, w, dx, accumulate);
         return;
     }
@@ -514,7 +566,11 @@ void unr_conv_backward_data(unr_ctx *ctx, const unr_conv_shape *s,
     memset(zeros, 0, (size_t)s->co * sizeof(float));
 
     /* Input pixel y gets dy[(y + pad - ky) / st] from tap ky when that
-     * divides exactly; the parity class (y % st, x % st) fixes which taps. */
+     * divides exactly; the parity class (y % st, x % st) fixes which taps.
+     * Each class packs its own B: rows (tap, co), columns ci. */
+    conv_job jobs[UNR_MAX_STRIDE * UNR_MAX_STRIDE];
+    int njobs = 0;
+    size_t boff = 0;
     for (int py = 0; py < st; py++)
     for (int px = 0; px < st; px++) {
         conv_job jb = {
@@ -524,7 +580,7 @@ void unr_conv_backward_data(unr_ctx *ctx, const unr_conv_shape *s,
             .rmul = 1, .zeros = zeros,
             .dst = dx, .dh = s->h, .dw = s->w, .nc = s->ci,
             .dmul = st, .doy = py, .dox = px,
-            .bpack = bp, .flags = accumulate ? UNR_UK_ACCUMULATE : 0,
+            .flags = accumulate ? UNR_UK_ACCUMULATE : 0,
         };
         if (jb.rh <= 0 || jb.rw <= 0)
             continue;
@@ -539,12 +595,14 @@ void unr_conv_backward_data(unr_ctx *ctx, const unr_conv_shape *s,
             jb.tx[jb.ks] = tx / st;
             jb.ks++;
         }
-        /* B rows (tap, co), columns ci: w transposed within each tap. */
+        jb.bpack = bp + boff;
         for (int t = 0; t < jb.ks; t++)
-            pack_b(bp, jb.ks * s->co, t * s->co, s->co, s->ci, uk->nr,
+            pack_b(bp + boff, jb.ks * s->co, t * s->co, s->co, s->ci, uk->nr,
                    w + (size_t)tap[t] * s->ci * s->co, 1, s->co);
-        run_conv_job(ctx, &jb);
+        boff += (size_t)np * jb.ks * s->co * uk->nr;   /* classes share no tap */
+        jobs[njobs++] = jb;
     }
+    run_conv_jobs(ctx, jobs, njobs);
 }
 
 /* Backward-weights: dw[(tap, ci), co] += sum_p col[p, (tap, ci)] * dy[p, co]

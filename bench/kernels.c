@@ -1,0 +1,181 @@
+/* bench/kernels.c: GFLOP/s of the conv kernels on the ResNet shapes
+ * (1 multiply-add = 2 FLOP), plus the bare micro-kernel on L1-resident data
+ * as a ceiling.
+ *
+ *   usage: kernels [batch=100] [threads=0 (all)] [isa=auto|scalar|avx2|wasmsimd]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "kernels_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static float *rand_array(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    unsigned s = 12345;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        p[i] = (float)(s >> 8) / (float)(1 << 24) - 0.5f;
+    }
+    return p;
+}
+
+typedef enum { FWD, BWD_DATA, BWD_WEIGHTS } which;
+
+typedef struct {
+    unr_ctx *ctx;
+    const unr_conv_shape *s;
+    const float *x, *w, *bias, *dy;
+    float *y, *dx, *dw;
+} bench_args;
+
+static void run_once(const bench_args *b, which op)
+{
+    const unr_epilogue ep = {b->bias, NULL, 1, 0};
+    switch (op) {
+    case FWD: unr_conv_forward(b->ctx, b->s, b->x, b->w, &ep, b->y); break;
+    case BWD_DATA: unr_conv_backward_data(b->ctx, b->s, b->dy, b->w, b->dx, 0); break;
+    case BWD_WEIGHTS: unr_conv_backward_weights(b->ctx, b->s, b->x, b->dy, b->dw); break;
+    }
+}
+
+/* Best time of several runs of at least ~50 ms each. */
+static double best_seconds(const bench_args *b, which op)
+{
+    run_once(b, op);    /* warm up: scratch, pool, caches */
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        int iters = 0;
+        const double t0 = now();
+        double t;
+        do {
+            run_once(b, op);
+            iters++;
+            t = now() - t0;
+        } while (t < 0.05);
+        if (t / iters < best)
+            best = t / iters;
+    }
+    return best;
+}
+
+/* The micro-kernel alone: one 6xNR tile, K = 9*64, all in L1. */
+static double ukernel_gflops(const unr_ukernel *uk)
+{
+    enum { KS = 9, KC = 64 };
+    float *a = rand_array((size_t)KS * KC * uk->mr);
+    float *b = rand_array((size_t)KS * KC * uk->nr);
+    float *c = rand_array((size_t)uk->mr * uk->nr);
+    const float *ap[KS * UNR_MAX_MR];
+    float *cp[UNR_MAX_MR];
+    for (int s = 0; s < KS; s++)
+        for (int i = 0; i < uk->mr; i++)
+            ap[s * uk->mr + i] = a + (s * uk->mr + i) * KC;
+    for (int i = 0; i < uk->mr; i++)
+        cp[i] = c + i * uk->nr;
+    const int iters = 20000;
+    double best = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        const double t0 = now();
+        for (int it = 0; it < iters; it++)
+            uk->fn(KS, KC, ap, 1, b, cp, NULL, NULL, UNR_UK_ACCUMULATE);
+        const double t = now() - t0;
+        if (t < best)
+            best = t;
+    }
+    free(a); free(b); free(c);
+    return 2.0 * KS * KC * uk->mr * uk->nr * iters / best * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+    const int batch = argc > 1 ? atoi(argv[1]) : 100;
+    const int threads = argc > 2 ? atoi(argv[2]) : 0;
+    unr_isa isa = UNR_ISA_AUTO;
+    if (argc > 3)
+        for (int i = 0; i < UNR_ISA_COUNT; i++)
+            if (!strcmp(argv[3], unr_isa_name((unr_isa)i)))
+                isa = (unr_isa)i;
+    unr_ctx *ctx = unr_ctx_create(threads, isa);
+    if (!ctx) {
+        fprintf(stderr, "ISA %s not available\n", unr_isa_name(isa));
+        return 1;
+    }
+
+    const unr_ukernel *uks[2] = {NULL, NULL};
+    switch (unr_ctx_isa(ctx)) {
+#if defined(UNR_HAVE_AVX2_BUILD)
+    case UNR_ISA_AVX2: {
+        static const unr_ukernel w = {6, 16, unr_f32_gemm_6x16__avx2, "6x16__avx2"};
+        static const unr_ukernel n = {6, 8, unr_f32_gemm_6x8__avx2, "6x8__avx2"};
+        uks[0] = &w;
+        uks[1] = &n;
+        break;
+    }
+#endif
+#if defined(__wasm_simd128__)
+    case UNR_ISA_WASMSIMD: {
+        static const unr_ukernel w = {6, 8, unr_f32_gemm_6x8__wasmsimd, "6x8__wasmsimd"};
+        uks[0] = &w;
+        break;
+    }
+#endif
+    default:
+        break;
+    }
+    printf("isa %s, %d thread(s), batch %d\n", unr_isa_name(unr_ctx_isa(ctx)),
+           unr_ctx_threads(ctx), batch);
+    for (int i = 0; i < 2; i++)
+        if (uks[i])
+            printf("micro-kernel %-14s (1 thread, L1): %6.1f GFLOP/s\n",
+                   uks[i]->name, ukernel_gflops(uks[i]));
+
+    static const unr_conv_shape shapes[] = {
+        /* n filled in below */
+        {0, 32, 32, 3, 16, 3, 1},
+        {0, 32, 32, 16, 16, 3, 1},
+        {0, 16, 16, 32, 32, 3, 1},
+        {0, 8, 8, 64, 64, 3, 1},
+        {0, 32, 32, 16, 32, 3, 2},
+        {0, 16, 16, 32, 64, 3, 2},
+        {0, 32, 32, 16, 32, 1, 2},
+        {0, 16, 16, 32, 64, 1, 2},
+        {0, 32, 32, 8, 8, 3, 1},
+    };
+    printf("%-26s %10s %10s %10s   (GFLOP/s)\n", "shape (H W Ci Co k s)",
+           "forward", "bwd-data", "bwd-wts");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        unr_conv_shape s = shapes[i];
+        s.n = batch;
+        const int ho = unr_conv_out_h(&s), wo = unr_conv_out_w(&s);
+        const size_t nx = (size_t)s.n * s.h * s.w * s.ci;
+        const size_t ny = (size_t)s.n * ho * wo * s.co;
+        const size_t nw = (size_t)s.k * s.k * s.ci * s.co;
+        bench_args b = {ctx, &s, rand_array(nx), rand_array(nw),
+                        rand_array(s.co), rand_array(ny), rand_array(ny),
+                        rand_array(nx), rand_array(nw)};
+        const double flop = 2.0 * s.n * ho * wo * nw;
+        char name[64];
+        snprintf(name, sizeof name, "%dx%d %2d->%2d k%d s%d", s.h, s.w, s.ci,
+                 s.co, s.k, s.stride);
+        printf("%-26s", name);
+        for (int op = 0; op < 3; op++)
+            printf(" %10.1f", flop / best_seconds(&b, (which)op) * 1e-9);
+        printf("\n");
+        fflush(stdout);
+        free((void *)b.x); free((void *)b.w); free((void *)b.bias);
+        free((void *)b.dy); free(b.y); free(b.dx); free(b.dw);
+    }
+    unr_ctx_destroy(ctx);
+    return 0;
+}
