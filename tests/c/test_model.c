@@ -10,6 +10,7 @@
 #include "cJSON.h"
 #include "internal.h"
 #include "testing.h"
+#include "../fuzz/fuzz_inputs.h"
 
 /* ---- fixtures: a tiny saved model as bytes ---- */
 
@@ -1106,9 +1107,9 @@ static void load_file_reports_missing_files_and_unsafe_names(void)
 
 /* ---- fuzz regressions ---- */
 
-/* Inputs the fuzzers once crashed on (tests/fuzz/regressions/). A model
- * input is manifest bytes, one NUL, weights bytes (see fuzz_model.c); a
- * cifar input is the raw file. Each must simply not crash. */
+/* Inputs the fuzzers once failed on (tests/fuzz/regressions/, named
+ * model-*, cifar-* or plan-*), run through the same code as the fuzz
+ * targets. Each must simply finish (under ASan/UBSan in make test-asan). */
 static void fuzz_regressions_replay_without_crashing(void)
 {
     const char *dir = "tests/fuzz/regressions";
@@ -1124,26 +1125,16 @@ static void fuzz_regressions_replay_without_crashing(void)
             continue;
         char path[512];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        size_t len;
+        size_t len = 0;
         unsigned char *bytes = read_all(path, &len);
         if (!bytes)
             continue;
-        count++;
-        if (strncmp(de->d_name, "cifar", 5) == 0) {
-            unr_cifar c;
-            unr_error err;
-            if (unr_cifar_parse(bytes, len, path, &c, &err) == UNR_OK)
-                unr_cifar_free(&c);
-        } else {
-            unsigned char *nul = memchr(bytes, 0, len);
-            size_t mlen = nul ? (size_t)(nul - bytes) : len;
-            const unsigned char *w = nul ? nul + 1 : bytes + len;
-            size_t wlen = len - mlen - (nul ? 1 : 0);
-            unr_model *m = NULL;
-            unr_error err;
-            if (unr_model_load((const char *)bytes, mlen, w, wlen, path, &m, &err) == UNR_OK)
-                unr_model_free(m);
-        }
+        if (strncmp(de->d_name, "model-", 6) == 0)
+            fuzz_model_input(bytes, len), count++;
+        else if (strncmp(de->d_name, "cifar-", 6) == 0)
+            fuzz_cifar_input(bytes, len), count++;
+        else if (strncmp(de->d_name, "plan-", 5) == 0)
+            fuzz_plan_input(bytes, len), count++;
         free(bytes);
     }
     closedir(d);

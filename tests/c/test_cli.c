@@ -1,0 +1,190 @@
+/* test_cli.c: the `unravel` command line end to end, on a tiny model it
+ * makes itself: init writes a model, info describes it (text and JSON),
+ * eval runs it, and bad input gives a nonzero exit with a message. The CLI
+ * is $UNRAVEL_CLI (set by make test-c / test-asan), else build/unravel. */
+#define _POSIX_C_SOURCE 200809L
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cJSON.h"
+#include "unravel.h"
+#include "testing.h"
+
+static char tmp_dir[64];
+
+static void remove_temp_dir(void)
+{
+    static const char *const files[] = {"tiny.json", "tiny.bin", "bad.json", "stderr.txt"};
+    char path[128];
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmp_dir, files[i]);
+        remove(path);
+    }
+    rmdir(tmp_dir);
+}
+
+static const char *temp_dir(void)
+{
+    if (!tmp_dir[0]) {
+        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/unr_test_cli_XXXXXX");
+        if (mkdtemp(tmp_dir))
+            atexit(remove_temp_dir);
+        else
+            tmp_dir[0] = 0;
+    }
+    return tmp_dir;
+}
+
+static const char *cli(void)
+{
+    const char *c = getenv("UNRAVEL_CLI");
+    return c && *c ? c : "build/unravel";
+}
+
+/* Run `CLI args`, capture stdout (and stderr into a file); returns the exit
+ * status, or -1 if it could not run. *out is malloc'd. */
+static int run(const char *args, char **out, char **errtext)
+{
+    char cmd[1024], errpath[128];
+    snprintf(errpath, sizeof errpath, "%s/stderr.txt", temp_dir());
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s", cli(), args, errpath);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+        n += got;
+        if (n + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[n] = 0;
+    int st = pclose(p);
+    *out = buf;
+    if (errtext) {
+        FILE *f = fopen(errpath, "r");
+        *errtext = calloc(1, 4096);
+        if (f) {
+            size_t k = fread(*errtext, 1, 4095, f);
+            (*errtext)[k] = 0;
+            fclose(f);
+        }
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int have_cli(void)
+{
+    struct stat sb;
+    if (stat(cli(), &sb) != 0) {
+        printf("skip %s: no %s\n", testing_current, cli());
+        return 0;
+    }
+    return 1;
+}
+
+static void init_then_info_describes_the_model(void)
+{
+    if (!have_cli())
+        return;
+    char args[512], *out, *err;
+    snprintf(args, sizeof args, "init --blocks-per-stage 2 --widths 4,8,16 --shortcut B --seed 3 "
+             "--out %s/tiny", temp_dir());
+    CHECK(run(args, &out, &err) == 0);
+    free(out), free(err);
+    snprintf(args, sizeof args, "info %s/tiny.json --json", temp_dir());
+    CHECK(run(args, &out, &err) == 0);
+    cJSON *o = cJSON_Parse(out);
+    free(out), free(err);
+    CHECK(o);
+    CHECK(cJSON_GetObjectItem(o, "blocks_per_stage")->valueint == 2);
+    CHECK(strcmp(cJSON_GetObjectItem(o, "shortcut")->valuestring, "B") == 0);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(o, "blocks")) == 6);
+    /* The same numbers as the library gives for that model. */
+    unr_model *m;
+    unr_error e;
+    snprintf(args, sizeof args, "%s/tiny.json", temp_dir());
+    CHECK_OK(unr_model_load_file(args, &m, &e));
+    CHECK(cJSON_GetObjectItem(o, "parameters")->valuedouble == (double)unr_model_num_params(m));
+    CHECK_NEAR(cJSON_GetObjectItem(o, "macs_per_image")->valuedouble, unr_model_macs(m), 0.5);
+    unr_model_free(m);
+    cJSON_Delete(o);
+    /* Text form names the network. */
+    snprintf(args, sizeof args, "info %s/tiny.json", temp_dir());
+    CHECK(run(args, &out, NULL) == 0);
+    int ok = strstr(out, "ResNet-14") != NULL;
+    free(out);
+    CHECK(ok);
+}
+
+static void info_on_a_broken_model_fails_naming_the_field(void)
+{
+    if (!have_cli())
+        return;
+    char path[128], args[256], *out, *err;
+    snprintf(path, sizeof path, "%s/bad.json", temp_dir());
+    FILE *f = fopen(path, "w");
+    CHECK(f);
+    fputs("{\"weights\": {\"file\": \"../x.bin\"}}", f);
+    fclose(f);
+    snprintf(args, sizeof args, "info %s", path);
+    int rc = run(args, &out, &err);
+    int ok = rc != 0 && rc != -1 && strstr(err, "weights.file");
+    if (!ok)
+        fprintf(stderr, "  rc %d, stderr: %s\n", rc, err);
+    free(out), free(err);
+    CHECK(ok);
+    CHECK(run("info /nonexistent/model.json", &out, &err) != 0);
+    ok = strstr(err, "/nonexistent/model.json") != NULL;
+    free(out), free(err);
+    CHECK(ok);
+    CHECK(run("frobnicate", &out, &err) == 2);
+    free(out), free(err);
+}
+
+static void eval_runs_a_plan_on_cifar(void)
+{
+    if (!have_cli())
+        return;
+    const char *dir = getenv("CIFAR10_DIR");
+    char path[600];
+    snprintf(path, sizeof path, "%s/test_batch.bin", dir && *dir ? dir : "../shared/cifar10");
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        printf("skip %s: no %s\n", testing_current, path);
+        return;
+    }
+    char args[512], *out, *err;
+    snprintf(args, sizeof args, "init --blocks-per-stage 2 --widths 4,8,16 --shortcut B --seed 3 "
+             "--out %s/tiny", temp_dir());
+    CHECK(run(args, &out, &err) == 0);
+    free(out), free(err);
+    snprintf(args, sizeof args, "eval --model %s/tiny.json --limit 50 --batch 16 --delete 1,3 "
+             "--order 0,1,2,3,4,5 --json", temp_dir());
+    int rc = run(args, &out, &err);
+    cJSON *o = cJSON_Parse(out);
+    if (rc != 0 || !o)
+        fprintf(stderr, "  rc %d, stderr: %s\n", rc, err);
+    free(out), free(err);
+    CHECK(rc == 0 && o);
+    CHECK(cJSON_GetObjectItem(o, "n")->valueint == 50);
+    int correct = cJSON_GetObjectItem(o, "correct")->valueint;
+    CHECK(correct >= 0 && correct <= 50);
+    CHECK_NEAR(cJSON_GetObjectItem(o, "error")->valuedouble, 1.0 - correct / 50.0, 1e-9);
+    cJSON_Delete(o);
+    /* An invalid plan is an error with a reason. */
+    snprintf(args, sizeof args, "eval --model %s/tiny.json --limit 5 --order 0,1,3,2,4,5",
+             temp_dir());
+    rc = run(args, &out, &err);
+    int ok = rc != 0 && strstr(err, "downsampling");
+    if (!ok)
+        fprintf(stderr, "  rc %d, stderr: %s\n", rc, err);
+    free(out), free(err);
+    CHECK(ok);
+}
+
+TEST_MAIN(
+    TEST_CASE(init_then_info_describes_the_model),
+    TEST_CASE(info_on_a_broken_model_fails_naming_the_field),
+    TEST_CASE(eval_runs_a_plan_on_cifar))

@@ -1,0 +1,9 @@
+/* fuzz_plan.c: libFuzzer target for the plan input (format in fuzz_inputs.h).
+ * Built and run by scripts/fuzz.sh. */
+#include "fuzz_inputs.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_plan_input(data, size);
+    return 0;
+}
