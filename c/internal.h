@@ -64,6 +64,10 @@ struct unr_model {
     char *metrics_json, *training_json;   /* NULL if absent */
 };
 
+/* A generator seeded by a seed and up to three small integers, so a draw
+ * depends only on what it is for, not on the order of draws. */
+void unr_rng_seed_for(unr_rng *r, uint64_t seed, uint64_t tag, uint64_t a, uint64_t b);
+
 /* Allocate the model's block table and parameter layout for arch (zeroed
  * parameters). Validates arch first. */
 unr_status unr_model_alloc(const unr_arch *arch, const char *source,
@@ -94,7 +98,14 @@ struct unr_runner {
     float *input;            /* [max_batch, 32, 32, 3] */
     float *act[4];           /* activation buffers, act_floats each */
     float *pooled;           /* [max_batch, width[2]] */
+    float *logits;           /* [max_batch, classes] */
+    float **saved;           /* num_blocks+1 activations kept by the experiments, lazily */
+    float *saved_mem;
+    float *grad[3];          /* gradient buffers for path statistics, lazily */
 };
+
+/* Allocate r->saved (and r->grad) on first use. */
+unr_status unr_runner_reserve_saved(unr_runner *r, unr_error *err);
 
 /* Floats in the largest activation of the network, per image. */
 size_t unr_max_activation(const unr_model *m);

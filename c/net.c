@@ -38,7 +38,8 @@ unr_status unr_runner_create(const unr_model *m, int max_batch, int threads, unr
     }
     r->input = malloc((size_t)max_batch * UNR_IMAGE_BYTES * sizeof(float));
     r->pooled = malloc((size_t)max_batch * m->arch.widths[2] * sizeof(float));
-    int ok = r->input && r->pooled;
+    r->logits = malloc((size_t)max_batch * m->arch.num_classes * sizeof(float));
+    int ok = r->input && r->pooled && r->logits;
     for (int i = 0; i < 4; i++)
         ok &= (r->act[i] = malloc(r->act_floats * sizeof(float))) != NULL;
     if (!ok) {
@@ -53,12 +54,42 @@ void unr_runner_free(unr_runner *r)
 {
     if (!r)
         return;
+    for (int i = 2; i >= 0; i--)
+        free(r->grad[i]);
+    free(r->saved_mem);
+    free(r->saved);
     for (int i = 3; i >= 0; i--)
         free(r->act[i]);
+    free(r->logits);
     free(r->pooled);
     free(r->input);
     unr_ctx_destroy(r->ctx);
     free(r);
+}
+
+unr_status unr_runner_reserve_saved(unr_runner *r, unr_error *err)
+{
+    if (r->saved)
+        return UNR_OK;
+    /* Activation i is the input of position i (i = num_blocks: the output);
+     * sized for the widest block so any plan fits. */
+    int nb = r->m->num_blocks;
+    r->saved = malloc((size_t)(nb + 1) * sizeof *r->saved);
+    r->saved_mem = malloc((size_t)(nb + 1) * r->act_floats * sizeof(float));
+    int ok = r->saved && r->saved_mem;
+    for (int i = 0; i < 3; i++)
+        ok &= (r->grad[i] = malloc(r->act_floats * sizeof(float))) != NULL;
+    if (!ok) {
+        for (int i = 0; i < 3; i++)
+            free(r->grad[i]), r->grad[i] = NULL;
+        free(r->saved_mem), r->saved_mem = NULL;
+        free(r->saved), r->saved = NULL;
+        return unr_fail(err, UNR_ERR_NOMEM, "runner: out of memory for %d saved activations of "
+                        "batch %d (use a smaller batch)", nb + 1, r->max_batch);
+    }
+    for (int i = 0; i <= nb; i++)
+        r->saved[i] = r->saved_mem + (size_t)i * r->act_floats;
+    return UNR_OK;
 }
 
 unr_isa unr_runner_isa(const unr_runner *r) { return unr_ctx_isa(r->ctx); }
@@ -226,9 +257,7 @@ unr_status unr_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data,
     unr_status st = unr_plan_validate(r->m, p, err);
     if (st)
         return st;
-    float *lg = malloc((size_t)r->max_batch * UNR_NUM_CLASSES * sizeof *lg);
-    if (!lg)
-        return unr_fail(err, UNR_ERR_NOMEM, "evaluate: out of memory");
+    float *lg = r->logits;
     double t0 = unr_now_seconds();
     for (int at = 0; at < total && !st; at += r->max_batch) {
         int n = total - at < r->max_batch ? total - at : r->max_batch;
@@ -243,7 +272,6 @@ unr_status unr_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data,
         if (!st && progress && progress(user, at + n, total))
             st = unr_fail(err, UNR_ERR_CANCELLED, "evaluate: cancelled");
     }
-    free(lg);
     out->n = total;
     out->error = total ? 1.0 - (double)out->correct / total : 0.0;
     out->seconds = unr_now_seconds() - t0;

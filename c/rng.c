@@ -2,7 +2,7 @@
  * native build and the WASM build draw exactly the same samples. Only integer
  * arithmetic and correctly rounded double operations are used. */
 #include <math.h>
-#include "unravel.h"
+#include "internal.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -18,6 +18,18 @@ void unr_rng_seed(unr_rng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
         r->s[i] = splitmix64(&seed);
+}
+
+void unr_rng_seed_for(unr_rng *r, uint64_t seed, uint64_t tag, uint64_t a, uint64_t b)
+{
+    uint64_t x = seed;
+    uint64_t h = splitmix64(&x);
+    x = h ^ (tag * 0xd1b54a32d192ed03ull);
+    h = splitmix64(&x);
+    x = h ^ (a * 0x8cb92ba72f3d8dd7ull);
+    h = splitmix64(&x);
+    x = h ^ (b * 0x9e3779b97f4a7c15ull);
+    unr_rng_seed(r, splitmix64(&x));
 }
 
 uint64_t unr_rng_next(unr_rng *r)

@@ -223,6 +223,102 @@ unr_status unr_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data,
                         int limit, unr_progress_fn progress, void *user,
                         unr_eval_result *out, unr_error *err);
 
+/* ---- experiments (PAPER.md) ------------------------------------------- */
+
+/* Single-block lesions on one batch of images. correct[b] (b < num_blocks)
+ * counts right predictions with block b deleted on top of `base`;
+ * correct[num_blocks] those of `base` itself. Activations before each
+ * deleted position are computed once and reused; *blocks_run (if not NULL)
+ * adds the number of block evaluations, to report the cost in forward-pass
+ * equivalents. Blocks that cannot be deleted (a plain network's downsampling
+ * blocks) get correct[b] = -1. */
+unr_status unr_lesion_batch(unr_runner *r, const unr_plan *base, const uint8_t *pixels,
+                            const uint8_t *labels, int n, int *correct, long *blocks_run,
+                            unr_error *err);
+
+typedef struct {
+    int n;                     /* images */
+    double full_error;         /* the base plan */
+    double *error;             /* [num_blocks], -1 where not deletable; caller frees */
+    double forward_equivalents;
+} unr_lesion_result;
+
+/* The whole sweep over the first `limit` images (0: all). */
+unr_status unr_lesion_single(unr_runner *r, const unr_plan *base, const unr_cifar *data,
+                             int limit, unr_progress_fn progress, void *user,
+                             unr_lesion_result *out, unr_error *err);
+
+/* Random plans, drawn from a stream that depends only on (seed, k, sample),
+ * so every front end draws the same plans in any order.
+ * Deletion: k distinct deletable blocks. Swap: k distinct pairs of
+ * same-stage non-downsampling blocks, exchanged one after another. */
+int unr_max_deletions(const unr_model *m);
+int unr_max_swaps(const unr_model *m);
+unr_status unr_draw_deletion(const unr_model *m, int k, uint64_t seed, int sample,
+                             unr_plan *out, unr_error *err);
+unr_status unr_draw_swaps(const unr_model *m, int k, uint64_t seed, int sample,
+                          unr_plan *out, unr_error *err);
+
+typedef enum { UNR_RANDOM_DELETE = 0, UNR_RANDOM_SWAP } unr_random_kind;
+
+typedef struct {
+    int k;
+    double mean, sd, min, max; /* test error over the samples (sd: n-1) */
+    double tau;                /* mean Kendall's tau of the orders */
+    double *errors;            /* [samples] */
+} unr_curve_point;
+
+/* For each k in ks: `samples` random plans, each evaluated on the first
+ * `limit` images. points[i] is filled for ks[i]; free with
+ * unr_curve_free. */
+unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar *data,
+                            int limit, const int *ks, int nks, int samples, uint64_t seed,
+                            unr_progress_fn progress, void *user, unr_curve_point *points,
+                            unr_error *err);
+void unr_curve_free(unr_curve_point *points, int nks);
+/* mean, sd (n-1), min, max of v[0..n) */
+void unr_summarize(const double *v, int n, double *mean, double *sd, double *min, double *max);
+
+/* Path lengths: p[k] = C(n,k) / 2^n for k = 0..n, computed in log space
+ * (no overflow for n up to 10^6). */
+void unr_path_distribution(int n, double *p);
+
+typedef struct { int a, b; double q, mass, share; } unr_window;
+/* The shortest interval [a, b] of path lengths holding at least q of the
+ * total gradient sum_k C(n,k) g[k]; share = fraction of all 2^n paths in it;
+ * mass = the fraction of gradient it holds. share_of_total (if not NULL,
+ * n+1 values) receives C(n,k) g[k] / sum. */
+unr_status unr_effective_window(int n, const double *grad_mean, double q, unr_window *out,
+                                double *share_of_total, unr_error *err);
+
+/* Gradient norm per path length (claim 5). Sample s: one batch of `batch`
+ * images drawn by (seed, s), one forward pass of the full network, then for
+ * every k = 0..n a backward pass through the residual branches of k random
+ * blocks (drawn by (seed, k, s)) and the shortcuts of the others; norms[k]
+ * = L2 norm of the gradient of the mean cross-entropy w.r.t. the input
+ * image. Needs a network with shortcuts. */
+unr_status unr_paths_sample(unr_runner *r, const unr_cifar *data, int batch, uint64_t seed,
+                            int sample, double *norms, unr_error *err);
+/* The gradient norm for one batch and one explicit set of active blocks
+ * (active[b] = 1: residual branch; 0: shortcut). For tests. */
+unr_status unr_paths_gradient(unr_runner *r, const uint8_t *pixels, const uint8_t *labels,
+                              int n, const unsigned char *active, double *norm,
+                              unr_error *err);
+
+typedef struct {
+    int n;                        /* blocks */
+    int samples, batch;
+    double *distribution;         /* [n+1] */
+    double *grad_mean, *grad_sd;  /* [n+1] */
+    double *total_share;          /* [n+1] C(n,k) g_k / sum */
+    unr_window window;
+} unr_paths_result;
+
+unr_status unr_path_stats(unr_runner *r, const unr_cifar *data, int samples, int batch,
+                          uint64_t seed, double q, unr_progress_fn progress, void *user,
+                          unr_paths_result *out, unr_error *err);
+void unr_paths_result_free(unr_paths_result *res);
+
 /* ---- randomness -------------------------------------------------------- */
 
 /* One seeded generator (xoshiro256**) so native and WASM draw the same. */

@@ -45,5 +45,9 @@ int cmd_info(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_lesion(int argc, char **argv);
+int cmd_delete_random(int argc, char **argv);
+int cmd_swap_random(int argc, char **argv);
+int cmd_paths(int argc, char **argv);
 
 #endif

@@ -12,6 +12,10 @@ static const command commands[] = {
     {"info", cmd_info, "describe a model: architecture, blocks, parameters, metrics"},
     {"eval", cmd_eval, "test error of a model under a plan (deleted / reordered blocks)"},
     {"init", cmd_init, "write a model with random He-initialised weights"},
+    {"lesion", cmd_lesion, "test error with each block deleted alone (claim 2)"},
+    {"delete-random", cmd_delete_random, "error after deleting k random blocks, k = 0..n (claim 3)"},
+    {"swap-random", cmd_swap_random, "error after k random same-stage swaps, with Kendall's tau (claim 3)"},
+    {"paths", cmd_paths, "path lengths, gradient per path length, effective paths (claims 4-6)"},
     {"train", cmd_train, "train a CIFAR ResNet on CIFAR-10 (checkpoints, resume, short-path training)"},
 };
 

@@ -1,0 +1,308 @@
+/* lesion.c: deleting and reordering blocks at test time (claims 2 and 3 of
+ * PAPER.md): single-block sweeps that reuse activations, and curves over k
+ * random deletions or swaps. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+/* ---- single-block lesions ---- */
+
+static int count_correct(const float *logits, const uint8_t *labels, int n, int k)
+{
+    int right = 0;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * k;
+        int best = 0;
+        for (int j = 1; j < k; j++)
+            if (z[j] > z[best])
+                best = j;
+        right += best == labels[i];
+    }
+    return right;
+}
+
+/* Run positions [from, nb) of the plan starting from x, then the head. */
+static void run_suffix(unr_runner *r, const unr_plan *p, int from, const float *x, int n,
+                       float *logits)
+{
+    const float *in = x;
+    float *bufs[2] = {r->act[0], r->act[1]};
+    int which = 0;
+    for (int pos = from; pos < p->num_blocks; pos++) {
+        int b = p->order[pos];
+        float *y = bufs[which];
+        unr_net_block(r, b, p->deleted[b], in, n, y, r->act[2], r->act[3]);
+        in = y;
+        which ^= 1;
+    }
+    unr_net_head(r, in, n, logits);
+}
+
+unr_status unr_lesion_batch(unr_runner *r, const unr_plan *base, const uint8_t *pixels,
+                            const uint8_t *labels, int n, int *correct, long *blocks_run,
+                            unr_error *err)
+{
+    const unr_model *m = r->m;
+    int nb = m->num_blocks, k = m->arch.num_classes;
+    if (n < 1 || n > r->max_batch)
+        return unr_fail(err, UNR_ERR_RANGE, "lesion: batch of %d is outside 1..%d", n, r->max_batch);
+    unr_status st = unr_plan_validate(m, base, err);
+    if (!st)
+        st = unr_runner_reserve_saved(r, err);
+    if (st)
+        return st;
+    /* The base plan once, keeping the input of every position. */
+    unr_images_to_input(m, pixels, n, r->input);
+    unr_net_stem(r, r->input, n, r->saved[0]);
+    for (int pos = 0; pos < nb; pos++) {
+        int b = base->order[pos];
+        unr_net_block(r, b, base->deleted[b], r->saved[pos], n, r->saved[pos + 1], r->act[2],
+                      r->act[3]);
+    }
+    unr_net_head(r, r->saved[nb], n, r->logits);
+    correct[nb] = count_correct(r->logits, labels, n, k);
+    long run = nb;
+    /* Deleting the block at position pos changes nothing before it: start
+     * from the saved input there and run only the suffix. */
+    for (int pos = 0; pos < nb; pos++) {
+        int b = base->order[pos];
+        if (!unr_block_deletable(m, b)) {
+            correct[b] = -1;
+            continue;
+        }
+        if (base->deleted[b]) {
+            correct[b] = correct[nb];
+            continue;
+        }
+        /* grad[0] is free scratch here, out of the way of run_suffix's buffers. */
+        unr_net_block(r, b, 1, r->saved[pos], n, r->grad[0], r->act[2], r->act[3]);
+        run_suffix(r, base, pos + 1, r->grad[0], n, r->logits);
+        correct[b] = count_correct(r->logits, labels, n, k);
+        run += nb - pos;
+    }
+    if (blocks_run)
+        *blocks_run += run;
+    return UNR_OK;
+}
+
+unr_status unr_lesion_single(unr_runner *r, const unr_plan *base, const unr_cifar *data,
+                             int limit, unr_progress_fn progress, void *user,
+                             unr_lesion_result *out, unr_error *err)
+{
+    const unr_model *m = r->m;
+    int nb = m->num_blocks;
+    int total = limit > 0 && limit < data->n ? limit : data->n;
+    memset(out, 0, sizeof *out);
+    int *correct = malloc((size_t)(nb + 1) * sizeof *correct);
+    long *sum = calloc((size_t)nb + 1, sizeof *sum);
+    out->error = malloc((size_t)nb * sizeof *out->error);
+    if (!correct || !sum || !out->error) {
+        free(correct), free(sum), free(out->error);
+        out->error = NULL;
+        return unr_fail(err, UNR_ERR_NOMEM, "lesion: out of memory");
+    }
+    long blocks_run = 0;
+    unr_status st = UNR_OK;
+    for (int at = 0; at < total && !st; at += r->max_batch) {
+        int n = total - at < r->max_batch ? total - at : r->max_batch;
+        st = unr_lesion_batch(r, base, data->pixels + (size_t)at * UNR_IMAGE_BYTES,
+                              data->labels + at, n, correct, &blocks_run, err);
+        for (int b = 0; b <= nb && !st; b++)
+            sum[b] += correct[b];
+        if (!st && progress && progress(user, at + n, total))
+            st = unr_fail(err, UNR_ERR_CANCELLED, "lesion: cancelled");
+    }
+    out->n = total;
+    out->full_error = 1.0 - (double)sum[nb] / total;
+    for (int b = 0; b < nb; b++)
+        out->error[b] = correct[b] < 0 ? -1.0 : 1.0 - (double)sum[b] / total;
+    /* blocks run per image batch, over the blocks of one forward pass */
+    int batches = (total + r->max_batch - 1) / r->max_batch;
+    out->forward_equivalents = (double)blocks_run / batches / nb;
+    free(correct);
+    free(sum);
+    if (st) {
+        free(out->error);
+        out->error = NULL;
+    }
+    return st;
+}
+
+/* ---- random plans ---- */
+
+enum { TAG_DELETE = 1, TAG_SWAP = 2 };
+
+int unr_max_deletions(const unr_model *m)
+{
+    int k = 0;
+    for (int b = 0; b < m->num_blocks; b++)
+        k += unr_block_deletable(m, b);
+    return k;
+}
+
+/* Same-stage pairs of swappable blocks, enumerated stage by stage. */
+static long count_pairs(const unr_model *m, int stage)
+{
+    long s = 0;
+    for (int b = 0; b < m->num_blocks; b++)
+        s += m->blocks[b].stage == stage && unr_block_swappable(m, b);
+    return s * (s - 1) / 2;
+}
+
+int unr_max_swaps(const unr_model *m)
+{
+    long total = count_pairs(m, 0) + count_pairs(m, 1) + count_pairs(m, 2);
+    long cap = 3 * UNR_MAX_BLOCKS_PER_STAGE;  /* what unr_rng_choose draws at most */
+    return (int)(total < cap ? total : cap);
+}
+
+unr_status unr_draw_deletion(const unr_model *m, int k, uint64_t seed, int sample,
+                             unr_plan *out, unr_error *err)
+{
+    int most = unr_max_deletions(m);
+    if (k < 0 || k > most)
+        return unr_fail(err, UNR_ERR_RANGE, "delete-random: k = %d is outside 0..%d", k, most);
+    int *cand = malloc((size_t)m->num_blocks * sizeof *cand), *pick = malloc((size_t)(k + 1) * sizeof *pick);
+    if (!cand || !pick) {
+        free(cand), free(pick);
+        return unr_fail(err, UNR_ERR_NOMEM, "delete-random: out of memory");
+    }
+    int nc = 0;
+    for (int b = 0; b < m->num_blocks; b++)
+        if (unr_block_deletable(m, b))
+            cand[nc++] = b;
+    unr_rng rng;
+    unr_rng_seed_for(&rng, seed, TAG_DELETE, (uint64_t)k, (uint64_t)sample);
+    unr_rng_choose(&rng, nc, k, pick);
+    unr_plan_reset(out);
+    for (int i = 0; i < k; i++)
+        out->deleted[cand[pick[i]]] = 1;
+    free(cand);
+    free(pick);
+    return UNR_OK;
+}
+
+unr_status unr_draw_swaps(const unr_model *m, int k, uint64_t seed, int sample, unr_plan *out,
+                          unr_error *err)
+{
+    int most = unr_max_swaps(m);
+    if (k < 0 || k > most)
+        return unr_fail(err, UNR_ERR_RANGE, "swap-random: k = %d is outside 0..%d", k, most);
+    int *pick = malloc((size_t)(k + 1) * sizeof *pick);
+    int *pos = malloc((size_t)m->num_blocks * sizeof *pos);
+    int *members = malloc((size_t)m->num_blocks * sizeof *members);
+    if (!pick || !pos || !members) {
+        free(pick), free(pos), free(members);
+        return unr_fail(err, UNR_ERR_NOMEM, "swap-random: out of memory");
+    }
+    long total = count_pairs(m, 0) + count_pairs(m, 1) + count_pairs(m, 2);
+    unr_rng rng;
+    unr_rng_seed_for(&rng, seed, TAG_SWAP, (uint64_t)k, (uint64_t)sample);
+    /* Pair indices: draws of distinct integers in [0, total). */
+    unr_rng_choose(&rng, (int)total, k, pick);
+    unr_plan_reset(out);
+    for (int b = 0; b < m->num_blocks; b++)
+        pos[b] = b;  /* position of block b */
+    for (int i = 0; i < k; i++) {
+        long idx = pick[i];
+        int stage = 0;
+        while (idx >= count_pairs(m, stage))
+            idx -= count_pairs(m, stage), stage++;
+        int nm = 0;
+        for (int b = 0; b < m->num_blocks; b++)
+            if (m->blocks[b].stage == stage && unr_block_swappable(m, b))
+                members[nm++] = b;
+        /* idx -> (u, v), u < v, in row-major order of the upper triangle */
+        int u = 0;
+        while (idx >= nm - 1 - u)
+            idx -= nm - 1 - u, u++;
+        int v = u + 1 + (int)idx;
+        int bu = members[u], bv = members[v];
+        int pu = pos[bu], pv = pos[bv];
+        out->order[pu] = bv, out->order[pv] = bu;
+        pos[bu] = pv, pos[bv] = pu;
+    }
+    free(pick);
+    free(pos);
+    free(members);
+    return UNR_OK;
+}
+
+/* ---- curves over k ---- */
+
+void unr_summarize(const double *v, int n, double *mean, double *sd, double *min, double *max)
+{
+    double s = 0, lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        s += v[i];
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+    }
+    double mu = n ? s / n : 0, ss = 0;
+    for (int i = 0; i < n; i++)
+        ss += (v[i] - mu) * (v[i] - mu);
+    *mean = mu;
+    *sd = n > 1 ? sqrt(ss / (n - 1)) : 0;
+    *min = n ? lo : 0;
+    *max = n ? hi : 0;
+}
+
+void unr_curve_free(unr_curve_point *points, int nks)
+{
+    for (int i = 0; points && i < nks; i++) {
+        free(points[i].errors);
+        points[i].errors = NULL;
+    }
+}
+
+unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar *data,
+                            int limit, const int *ks, int nks, int samples, uint64_t seed,
+                            unr_progress_fn progress, void *user, unr_curve_point *points,
+                            unr_error *err)
+{
+    const unr_model *m = r->m;
+    if (samples < 1 || samples > 1000000)
+        return unr_fail(err, UNR_ERR_RANGE, "samples: %d is outside 1..1000000", samples);
+    memset(points, 0, (size_t)nks * sizeof *points);
+    unr_plan *plan = unr_plan_create(m);
+    double *taus = malloc((size_t)samples * sizeof *taus);
+    if (!plan || !taus) {
+        unr_plan_free(plan);
+        free(taus);
+        return unr_fail(err, UNR_ERR_NOMEM, "out of memory");
+    }
+    unr_status st = UNR_OK;
+    for (int i = 0; i < nks && !st; i++) {
+        unr_curve_point *pt = &points[i];
+        pt->k = ks[i];
+        pt->errors = malloc((size_t)samples * sizeof *pt->errors);
+        if (!pt->errors) {
+            st = unr_fail(err, UNR_ERR_NOMEM, "out of memory");
+            break;
+        }
+        for (int s = 0; s < samples && !st; s++) {
+            st = kind == UNR_RANDOM_DELETE ? unr_draw_deletion(m, ks[i], seed, s, plan, err)
+                                           : unr_draw_swaps(m, ks[i], seed, s, plan, err);
+            unr_eval_result res;
+            if (!st)
+                st = unr_evaluate(r, plan, data, limit, NULL, NULL, &res, err);
+            if (!st) {
+                pt->errors[s] = res.error;
+                taus[s] = unr_plan_kendall_tau(plan);
+            }
+            if (!st && progress && progress(user, (double)i * samples + s + 1, (double)nks * samples))
+                st = unr_fail(err, UNR_ERR_CANCELLED, "cancelled");
+        }
+        if (!st) {
+            unr_summarize(pt->errors, samples, &pt->mean, &pt->sd, &pt->min, &pt->max);
+            double tau_sd, tau_min, tau_max;
+            unr_summarize(taus, samples, &pt->tau, &tau_sd, &tau_min, &tau_max);
+        }
+    }
+    free(taus);
+    unr_plan_free(plan);
+    if (st)
+        unr_curve_free(points, nks);
+    return st;
+}
