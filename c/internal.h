@@ -102,6 +102,7 @@ struct unr_runner {
     float **saved;           /* num_blocks+1 activations kept by the experiments, lazily */
     float *saved_mem;
     float *grad[3];          /* gradient buffers for path statistics, lazily */
+    int linear_branches;     /* tests only: no ReLU in blocks (the exact unraveled view) */
 };
 
 /* Allocate r->saved (and r->grad) on first use. */

@@ -169,17 +169,18 @@ void unr_net_block(unr_runner *r, int b, int deleted, const float *x, int n, flo
     const unr_model *m = r->m;
     const unr_block_info *bi = &m->blocks[b];
     size_t out_floats = (size_t)n * bi->h_out * bi->h_out * bi->cout;
+    int relu = !r->linear_branches;
     if (deleted) {
         /* y = relu(shortcut(x)): the block with its residual branch zeroed.
          * For A and identity the input is already >= 0, so relu is a no-op. */
-        const float *sc = shortcut(r, b, x, n, y, 1);
+        const float *sc = shortcut(r, b, x, n, y, relu);
         if (sc != y)
             memcpy(y, sc, out_floats * sizeof *y);
         return;
     }
-    conv(r, &m->fb[b].c1, n, bi->h_in, x, NULL, 1, t);
+    conv(r, &m->fb[b].c1, n, bi->h_in, x, NULL, relu, t);
     const float *sc = shortcut(r, b, x, n, s, 0);
-    conv(r, &m->fb[b].c2, n, bi->h_out, t, sc, 1, y);
+    conv(r, &m->fb[b].c2, n, bi->h_out, t, sc, relu, y);
 }
 
 void unr_net_head(unr_runner *r, const float *x, int n, float *logits)

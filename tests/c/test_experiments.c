@@ -1,0 +1,336 @@
+/* test_experiments.c: the experiments of PAPER.md against exact answers:
+ * the unraveled view on a linear network, gradient per length against
+ * exhaustive enumeration, the reusing lesion sweep against plain
+ * evaluation, the path-length distribution against known values, and the
+ * draws of random plans. */
+#include "testing.h"
+#include "internal.h"
+
+static unr_model *tiny(unr_shortcut sc, int bps, uint64_t seed)
+{
+    unr_arch arch = {bps, {4, 6, 8}, sc, 10, 1e-5f};
+    if (sc != UNR_SHORTCUT_A)
+        arch.widths[0] = 3, arch.widths[1] = 5, arch.widths[2] = 7;
+    unr_model *m = NULL;
+    unr_error err;
+    if (unr_model_init_random(&arch, seed, &m, &err))
+        fprintf(stderr, "init: %s\n", err.message);
+    return m;
+}
+
+static void random_pixels(uint8_t *p, uint8_t *labels, int n, uint64_t seed)
+{
+    unr_rng r;
+    unr_rng_seed(&r, seed);
+    for (int i = 0; i < n * UNR_IMAGE_BYTES; i++)
+        p[i] = (uint8_t)unr_rng_below(&r, 256);
+    for (int i = 0; i < n; i++)
+        labels[i] = (uint8_t)unr_rng_below(&r, 10);
+}
+
+/* ---- claim 1: the unraveled view, exactly ---- */
+
+static void linear_network_equals_sum_over_all_paths(void)
+{
+    /* With linear residual branches (no ReLU, batch norm an affine map with
+     * zero offset), y_n = sum over all 2^n paths of the composed branches. */
+    unr_model *m = tiny(UNR_SHORTCUT_A, 2, 3);
+    CHECK(m);
+    unr_rng r;
+    unr_rng_seed(&r, 9);
+    for (int b = 0; b < m->num_blocks; b++) {
+        unr_bn *bns[2] = {&m->bp[b].bn1, &m->bp[b].bn2};
+        for (int j = 0; j < 2; j++)
+            for (int c = 0; c < bns[j]->c; c++) {
+                bns[j]->gamma[c] = (float)(0.5 + unr_rng_uniform(&r));
+                bns[j]->var[c] = (float)(0.5 + unr_rng_uniform(&r));
+                bns[j]->mean[c] = (float)(unr_rng_uniform(&r) - 0.5);
+                /* beta = gamma*mean/sqrt(var+eps): folded shift exactly 0 */
+                bns[j]->beta[c] = (float)(bns[j]->gamma[c] * bns[j]->mean[c] /
+                                          sqrt((double)bns[j]->var[c] + m->arch.bn_eps));
+            }
+    }
+    unr_model_refold(m);
+    for (int b = 0; b < m->num_blocks; b++)
+        for (int c = 0; c < m->fb[b].c1.co; c++)
+            m->fb[b].c1.b[c] = 0, m->fb[b].c2.b[c] = 0;
+    unr_runner *run;
+    unr_error err;
+    CHECK_OK(unr_runner_create(m, 2, 1, UNR_ISA_SCALAR, &run, &err));
+    run->linear_branches = 1;
+    enum { N = 2 };
+    uint8_t pix[N * UNR_IMAGE_BYTES], labels[N];
+    random_pixels(pix, labels, N, 4);
+    size_t act = unr_max_activation(m) * N;
+    float *x0 = malloc(act * 4), *y = malloc(act * 4), *t = malloc(act * 4), *s = malloc(act * 4);
+    float *cur = malloc(act * 4), *nxt = malloc(act * 4), *sum = calloc(act, 4), *full = malloc(act * 4);
+    unr_images_to_input(m, pix, N, run->input);
+    unr_net_stem(run, run->input, N, x0);
+    /* the network: every block active */
+    memcpy(cur, x0, act * 4);
+    for (int b = 0; b < m->num_blocks; b++) {
+        unr_net_block(run, b, 0, cur, N, nxt, t, s);
+        memcpy(cur, nxt, act * 4);
+    }
+    const unr_block_info *last = &m->blocks[m->num_blocks - 1];
+    size_t out = (size_t)N * last->h_out * last->h_out * last->cout;
+    memcpy(full, cur, out * 4);
+    /* the paths: at each block either the branch alone or the shortcut alone */
+    int nb = m->num_blocks;
+    for (int mask = 0; mask < (1 << nb); mask++) {
+        memcpy(cur, x0, act * 4);
+        for (int b = 0; b < nb; b++) {
+            const unr_block_info *bi = &m->blocks[b];
+            if (mask >> b & 1) {
+                unr_conv_shape s1 = {N, bi->h_in, bi->h_in, bi->cin, bi->cout, 3, bi->stride};
+                unr_conv_shape s2 = {N, bi->h_out, bi->h_out, bi->cout, bi->cout, 3, 1};
+                unr_epilogue none = {NULL, NULL, 0, 0};
+                unr_conv_forward(run->ctx, &s1, cur, m->fb[b].c1.w, &none, t);
+                unr_conv_forward(run->ctx, &s2, t, m->fb[b].c2.w, &none, nxt);
+            } else if (bi->downsample) {
+                unr_shortcut_a(cur, N, bi->h_in, bi->cin, bi->stride, bi->cout, nxt);
+            } else {
+                memcpy(nxt, cur, act * 4);
+            }
+            memcpy(cur, nxt, act * 4);
+        }
+        for (size_t i = 0; i < out; i++)
+            sum[i] += cur[i];
+    }
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < out; i++) {
+        worst = fmax(worst, fabs((double)full[i] - sum[i]));
+        scale = fmax(scale, fabs((double)full[i]));
+    }
+    CHECK(scale > 0);
+    CHECK(worst <= 1e-4 * scale);
+    free(x0), free(y), free(t), free(s), free(cur), free(nxt), free(sum), free(full);
+    unr_runner_free(run);
+    unr_model_free(m);
+}
+
+/* ---- claim 2: the reusing sweep ---- */
+
+static void lesion_sweep_equals_evaluating_each_plan(void)
+{
+    unr_shortcut kinds[3] = {UNR_SHORTCUT_A, UNR_SHORTCUT_B, UNR_SHORTCUT_NONE};
+    for (int kind = 0; kind < 3; kind++) {
+        unr_model *m = tiny(kinds[kind], 3, 5 + kind);
+        CHECK(m);
+        enum { N = 37 };
+        static uint8_t pix[N * UNR_IMAGE_BYTES], labels[N];
+        random_pixels(pix, labels, N, 6);
+        unr_cifar data = {N, labels, pix};
+        unr_runner *run;
+        unr_error err;
+        CHECK_OK(unr_runner_create(m, 10, 2, UNR_ISA_AUTO, &run, &err));
+        unr_plan *base = unr_plan_create(m), *plan = unr_plan_create(m);
+        /* a base plan with one swap and one deletion already applied */
+        if (kinds[kind] != UNR_SHORTCUT_NONE) {
+            base->order[4] = 5, base->order[5] = 4;
+            base->deleted[1] = 1;
+        }
+        unr_lesion_result res;
+        CHECK_OK(unr_lesion_single(run, base, &data, 0, NULL, NULL, &res, &err));
+        unr_eval_result ev;
+        CHECK_OK(unr_evaluate(run, base, &data, 0, NULL, NULL, &ev, &err));
+        CHECK(res.full_error == ev.error);
+        for (int b = 0; b < m->num_blocks; b++) {
+            unr_plan_copy(plan, base);
+            plan->deleted[b] = 1;
+            if (!unr_block_deletable(m, b)) {
+                CHECK(res.error[b] == -1.0);
+                continue;
+            }
+            CHECK_OK(unr_evaluate(run, plan, &data, 0, NULL, NULL, &ev, &err));
+            CHECK(res.error[b] == ev.error);
+        }
+        /* at most n/2 + 2 forward passes for n blocks */
+        CHECK(res.forward_equivalents <= m->num_blocks / 2.0 + 2);
+        free(res.error);
+        unr_plan_free(plan);
+        unr_plan_free(base);
+        unr_runner_free(run);
+        unr_model_free(m);
+    }
+}
+
+/* ---- claim 3: random plans ---- */
+
+static void random_deletions_are_distinct_seeded_and_deletable(void)
+{
+    unr_model *m = tiny(UNR_SHORTCUT_NONE, 3, 1);
+    CHECK(m);
+    unr_plan *p = unr_plan_create(m), *q = unr_plan_create(m);
+    unr_error err;
+    CHECK(unr_max_deletions(m) == m->num_blocks - 2);
+    for (int k = 0; k <= unr_max_deletions(m); k++)
+        for (int s = 0; s < 20; s++) {
+            CHECK_OK(unr_draw_deletion(m, k, 42, s, p, &err));
+            CHECK_OK(unr_draw_deletion(m, k, 42, s, q, &err));
+            int count = 0;
+            for (int b = 0; b < m->num_blocks; b++) {
+                count += p->deleted[b];
+                CHECK(p->deleted[b] == q->deleted[b]);
+            }
+            CHECK(count == k);
+            CHECK_OK(unr_plan_validate(m, p, &err));
+        }
+    CHECK(unr_draw_deletion(m, unr_max_deletions(m) + 1, 42, 0, p, &err) == UNR_ERR_RANGE);
+    unr_plan_free(p), unr_plan_free(q);
+    unr_model_free(m);
+}
+
+static void random_swaps_stay_in_stage_and_tau_falls(void)
+{
+    /* 5 swappable blocks in stage 1 (10 pairs), 4 in stages 2 and 3 (6 each) */
+    unr_model *m = tiny(UNR_SHORTCUT_A, 5, 1);
+    CHECK(m);
+    CHECK(unr_max_swaps(m) == 22);
+    unr_plan *p = unr_plan_create(m);
+    unr_error err;
+    double tau_sum[23] = {0};
+    for (int k = 0; k <= 22; k++)
+        for (int s = 0; s < 50; s++) {
+            CHECK_OK(unr_draw_swaps(m, k, 7, s, p, &err));
+            CHECK_OK(unr_plan_validate(m, p, &err));
+            tau_sum[k] += unr_plan_kendall_tau(p);
+            if (k == 1) {
+                int moved = 0;
+                for (int i = 0; i < m->num_blocks; i++)
+                    moved += p->order[i] != i;
+                CHECK(moved == 2);
+            }
+        }
+    CHECK(tau_sum[0] == 50);
+    CHECK(tau_sum[6] < tau_sum[1]);
+    unr_plan_free(p);
+    unr_model_free(m);
+}
+
+/* ---- claims 4-6: paths ---- */
+
+static void path_distribution_matches_known_values(void)
+{
+    double p[1001], s = 0;
+    unr_path_distribution(3, p);
+    CHECK_NEAR(p[0], 1.0 / 8, 1e-15);
+    CHECK_NEAR(p[1], 3.0 / 8, 1e-15);
+    unr_path_distribution(54, p);
+    for (int k = 0; k <= 54; k++)
+        s += p[k];
+    CHECK_NEAR(s, 1.0, 1e-12);
+    double share = 0;
+    for (int k = 5; k <= 17; k++)
+        share += p[k];
+    CHECK_NEAR(100 * share, 0.4537, 5e-5);   /* PAPER.md, claim 6 */
+    unr_path_distribution(1000, p);
+    s = 0;
+    for (int k = 0; k <= 1000; k++) {
+        CHECK(isfinite(p[k]) && p[k] >= 0);
+        s += p[k];
+    }
+    CHECK_NEAR(s, 1.0, 1e-9);
+    CHECK_NEAR(p[500], 0.025225, 1e-6);
+}
+
+static void effective_window_is_the_shortest_interval(void)
+{
+    /* g_k = 2^-k over n = 10: total_k = C(10,k) 2^-k, peaked at k = 3 */
+    double g[11], share[11];
+    for (int k = 0; k <= 10; k++)
+        g[k] = pow(2, -k);
+    unr_window w;
+    unr_error err;
+    CHECK_OK(unr_effective_window(10, g, 0.9, &w, share, &err));
+    double total = 0, best = 0;
+    for (int k = 0; k <= 10; k++)
+        total += share[k];
+    CHECK_NEAR(total, 1.0, 1e-12);
+    CHECK(w.mass >= 0.9);
+    /* no shorter interval reaches 0.9 */
+    for (int a = 0; a + (w.b - w.a) - 1 <= 10; a++) {
+        double m = 0;
+        for (int k = a; k <= a + (w.b - w.a) - 1; k++)
+            m += share[k];
+        best = fmax(best, m);
+    }
+    CHECK(best < 0.9);
+    CHECK(w.a <= 3 && w.b >= 3);
+    CHECK(unr_effective_window(10, g, 1.5, &w, NULL, &err) == UNR_ERR_RANGE);
+}
+
+static void gradient_per_length_matches_exhaustive_average(void)
+{
+    unr_model *m = tiny(UNR_SHORTCUT_A, 2, 8);
+    CHECK(m);
+    int nb = m->num_blocks;   /* 6 blocks, 64 subsets */
+    enum { B = 3 };
+    static uint8_t pix[B * UNR_IMAGE_BYTES], labels[B];
+    random_pixels(pix, labels, B, 10);
+    unr_runner *run;
+    unr_error err;
+    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err));
+    double exact[7] = {0}, count[7] = {0};
+    unsigned char active[6];
+    for (int mask = 0; mask < 64; mask++) {
+        int k = 0;
+        for (int b = 0; b < nb; b++)
+            k += active[b] = (unsigned char)(mask >> b & 1);
+        double norm;
+        CHECK_OK(unr_paths_gradient(run, pix, labels, B, active, &norm, &err));
+        exact[k] += norm, count[k]++;
+    }
+    /* A data set of exactly B images: every sample uses the same batch (in
+     * some order, which the norm does not see), so the sampled mean per k
+     * estimates the exhaustive one. */
+    unr_cifar data = {B, labels, pix};
+    unr_paths_result res;
+    CHECK_OK(unr_path_stats(run, &data, 300, B, 1, 0.9, NULL, NULL, &res, &err));
+    for (int k = 0; k <= nb; k++) {
+        double mean = exact[k] / count[k];
+        /* within 4 standard errors, and k = 0 and k = n exactly */
+        double tol = 4 * res.grad_sd[k] / sqrt(300.0) + 1e-6 * mean;
+        CHECK_NEAR(res.grad_mean[k], mean, tol);
+    }
+    unr_paths_result_free(&res);
+    unr_runner_free(run);
+    unr_model_free(m);
+}
+
+static void path_gradient_at_k_0_and_n_does_not_depend_on_the_draw(void)
+{
+    /* k = 0 (all shortcuts) and k = n (all branches) have one subset each,
+     * so any seed and sample on the same batch gives the same norm. */
+    unr_model *m = tiny(UNR_SHORTCUT_B, 2, 9);
+    CHECK(m);
+    enum { B = 4 };
+    static uint8_t pix[B * UNR_IMAGE_BYTES], labels[B];
+    random_pixels(pix, labels, B, 11);
+    unr_cifar data = {B, labels, pix};
+    unr_runner *run;
+    unr_error err;
+    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err));
+    double a[7], b[7];
+    CHECK_OK(unr_paths_sample(run, &data, B, 1, 0, a, &err));
+    CHECK_OK(unr_paths_sample(run, &data, B, 2, 5, b, &err));
+    CHECK_NEAR(a[6], b[6], 1e-6 * a[6]);
+    CHECK_NEAR(a[0], b[0], 1e-6 * a[0]);
+    unr_runner_free(run);
+    unr_model_free(m);
+    /* a plain network has one path */
+    m = tiny(UNR_SHORTCUT_NONE, 1, 1);
+    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err));
+    CHECK(unr_paths_sample(run, &data, B, 1, 0, a, &err) == UNR_ERR_UNSUPPORTED);
+    unr_runner_free(run);
+    unr_model_free(m);
+}
+
+TEST_MAIN(TEST_CASE(linear_network_equals_sum_over_all_paths),
+          TEST_CASE(lesion_sweep_equals_evaluating_each_plan),
+          TEST_CASE(random_deletions_are_distinct_seeded_and_deletable),
+          TEST_CASE(random_swaps_stay_in_stage_and_tau_falls),
+          TEST_CASE(path_distribution_matches_known_values),
+          TEST_CASE(effective_window_is_the_shortest_interval),
+          TEST_CASE(gradient_per_length_matches_exhaustive_average),
+          TEST_CASE(path_gradient_at_k_0_and_n_does_not_depend_on_the_draw))
