@@ -35,8 +35,14 @@
  * contiguous run (the RGB stem: 27). */
 #define UNR_GATHER_MAX_K 32
 
-/* Backward-weights: im2col block target size, in floats (~128 KiB, L2). */
-#define UNR_BWW_BLOCK_FLOATS 32768
+/* Backward-weights: the im2col block holds at most this many floats
+ * (256 KiB, within L2) and this many pixels; measured, flat around here. */
+#ifndef UNR_BWW_MAX_PIXELS
+#define UNR_BWW_MAX_PIXELS 256
+#endif
+#ifndef UNR_BWW_BLOCK_FLOATS
+#define UNR_BWW_BLOCK_FLOATS 65536
+#endif
 
 /* ---------------------------------------------------------------- scratch */
 
@@ -399,7 +405,24 @@ typedef struct {
     const float *bpack;                 /* [ceil(nc/nr)][ks*sc][nr] */
     const float *bias;                  /* [nc] or NULL */
     int flags;
+    /* Filled by finish_job: each tap's offset from the row's source pixel,
+     * and the range of taps, for rows whose taps are all inside. */
+    ptrdiff_t toff[UNR_MAX_TAPS];
+    int ty_min, ty_max, tx_min, tx_max;
 } conv_job;
+
+static void finish_job(conv_job *jb)
+{
+    jb->ty_min = jb->tx_min = 0;
+    jb->ty_max = jb->tx_max = 0;
+    for (int t = 0; t < jb->ks; t++) {
+        jb->toff[t] = ((ptrdiff_t)jb->ty[t] * jb->sw + jb->tx[t]) * jb->sc;
+        if (t == 0 || jb->ty[t] < jb->ty_min) jb->ty_min = jb->ty[t];
+        if (t == 0 || jb->ty[t] > jb->ty_max) jb->ty_max = jb->ty[t];
+        if (t == 0 || jb->tx[t] < jb->tx_min) jb->tx_min = jb->tx[t];
+        if (t == 0 || jb->tx[t] > jb->tx_max) jb->tx_max = jb->tx[t];
+    }
+}
 
 /* Rows [r_begin, r_end) of one job, in MR-row tiles. */
 static void conv_rows(const conv_job *jb, int r_begin, int r_end)
@@ -412,26 +435,48 @@ static void conv_rows(const conv_job *jb, int r_begin, int r_end)
     float *c[UNR_MAX_MR], *cp[UNR_MAX_MR];
     const float *r[UNR_MAX_MR], *rp[UNR_MAX_MR];
 
+    /* Walk (b, ii, jj) along the rows instead of dividing per row. */
+    int b = r_begin / (jb->rh * jb->rw);
+    int ii = (r_begin / jb->rw) % jb->rh, jj = r_begin % jb->rw;
     for (int r0 = r_begin; r0 < r_end; r0 += MR) {
         const int mr = r_end - r0 < MR ? r_end - r0 : MR;
         for (int i = 0; i < MR; i++) {
-            const int row = r0 + (i < mr ? i : 0);
-            const int b = row / (jb->rh * jb->rw);
-            const int rem = row - b * jb->rh * jb->rw;
-            const int ii = rem / jb->rw, jj = rem - (rem / jb->rw) * jb->rw;
-            for (int t = 0; t < jb->ks; t++) {
-                const int sy = ii * jb->rmul + jb->ty[t];
-                const int sx = jj * jb->rmul + jb->tx[t];
-                a[t * MR + i] =
-                    (sy >= 0 && sy < jb->sh && sx >= 0 && sx < jb->sw)
-                        ? jb->src + (((size_t)b * jb->sh + sy) * jb->sw + sx) * kc
-                        : jb->zeros;
+            if (i == mr) {  /* pad the tile with copies of its first row */
+                for (int t = 0; t < jb->ks; t++)
+                    for (int k = i; k < MR; k++)
+                        a[t * MR + k] = a[t * MR];
+                for (int k = i; k < MR; k++) {
+                    c[k] = c[0];
+                    r[k] = r[0];
+                }
+                break;
+            }
+            const int y0 = ii * jb->rmul, x0 = jj * jb->rmul;
+            const float *px = jb->src + (((ptrdiff_t)b * jb->sh + y0) * jb->sw + x0) * kc;
+            if (y0 + jb->ty_min >= 0 && y0 + jb->ty_max < jb->sh &&
+                x0 + jb->tx_min >= 0 && x0 + jb->tx_max < jb->sw) {
+                for (int t = 0; t < jb->ks; t++)
+                    a[t * MR + i] = px + jb->toff[t];
+            } else {
+                for (int t = 0; t < jb->ks; t++) {
+                    const int sy = y0 + jb->ty[t], sx = x0 + jb->tx[t];
+                    a[t * MR + i] =
+                        (sy >= 0 && sy < jb->sh && sx >= 0 && sx < jb->sw)
+                            ? px + jb->toff[t] : jb->zeros;
+                }
             }
             const size_t off =
                 (((size_t)b * jb->dh + ii * jb->dmul + jb->doy) * jb->dw +
                  jj * jb->dmul + jb->dox) * jb->nc;
             c[i] = jb->dst + off;
             r[i] = jb->res ? jb->res + off : NULL;
+            if (++jj == jb->rw) {
+                jj = 0;
+                if (++ii == jb->rh) {
+                    ii = 0;
+                    b++;
+                }
+            }
         }
         /* Few channels per tap (the RGB stem): copy each row's taps into one
          * contiguous K so the micro-kernel runs one long loop, not 9 short. */
@@ -485,9 +530,11 @@ static void conv_chunks(void *arg, int begin, int end, int thread)
         }
 }
 
-static void run_conv_jobs(unr_ctx *ctx, const conv_job *jobs, int njobs)
+static void run_conv_jobs(unr_ctx *ctx, conv_job *jobs, int njobs)
 {
     double macs = 0;
+    for (int j = 0; j < njobs; j++)
+        finish_job(&jobs[j]);
     for (int j = 0; j < njobs; j++)
         macs += (double)jobs[j].n * jobs[j].rh * jobs[j].rw * jobs[j].ks *
                 jobs[j].sc * jobs[j].nc;
@@ -648,11 +695,19 @@ static void bww_chunk(void *arg, int begin, int end, int thread)
                     const int iy = oy * s->stride + t / s->k - pad;
                     const int ix = ox * s->stride + t % s->k - pad;
                     float *d = col + (size_t)q * m + t * s->ci;
-                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
-                        memset(d, 0, (size_t)s->ci * sizeof(float));
-                    else
-                        memcpy(d, jb->x + (((size_t)b * s->h + iy) * s->w + ix) * s->ci,
-                               (size_t)s->ci * sizeof(float));
+                    /* Loops, not memcpy: runs are short (Ci floats). */
+                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w) {
+                        for (int k = 0; k < s->ci; k++)
+                            d[k] = 0.0f;
+                    } else {
+                        const float *src =
+                            jb->x + (((size_t)b * s->h + iy) * s->w + ix) * s->ci;
+                        int k = 0;
+                        for (; k + 8 <= s->ci; k += 8)     /* inlined moves */
+                            memcpy(d + k, src + k, 8 * sizeof(float));
+                        for (; k < s->ci; k++)
+                            d[k] = src[k];
+                    }
                 }
             }
             pack_b(bb, kb, 0, kb, co, NR, jb->dy + (size_t)p0 * co, co, 1);
@@ -697,7 +752,7 @@ void unr_conv_backward_weights(unr_ctx *ctx, const unr_conv_shape *s,
         nt = 1;
     jb.nthreads = nt;
     jb.kcb = UNR_BWW_BLOCK_FLOATS / jb.m;
-    jb.kcb = jb.kcb < 16 ? 16 : jb.kcb > 256 ? 256 : jb.kcb;
+    jb.kcb = jb.kcb < 16 ? 16 : jb.kcb > UNR_BWW_MAX_PIXELS ? UNR_BWW_MAX_PIXELS : jb.kcb;
     const size_t part_n = (size_t)jb.m * s->co;
     const size_t part_pad = (part_n + 15) & ~(size_t)15;
     const size_t col_n = ((size_t)jb.kcb * jb.m + 15) & ~(size_t)15;
