@@ -1,0 +1,723 @@
+// app.mjs: the explorer. Builds the controls, the block diagram, the live
+// test error, the sample grid and the experiment tabs inside a root element,
+// and wires them to the worker pool. No model code here: numbers come from
+// workers (unravel.wasm) through experiments.mjs.
+//
+//   createExplorer(root, { syncUrl: true })                       // the page
+//   createExplorer(root, { syncUrl: false, state: { model, view }, only: 'lesion' })   // embeds
+import { COLORS, CIFAR, IMAGE_COUNTS, PAPER, PATHS, SAMPLE_GRID, VIEWS, MODEL_CANDIDATES } from './config.mjs';
+import { parseState, serializeState, checkPlan, STATE_TABLE } from './url-state.mjs';
+import { Pool, AbortError } from './pool.mjs';
+import { probeModels, fetchWeights, fetchBytes, classifyFiles, cifarImage, cifarLabels, checkCifar } from './data.mjs';
+import * as ex from './experiments.mjs';
+import { createBlockDiagram } from './blocks.mjs';
+import { randomSwaps, pct, kendallTau, pathShare } from './math.mjs';
+import { h, progressRow, chartCard } from './ui.mjs';
+import { createLesionChart } from './charts/lesion.mjs';
+import { createErrorKChart } from './charts/error-k.mjs';
+import { createPathDistChart } from './charts/path-dist.mjs';
+import { createGradLengthChart } from './charts/grad-length.mjs';
+import { createGradTotalChart, fmtShare } from './charts/grad-total.mjs';
+
+const VIEW_LABELS = { lesion: 'Delete one block', delete: 'Delete k blocks', swap: 'Swap k pairs', paths: 'Path lengths & gradients' };
+const isAbort = (e) => e instanceof AbortError || e?.name === 'AbortError';
+
+/** One compiled module for every explorer on the page. */
+let modulePromise = null;
+function compileWasm() {
+  modulePromise ??= (async () => {
+    const res = await fetch(PATHS.wasm);
+    if (!res.ok) throw new Error(`unravel.wasm: HTTP ${res.status} for ${PATHS.wasm} (run \`make wasm\`)`);
+    return await WebAssembly.compile(await res.arrayBuffer());
+  })();
+  return modulePromise;
+}
+
+/**
+ * @param {HTMLElement|ShadowRoot} root
+ * @param {{syncUrl?: boolean, state?: object, only?: string|null}} [options]
+ *   only: show just the block diagram and this experiment (for embeds)
+ */
+export function createExplorer(root, options = {}) {
+  const syncUrl = options.syncUrl ?? true;
+  const only = options.only ?? null;
+  let st;
+  const startProblems = [];
+  if (syncUrl) {
+    const r = parseState(location.search);
+    st = r.state;
+    startProblems.push(...r.problems);
+  } else {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(options.state ?? {})) if (v != null && v !== '') params.set(k, String(v));
+    const r = parseState(params);
+    st = r.state;
+    startProblems.push(...r.problems.map((p) => p.replace('URL parameter', 'attribute')));
+  }
+  if (only) st.view = only;
+
+  // ---- state beyond the URL ----
+  let pool = null;
+  let available = [];               // probeModels() result + user models
+  const userModels = new Map();     // name -> {manifest, weights}
+  let testBytes = null, labels = null;
+  const loaded = { primary: null, compare: null };   // {name, info}
+  let caps = { lesionSingle: false, deleteRandom: false, swapRandom: false, pathStats: false };
+  let fullError = null;             // {key, error} of the primary's full network
+  const results = {};               // view -> {sig, data}
+  const running = {};               // view -> AbortController
+  let evalCtl = null, evalGen = 0, predictGen = 0, loadGen = 0;
+  let shuffleCount = 0;
+
+  // ---- skeleton ----
+  const messages = h('div', { class: 'messages', role: 'status', 'aria-live': 'polite' });
+  const modelSel = h('select', { id: 'ux-model', 'aria-label': 'model' });
+  const compareSel = h('select', { id: 'ux-compare', 'aria-label': 'compare with' });
+  const imagesSel = h('select', { id: 'ux-images', 'aria-label': 'test images' },
+    IMAGE_COUNTS.map((n) => h('option', { value: n }, n.toLocaleString('en-US'))));
+  const samplesIn = h('input', { id: 'ux-samples', type: 'number', min: 1, max: 200, step: 1, 'aria-label': 'random draws per k' });
+  const seedIn = h('input', { id: 'ux-seed', type: 'number', min: 0, step: 1, 'aria-label': 'random seed' });
+  const fileIn = h('input', { type: 'file', multiple: true, accept: '.json,.bin', class: 'file-input', 'aria-label': 'your own model or test_batch.bin' });
+  const engine = h('span', { class: 'engine' }, 'starting WebAssembly…');
+  const loadProgress = progressRow('load');
+  const controls = h('section', { class: 'controls', 'aria-label': 'settings' },
+    h('label', {}, 'Model ', modelSel),
+    h('label', {}, 'Compare with ', compareSel),
+    h('label', {}, 'Test images ', imagesSel),
+    h('label', {}, 'Draws per k ', samplesIn),
+    h('label', {}, 'Seed ', seedIn),
+    h('label', { class: 'file-label', title: 'A model (.json + .bin) or CIFAR-10 test_batch.bin; you can also drop files on the page' },
+      'Your files… ', fileIn),
+    loadProgress.el, engine);
+
+  const diagramEl = h('div', { class: 'diagram' });
+  const shuffleK = h('input', { type: 'number', min: 1, max: 100, value: 2, 'aria-label': 'swaps per shuffle', class: 'small' });
+  const errBig = h('span', { class: 'err-big', 'data-testid': 'live-error' }, '–');
+  const errSub = h('span', { class: 'err-sub' });
+  const evalProgress = progressRow('eval');
+  const grid = h('div', { class: 'samples', 'aria-label': 'sample test images with predicted and true labels' });
+  const planInfo = h('span', { class: 'plan-info' });
+  const network = h('section', { class: 'network', 'aria-label': 'the network' },
+    h('div', { class: 'section-head' }, h('h2', {}, 'The network'), planInfo),
+    h('p', { class: 'hint' }, 'Click a block to delete its residual branch (the skip stays), drag a block onto another of its stage, or use ‹ ›, to swap them. ',
+      h('b', {}, '↓2'), ' marks downsampling blocks; the hatched downsampling blocks of a plain network cannot be deleted (they have no skip).'),
+    diagramEl,
+    h('div', { class: 'toolbar' },
+      h('button', { type: 'button', onclick: () => shuffle() }, 'Shuffle'), ' ', shuffleK, ' random swaps ',
+      h('button', { type: 'button', onclick: () => setPlan({ order: loaded.primary.info.blocks.map((b) => b.id), deleted: [] }) }, 'Reset')),
+    h('div', { class: 'live' },
+      h('div', { class: 'live-num' }, h('span', { class: 'live-label' }, 'Test error of this plan'), errBig, errSub, evalProgress.el),
+      grid));
+  const diagram = createBlockDiagram(diagramEl, { onChange: (plan) => setPlan(plan) });
+
+  // experiment tabs
+  const tabs = h('div', { class: 'tabs', role: 'tablist' });
+  const panels = {};
+  for (const v of VIEWS) {
+    tabs.append(h('button', { type: 'button', role: 'tab', id: `ux-tab-${v}`, 'data-view': v, 'aria-controls': `ux-panel-${v}`,
+                              onclick: () => { setState({ view: v }); showView(); } }, VIEW_LABELS[v]));
+    panels[v] = h('div', { class: 'panel', role: 'tabpanel', id: `ux-panel-${v}`, 'aria-labelledby': `ux-tab-${v}`, 'data-view': v });
+  }
+  const experiments = h('section', { class: 'experiments', 'aria-label': 'experiments' },
+    only ? null : tabs, ...Object.values(panels));
+
+  root.append(h('div', { class: `ux${only ? ' ux-embed' : ''}` }, messages, controls, network, experiments));
+
+  // ---- panels ----
+  const P = {};
+  function panelHead(v, text, run) {
+    const prog = progressRow();
+    const btn = h('button', { type: 'button', class: 'run', onclick: () => run(true) }, 'Run');
+    const note = h('p', { class: 'fallback-note', hidden: true });
+    const table = h('table', { class: 'compare' });
+    panels[v].append(h('div', { class: 'panel-head' }, h('p', { class: 'explain' }, text), h('div', { class: 'run-row' }, btn, prog.el)));
+    return { prog, btn, note, table };
+  }
+
+  P.lesion = panelHead('lesion', 'Delete one block at a time (its residual branch; the skip stays) and measure the test error. ' +
+    'Removing a block removes half of all paths, yet the paper finds a ResNet barely notices, except at the downsampling blocks; ' +
+    'deleting a layer of a plain network drops it to chance (90% error).', (force) => runLesion(force));
+  P.lesion.chart = chartCard(panels.lesion, { title: 'Error when one block is deleted', name: 'lesion-single', factory: createLesionChart,
+    caption: 'One bar per block (grouped by model when two are compared); dashed lines: the full network; × marks a block that cannot be deleted.' });
+  panels.lesion.append(P.lesion.note, P.lesion.table);
+
+  P.delete = panelHead('delete', 'Delete k random blocks at once (draws per k, seeded) and measure the error. ' +
+    'An ensemble degrades smoothly as members are removed; so, the paper finds, does a ResNet.', (force) => runByK('delete', force));
+  P.delete.chart = chartCard(panels.delete, { title: 'Error against the number of deleted blocks', name: 'delete-k', factory: createErrorKChart,
+    options: { xLabel: 'k: number of deleted blocks' }, caption: 'Line: mean over draws; band: ± one standard deviation; dotted: min and max.' });
+  panels.delete.append(P.delete.note, P.delete.table);
+
+  P.swap = panelHead('swap', 'Swap k random pairs of same-stage, non-downsampling blocks (reordering). ' +
+    "The further the order moves from the original (lower Kendall's tau), the higher the error, and smoothly so.", (force) => runByK('swap', force));
+  const xModeSel = h('select', { 'aria-label': 'swap chart x axis', onchange: () => P.swap.chart.setXMode(xModeSel.value) },
+    h('option', { value: 'k' }, 'x: number of swaps k'), h('option', { value: 'tau' }, "x: Kendall's tau"));
+  panels.swap.querySelector('.run-row').append(xModeSel);
+  P.swap.chart = chartCard(panels.swap, { title: 'Error against reordering', name: 'swap-k', factory: createErrorKChart,
+    options: { xLabel: 'k: number of swapped pairs' }, caption: "Mean, ± sd and min/max over draws; tau is the mean Kendall's tau of the draws at each k." });
+  panels.swap.append(P.swap.note, P.swap.table);
+
+  P.paths = panelHead('paths', 'Paths of a residual network have lengths Binomial(n, 1/2). The gradient reaching the input through a path ' +
+    'shrinks exponentially with its length, so nearly all of it flows through a window of short paths: the effective paths.', (force) => runPaths(force));
+  const pathCharts = h('div', { class: 'chart-grid' });
+  panels.paths.append(pathCharts);
+  P.paths.dist = chartCard(pathCharts, { title: 'Path lengths', name: 'path-lengths', factory: createPathDistChart,
+    caption: 'C(n, k) of the 2^n paths have length k; exact, computed in log space.' });
+  P.paths.grad = chartCard(pathCharts, { title: 'Gradient magnitude per path length', name: 'grad-per-length', factory: createGradLengthChart,
+    caption: 'Norm of the loss gradient at the input when it flows through the residual branch of k random blocks and the skip of the rest (mean ± sd).' });
+  P.paths.total = chartCard(pathCharts, { title: 'Total gradient per path length', name: 'grad-total', factory: createGradTotalChart,
+    caption: 'C(n, k) × mean gradient at length k, as a share of the whole; shaded: the shortest window holding a fraction q of it.' });
+  P.paths.why = h('p', { class: 'caption' });
+  panels.paths.append(P.paths.note, P.paths.table, P.paths.why);
+
+  // ---- messages ----
+  function say(text, level = 'warn', key = null) {
+    if (key) messages.querySelector(`[data-key="${CSS.escape(key)}"]`)?.remove();
+    const m = h('div', { class: `msg msg-${level}`, 'data-key': key, role: level === 'error' ? 'alert' : null },
+      h('span', {}, text), h('button', { type: 'button', class: 'dismiss', 'aria-label': 'dismiss', onclick: () => m.remove() }, '×'));
+    messages.append(m);
+    return m;
+  }
+  const unsay = (key) => messages.querySelector(`[data-key="${CSS.escape(key)}"]`)?.remove();
+  for (const p of startProblems) say(p, 'warn');
+
+  // ---- state ----
+  function setState(patch) {
+    Object.assign(st, patch);
+    if (syncUrl) {
+      const q = serializeState(st);
+      history.replaceState(null, '', q ? `?${q}` : location.pathname);
+    }
+  }
+
+  function syncControls() {
+    imagesSel.value = String(st.images);
+    samplesIn.value = String(st.samples);
+    seedIn.value = String(st.seed);
+    for (const b of tabs.children) b.setAttribute('aria-selected', String(b.dataset.view === st.view));
+  }
+
+  function showView() {
+    for (const v of VIEWS) panels[v].hidden = v !== st.view;
+    syncControls();
+    if (loaded.primary && testBytes) runView(st.view, false);
+  }
+
+  // ---- models ----
+  function fillModelSelects() {
+    const opts = (sel, withNone) => {
+      sel.replaceChildren();
+      if (withNone) sel.append(h('option', { value: '' }, 'nothing'));
+      for (const m of available) {
+        if (!m.manifest && m.dev) continue;   // absent dev models are not worth a line
+        sel.append(h('option', { value: m.name, disabled: !m.manifest }, `${m.label}${m.manifest ? '' : ' (not available)'}`));
+      }
+    };
+    opts(modelSel, false);
+    opts(compareSel, true);
+    modelSel.value = loaded.primary?.name ?? st.model;
+    compareSel.value = loaded.compare?.name ?? '';
+  }
+
+  async function modelBytes(name, onProgress) {
+    if (userModels.has(name)) return userModels.get(name);
+    const m = available.find((x) => x.name === name && x.manifest);
+    if (!m) return null;
+    return { manifest: m.manifest, weights: await fetchWeights(m.json, { onProgress }) };
+  }
+
+  async function loadModel(slot, name) {
+    const gen = ++loadGen;
+    cancelAll();
+    const key = slot;
+    if (!name) {
+      await pool.broadcast(`model:${key}`, null);
+      loaded[slot] = null;
+      await pool.broadcast(`unload:${key}`, { type: 'unloadModel', key });
+      return true;
+    }
+    loadProgress.start(`Loading ${name}`, null);
+    try {
+      const bytes = await modelBytes(name, (d, t) => loadProgress.set(d / t));
+      if (!bytes) {
+        say(`Model "${name}" is not available${name === st.model ? '' : ''}: no models/${name}.json here. ` +
+            'Pick another model, or load your own files.', 'warn', `missing-${slot}`);
+        return false;
+      }
+      const r = await pool.broadcast(`model:${key}`, { type: 'model', key, manifest: bytes.manifest, weights: bytes.weights });
+      if (gen !== loadGen) return false;
+      loaded[slot] = { name, info: r.info };
+      caps = r.caps;
+      unsay(`missing-${slot}`);
+      unsay(`load-${slot}`);
+      return true;
+    } catch (e) {
+      say(`Could not load model "${name}": ${e.message}`, 'error', `load-${slot}`);
+      return false;
+    } finally {
+      loadProgress.done();
+    }
+  }
+
+  function describeEngine(info) {
+    const p = loaded.primary?.info;
+    const fallback = Object.entries(caps).filter(([, v]) => !v).map(([k]) => k);
+    engine.textContent = `unravel ${info.version} · ${info.isa}${info.simd ? ' (SIMD128)' : ''} · ${pool.size} worker${pool.size > 1 ? 's' : ''}` +
+      (p ? ` · ${p.name}: ${p.blocks.length} blocks, ${(p.params / 1e6).toFixed(2)} M parameters` : '') +
+      (fallback.length ? ` · not yet in WASM: ${fallback.join(', ')}` : '');
+  }
+
+  async function applyPrimary(planFromUrl) {
+    const info = loaded.primary.info;
+    fullError = null;
+    for (const v of VIEWS) results[v] = null;
+    diagram.setModel(info.blocks);
+    let plan = { order: info.blocks.map((b) => b.id), deleted: [] };
+    if (planFromUrl) {
+      const c = checkPlan(info.blocks, st.deleted, st.order);
+      for (const p of c.problems) say(p, 'warn');
+      plan = { order: c.order, deleted: c.deleted };
+    }
+    resetCharts();
+    P.paths.dist.update({ n: info.blocks.length });
+    setPlan(plan);
+  }
+
+  function resetCharts() {
+    P.lesion.chart.reset();
+    P.delete.chart.reset();
+    P.swap.chart.reset();
+    P.paths.grad.reset();
+    P.paths.total.reset();
+    for (const v of VIEWS) { P[v].note.hidden = true; P[v].table.replaceChildren(); }
+  }
+
+  // ---- the plan and its live error ----
+  function currentPlan() { return diagram.plan; }
+
+  function setPlan(plan) {
+    const info = loaded.primary?.info;
+    if (!info) return;
+    const identity = plan.order.every((b, p) => b === p);
+    diagram.setPlan(plan);
+    setState({ deleted: plan.deleted, order: identity ? null : plan.order });
+    const tau = kendallTau(plan.order);
+    planInfo.textContent = `${info.blocks.length} blocks · ${2 ** (info.blocks.length - plan.deleted.length) > 1e6
+      ? `2^${info.blocks.length - plan.deleted.length}` : (2 ** (info.blocks.length - plan.deleted.length)).toLocaleString('en-US')} paths` +
+      `${plan.deleted.length ? ` · ${plan.deleted.length} deleted` : ''}${identity ? '' : ` · reordered, Kendall's tau ${tau.toFixed(2)}`}`;
+    liveEval();
+  }
+
+  function shuffle() {
+    const info = loaded.primary?.info;
+    if (!info) return;
+    const k = Math.max(1, Math.min(100, Math.floor(Number(shuffleK.value)) || 1));
+    const plan = currentPlan();
+    plan.order = randomSwaps(info.blocks, plan.order, k, (st.seed * 7919 + ++shuffleCount) >>> 0);
+    setPlan(plan);
+  }
+
+  async function liveEval() {
+    if (!loaded.primary || !testBytes) return;
+    const gen = ++evalGen;
+    evalCtl?.abort();
+    const ctl = evalCtl = new AbortController();
+    const plan = currentPlan();
+    const count = Math.min(st.images, labels.length);
+    const isFull = !plan.deleted.length && plan.order.every((b, p) => b === p);
+    const fullKey = `${loaded.primary.name}:${count}`;
+    errBig.classList.add('stale');
+    evalProgress.start(`Evaluating ${count.toLocaleString('en-US')} images`, () => ctl.abort());
+    updateSamples(plan, count);
+    try {
+      const r = await ex.evaluatePlan(pool, 'primary', plan, count, { signal: ctl.signal, onProgress: (f) => { if (gen === evalGen) evalProgress.set(f); } });
+      if (gen !== evalGen) return;
+      if (isFull) fullError = { key: fullKey, error: r.error };
+      errBig.textContent = pct(r.error, 1);
+      errBig.classList.remove('stale');
+      evalProgress.done();
+      if (!isFull && fullError?.key !== fullKey) {
+        const f = await ex.evaluatePlan(pool, 'primary', { deleted: [] }, count, { signal: ctl.signal });
+        if (gen !== evalGen) return;
+        fullError = { key: fullKey, error: f.error };
+      }
+      const d = r.error - (fullError?.error ?? r.error);
+      errSub.textContent = isFull ? `full network, ${r.n.toLocaleString('en-US')} images` :
+        `full network ${pct(fullError.error, 1)} · change ${d >= 0 ? '+' : '−'}${(100 * Math.abs(d)).toFixed(1)} points · ${r.n.toLocaleString('en-US')} images`;
+      errSub.dataset.full = String(fullError?.error ?? '');
+    } catch (e) {
+      if (gen !== evalGen) return;
+      evalProgress.done(isAbort(e) ? 'Cancelled.' : null);
+      if (!isAbort(e)) say(`Evaluation failed: ${e.message}`, 'error', 'eval');
+    }
+  }
+
+  // sample grid: SAMPLE_GRID images from the pixel-exact first 1,000, chosen by the seed
+  function sampleStart(count) {
+    const span = Math.min(1000, count) - SAMPLE_GRID;
+    return span > 0 ? (st.seed * 97) % span : 0;
+  }
+
+  async function updateSamples(plan, count) {
+    const gen = ++predictGen;
+    const start = sampleStart(count);
+    const n = Math.min(SAMPLE_GRID, labels.length - start);
+    if (grid.dataset.start !== String(start)) {
+      grid.replaceChildren();
+      for (let i = 0; i < n; i++) {
+        const c = h('canvas', { width: 32, height: 32 });
+        c.getContext('2d').putImageData(cifarImage(testBytes, start + i), 0, 0);
+        grid.append(h('figure', { class: 'sample' }, c,
+          h('figcaption', {}, h('span', { class: 'pred' }, '…'), h('span', { class: 'truth' }, CIFAR.classes[labels[start + i]]))));
+      }
+      grid.dataset.start = String(start);
+    }
+    grid.classList.add('stale');
+    try {
+      const pred = await ex.predict(pool, 'primary', plan, start, n);
+      if (gen !== predictGen) return;
+      [...grid.children].forEach((fig, i) => {
+        const ok = pred[i] === labels[start + i];
+        const p = fig.querySelector('.pred');
+        p.textContent = `${ok ? '✓' : '✗'} ${CIFAR.classes[pred[i]]}`;
+        fig.classList.toggle('wrong', !ok);
+        fig.title = `image ${start + i}: predicted ${CIFAR.classes[pred[i]]}, true ${CIFAR.classes[labels[start + i]]}`;
+      });
+      grid.classList.remove('stale');
+    } catch (e) {
+      if (!isAbort(e) && gen === predictGen) say(`Prediction failed: ${e.message}`, 'error', 'predict');
+    }
+  }
+
+  // ---- experiments ----
+  function cancelAll() {
+    for (const v of Object.keys(running)) running[v]?.abort();
+    evalCtl?.abort();
+  }
+
+  function sig(v) {
+    return JSON.stringify([v, loaded.primary?.name, loaded.compare?.name, st.images, st.samples, st.seed]);
+  }
+
+  function runView(v, force) {
+    if (v === 'lesion') return runLesion(force);
+    if (v === 'delete' || v === 'swap') return runByK(v, force);
+    if (v === 'paths') return runPaths(force);
+  }
+
+  function models() {
+    const list = [{ key: 'primary', ...loaded.primary, color: COLORS.resnet }];
+    if (loaded.compare) list.push({ key: 'compare', ...loaded.compare, color: COLORS.plain });
+    // colour by kind: plain nets in vermillion, residual nets in blue (second residual: green)
+    for (const m of list) m.color = m.info.arch.shortcut === 'none' ? COLORS.plain : COLORS.resnet;
+    if (list.length === 2 && list[0].color === list[1].color) list[1].color = list[0].color === COLORS.plain ? '#CC79A7' : COLORS.stage[2];
+    return list;
+  }
+
+  // Start a cancellable run for view v; returns {ctl, done(label)} or null if cached.
+  function begin(v, force, label) {
+    if (!loaded.primary || !testBytes) return null;
+    const s = sig(v);
+    if (!force && results[v]?.sig === s) return null;
+    running[v]?.abort();
+    const ctl = running[v] = new AbortController();
+    P[v].prog.start(label, () => ctl.abort());
+    P[v].btn.disabled = true;
+    return { ctl, s, finish: (text) => { if (running[v] === ctl) { running[v] = null; P[v].prog.done(text); P[v].btn.disabled = false; } } };
+  }
+
+  async function runLesion(force) {
+    const count = Math.min(st.images, labels?.length ?? 0);
+    const run = begin('lesion', force, `Deleting each block in turn, ${count.toLocaleString('en-US')} images`);
+    if (!run) return;
+    const ms = models().filter((m) => m.key === 'primary' || m.info.blocks.length === loaded.primary.info.blocks.length);
+    const parts = ms.map((m) => ({ name: m.name, color: m.color, result: null }));
+    const fracs = ms.map(() => 0);
+    P.lesion.chart.update({ series: parts });
+    try {
+      await Promise.all(ms.map((m, i) => ex.lesionSingle(pool, m.key, m.info, caps, count, {
+        signal: run.ctl.signal,
+        onProgress: (f) => { fracs[i] = f; P.lesion.prog.set(fracs.reduce((a, b) => a + b) / fracs.length); },
+        onPartial: (r) => { parts[i].result = r; if (running.lesion === run.ctl) P.lesion.chart.update({ series: parts }); },
+      }).then((r) => { parts[i].result = r; })));
+      results.lesion = { sig: run.s, data: parts };
+      P.lesion.chart.update({ series: parts });
+      fallbackNote('lesion', parts.some((p) => p.result?.fallback), 'lesionSingle');
+      lesionTable(parts);
+      run.finish(`Done: ${ms.length * (loaded.primary.info.blocks.length + 1)} plans on ${count.toLocaleString('en-US')} images.`);
+    } catch (e) {
+      run.finish(isAbort(e) ? 'Cancelled.' : null);
+      if (!isAbort(e)) say(`Lesion study failed: ${e.message}`, 'error', 'lesion');
+    }
+  }
+
+  async function runByK(v, force) {
+    const count = Math.min(st.images, labels?.length ?? 0);
+    const run = begin(v, force, `${st.samples} draws per k, ${count.toLocaleString('en-US')} images each`);
+    if (!run) return;
+    const ms = models();
+    const series = ms.map((m) => ({ name: m.name, color: m.color, points: [] }));
+    const fracs = ms.map(() => 0);
+    const fn = v === 'delete' ? ex.deleteRandom : ex.swapRandom;
+    const kmax = Math.max(...ms.map((m) => (v === 'delete' ? m.info.blocks.filter((b) => b.deletable).length : null) ?? 0));
+    const draw = () => P[v].chart.update({ series, kmax: v === 'delete' ? kmax : undefined });
+    P[v].chart.update({ series });
+    let fallback = false;
+    try {
+      await Promise.all(ms.map((m, i) => fn(pool, m.key, m.info, caps, count, { samples: st.samples, seed: st.seed }, {
+        signal: run.ctl.signal,
+        onProgress: (f) => { fracs[i] = f; P[v].prog.set(fracs.reduce((a, b) => a + b) / fracs.length); },
+        onPartial: (r) => { series[i].points = r.points; if (running[v] === run.ctl) draw(); },
+      }).then((r) => { series[i].points = r.points; fallback ||= !!r.fallback; })));
+      results[v] = { sig: run.s, data: series };
+      draw();
+      fallbackNote(v, fallback, v === 'delete' ? 'deleteRandom' : 'swapRandom');
+      kTable(v, series);
+      run.finish(`Done: ${st.samples} draws per k on ${count.toLocaleString('en-US')} images.`);
+    } catch (e) {
+      run.finish(isAbort(e) ? 'Cancelled.' : null);
+      if (!isAbort(e)) say(`${VIEW_LABELS[v]} failed: ${e.message}`, 'error', v);
+    }
+  }
+
+  async function runPaths(force) {
+    const info = loaded.primary?.info;
+    if (!info) return;
+    P.paths.dist.update({ n: info.blocks.length, window: results.paths?.data?.window ?? null });
+    const count = Math.min(st.images, labels?.length ?? 0);
+    if (!caps.pathStats) {
+      const msg = 'Gradient statistics come from model.pathStats in unravel.wasm, which this build does not have yet.';
+      P.paths.grad.reset('Waiting for model.pathStats in unravel.wasm.');
+      P.paths.total.reset('Waiting for model.pathStats in unravel.wasm.');
+      P.paths.note.textContent = msg;
+      P.paths.note.hidden = false;
+      pathsTable(null, info.blocks.length);
+      return;
+    }
+    const run = begin('paths', force, `Measuring gradients per path length (${st.samples} samples per length)`);
+    if (!run) return;
+    try {
+      const r = await ex.pathStats(pool, 'primary', caps, count, { samples: st.samples, seed: st.seed, batch: 32, q: 0.9 },
+                                   { signal: run.ctl.signal, onProgress: (f) => P.paths.prog.set(f) });
+      results.paths = { sig: run.s, data: r };
+      const color = models()[0].color;
+      P.paths.grad.update({ n: r.n, gradMean: r.gradMean, gradSd: r.gradSd, color, name: loaded.primary.name });
+      P.paths.total.update({ n: r.n, total: r.total, window: r.window, color });
+      P.paths.dist.update({ n: r.n, window: r.window });
+      P.paths.note.hidden = true;
+      pathsTable(r, r.n);
+      run.finish(`Done: ${st.samples} samples per length, batches of 32 test images.`);
+    } catch (e) {
+      run.finish(isAbort(e) ? 'Cancelled.' : null);
+      if (!isAbort(e)) say(`Path statistics failed: ${e.message}`, 'error', 'paths');
+    }
+  }
+
+  function fallbackNote(v, on, fn) {
+    P[v].note.hidden = !on;
+    P[v].note.textContent = on ? `Computed by the page's development fallback (one model.evaluate per plan, plans drawn in JavaScript): ` +
+      `model.${fn} is not in this build of unravel.wasm yet, so its random draws differ from the CLI's.` : '';
+  }
+
+  function table(el, rows) {
+    el.replaceChildren(h('caption', {}, 'Ours beside the paper'),
+      h('tr', {}, h('th', {}, ''), h('th', {}, 'this page'), h('th', {}, `paper: ${PAPER.model}`)),
+      ...rows.map(([a, b, c]) => h('tr', {}, h('th', { scope: 'row' }, a), h('td', {}, b), h('td', {}, c))));
+  }
+
+  function lesionTable(parts) {
+    const rows = [];
+    for (const p of parts) {
+      const r = p.result;
+      if (!r) continue;
+      const plain = loadedInfo(p.name)?.arch.shortcut === 'none';
+      const dels = r.blocks.filter((b) => b.deletable && b.error != null);
+      const nd = dels.filter((b) => !b.downsample), dn = dels.filter((b) => b.downsample);
+      const range = (xs) => (xs.length ? `${pct(Math.min(...xs.map((b) => b.error)))} – ${pct(Math.max(...xs.map((b) => b.error)))}` : 'n/a');
+      rows.push([`${p.name}: full network`, pct(r.full?.error), plain ? '–' : `about ${pct(PAPER.fullError)}`]);
+      if (plain) rows.push([`${p.name}: delete one block`, range(dels), `about ${pct(PAPER.vggLayerDeleted, 0)} (one layer of VGG-15)`]);
+      else {
+        rows.push([`${p.name}: delete one non-downsampling block`, range(nd), 'no noticeable change']);
+        rows.push([`${p.name}: delete one downsampling block`, range(dn), 'modest increase']);
+      }
+    }
+    table(P.lesion.table, rows);
+  }
+
+  function loadedInfo(name) {
+    return loaded.primary?.name === name ? loaded.primary.info : loaded.compare?.name === name ? loaded.compare.info : null;
+  }
+
+  function kTable(v, series) {
+    const rows = series.map((s) => {
+      const last = s.points[s.points.length - 1];
+      const first = s.points[0];
+      const tail = v === 'swap' && last?.tau != null ? ` (tau ${last.tau.toFixed(2)})` : '';
+      return [`${s.name}: error from k = ${first?.k} to k = ${last?.k}${tail}`, `${pct(first?.mean)} → ${pct(last?.mean)}`,
+        v === 'delete' ? 'smooth increase with k (plotted to k ≈ 20 of 54)' : "smooth increase as Kendall's tau falls"];
+    });
+    table(P[v].table, rows);
+  }
+
+  function pathsTable(r, n) {
+    const rows = [['blocks n, paths 2^n', `${n}, 2^${n}`, '54, 2^54']];
+    if (r?.window) {
+      rows.push([`effective window (q = ${r.window.q})`, `lengths ${r.window.a}–${r.window.b}`, `lengths ${PAPER.window.a}–${PAPER.window.b}`]);
+      rows.push(['share of all paths in the window', fmtShare(r.window.share), `${fmtShare(PAPER.window.share)} (0.45%)`]);
+    } else {
+      rows.push(['effective window', 'needs model.pathStats', `lengths ${PAPER.window.a}–${PAPER.window.b}, ${fmtShare(pathShare(54, 5, 17))} of paths`]);
+    }
+    table(P.paths.table, rows);
+    P.paths.why.textContent = `Our networks are smaller (n = ${n} blocks against 54), so the window sits at shorter lengths and, ` +
+      'with far fewer paths in all, holds a larger share of them; the claim to check is the shape: an exponential decay per length and a window well below n/2.';
+  }
+
+  // ---- user files ----
+  async function takeFiles(files) {
+    const c = classifyFiles(files);
+    try {
+      if (c.cifar) {
+        const bytes = await c.cifar.arrayBuffer();
+        checkCifar(bytes, c.cifar.name);
+        await setTestData(bytes, c.cifar.name);
+      }
+      for (const mf of c.manifests) {
+        const text = await mf.text();
+        let j;
+        try { j = JSON.parse(text); } catch (e) { throw new Error(`${mf.name}: not JSON (${e.message})`); }
+        const want = j?.weights?.file;
+        const wf = c.weights.find((w) => w.name === want) ?? (c.weights.length === 1 ? c.weights[0] : null);
+        if (!wf) throw new Error(`${mf.name} names weights "${want}": pick that .bin file together with the .json`);
+        const name = String(j.name ?? mf.name.replace(/\.json$/, '')).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'user-model';
+        userModels.set(name, { manifest: text, weights: await wf.arrayBuffer() });
+        available = available.filter((m) => m.name !== name);
+        available.push({ name, label: `${name} (your file)`, manifest: text });
+        const prev = loaded.primary;
+        if (await loadModel('primary', name)) {
+          setState({ model: name });
+          fillModelSelects();
+          say(`Loaded your model "${name}".`, 'info', 'user-model');
+          await applyPrimary(false);
+          describeEngine(await pool.ready());
+          showView();
+        } else if (prev) {
+          await loadModel('primary', prev.name);
+        }
+      }
+      if (!c.cifar && !c.manifests.length) say('Drop a model (.json with its .bin) or CIFAR-10 test_batch.bin.', 'warn', 'files');
+    } catch (e) {
+      say(e.message, 'error', 'files');
+    }
+  }
+
+  async function setTestData(bytes, name) {
+    const n = checkCifar(bytes, name);
+    await pool.broadcast('data', { type: 'data', bytes });
+    testBytes = bytes;
+    labels = cifarLabels(bytes);
+    unsay('no-data');
+    grid.dataset.start = '';
+    if (n < 10000) say(`${name}: ${n} images; larger image counts use all ${n}.`, 'info', 'data-size');
+    for (const v of VIEWS) results[v] = null;
+    fullError = null;
+    if (loaded.primary) { setPlan(currentPlan()); showView(); }
+  }
+
+  fileIn.addEventListener('change', () => { takeFiles([...fileIn.files]); fileIn.value = ''; });
+  const dropTarget = root instanceof ShadowRoot ? root.host : root;
+  dropTarget.addEventListener('dragover', (e) => { if (e.dataTransfer?.types?.includes('Files')) { e.preventDefault(); dropTarget.classList.add('dropping'); } });
+  dropTarget.addEventListener('dragleave', () => dropTarget.classList.remove('dropping'));
+  dropTarget.addEventListener('drop', (e) => {
+    if (!e.dataTransfer?.files?.length) return;
+    e.preventDefault();
+    dropTarget.classList.remove('dropping');
+    takeFiles([...e.dataTransfer.files]);
+  });
+
+  // ---- control events ----
+  modelSel.addEventListener('change', async () => {
+    const name = modelSel.value;
+    if (await loadModel('primary', name)) { setState({ model: name, deleted: [], order: null }); await applyPrimary(false); describeEngine(await pool.ready()); showView(); }
+    fillModelSelects();
+  });
+  compareSel.addEventListener('change', async () => {
+    const name = compareSel.value;
+    if (await loadModel('compare', name)) setState({ compare: name });
+    for (const v of VIEWS) results[v] = null;
+    fillModelSelects();
+    resetCharts();
+    showView();
+  });
+  const numberInput = (input, name) => input.addEventListener('change', () => {
+    const entry = STATE_TABLE.find((e) => e.name === name);
+    const v = Number(input.value);
+    if (!Number.isInteger(v) || v < entry.min || v > entry.max) {
+      say(`${name}: ${input.value} is not a whole number in ${entry.min}..${entry.max}; keeping ${st[name]}.`, 'warn', `input-${name}`);
+      input.value = String(st[name]);
+      return;
+    }
+    unsay(`input-${name}`);
+    setState({ [name]: v });
+    showView();
+  });
+  numberInput(samplesIn, 'samples');
+  numberInput(seedIn, 'seed');
+  imagesSel.addEventListener('change', () => {
+    setState({ images: Number(imagesSel.value) });
+    setPlan(currentPlan());
+    showView();
+  });
+
+  // ---- start ----
+  syncControls();
+  for (const v of VIEWS) panels[v].hidden = v !== st.view;
+  const started = (async () => {
+    try {
+      const module = await compileWasm();
+      pool = new Pool(module, { onError: (e) => say(e.message, 'error', 'worker') });
+      const [info, models_, data] = await Promise.all([
+        pool.ready(),
+        probeModels([st.model, st.compare]),
+        (loadProgress.start('Loading CIFAR-10 test images', null),
+         fetchBytes(PATHS.testBatch, { onProgress: (d, t) => loadProgress.set(d / t) })).catch((e) => { say(`Test images: ${e.message}`, 'error', 'no-data'); return null; }),
+      ]);
+      available = models_;
+      loadProgress.done();
+      describeEngine(info);
+      let name = st.model;
+      if (!available.some((m) => m.name === name && m.manifest)) {
+        const fallback = available.find((m) => m.manifest && !m.dev) ?? available.find((m) => m.manifest);
+        say(`Model "${name}" is not available here (no models/${name}.json)` +
+            (fallback ? `; showing ${fallback.name} instead.` : '. No model was found: run `make` and train one, or load your own .json + .bin.'), 'warn', 'missing-model');
+        name = fallback?.name ?? null;
+      }
+      fillModelSelects();
+      if (data) {
+        checkCifar(data, 'data/test_batch.bin');
+        await pool.broadcast('data', { type: 'data', bytes: data });
+        testBytes = data;
+        labels = cifarLabels(data);
+      } else {
+        say('No CIFAR-10 test images at data/test_batch.bin: pick or drop your test_batch.bin (CIFAR-10 binary version) to measure errors.', 'warn', 'no-data');
+      }
+      const urlModel = name === st.model;
+      if (name && await loadModel('primary', name)) {
+        if (!urlModel) setState({ model: name, deleted: [], order: null });
+        if (st.compare && !(await loadModel('compare', st.compare))) setState({ compare: '' });
+        fillModelSelects();
+        describeEngine(info);
+        await applyPrimary(urlModel);
+        showView();
+      }
+      (root instanceof ShadowRoot ? root.host : root).dataset.ready = 'true';
+    } catch (e) {
+      say(`The explorer could not start: ${e.message}`, 'error', 'start');
+      engine.textContent = 'not running';
+    }
+  })();
+
+  return {
+    ready: started,
+    get state() { return { ...st }; },
+    destroy() { cancelAll(); pool?.terminate(); },
+  };
+}

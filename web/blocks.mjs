@@ -1,0 +1,109 @@
+// blocks.mjs: the block diagram. One tile per residual block, in plan order,
+// coloured by stage. Click a tile to delete / restore its residual branch;
+// drag a tile onto another (or use its arrow buttons) to swap two
+// non-downsampling blocks of the same stage. Plain-network downsampling
+// blocks are locked. The diagram holds no model code: it reports a new plan
+// through onChange({order, deleted}).
+import { COLORS } from './config.mjs';
+
+function h(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'style' && typeof v === 'object')
+      for (const [prop, val] of Object.entries(v)) e.style.setProperty(prop, val);
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const kid of kids) if (kid != null) e.append(kid);
+  return e;
+}
+
+/**
+ * @param {HTMLElement} container
+ * @param {{onChange: (plan: {order: number[], deleted: number[]}) => void}} options
+ */
+export function createBlockDiagram(container, { onChange }) {
+  const root = h('div', { class: 'blocks', role: 'group', 'aria-label': 'residual blocks' });
+  container.append(root);
+  let blocks = [];
+  let order = [];
+  let deleted = new Set();
+  let dragFrom = -1;
+
+  const emit = () => onChange({ order: order.slice(), deleted: [...deleted].sort((a, b) => a - b) });
+
+  function canSwap(p, q) {
+    const a = blocks[p], b = blocks[q];   // shapes at positions p and q
+    return p !== q && a.swappable && b.swappable && a.stage === b.stage;
+  }
+
+  function swap(p, q) {
+    if (!canSwap(p, q)) return;
+    [order[p], order[q]] = [order[q], order[p]];
+    render();
+    emit();
+  }
+
+  function neighbour(p, dir) {
+    for (let q = p + dir; q >= 0 && q < blocks.length; q += dir)
+      if (canSwap(p, q)) return q;
+    return -1;
+  }
+
+  function render() {
+    root.replaceChildren();
+    root.classList.toggle('many', blocks.length > 27);
+    root.append(h('div', { class: 'tile fixed', title: 'stem: 3x3 conv, batch norm, ReLU' }, h('span', { class: 'id' }, 'stem')));
+    let stageEl = null, stage = 0;
+    blocks.forEach((pos, p) => {
+      if (pos.stage !== stage) {
+        stage = pos.stage;
+        stageEl = h('div', { class: 'stage', style: { '--stage': COLORS.stage[stage - 1], '--stage-light': COLORS.stageLight[stage - 1] } },
+          h('div', { class: 'stage-label' }, `stage ${stage} · ${pos.outShape[2]} ch · ${pos.outShape[0]}×${pos.outShape[1]}`),
+          h('div', { class: 'stage-tiles' }));
+        root.append(stageEl);
+      }
+      const id = order[p];
+      const b = blocks[id];
+      const isDel = deleted.has(id);
+      const moved = id !== p;
+      const label = `block ${id}${moved ? ` (moved to position ${p})` : ''}` +
+        `${pos.downsample ? ', downsampling' : ''}${!b.deletable ? ', cannot be deleted (no shortcut)' : ''}` +
+        `${isDel ? ', deleted' : ''}`;
+      const tile = h('div', {
+        class: `tile${isDel ? ' deleted' : ''}${pos.downsample ? ' down' : ''}${!b.deletable ? ' locked' : ''}${moved ? ' moved' : ''}`,
+        'data-block': id, 'data-pos': p, draggable: pos.swappable ? 'true' : null,
+        ondragstart: (e) => { dragFrom = p; e.dataTransfer.effectAllowed = 'move'; e.dataTransfer.setData('text/plain', String(p)); },
+        ondragover: (e) => { if (dragFrom >= 0 && canSwap(dragFrom, p)) { e.preventDefault(); tile.classList.add('drop'); } },
+        ondragleave: () => tile.classList.remove('drop'),
+        ondrop: (e) => { e.preventDefault(); tile.classList.remove('drop'); const from = dragFrom; dragFrom = -1; swap(from, p); },
+        ondragend: () => { dragFrom = -1; },
+      },
+      h('button', {
+        class: 'toggle', type: 'button', 'aria-pressed': isDel ? 'true' : 'false', 'aria-label': label, title: label,
+        disabled: !b.deletable,
+        onclick: () => { if (!b.deletable) return; isDel ? deleted.delete(id) : deleted.add(id); render(); emit(); },
+      }, h('span', { class: 'id' }, String(id)), pos.downsample ? h('span', { class: 'mark' }, b.deletable ? '↓2' : '↓2 fixed') : null),
+      pos.swappable ? h('div', { class: 'arrows' },
+        h('button', { type: 'button', class: 'arrow', title: `swap block ${id} with the one before`, 'aria-label': `swap block ${id} left`,
+                      disabled: neighbour(p, -1) < 0, onclick: () => swap(p, neighbour(p, -1)) }, '‹'),
+        h('button', { type: 'button', class: 'arrow', title: `swap block ${id} with the one after`, 'aria-label': `swap block ${id} right`,
+                      disabled: neighbour(p, 1) < 0, onclick: () => swap(p, neighbour(p, 1)) }, '›')) : null);
+      stageEl.querySelector('.stage-tiles').append(tile);
+    });
+    root.append(h('div', { class: 'tile fixed', title: 'global average pool, linear layer to 10 classes' }, h('span', { class: 'id' }, 'fc')));
+  }
+
+  return {
+    /** @param {import('./wasm/unravel.mjs').BlockInfo[]} b */
+    setModel(b) { blocks = b; order = b.map((x) => x.id); deleted = new Set(); render(); },
+    setPlan(plan) {
+      order = plan.order.slice();
+      deleted = new Set(plan.deleted);
+      render();
+    },
+    get plan() { return { order: order.slice(), deleted: [...deleted].sort((a, b) => a - b) }; },
+    reset() { blocks = []; order = []; deleted = new Set(); root.replaceChildren(); },
+  };
+}

@@ -1,0 +1,53 @@
+// common.mjs: what the line-with-band charts (delete k, swap k, gradient per
+// length) share: draw series of {x, mean, sd, min, max} with a mean line, a
+// mean +- sd band and dotted min / max lines.
+import { CHART, COLORS } from '../config.mjs';
+import { el, line, area } from '../svg.mjs';
+
+/**
+ * @param {SVGElement} g
+ * @param {{x: Function, y: Function}} s scales
+ * @param {{color: string, points: {x: number, mean: number, sd?: number, min?: number, max?: number}[]}} series
+ * @param {{clampLow?: number, markers?: boolean}} [o]
+ */
+export function drawBandSeries(g, s, series, o = {}) {
+  const pts = series.points.filter((p) => Number.isFinite(p.mean)).sort((a, b) => a.x - b.x);
+  if (!pts.length) return;
+  const lowOf = (v) => (o.clampLow != null ? Math.max(o.clampLow, v) : v);
+  if (pts.some((p) => Number.isFinite(p.sd) && p.sd > 0)) {
+    el('path', {
+      d: area(pts.map((p) => [s.x(p.x), s.y(p.mean + (p.sd || 0))]),
+              pts.map((p) => [s.x(p.x), s.y(lowOf(p.mean - (p.sd || 0)))])),
+      fill: series.color, opacity: CHART.bandOpacity, stroke: 'none',
+    }, g);
+  }
+  for (const key of ['min', 'max']) {
+    if (pts.every((p) => Number.isFinite(p[key])) && pts.some((p) => p[key] !== p.mean))
+      el('path', { d: line(pts.map((p) => [s.x(p.x), s.y(lowOf(p[key]))])), fill: 'none',
+                   stroke: series.color, 'stroke-width': 1, 'stroke-dasharray': '2 3',
+                   opacity: 0.8 }, g);
+  }
+  el('path', { d: line(pts.map((p) => [s.x(p.x), s.y(p.mean)])), fill: 'none',
+               stroke: series.color, 'stroke-width': 2.2 }, g);
+  if (o.markers !== false)
+    for (const p of pts)
+      el('circle', { cx: s.x(p.x), cy: s.y(p.mean), r: 3, fill: series.color, stroke: '#fff',
+                     'stroke-width': 1, 'data-x': p.x, 'data-mean': p.mean }, g);
+}
+
+/** A horizontal reference line with a label at its right end. */
+export function hRule(g, f, y, label, color = COLORS.chance, dash = '5 4') {
+  el('line', { x1: f.x0, x2: f.x1, y1: y, y2: y, stroke: color, 'stroke-width': 1.3,
+               'stroke-dasharray': dash }, g);
+  const t = el('text', { x: f.x1 - 4, y: y - 4, 'text-anchor': 'end', fill: color,
+                         'font-size': 11, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' }, g);
+  t.textContent = label;
+}
+
+/** Upper limit for an error axis: a tidy value above the data, at most 1. */
+export function errorCeiling(values) {
+  const m = Math.max(0.05, ...values.filter(Number.isFinite));
+  for (const c of [0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1])
+    if (m * 1.08 <= c) return c;
+  return 1;
+}

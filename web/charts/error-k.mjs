@@ -1,0 +1,69 @@
+// error-k.mjs: charts 2 and 3, test error against the number k of deleted
+// blocks or of swaps (or, for swaps, against Kendall's tau of the order):
+// mean line, mean +- sd band, dotted min / max, one series per model.
+import { COLORS } from '../config.mjs';
+import { chartSvg, frame, el, linear, axes, legend, emptyMessage, pctFmt } from '../svg.mjs';
+import { drawBandSeries, hRule, errorCeiling } from './common.mjs';
+
+/**
+ * @param {HTMLElement} container
+ * @param {{title?: string, xLabel?: string, xMode?: 'k'|'tau'}} [options]
+ */
+export function createErrorKChart(container, options = {}) {
+  const svg = chartSvg(container, { title: options.title ?? 'Error against k' });
+  const f = frame();
+  let g = el('g', {}, svg);
+  let current = null;
+  let xMode = options.xMode ?? 'k';
+
+  function reset(message = 'Run the experiment to fill this chart.') {
+    current = null;
+    g.remove();
+    g = el('g', {}, svg);
+    emptyMessage(g, f, message);
+  }
+
+  /** @param {{series: {name: string, color: string, points: {k: number, mean: number, sd: number, min: number, max: number, tau?: number}[]}[]}} data */
+  function update(data) {
+    current = data;
+    g.remove();
+    g = el('g', {}, svg);
+    const series = data.series.filter((s) => s.points?.some((p) => Number.isFinite(p.mean)));
+    if (!series.length) { reset(); return; }
+    const xOf = (p) => (xMode === 'tau' ? p.tau : p.k);
+    const all = series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.mean)));
+    const top = errorCeiling(all.map((p) => p.max ?? p.mean));
+    let x;
+    if (xMode === 'tau') {
+      const lo = Math.min(...all.map((p) => p.tau).filter(Number.isFinite), 0.9);
+      x = linear([1, Math.floor(lo * 10) / 10], [f.x0, f.x1]);   // tau falls to the right
+    } else {
+      const kmax = Math.max(...(data.kmax != null ? [data.kmax] : all.map((p) => p.k)), 1);
+      x = linear([0, kmax], [f.x0, f.x1]);
+    }
+    const y = linear([0, top], [f.y0, f.y1]);
+    axes(g, f, {
+      x, y, yFormat: pctFmt(top <= 0.2 ? 1 : 0), yLabel: 'test error',
+      xTicks: xMode === 'k' ? x.ticks(Math.min(10, x.domain[1])).filter(Number.isInteger) : x.ticks(6),
+      xFormat: xMode === 'tau' ? (v) => v.toFixed(1) : String,
+      xLabel: xMode === 'tau' ? "Kendall's tau of the block order (1 = original)" : (options.xLabel ?? 'k'),
+    });
+    if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3');
+    for (const s of series)
+      drawBandSeries(g, { x, y }, { color: s.color,
+        points: s.points.filter((p) => Number.isFinite(xOf(p))).map((p) => ({ ...p, x: xOf(p) })) });
+    legend(g, f, [...series.map((s) => ({ label: s.name, color: s.color })),
+                  { label: '± sd', color: COLORS.muted, band: true },
+                  { label: 'min/max', color: COLORS.muted, dash: '2 3' }]);
+  }
+
+  reset();
+  return {
+    update, reset, svg,
+    setXMode(mode) { xMode = mode; if (current) update(current); },
+    rows: () => (current?.series ?? []).flatMap((s) => s.points.map((p) => ({
+      model: s.name, k: p.k, mean: p.mean, sd: p.sd, min: p.min, max: p.max,
+      ...(p.tau !== undefined ? { tau: p.tau } : {}), samples: p.errors?.length ?? '' }))),
+    json: () => current,
+  };
+}

@@ -1,0 +1,73 @@
+// grad-total.mjs: chart 6, the total gradient contributed by all paths of
+// length k: C(n, k) x mean gradient norm at k, as a share of the sum over k.
+// The effective window [a, b] (the shortest interval holding a fraction q of
+// the total, from model.pathStats) is shaded, with the share of all paths
+// whose length lies in it, and the paper's ResNet-110 numbers for comparison.
+import { COLORS, PAPER } from '../config.mjs';
+import { chartSvg, frame, el, text, linear, band, axes, emptyMessage } from '../svg.mjs';
+
+export function createGradTotalChart(container, options = {}) {
+  const svg = chartSvg(container, { title: options.title ?? 'Total gradient per path length' });
+  const f = frame();
+  let g = el('g', {}, svg);
+  let current = null;
+
+  function reset(message = 'Run the path statistics to fill this chart.') {
+    current = null;
+    g.remove();
+    g = el('g', {}, svg);
+    emptyMessage(g, f, message);
+  }
+
+  /** @param {{n: number, total: number[], window: {a: number, b: number, q: number, share: number}|null, color?: string}} data */
+  function update(data) {
+    current = data;
+    g.remove();
+    g = el('g', {}, svg);
+    const sum = data.total.reduce((s, v) => s + (Number.isFinite(v) ? v : 0), 0);
+    if (!(sum > 0)) { reset('No gradient measurements yet.'); return; }
+    const frac = data.total.map((v) => (Number.isFinite(v) ? v / sum : 0));
+    const n = data.n;
+    const top = Math.max(...frac) * 1.25;
+    const y = linear([0, top], [f.y0, f.y1]);
+    const x = linear([-0.5, n + 0.5], [f.x0, f.x1]);
+    const xb = band(n + 1, [f.x0, f.x1], n > 40 ? 0.1 : 0.2);
+    const w = data.window;
+    if (w) {
+      el('rect', { x: x(w.a - 0.5), y: f.y1, width: x(w.b + 0.5) - x(w.a - 0.5), height: f.y0 - f.y1,
+                   fill: COLORS.window, opacity: 0.45, 'data-a': w.a, 'data-b': w.b }, g);
+    }
+    axes(g, f, {
+      x, y, xTicks: x.ticks(Math.min(10, n)).filter((t) => Number.isInteger(t) && t >= 0 && t <= n),
+      yFormat: (v) => `${(100 * v).toFixed(0)}%`, yLabel: 'share of the total gradient',
+      xLabel: 'path length k',
+    });
+    const color = data.color ?? COLORS.resnet;
+    frac.forEach((v, k) => {
+      const r = el('rect', { x: xb.x(k), y: y(v), width: Math.max(0.8, xb.width), height: f.y0 - y(v),
+                             fill: color, opacity: w && k >= w.a && k <= w.b ? 0.95 : 0.55 }, g);
+      el('title', {}, r).textContent = `length ${k}: ${(100 * v).toPrecision(3)}% of the total gradient`;
+    });
+    if (w) {
+      text(g, f.x1 - 4, f.y1 + 14, `window ${w.a}–${w.b} holds ${(100 * w.q).toFixed(0)}% of the gradient`,
+           { 'text-anchor': 'end', 'font-size': 11 });
+      text(g, f.x1 - 4, f.y1 + 30, `paths in window: ${fmtShare(w.share)} of all`,
+           { 'text-anchor': 'end', 'font-size': 12, 'font-weight': 700, class: 'window-share' });
+      text(g, f.x1 - 4, f.y1 + 46, `paper (${PAPER.window.n} blocks): ${PAPER.window.a}–${PAPER.window.b}, ` +
+           `${fmtShare(PAPER.window.share)} of paths`, { 'text-anchor': 'end', 'font-size': 11, fill: COLORS.paper });
+    }
+  }
+
+  reset();
+  return {
+    update, reset, svg,
+    rows: () => (current?.total ?? []).map((v, k) => ({ length: k, total: v,
+      in_window: current.window ? k >= current.window.a && k <= current.window.b : '' })),
+    json: () => current,
+  };
+}
+
+export function fmtShare(s) {
+  if (!Number.isFinite(s)) return '–';
+  return s >= 0.1 ? `${(100 * s).toFixed(1)}%` : `${(100 * s).toPrecision(2)}%`;
+}

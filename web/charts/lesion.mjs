@@ -1,0 +1,101 @@
+// lesion.mjs: chart 1, test error when each block alone is deleted.
+// One bar per block (per model when two are compared), stage bands behind,
+// downsampling blocks marked, a dashed line per model for the full network,
+// a dotted line at chance (90%).
+import { COLORS, CHART } from '../config.mjs';
+import { chartSvg, frame, el, text, linear, band, axes, legend, emptyMessage, pctFmt } from '../svg.mjs';
+import { hRule, errorCeiling } from './common.mjs';
+
+/**
+ * @param {HTMLElement} container
+ * @param {{title?: string}} [options]
+ */
+export function createLesionChart(container, options = {}) {
+  const svg = chartSvg(container, { title: options.title ?? 'Error when one block is deleted' });
+  const f = frame(CHART.width, CHART.height, { ...CHART.margin, bottom: 58 });
+  let g = el('g', {}, svg);
+  let current = null;
+
+  function reset(message = 'Run the lesion study to fill this chart.') {
+    current = null;
+    g.remove();
+    g = el('g', {}, svg);
+    emptyMessage(g, f, message);
+  }
+
+  /**
+   * @param {{series: {name: string, color: string, result: {full: {error: number}|null,
+   *   blocks: {block: number, stage: number, downsample: boolean, deletable: boolean,
+   *   error: number|null}[]}}[]}} data
+   */
+  function update(data) {
+    current = data;
+    g.remove();
+    g = el('g', {}, svg);
+    const series = data.series.filter((s) => s.result?.blocks?.length);
+    if (!series.length) { reset(); return; }
+    const blocks = series[0].result.blocks;
+    const n = blocks.length;
+    const errs = series.flatMap((s) => [s.result.full?.error, ...s.result.blocks.map((b) => b.error)]);
+    const top = errorCeiling(errs);
+    const y = linear([0, top], [f.y0, f.y1]);
+    const xb = band(n, [f.x0, f.x1], 0.25);
+    // stage bands
+    let start = 0;
+    for (let i = 1; i <= n; i++) {
+      if (i === n || blocks[i].stage !== blocks[start].stage) {
+        const st = blocks[start].stage;
+        const x0 = f.x0 + start * xb.step, x1 = f.x0 + i * xb.step;
+        el('rect', { x: x0, y: f.y1, width: x1 - x0, height: f.y0 - f.y1,
+                     fill: COLORS.stageLight[st - 1], opacity: 0.55 }, g);
+        text(g, (x0 + x1) / 2, f.y0 + 42, `stage ${st}`,
+             { 'text-anchor': 'middle', fill: COLORS.stage[st - 1], 'font-weight': 600, 'font-size': 11 });
+        start = i;
+      }
+    }
+    axes(g, f, { y, yFormat: pctFmt(top <= 0.2 ? 1 : 0), yLabel: 'test error' });
+    const w = xb.width / series.length;
+    series.forEach((s, si) => {
+      for (const b of s.result.blocks) {
+        const x = xb.x(b.block) + si * w;
+        if (!b.deletable) {
+          text(g, x + w / 2, f.y0 - 6, '×', { 'text-anchor': 'middle', fill: s.color, 'font-size': 13 });
+          continue;
+        }
+        if (b.error == null) {
+          el('rect', { x, y: f.y1, width: w, height: f.y0 - f.y1, fill: s.color, opacity: 0.06 }, g);
+          continue;
+        }
+        const rect = el('rect', { x, y: y(b.error), width: Math.max(1, w - 1), height: f.y0 - y(b.error),
+                                  fill: s.color, opacity: b.downsample ? 1 : 0.8,
+                                  'data-block': b.block, 'data-error': b.error }, g);
+        el('title', {}, rect).textContent =
+          `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error`;
+      }
+    });
+    // block labels, downsampling marked
+    for (const b of blocks) {
+      const cx = xb.x(b.block) + xb.width / 2;
+      text(g, cx, f.y0 + 15, String(b.block), { 'text-anchor': 'middle', 'font-size': 10,
+        fill: b.downsample ? COLORS.ink : COLORS.muted, 'font-weight': b.downsample ? 700 : 400 });
+      if (b.downsample)
+        text(g, cx, f.y0 + 27, '↓2', { 'text-anchor': 'middle', 'font-size': 10, fill: COLORS.ink });
+    }
+    if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3');
+    series.forEach((s) => {
+      if (s.result.full?.error != null)
+        hRule(g, f, y(s.result.full.error), `${s.name} full: ${(100 * s.result.full.error).toFixed(1)}%`, s.color);
+    });
+    legend(g, f, series.map((s) => ({ label: s.name, color: s.color })));
+  }
+
+  reset();
+  return {
+    update, reset, svg,
+    rows: () => (current?.series ?? []).flatMap((s) => [
+      { model: s.name, block: 'full', stage: '', downsample: '', deletable: '', error: s.result?.full?.error ?? '' },
+      ...(s.result?.blocks ?? []).map((b) => ({ model: s.name, block: b.block, stage: b.stage,
+        downsample: b.downsample, deletable: b.deletable, error: b.error ?? '' }))]),
+    json: () => current,
+  };
+}

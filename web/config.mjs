@@ -1,0 +1,69 @@
+// config.mjs: every visual constant and fixed list of the page, in one place.
+
+/** Models the page looks for under ./models/ (NAME.json + NAME.bin), in order. */
+export const MODEL_CANDIDATES = Object.freeze([
+  { name: 'resnet20', label: 'ResNet-20' },
+  { name: 'plain20', label: 'Plain-20 (no skips)' },
+  { name: 'resnet56', label: 'ResNet-56' },
+  { name: 'resnet110-half', label: 'ResNet-110 (half width)' },
+  // Random-weight development models (`unravel init`), never shipped.
+  { name: 'dev-resnet20', label: 'dev ResNet-20 (random weights)', dev: true },
+  { name: 'dev-plain20', label: 'dev Plain-20 (random weights)', dev: true },
+]);
+
+/** Where things live, relative to this module (the web root). */
+export const PATHS = Object.freeze({
+  models: new URL('./models/', import.meta.url).href,
+  testBatch: new URL('./data/test_batch.bin', import.meta.url).href,
+  wasm: new URL('./wasm/unravel.wasm', import.meta.url).href,
+  worker: new URL('./worker.mjs', import.meta.url).href,
+  stylesheet: new URL('./style.css', import.meta.url).href,
+});
+
+export const CIFAR = Object.freeze({
+  recordBytes: 3073,
+  side: 32,
+  classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+});
+
+/** Worker pool: one WASM instance per worker. */
+export const POOL = Object.freeze({ maxWorkers: 4, minChunkImages: 100 });
+
+export const IMAGE_COUNTS = Object.freeze([500, 1000, 10000]);
+export const SAMPLE_GRID = 16;   // test images shown with predicted / true labels
+export const VIEWS = Object.freeze(['lesion', 'delete', 'swap', 'paths']);
+
+// Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
+export const COLORS = Object.freeze({
+  stage: ['#0072B2', '#E69F00', '#009E73'],   // stage 1, 2, 3
+  stageLight: ['#cfe3f1', '#f8e6c2', '#c6ebde'],
+  resnet: '#0072B2',
+  plain: '#D55E00',
+  paper: '#6b6b6b',
+  full: '#222222',
+  chance: '#999999',
+  window: '#F0E442',
+  deleted: '#bdbdbd',
+  ink: '#1d1d1f',
+  muted: '#6b6b6b',
+  grid: '#e6e6e6',
+  good: '#1b7a3d',
+  bad: '#b3261e',
+});
+
+export const CHART = Object.freeze({
+  width: 560,
+  height: 300,
+  margin: { top: 22, right: 18, bottom: 44, left: 56 },
+  font: '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+  bandOpacity: 0.18,
+});
+
+/** The paper's numbers (PAPER.md), shown beside ours. */
+export const PAPER = Object.freeze({
+  model: 'ResNet-110 (54 blocks), CIFAR-10',
+  fullError: 0.061,
+  vggLayerDeleted: 0.90,
+  window: { a: 5, b: 17, n: 54, share: 0.004537 },
+  shortPathTraining: { sampled: 0.0596, normal: 0.0610 },
+});

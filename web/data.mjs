@@ -1,0 +1,107 @@
+// data.mjs: fetching models and CIFAR-10 test images, reading the user's own
+// files, and turning CIFAR records into pixels for the sample grid.
+import { CIFAR, MODEL_CANDIDATES, PATHS } from './config.mjs';
+
+/** Fetch bytes with progress; null on HTTP 404 (the file is simply absent). */
+export async function fetchBytes(url, { onProgress, signal } = {}) {
+  const res = await fetch(url, { signal, cache: 'no-cache' });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  const total = Number(res.headers.get('Content-Length')) || 0;
+  if (!res.body || !onProgress || !total) return await res.arrayBuffer();
+  const out = new Uint8Array(total);
+  const reader = res.body.getReader();
+  let got = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (got + value.length > total) throw new Error(`${url}: more bytes than Content-Length`);
+    out.set(value, got);
+    got += value.length;
+    onProgress(got, total);
+  }
+  return got === total ? out.buffer : out.buffer.slice(0, got);
+}
+
+/**
+ * Which of the known models are present: fetches each manifest (small).
+ * Returns [{name, label, dev, manifest (text) | null}].
+ */
+export async function probeModels(extra = []) {
+  const list = [...MODEL_CANDIDATES];
+  for (const name of extra)
+    if (name && !list.some((m) => m.name === name)) list.push({ name, label: name });
+  return await Promise.all(list.map(async (m) => {
+    try {
+      const res = await fetch(new URL(`${m.name}.json`, PATHS.models), { cache: 'no-cache' });
+      if (!res.ok) return { ...m, manifest: null };
+      const text = await res.text();
+      const j = JSON.parse(text);
+      return j.format === 'unravel-model' ? { ...m, manifest: text, json: j } : { ...m, manifest: null };
+    } catch {
+      return { ...m, manifest: null };
+    }
+  }));
+}
+
+/** The weights named by a manifest (found beside it under models/). */
+export async function fetchWeights(manifestJson, opts) {
+  const file = manifestJson?.weights?.file;
+  if (typeof file !== 'string' || !/^[A-Za-z0-9._-]+$/.test(file))
+    throw new Error('model manifest: weights.file is missing or not a plain file name');
+  const bytes = await fetchBytes(new URL(file, PATHS.models), opts);
+  if (!bytes) throw new Error(`models/${file} is missing (HTTP 404)`);
+  return bytes;
+}
+
+/**
+ * Sort dropped or picked files: { manifests: [File], weights: [File], cifar: File|null }.
+ * A .bin whose size is a multiple of 3073 bytes and whose name mentions
+ * "batch" (or is exactly 10,000 records) is CIFAR; other .bin files are weights.
+ */
+export function classifyFiles(files) {
+  const out = { manifests: [], weights: [], cifar: null, ignored: [] };
+  for (const f of files) {
+    const name = f.name.toLowerCase();
+    if (name.endsWith('.json')) out.manifests.push(f);
+    else if (name.endsWith('.bin') && f.size % CIFAR.recordBytes === 0 &&
+             (name.includes('batch') || f.size === 10000 * CIFAR.recordBytes)) out.cifar = f;
+    else if (name.endsWith('.bin')) out.weights.push(f);
+    else out.ignored.push(f);
+  }
+  return out;
+}
+
+/** Labels of every record. */
+export function cifarLabels(bytes) {
+  const u8 = new Uint8Array(bytes);
+  const n = Math.floor(u8.length / CIFAR.recordBytes);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) labels[i] = u8[i * CIFAR.recordBytes];
+  return labels;
+}
+
+/** Record i as ImageData (32x32 RGBA). */
+export function cifarImage(bytes, i) {
+  const u8 = new Uint8Array(bytes, i * CIFAR.recordBytes + 1, CIFAR.recordBytes - 1);
+  const plane = CIFAR.side * CIFAR.side;
+  const px = new Uint8ClampedArray(4 * plane);
+  for (let p = 0; p < plane; p++) {
+    px[4 * p] = u8[p];
+    px[4 * p + 1] = u8[plane + p];
+    px[4 * p + 2] = u8[2 * plane + p];
+    px[4 * p + 3] = 255;
+  }
+  return new ImageData(px, CIFAR.side, CIFAR.side);
+}
+
+/** Check CIFAR bytes: whole records, labels 0..9. Throws a readable Error. */
+export function checkCifar(bytes, name = 'test images') {
+  const n = bytes.byteLength / CIFAR.recordBytes;
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name}: ${bytes.byteLength} bytes is not a whole number of 3073-byte CIFAR-10 records`);
+  const labels = cifarLabels(bytes);
+  const bad = labels.findIndex((l) => l > 9);
+  if (bad >= 0) throw new Error(`${name}: record ${bad} has label ${labels[bad]}, not 0..9`);
+  return n;
+}

@@ -1,0 +1,167 @@
+// pool.mjs: a small pool of workers (worker.mjs), one WASM instance each.
+// Set-up messages (module, models, test images) go to every worker and are
+// replayed when a worker is replaced. A task runs on one idle worker; aborting
+// its signal drops it from the queue, or, if it is running, terminates that
+// worker (a synchronous C call cannot be interrupted otherwise) and starts a
+// fresh one.
+import { PATHS, POOL } from './config.mjs';
+
+export class AbortError extends Error {
+  constructor() { super('cancelled'); this.name = 'AbortError'; }
+}
+
+export class Pool {
+  #module;
+  #setup = new Map();   // key -> set-up message, replayed in insertion order
+  #slots = [];          // { worker, busy: task|null, ready: Promise }
+  #queue = [];
+  #nextId = 1;
+  #onError;
+
+  /**
+   * @param {WebAssembly.Module} module compiled unravel.wasm
+   * @param {{size?: number, onError?: (e: Error) => void}} [options]
+   */
+  constructor(module, { size, onError } = {}) {
+    this.#module = module;
+    this.#onError = onError ?? (() => {});
+    const n = size ?? Math.max(1, Math.min(POOL.maxWorkers, navigator.hardwareConcurrency || 2));
+    for (let i = 0; i < n; i++)
+      this.#slots.push(this.#spawn());
+    this.size = n;
+  }
+
+  /** Wait until every worker has its module instantiated; returns init info. */
+  async ready() {
+    return (await Promise.all(this.#slots.map((s) => s.ready)))[0];
+  }
+
+  #spawn() {
+    const worker = new Worker(PATHS.worker, { type: 'module' });
+    const slot = { worker, busy: null, pending: new Map() };
+    worker.onmessage = ({ data }) => this.#reply(slot, data);
+    worker.onerror = (e) => {
+      e.preventDefault?.();
+      const err = new Error(`worker failed: ${e.message || 'could not start (module error?)'}`);
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+      this.#onError(err);
+    };
+    slot.ready = this.#send(slot, { type: 'init', module: this.#module }).then(async (info) => {
+      for (const msg of this.#setup.values())
+        await this.#send(slot, msg);
+      return info;
+    });
+    slot.ready.catch(() => {});
+    return slot;
+  }
+
+  #send(slot, msg, transfer = [], onProgress) {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject, onProgress });
+      slot.worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  #reply(slot, data) {
+    const p = slot.pending.get(data.id);
+    if (!p) return;
+    if (data.progress) {
+      p.onProgress?.(...data.progress);
+      return;
+    }
+    slot.pending.delete(data.id);
+    if (data.ok) p.resolve(data.result);
+    else {
+      const e = new Error(data.error.message);
+      e.status = data.error.status;
+      p.reject(e);
+    }
+  }
+
+  /**
+   * Send a set-up message to every worker (and remember it under `key` for
+   * replacements). Returns the first worker's reply.
+   */
+  async broadcast(key, msg) {
+    if (msg) this.#setup.set(key, msg);
+    else this.#setup.delete(key);
+    const replies = await Promise.all(this.#slots.map(async (s) => {
+      await s.ready;
+      return msg ? this.#send(s, msg) : null;
+    }));
+    return replies[0];
+  }
+
+  /**
+   * Run one task on a free worker.
+   * @param {object} msg {type, ...}
+   * @param {{onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
+   *          soft?: boolean}} [opts] soft: on abort, a running task is left to finish
+   *          and its reply dropped, instead of terminating its worker
+   */
+  run(msg, { onProgress, signal, soft = false } = {}) {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) { reject(new AbortError()); return; }
+      const task = { msg, onProgress, signal, resolve, reject, slot: null, soft, detached: false };
+      task.onAbort = () => this.#abort(task);
+      signal?.addEventListener('abort', task.onAbort, { once: true });
+      this.#queue.push(task);
+      this.#pump();
+    });
+  }
+
+  #pump() {
+    for (const slot of this.#slots) {
+      if (slot.busy || !this.#queue.length) continue;
+      const task = this.#queue.shift();
+      slot.busy = task;
+      task.slot = slot;
+      slot.ready
+        .then(() => (task.slot === slot ? this.#send(slot, task.msg, [], (d, t) => task.onProgress?.(d, t)) : null))
+        .then((r) => this.#finish(task, slot, null, r), (e) => this.#finish(task, slot, e));
+    }
+  }
+
+  #finish(task, slot, err, result) {
+    if (task.slot !== slot) return;   // aborted and replaced meanwhile
+    if (task.detached) {              // soft-aborted: its answer is not wanted
+      slot.busy = null;
+      task.slot = null;
+      this.#pump();
+      return;
+    }
+    task.signal?.removeEventListener('abort', task.onAbort);
+    slot.busy = null;
+    task.slot = null;
+    if (err) task.reject(err);
+    else task.resolve(result);
+    this.#pump();
+  }
+
+  #abort(task) {
+    const q = this.#queue.indexOf(task);
+    if (q >= 0) {
+      this.#queue.splice(q, 1);
+    } else if (task.slot && task.soft) {
+      task.detached = true;           // let it finish (cheap), drop the reply
+      task.onProgress = null;
+    } else if (task.slot) {
+      const i = this.#slots.indexOf(task.slot);
+      task.slot.worker.terminate();
+      for (const p of task.slot.pending.values()) p.reject(new AbortError());
+      task.slot = null;
+      if (i >= 0) this.#slots[i] = this.#spawn();
+    }
+    task.reject(new AbortError());
+    this.#pump();
+  }
+
+  terminate() {
+    for (const s of this.#slots) s.worker.terminate();
+    this.#slots = [];
+    for (const t of this.#queue) t.reject(new AbortError());
+    this.#queue = [];
+  }
+}

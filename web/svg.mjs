@@ -1,0 +1,145 @@
+// svg.mjs: the few SVG pieces the charts share: elements, scales, axes.
+// Styling is written as attributes (not CSS classes) so an exported SVG
+// looks the same outside the page.
+import { CHART, COLORS } from './config.mjs';
+
+const NS = 'http://www.w3.org/2000/svg';
+
+/** Create an SVG element with attributes, optionally appended to parent. */
+export function el(tag, attrs = {}, parent = null) {
+  const e = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs))
+    if (v !== undefined && v !== null) e.setAttribute(k, String(v));
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+/** A text element. */
+export function text(parent, x, y, s, attrs = {}) {
+  const t = el('text', { x, y, fill: COLORS.ink, 'font-size': 12, ...attrs }, parent);
+  t.textContent = s;
+  return t;
+}
+
+/** A chart root: <svg viewBox> that scales with its container. */
+export function chartSvg(container, { width = CHART.width, height = CHART.height, title } = {}) {
+  const svg = el('svg', {
+    xmlns: NS, viewBox: `0 0 ${width} ${height}`, width, height, role: 'img',
+    'font-family': 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', 'font-size': 12,
+    class: 'chart-svg',
+  });
+  if (title) el('title', {}, svg).textContent = title;
+  el('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }, svg);
+  container.appendChild(svg);
+  return svg;
+}
+
+export function linear([d0, d1], [r0, r1]) {
+  const s = (v) => r0 + ((v - d0) / (d1 - d0 || 1)) * (r1 - r0);
+  s.domain = [d0, d1];
+  s.ticks = (n = 5) => niceTicks(d0, d1, n);
+  return s;
+}
+
+export function log10([d0, d1], [r0, r1]) {
+  const l0 = Math.log10(d0), l1 = Math.log10(d1);
+  const s = (v) => r0 + ((Math.log10(Math.max(v, d0 * 1e-3)) - l0) / (l1 - l0 || 1)) * (r1 - r0);
+  s.domain = [d0, d1];
+  s.ticks = () => {
+    const out = [];
+    for (let e = Math.floor(l0); e <= Math.ceil(l1); e++)
+      if (10 ** e >= d0 * 0.999 && 10 ** e <= d1 * 1.001) out.push(10 ** e);
+    return out;
+  };
+  return s;
+}
+
+/** Band scale: n equal slots across [r0, r1]; returns { x(i), width }. */
+export function band(n, [r0, r1], padding = 0.2) {
+  const step = (r1 - r0) / Math.max(1, n);
+  return { x: (i) => r0 + i * step + (step * padding) / 2, width: step * (1 - padding), step };
+}
+
+export function niceTicks(d0, d1, n = 5) {
+  if (!(d1 > d0)) return [d0];
+  const raw = (d1 - d0) / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out = [];
+  for (let v = Math.ceil(d0 / step - 1e-9) * step; v <= d1 + 1e-9 * step; v += step)
+    out.push(Math.round(v / step) * step);
+  return out;
+}
+
+/** Plot area for a chart of the standard size. */
+export function frame(width = CHART.width, height = CHART.height, margin = CHART.margin) {
+  return { x0: margin.left, x1: width - margin.right, y0: height - margin.bottom, y1: margin.top,
+           width, height };
+}
+
+/**
+ * Axes with grid lines and labels.
+ * @param {SVGElement} g
+ * @param {object} f frame()
+ * @param {{x?: Function, y: Function, xTicks?: number[], yTicks?: number[],
+ *          xFormat?: Function, yFormat?: Function, xLabel?: string, yLabel?: string}} o
+ */
+export function axes(g, f, o) {
+  const yTicks = o.yTicks ?? o.y.ticks(5);
+  const yFmt = o.yFormat ?? String;
+  for (const t of yTicks) {
+    const y = o.y(t);
+    el('line', { x1: f.x0, x2: f.x1, y1: y, y2: y, stroke: COLORS.grid }, g);
+    text(g, f.x0 - 6, y + 4, yFmt(t), { 'text-anchor': 'end', fill: COLORS.muted, 'font-size': 11 });
+  }
+  el('line', { x1: f.x0, x2: f.x1, y1: f.y0, y2: f.y0, stroke: COLORS.ink }, g);
+  el('line', { x1: f.x0, x2: f.x0, y1: f.y0, y2: f.y1, stroke: COLORS.ink }, g);
+  if (o.x) {
+    const xFmt = o.xFormat ?? String;
+    for (const t of o.xTicks ?? o.x.ticks(8)) {
+      const x = o.x(t);
+      el('line', { x1: x, x2: x, y1: f.y0, y2: f.y0 + 4, stroke: COLORS.ink }, g);
+      text(g, x, f.y0 + 16, xFmt(t), { 'text-anchor': 'middle', fill: COLORS.muted, 'font-size': 11 });
+    }
+  }
+  if (o.xLabel)
+    text(g, (f.x0 + f.x1) / 2, f.height - 8, o.xLabel, { 'text-anchor': 'middle' });
+  if (o.yLabel)
+    text(g, 14, (f.y0 + f.y1) / 2, o.yLabel,
+         { 'text-anchor': 'middle', transform: `rotate(-90 14 ${(f.y0 + f.y1) / 2})` });
+}
+
+/** A legend row at the top right: items [{label, color, dash?, band?}]. */
+export function legend(g, f, items) {
+  let x = f.x1;
+  for (const it of [...items].reverse()) {
+    const w = 26 + it.label.length * 6.4;
+    x -= w;
+    if (it.band)
+      el('rect', { x, y: f.y1 - 16, width: 18, height: 10, fill: it.color, opacity: 0.35 }, g);
+    else
+      el('line', { x1: x, x2: x + 18, y1: f.y1 - 11, y2: f.y1 - 11, stroke: it.color,
+                   'stroke-width': 2.5, 'stroke-dasharray': it.dash ?? null }, g);
+    text(g, x + 22, f.y1 - 7, it.label, { 'font-size': 11 });
+  }
+}
+
+/** Path string through points [[x, y], ...]. */
+export function line(points) {
+  return points.map(([x, y], i) => `${i ? 'L' : 'M'}${x.toFixed(2)},${y.toFixed(2)}`).join('');
+}
+
+/** Closed band between upper and lower point lists (same xs). */
+export function area(upper, lower) {
+  return `${line(upper)}${lower.slice().reverse().map(([x, y]) => `L${x.toFixed(2)},${y.toFixed(2)}`).join('')}Z`;
+}
+
+/** A centred message inside an empty chart. */
+export function emptyMessage(svg, f, message) {
+  const g = el('g', { class: 'empty' }, svg);
+  text(g, (f.x0 + f.x1) / 2, (f.y0 + f.y1) / 2, message,
+       { 'text-anchor': 'middle', fill: COLORS.muted, 'font-size': 13 });
+  return g;
+}
+
+export const pctFmt = (d = 0) => (v) => `${(100 * v).toFixed(d)}%`;

@@ -1,0 +1,92 @@
+// unraveled.mjs: the unraveled view, interactively, for three blocks.
+// y3 = y2 + f3(y2), y2 = y1 + f2(y1), y1 = y0 + f1(y0): expanding gives 8
+// paths from input to output, each taking at every block either the skip or
+// the residual branch f_i. Hover a path to trace it; click a block to delete
+// it and watch the paths through its branch disappear (half of them).
+import { COLORS } from './config.mjs';
+import { el, text } from './svg.mjs';
+
+export function createUnraveledDiagram(container) {
+  const W = 520, H = 262;
+  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img',
+                          'aria-label': 'three residual blocks unraveled into eight paths',
+                          'font-family': 'system-ui, sans-serif', class: 'unraveled' }, null);
+  container.append(svg);
+  const deleted = new Set();
+  let hover = -1;
+  const n = 3;
+  const paths = Array.from({ length: 8 }, (_, p) => [0, 1, 2].map((i) => (p >> (n - 1 - i)) & 1));
+  const xs = [40, 150, 260, 370, 470];   // input, after block 1..3
+  const yTop = 60, laneGap = 16;
+
+  function render() {
+    svg.replaceChildren();
+    text(svg, 10, 18, 'Three residual blocks = 2³ = 8 paths. Hover a path; click a block to delete it.',
+         { 'font-size': 12, fill: COLORS.muted });
+    // blocks: residual branch boxes above the skip line
+    for (let i = 0; i < n; i++) {
+      const cx = (xs[i] + xs[i + 1]) / 2;
+      const g = el('g', { class: 'ublock', style: 'cursor:pointer', tabindex: 0, role: 'button',
+                          'aria-pressed': deleted.has(i) ? 'true' : 'false',
+                          'aria-label': `block ${i + 1}: ${deleted.has(i) ? 'deleted, click to restore' : 'click to delete'}` }, svg);
+      el('rect', { x: cx - 28, y: yTop - 22, width: 56, height: 28, rx: 6,
+                   fill: deleted.has(i) ? '#f1f1f1' : COLORS.stageLight[0],
+                   stroke: deleted.has(i) ? COLORS.deleted : COLORS.stage[0], 'stroke-width': 1.5,
+                   'stroke-dasharray': deleted.has(i) ? '4 3' : null }, g);
+      text(g, cx, yTop - 3, `f${i + 1}`, { 'text-anchor': 'middle', 'font-size': 14, 'font-style': 'italic',
+                                         fill: deleted.has(i) ? COLORS.deleted : COLORS.ink });
+      const toggle = () => { deleted.has(i) ? deleted.delete(i) : deleted.add(i); render(); };
+      g.addEventListener('click', toggle);
+      g.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
+    }
+    text(svg, xs[0] - 8, yTop + 26, 'x', { 'text-anchor': 'end', 'font-size': 13 });
+    text(svg, xs[4] + 8, yTop + 26, 'y', { 'font-size': 13 });
+    // paths: each a lane; branch segments rise to the box, skips stay low
+    const alive = paths.map((bits) => bits.every((b, i) => !(b && deleted.has(i))));
+    const lines = [], chips = [];
+    paths.forEach((bits, p) => {
+      const lane = yTop + 20 + p * laneGap * 0.55;
+      let d = `M${xs[0]},${lane}`;
+      bits.forEach((b, i) => {
+        const x0 = xs[i], x1 = xs[i + 1], cx = (x0 + x1) / 2;
+        d += b ? ` C${x0 + 20},${lane} ${cx - 30},${yTop - 8} ${cx},${yTop - 8} S${x1 - 20},${lane} ${x1},${lane}`
+               : ` L${x1},${lane}`;
+      });
+      lines.push(el('path', { d, fill: 'none', 'stroke-dasharray': alive[p] ? null : '3 3' }, svg));
+    });
+    // the list of paths, as chips
+    const y0 = 180;
+    paths.forEach((bits, p) => {
+      const x = 14 + (p % 4) * 128, y = y0 + Math.floor(p / 4) * 34;
+      const len = bits.reduce((a, b) => a + b, 0);
+      const g = el('g', { class: 'chip', style: 'cursor:default' }, svg);
+      chips.push(el('rect', { x, y, width: 120, height: 26, rx: 5,
+                   stroke: alive[p] ? COLORS.grid : COLORS.deleted, 'stroke-dasharray': alive[p] ? null : '3 3' }, g));
+      const label = bits.map((b, i) => (b ? `f${i + 1}` : '·')).join(' ');
+      text(g, x + 8, y + 17, label, { 'font-size': 12, 'font-family': 'ui-monospace, monospace',
+                                      fill: alive[p] ? COLORS.ink : COLORS.deleted,
+                                      'text-decoration': alive[p] ? null : 'line-through' });
+      text(g, x + 112, y + 17, `len ${len}`, { 'text-anchor': 'end', 'font-size': 11, fill: COLORS.muted });
+      g.addEventListener('mouseenter', () => { hover = p; paint(); });
+      g.addEventListener('mouseleave', () => { hover = -1; paint(); });
+    });
+    // hover changes only styles, so the elements under the pointer stay put
+    function paint() {
+      lines.forEach((path, p) => {
+        const on = hover === p;
+        path.setAttribute('stroke', alive[p] ? (on ? COLORS.plain : COLORS.resnet) : COLORS.deleted);
+        path.setAttribute('stroke-width', on ? 3 : 1.4);
+        path.setAttribute('opacity', alive[p] ? (hover < 0 || on ? 0.9 : 0.25) : 0.35);
+        if (on) svg.insertBefore(path, chips[0].parentNode);   // draw on top of the other paths
+      });
+      chips.forEach((r, p) => r.setAttribute('fill', hover === p ? '#fdebd9' : '#f7f7f7'));
+    }
+    paint();
+    const nAlive = alive.filter(Boolean).length;
+    text(svg, 14, H - 6, `${nAlive} of 8 paths remain` +
+         (deleted.size ? ` after deleting ${deleted.size} block${deleted.size > 1 ? 's' : ''}: each deletion halves them.` : '.'),
+         { 'font-size': 12, fill: COLORS.ink, class: 'paths-alive' });
+  }
+  render();
+  return { reset() { deleted.clear(); hover = -1; render(); } };
+}

@@ -1,0 +1,149 @@
+// url-state.mjs: the page's state in the URL, table-driven (as in
+// tensorflow/playground). Parsing never throws: a bad value is reported in
+// `problems` and replaced by the default; unknown keys are ignored.
+import { IMAGE_COUNTS, VIEWS } from './config.mjs';
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The table: name, type, default (+ limits). Order = order in the URL. */
+export const STATE_TABLE = Object.freeze([
+  { name: 'model', type: 'name', default: 'resnet20',
+    help: 'a model name: letters, digits, ".", "_" or "-"' },
+  { name: 'compare', type: 'name', default: '', optional: true,
+    help: 'a second model to overlay (e.g. plain20)' },
+  { name: 'deleted', type: 'intList', default: [], help: 'block numbers, e.g. 3,7' },
+  { name: 'order', type: 'intList', default: null, help: 'a permutation of the block numbers' },
+  { name: 'images', type: 'enum', values: IMAGE_COUNTS, default: 500, help: 'test images' },
+  { name: 'samples', type: 'int', min: 1, max: 200, default: 10, help: 'random draws per k' },
+  { name: 'seed', type: 'int', min: 0, max: 2147483647, default: 1, help: 'random seed' },
+  { name: 'view', type: 'enum', values: VIEWS, default: 'lesion', help: 'which experiment tab' },
+]);
+
+function parseInt10(s) {
+  return /^-?\d{1,10}$/.test(s) ? Number(s) : NaN;
+}
+
+function parseOne(entry, raw) {
+  switch (entry.type) {
+    case 'name':
+      if (raw === '' && entry.optional) return { value: '' };
+      return NAME_RE.test(raw) ? { value: raw } : { error: `not ${entry.help}` };
+    case 'int': {
+      const v = parseInt10(raw);
+      if (!Number.isInteger(v)) return { error: `"${raw}" is not a whole number` };
+      if (v < entry.min || v > entry.max)
+        return { error: `${v} is outside ${entry.min}..${entry.max}` };
+      return { value: v };
+    }
+    case 'enum': {
+      const v = entry.values.find((x) => String(x) === raw);
+      return v === undefined ? { error: `"${raw}" is not one of ${entry.values.join(', ')}` }
+        : { value: v };
+    }
+    case 'intList': {
+      if (raw === '') return { value: [] };
+      const parts = raw.split(',');
+      const vals = parts.map((p) => parseInt10(p.trim()));
+      const bad = parts.find((p, i) => !Number.isInteger(vals[i]) || vals[i] < 0);
+      if (bad !== undefined) return { error: `"${bad}" is not a block number` };
+      return { value: vals };
+    }
+    default:
+      return { error: 'unknown type' };
+  }
+}
+
+/**
+ * Parse a query string (or URLSearchParams). Returns { state, problems }:
+ * problems are readable sentences, one per bad key.
+ */
+export function parseState(search) {
+  const params = search instanceof URLSearchParams ? search : new URLSearchParams(search);
+  const state = {};
+  const problems = [];
+  for (const entry of STATE_TABLE) {
+    const def = Array.isArray(entry.default) ? entry.default.slice() : entry.default;
+    if (!params.has(entry.name)) {
+      state[entry.name] = def;
+      continue;
+    }
+    const raw = params.get(entry.name).trim();
+    const r = parseOne(entry, raw);
+    if ('error' in r) {
+      problems.push(`URL parameter ${entry.name}=${truncate(raw)}: ${r.error}; using the default` +
+                    ` (${formatValue(entry, def) || 'none'}).`);
+      state[entry.name] = def;
+    } else {
+      state[entry.name] = r.value;
+    }
+  }
+  return { state, problems };
+}
+
+function truncate(s) {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+function formatValue(entry, v) {
+  if (v == null) return '';
+  if (entry.type === 'intList') return v.join(',');
+  return String(v);
+}
+
+/** Serialise: only values that differ from their defaults are written. */
+export function serializeState(state) {
+  const params = new URLSearchParams();
+  for (const entry of STATE_TABLE) {
+    const v = state[entry.name];
+    const s = formatValue(entry, v);
+    const d = formatValue(entry, entry.default);
+    if (s !== d && !(entry.type === 'intList' && s === ''))
+      params.set(entry.name, s);
+  }
+  return params.toString().replace(/%2C/g, ',');
+}
+
+/**
+ * Check `deleted` and `order` against a model's blocks (from model.info).
+ * Returns { deleted, order, problems }, with bad values replaced by defaults.
+ */
+export function checkPlan(blocks, deleted, order) {
+  const n = blocks.length;
+  const problems = [];
+  let del = [...new Set(deleted)].sort((a, b) => a - b);
+  const outOfRange = del.filter((b) => b >= n);
+  const locked = del.filter((b) => b < n && !blocks[b].deletable);
+  if (outOfRange.length) {
+    problems.push(`URL parameter deleted: block ${outOfRange.join(', ')} is out of range ` +
+                  `(this model has blocks 0..${n - 1}); no blocks deleted.`);
+    del = [];
+  } else if (locked.length) {
+    problems.push(`URL parameter deleted: block ${locked.join(', ')} downsamples in a plain ` +
+                  'network and cannot be deleted; no blocks deleted.');
+    del = [];
+  }
+  let ord = null;
+  if (order) {
+    const why = orderProblem(blocks, order);
+    if (why) problems.push(`URL parameter order: ${why}; using the network order.`);
+    else ord = order.slice();
+  }
+  return { deleted: del, order: ord ?? blocks.map((b) => b.id), problems };
+}
+
+function orderProblem(blocks, order) {
+  const n = blocks.length;
+  if (order.length !== n) return `it has ${order.length} entries, the model has ${n} blocks`;
+  const seen = new Set(order);
+  if (seen.size !== n || order.some((b) => b >= n))
+    return `it is not a permutation of 0..${n - 1}`;
+  for (let p = 0; p < n; p++) {
+    const b = order[p];
+    if (b === p) continue;
+    const a = blocks[p], bb = blocks[b];
+    if (!a.swappable || !bb.swappable || a.stage !== bb.stage)
+      return `block ${b} cannot move to position ${p} (only non-downsampling blocks of one ` +
+             'stage may trade places)';
+  }
+  return null;
+}
