@@ -68,24 +68,30 @@ build/asan/unravel: $(patsubst %.c,build/asan/obj/%.o,$(CLI_SRC)) build/asan/lib
 	$(CC) $(SAN) $^ $(LDLIBS) -o $@
 
 # ---- tests ----
-build/tests/%: tests/c/%.c tests/c/testing.h build/libunravel.a
+build/tests/%: tests/c/%.c tests/c/testing.h $(wildcard tests/fuzz/*.h) build/libunravel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(INC) -Itests/c $< build/libunravel.a $(LDLIBS) -o $@
 
-build/asan/tests/%: tests/c/%.c tests/c/testing.h build/asan/libunravel.a
+build/asan/tests/%: tests/c/%.c tests/c/testing.h $(wildcard tests/fuzz/*.h) build/asan/libunravel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(INC) -Itests/c $< build/asan/libunravel.a $(LDLIBS) -o $@
 
 test: test-c test-asan test-node
 
 test-c: $(TESTS) build/unravel
-	@set -e; for t in $(TESTS); do echo "== $$t"; UNRAVEL_CLI=build/unravel $$t; done
+	@fail=0; for t in $(TESTS); do echo "== $$t"; UNRAVEL_CLI=build/unravel $$t || fail=1; done; exit $$fail
 
 test-asan: $(ASAN_TESTS) build/asan/unravel
-	@set -e; for t in $(ASAN_TESTS); do echo "== $$t"; UNRAVEL_CLI=build/asan/unravel $$t; done
+	@fail=0; for t in $(ASAN_TESTS); do echo "== $$t"; UNRAVEL_CLI=build/asan/unravel $$t || fail=1; done; exit $$fail
 
-test-node: build/unravel
-	$(NODE) --test tests/
+test-node: build/unravel wasm
+	$(NODE) --test tests/*.test.mjs
+
+fuzz:
+	scripts/fuzz.sh
+
+serve: all
+	$(NODE) scripts/serve.mjs web
 
 clean:
 	rm -rf build

@@ -77,9 +77,11 @@ static unr_status parse_ids(const char *csv, const char *what, int num_blocks, i
         s = end;
         while (*s == ' ')
             s++;
-        if (*s == ',')
+        if (*s == ',') {
             s++;
-        else if (*s)
+            if (!*s)
+                return unr_fail(err, UNR_ERR_PLAN, "%s: \"%s\" ends with a comma", what, csv);
+        } else if (*s)
             return unr_fail(err, UNR_ERR_PLAN, "%s: unexpected '%c' in \"%s\"", what, *s, csv);
     }
     return UNR_OK;
@@ -92,19 +94,24 @@ unr_status unr_plan_parse(unr_plan *p, const char *deleted_csv, const char *orde
     int *ids = malloc((size_t)(n + 1) * sizeof *ids);
     if (!ids)
         return unr_fail(err, UNR_ERR_NOMEM, "plan: out of memory");
-    unr_status st = UNR_OK;
-    if (deleted_csv && *deleted_csv) {
-        st = parse_ids(deleted_csv, "--delete", n, ids, n + 1, &count, err);
-        for (int i = 0; !st && i < count; i++)
-            p->deleted[ids[i]] = 1;
-    }
+    /* Parse both before touching the plan: a failure leaves it unchanged. */
+    int *del = malloc((size_t)(n + 1) * sizeof *del), ndel = 0;
+    unr_status st = del ? UNR_OK : unr_fail(err, UNR_ERR_NOMEM, "plan: out of memory");
+    if (!st && deleted_csv && *deleted_csv)
+        st = parse_ids(deleted_csv, "--delete", n, del, n + 1, &ndel, err);
+    count = 0;
     if (!st && order_csv && *order_csv) {
         st = parse_ids(order_csv, "--order", n, ids, n + 1, &count, err);
         if (!st && count != n)
             st = unr_fail(err, UNR_ERR_PLAN, "--order: %d entries, the model has %d blocks", count, n);
-        if (!st)
+    }
+    if (!st) {
+        for (int i = 0; i < ndel; i++)
+            p->deleted[del[i]] = 1;
+        if (count)
             memcpy(p->order, ids, (size_t)n * sizeof *ids);
     }
+    free(del);
     free(ids);
     return st;
 }

@@ -129,7 +129,7 @@ static void avgpool_and_shortcut_a_backward_are_adjoints(void)
     enum { N = 2, H = 6, CIN = 4, COUT = 8 };
     unr_rng r;
     unr_rng_seed(&r, 3);
-    static float x[N * H * H * CIN], dx[N * H * H * CIN], y[N * 3 * 3 * COUT], dy[N * 3 * 3 * COUT];
+    static float x[N * H * H * CIN], dx[N * H * H * CIN], y[N * H * H * COUT], dy[N * H * H * COUT];
     for (size_t i = 0; i < sizeof x / sizeof *x; i++)
         x[i] = frand(&r);
     for (size_t i = 0; i < sizeof dy / sizeof *dy; i++)

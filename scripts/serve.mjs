@@ -1,0 +1,64 @@
+// serve.mjs: a small static server for the explorer, no dependencies.
+//   node scripts/serve.mjs [webRoot] [--port 8000]
+// Serves web/ at /, models/ at /models/, and the CIFAR-10 binary files of
+// $CIFAR10_DIR (default ../shared/cifar10) at /data/, read-only, GET only.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const portAt = args.indexOf('--port');
+const port = portAt >= 0 ? Number(args[portAt + 1]) : Number(process.env.PORT || 8000);
+const webRoot = path.resolve(repo, args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--port') || 'web');
+const dataDir = path.resolve(repo, process.env.CIFAR10_DIR || '../shared/cifar10');
+
+const mounts = [
+  ['/models/', path.join(repo, 'models')],
+  ['/data/', dataDir],
+  ['/wasm/', path.join(repo, 'wasm')],
+  ['/', webRoot],
+];
+const types = {
+  '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript',
+  '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.bin': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8', '.md': 'text/markdown; charset=utf-8',
+};
+
+function resolve(urlPath) {
+  for (const [prefix, dir] of mounts) {
+    if (!urlPath.startsWith(prefix)) continue;
+    const rel = decodeURIComponent(urlPath.slice(prefix.length)) || 'index.html';
+    const file = path.resolve(dir, rel);
+    // Never leave the mounted folder.
+    if (file !== dir && !file.startsWith(dir + path.sep)) return null;
+    return file;
+  }
+  return null;
+}
+
+const server = http.createServer((req, res) => {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405).end();
+    return;
+  }
+  let file = resolve(new URL(req.url, 'http://x').pathname);
+  try {
+    if (file && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    const stat = file && fs.statSync(file);
+    res.writeHead(200, {
+      'Content-Type': types[path.extname(file)] || 'application/octet-stream',
+      'Content-Length': stat.size,
+      'Cache-Control': 'no-cache',
+    });
+    if (req.method === 'HEAD') res.end();
+    else fs.createReadStream(file).pipe(res);
+  } catch {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+  }
+});
+server.listen(port, () => {
+  console.log(`unravel explorer: http://localhost:${port}/  (web: ${webRoot}, data: ${dataDir})`);
+});

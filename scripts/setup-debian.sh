@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install what a fresh Debian 12 machine lacks to build, test and serve
+# unravel. Run as root. Idempotent: skips what is already there.
+set -euo pipefail
+[ "$(id -u)" = 0 ] || { echo "setup-debian: run as root (it installs Debian packages)" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+
+# cJSON's source comes from Debian's source package: enable deb-src.
+if [ -f /etc/apt/sources.list.d/debian.sources ] && ! grep -q '^Types:.*deb-src' /etc/apt/sources.list.d/debian.sources; then
+  sed -i 's/^Types: deb$/Types: deb deb-src/' /etc/apt/sources.list.d/debian.sources
+fi
+if [ -f /etc/apt/sources.list ] && grep -q '^deb ' /etc/apt/sources.list && ! grep -q '^deb-src ' /etc/apt/sources.list; then
+  sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/unravel-src.list
+fi
+
+packages="build-essential clang dpkg-dev ca-certificates emscripten nodejs npm chromium"
+missing=""
+for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+need_src=$(apt-cache showsrc cjson 2>/dev/null | head -1)
+if [ -n "$missing" ] || [ -z "$need_src" ]; then
+  apt-get update -q
+fi
+if [ -n "$missing" ]; then
+  apt-get install -y -q --no-install-recommends $missing
+fi
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/fetch-cjson.sh
+if [ -f package.json ]; then
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+fi
+echo "setup-debian: ready"
