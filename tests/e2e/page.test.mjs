@@ -1,0 +1,172 @@
+// page.test.mjs: the explorer in headless Chromium (Debian's, via
+// playwright-core). A tiny random-weight model (build/unravel init) is
+// served at /models/e2e-tiny.* by request interception; test images come
+// from the real /data/test_batch.bin of scripts/serve.mjs.
+//   node --test tests/e2e/
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { skipReason, startServer, launch, tinyModel, serveModels } from './harness.mjs';
+
+const reason = await skipReason();
+const tiny = reason ? null : tinyModel('e2e-tiny');
+const plain = reason ? null : tinyModel('e2e-plain', ['--blocks-per-stage', '2', '--widths', '4,8,16', '--shortcut', 'none']);
+const skip = reason ?? (tiny && plain ? false : 'build/unravel is missing (make), needed to write a tiny model');
+if (skip) console.log(`# browser tests skipped: ${skip}`);
+
+let server, browser;
+before(async () => {
+  if (skip) return;
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+  tiny?.cleanup();
+  plain?.cleanup();
+});
+
+// A page with the tiny models routed and every console error / page error kept.
+async function open(query, { viewport } = {}) {
+  const page = await browser.context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // The page probes the known model names; an absent one is a 404 by design.
+    if (/\/models\/[\w.-]+\.json$/.test(m.location()?.url ?? '') && /404/.test(m.text())) return;
+    errors.push(`console: ${m.text()} (${m.location()?.url ?? ''})`);
+  });
+  await serveModels(page, [tiny, plain]);
+  await page.goto(server.url + query);
+  await page.waitForSelector('#explorer[data-ready]', { timeout: 60000 });
+  return { page, errors };
+}
+
+async function liveError(page) {
+  await page.waitForFunction(() => {
+    const e = document.querySelector('.err-big');
+    return e && !e.classList.contains('stale') && /%$/.test(e.textContent);
+  }, null, { timeout: 60000 });
+  return page.locator('.err-big').innerText();
+}
+
+test('the page loads the model and shows a live test error, with no console errors', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-tiny');
+  const err = await liveError(page);
+  assert.match(err, /^\d+(\.\d)?%$/);
+  assert.equal(await page.locator('.blocks .tile[data-block]').count(), 3);
+  assert.match(await page.locator('.engine').innerText(), /unravel \d+\.\d+\.\d+/);
+  assert.equal(await page.locator('.samples .sample').count(), 16);
+  await page.waitForFunction(() => [...document.querySelectorAll('.sample .pred')].every((p) => p.textContent !== '…'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('deleting a block updates the plan, the URL and the error', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-tiny');
+  await liveError(page);
+  await page.locator('.tile[data-block="1"] .toggle').click();
+  assert.equal(await page.locator('.tile[data-block="1"] .toggle').getAttribute('aria-pressed'), 'true');
+  assert.match(page.url(), /deleted=1/);
+  await page.waitForFunction(() => /change/.test(document.querySelector('.err-sub')?.textContent ?? ''), null, { timeout: 60000 });
+  assert.match(await liveError(page), /%$/);
+  assert.match(await page.locator('.plan-info').innerText(), /1 deleted/);
+  // restore it
+  await page.locator('.tile[data-block="1"] .toggle').click();
+  assert.doesNotMatch(page.url(), /deleted=/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('bad URL parameters show a clear message and fall back to defaults', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-tiny&deleted=99&seed=abc&images=7&order=2,0&view=nope&bogus=1');
+  await liveError(page);
+  const text = await page.locator('.messages').innerText();
+  assert.match(text, /deleted.*99.*out of range/i);
+  assert.match(text, /seed=abc.*not a whole number/);
+  assert.match(text, /images=7/);
+  assert.match(text, /view=nope/);
+  assert.match(text, /order/);
+  assert.doesNotMatch(text, /bogus/);          // unknown keys are ignored
+  assert.equal(await page.locator('.tile.deleted').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a plain network locks its downsampling blocks', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-plain&deleted=2');
+  await liveError(page);
+  assert.match(await page.locator('.messages').innerText(), /downsamples in a plain network/);
+  assert.equal(await page.locator('.tile.locked').count(), 2);
+  assert.ok(await page.locator('.tile.locked .toggle').first().isDisabled());
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('charts render SVG with data, and export produces files', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-tiny&compare=e2e-plain&view=lesion');
+  const bars = page.locator('[data-chart="lesion-single"] rect[data-error]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-chart="lesion-single"] rect[data-error]').length >= 3 &&
+    !document.querySelector('#ux-panel-lesion .progress-row.running'), null, { timeout: 90000 });
+  assert.ok(await bars.count() >= 3);
+  assert.match(await page.locator('#ux-panel-lesion table.compare').innerText(), /paper/);
+
+  const [csv] = await Promise.all([page.waitForEvent('download'),
+    page.locator('[data-chart="lesion-single"] .export[data-format="csv"]').click()]);
+  assert.equal(csv.suggestedFilename(), 'lesion-single.csv');
+  const csvText = fs.readFileSync(await csv.path(), 'utf8');
+  assert.match(csvText.split('\n')[0], /^model,block,stage,downsample,deletable,error$/);
+  assert.ok(csvText.trim().split('\n').length >= 5);
+  const [svg] = await Promise.all([page.waitForEvent('download'),
+    page.locator('[data-chart="lesion-single"] .export[data-format="svg"]').click()]);
+  assert.match(fs.readFileSync(await svg.path(), 'utf8'), /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  const [png] = await Promise.all([page.waitForEvent('download'),
+    page.locator('[data-chart="lesion-single"] .export[data-format="png"]').click()]);
+  assert.deepEqual([...fs.readFileSync(await png.path()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+
+  // delete-k, one draw per k: points for both models
+  await page.locator('#ux-samples').fill('1');
+  await page.locator('#ux-samples').dispatchEvent('change');
+  await page.locator('#ux-tab-delete').click();
+  assert.match(page.url(), /view=delete/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-chart="delete-k"] circle[data-mean]').length >= 4 &&
+    !document.querySelector('#ux-panel-delete .progress-row.running'), null, { timeout: 90000 });
+  const [json] = await Promise.all([page.waitForEvent('download'),
+    page.locator('[data-chart="delete-k"] .export[data-format="json"]').click()]);
+  const j = JSON.parse(fs.readFileSync(await json.path(), 'utf8'));
+  assert.equal(j.data.series.length, 2);
+  assert.ok(j.data.series[0].points.every((p) => p.mean >= 0 && p.mean <= 1));
+
+  // paths: the binomial chart always; gradients only from the WASM API
+  await page.locator('#ux-tab-paths').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-chart="path-lengths"] rect[data-k]').length === 4);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the custom element renders one view in its shadow root', { skip }, async () => {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await serveModels(page, [tiny, { ...tiny, name: 'resnet20' }]);   // its manifest names e2e-tiny.bin
+  await page.goto(`${server.url}embed.html`);
+  await page.waitForSelector('unravel-explorer[data-ready]', { timeout: 60000 });
+  await page.waitForFunction(() => document.querySelector('unravel-explorer').shadowRoot
+    .querySelectorAll('[data-chart="lesion-single"] rect[data-error]').length >= 3, null, { timeout: 60000 });
+  assert.equal(await page.locator('unravel-explorer .tabs').count(), 0);   // one view only
+  assert.equal(await page.locator('unravel-explorer #ux-panel-lesion').isVisible(), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a narrow phone width has no horizontal scrolling', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-tiny', { viewport: { width: 375, height: 800 } });
+  await liveError(page);
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(over <= 1, `page is ${over}px wider than the viewport`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
