@@ -484,6 +484,7 @@ export function createExplorer(root, options = {}) {
     if (!info) return;
     P.paths.dist.update({ n: info.blocks.length, window: results.paths?.data?.window ?? null });
     const count = Math.min(st.images, labels?.length ?? 0);
+    P.paths.btn.disabled = !caps.pathStats;
     if (!caps.pathStats) {
       const msg = 'Gradient statistics come from model.pathStats in unravel.wasm, which this build does not have yet.';
       P.paths.grad.reset('Waiting for model.pathStats in unravel.wasm.');

@@ -60,7 +60,8 @@ export function band(n, [r0, r1], padding = 0.2) {
   return { x: (i) => r0 + i * step + (step * padding) / 2, width: step * (1 - padding), step };
 }
 
-export function niceTicks(d0, d1, n = 5) {
+export function niceTicks(a, b, n = 5) {
+  const d0 = Math.min(a, b), d1 = Math.max(a, b);
   if (!(d1 > d0)) return [d0];
   const raw = (d1 - d0) / n;
   const mag = 10 ** Math.floor(Math.log10(raw));
@@ -113,7 +114,7 @@ export function axes(g, f, o) {
 export function legend(g, f, items) {
   let x = f.x1;
   for (const it of [...items].reverse()) {
-    const w = 26 + it.label.length * 6.4;
+    const w = 34 + it.label.length * 6.6;
     x -= w;
     if (it.band)
       el('rect', { x, y: f.y1 - 16, width: 18, height: 10, fill: it.color, opacity: 0.35 }, g);

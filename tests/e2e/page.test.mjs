@@ -170,3 +170,41 @@ test('a narrow phone width has no horizontal scrolling', { skip }, async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a long run can be cancelled, and the page keeps working', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-tiny&view=delete&samples=200&images=10000');
+  await page.waitForSelector('#ux-panel-delete .progress-row.running', { timeout: 60000 });
+  await page.locator('#ux-panel-delete .cancel').click();
+  await page.waitForFunction(() => /Cancelled/.test(document.querySelector('#ux-panel-delete .progress-label')?.textContent ?? ''));
+  assert.equal(await page.locator('#ux-panel-delete .run').isEnabled(), true);
+  // workers were replaced: a new plan still evaluates
+  await page.locator('.tile[data-block="0"] .toggle').click();
+  await page.waitForFunction(() => /change/.test(document.querySelector('.err-sub')?.textContent ?? ''), null, { timeout: 120000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the gradient charts draw data shaped like model.pathStats results', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-tiny&view=paths');
+  const drawn = await page.evaluate(async () => {
+    const { createGradLengthChart } = await import('./charts/grad-length.mjs');
+    const { createGradTotalChart } = await import('./charts/grad-total.mjs');
+    const n = 3, C = [1, 3, 3, 1];
+    const gradMean = C.map((_, k) => 0.1 * Math.exp(-k)), gradSd = gradMean.map((g) => g / 3);
+    const div = document.createElement('div');
+    document.body.append(div);
+    const a = createGradLengthChart(div);
+    a.update({ n, gradMean, gradSd });
+    const b = createGradTotalChart(div);
+    b.update({ n, total: gradMean.map((g, k) => g * C[k]), window: { a: 0, b: 2, q: 0.9, share: 0.875 } });
+    return { points: div.querySelectorAll('circle[data-mean]').length, window: !!div.querySelector('rect[data-a="0"][data-b="2"]'),
+             share: div.querySelector('.window-share')?.textContent, rows: b.rows().length };
+  });
+  assert.deepEqual(drawn, { points: 4, window: true, share: 'paths in window: 87.5% of all', rows: 4 });
+  // without model.pathStats in the build, the page says so rather than inventing numbers
+  const caps = await page.locator('.engine').innerText();
+  if (/pathStats/.test(caps))
+    assert.match(await page.locator('#ux-panel-paths .fallback-note').innerText(), /model\.pathStats/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

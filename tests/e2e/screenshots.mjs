@@ -1,0 +1,43 @@
+// screenshots.mjs: take the page's screenshots into docs/screenshots/.
+//   node tests/e2e/screenshots.mjs [model] [compare]
+// (default: resnet20 and plain20 if present, else the dev-* random models).
+import fs from 'node:fs';
+import path from 'node:path';
+import { repo, skipReason, startServer, launch } from './harness.mjs';
+
+const has = (m) => fs.existsSync(path.join(repo, 'models', `${m}.json`));
+const model = process.argv[2] ?? (has('resnet20') ? 'resnet20' : 'dev-resnet20');
+const compare = process.argv[3] ?? (has('plain20') ? 'plain20' : has('dev-plain20') ? 'dev-plain20' : '');
+const out = path.join(repo, 'docs/screenshots');
+const why = await skipReason();
+if (why) { console.error(`screenshots: ${why}`); process.exit(1); }
+fs.mkdirSync(out, { recursive: true });
+const server = await startServer();
+const { context, close } = await launch();
+try {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('pageerror', e.message));
+  const idle = (v) => page.waitForFunction((view) => !document.querySelector(`#ux-panel-${view} .progress-row.running`) &&
+    !document.querySelector('.err-big.stale'), v, { timeout: 600000 });
+  await page.goto(`${server.url}?model=${model}&compare=${compare}&deleted=4&samples=3`);
+  await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
+  await idle('lesion');
+  await page.screenshot({ path: path.join(out, 'page-1280.png') });
+  await page.locator('.network').screenshot({ path: path.join(out, 'network.png') });
+  await page.locator('.experiments').screenshot({ path: path.join(out, 'lesion.png') });
+  for (const v of ['delete', 'swap', 'paths']) {
+    await page.locator(`#ux-tab-${v}`).click();
+    await idle(v);
+    await page.locator('.experiments').screenshot({ path: path.join(out, `${v}.png`) });
+  }
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.goto(`${server.url}?model=${model}&deleted=4&view=lesion&images=500`);
+  await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
+  await idle('lesion');
+  await page.locator('.network').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(out, 'phone-375.png') });
+  console.log(`screenshots: ${fs.readdirSync(out).join(', ')} in docs/screenshots (model ${model}, compare ${compare || 'none'})`);
+} finally {
+  await close();
+  server.stop();
+}
