@@ -139,13 +139,13 @@ export function createExplorer(root, options = {}) {
     'deleting a layer of a plain network drops it to chance (90% error).', (force) => runLesion(force));
   P.lesion.chart = chartCard(panels.lesion, { title: 'Error when one block is deleted', name: 'lesion-single', factory: createLesionChart,
     caption: 'One bar per block (grouped by model when two are compared); dashed lines: the full network; × marks a block that cannot be deleted.' });
-  panels.lesion.append(P.lesion.note, P.lesion.table);
+  panels.lesion.append(h('div', { class: 'result-row' }, P.lesion.chart.fig, h('div', { class: 'result-side' }, P.lesion.note, P.lesion.table)));
 
   P.delete = panelHead('delete', 'Delete k random blocks at once (draws per k, seeded) and measure the error. ' +
     'An ensemble degrades smoothly as members are removed; so, the paper finds, does a ResNet.', (force) => runByK('delete', force));
   P.delete.chart = chartCard(panels.delete, { title: 'Error against the number of deleted blocks', name: 'delete-k', factory: createErrorKChart,
     options: { xLabel: 'k: number of deleted blocks' }, caption: 'Line: mean over draws; band: ± one standard deviation; dotted: min and max.' });
-  panels.delete.append(P.delete.note, P.delete.table);
+  panels.delete.append(h('div', { class: 'result-row' }, P.delete.chart.fig, h('div', { class: 'result-side' }, P.delete.note, P.delete.table)));
 
   P.swap = panelHead('swap', 'Swap k random pairs of same-stage, non-downsampling blocks (reordering). ' +
     "The further the order moves from the original (lower Kendall's tau), the higher the error, and smoothly so.", (force) => runByK('swap', force));
@@ -154,7 +154,7 @@ export function createExplorer(root, options = {}) {
   panels.swap.querySelector('.run-row').append(xModeSel);
   P.swap.chart = chartCard(panels.swap, { title: 'Error against reordering', name: 'swap-k', factory: createErrorKChart,
     options: { xLabel: 'k: number of swapped pairs' }, caption: "Mean, ± sd and min/max over draws; tau is the mean Kendall's tau of the draws at each k." });
-  panels.swap.append(P.swap.note, P.swap.table);
+  panels.swap.append(h('div', { class: 'result-row' }, P.swap.chart.fig, h('div', { class: 'result-side' }, P.swap.note, P.swap.table)));
 
   P.paths = panelHead('paths', 'Paths of a residual network have lengths Binomial(n, 1/2). The gradient reaching the input through a path ' +
     'shrinks exponentially with its length, so nearly all of it flows through a window of short paths: the effective paths.', (force) => runPaths(force));
@@ -515,8 +515,10 @@ export function createExplorer(root, options = {}) {
 
   function fallbackNote(v, on, fn) {
     P[v].note.hidden = !on;
-    P[v].note.textContent = on ? `Computed by the page's development fallback (one model.evaluate per plan, plans drawn in JavaScript): ` +
-      `model.${fn} is not in this build of unravel.wasm yet, so its random draws differ from the CLI's.` : '';
+    P[v].note.textContent = !on ? '' : v === 'lesion'
+      ? `Computed by the page's development fallback (one model.evaluate per plan): model.${fn} is not in this build of unravel.wasm yet.`
+      : `Computed by the page's development fallback (one model.evaluate per plan, plans drawn in JavaScript): ` +
+        `model.${fn} is not in this build of unravel.wasm yet, so its random draws differ from the CLI's.`;
   }
 
   function table(el, rows) {

@@ -81,10 +81,11 @@ export function createLesionChart(container, options = {}) {
       if (b.downsample)
         text(g, cx, f.y0 + 27, '↓2', { 'text-anchor': 'middle', 'font-size': 10, fill: COLORS.ink });
     }
-    if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3');
-    series.forEach((s) => {
+    if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3', 'left');
+    series.forEach((s, i) => {
       if (s.result.full?.error != null)
-        hRule(g, f, y(s.result.full.error), `${s.name} full: ${(100 * s.result.full.error).toFixed(1)}%`, s.color);
+        hRule(g, f, y(s.result.full.error), `${s.name} full: ${(100 * s.result.full.error).toFixed(1)}%`, s.color, '5 4',
+              i % 2 ? 'left' : 'right');
     });
     legend(g, f, series.map((s) => ({ label: s.name, color: s.color })));
   }
