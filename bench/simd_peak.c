@@ -1,17 +1,55 @@
 /* simd_peak.c: the WASM SIMD128 multiply-add peak of one core, compiled at
  * bench time by bench/wasm-vs-tfjs.mjs (emcc -O3 -msimd128, standalone).
  *
- * peak_R runs the inner loop of a GEMM micro-kernel with R rows and two
- * f32x4 columns: per step, two vector loads of B, R broadcast loads of A,
- * and 2R independent accumulators acc += a * b (a mul and an add each:
- * SIMD128 has no FMA). Data stays in L1, so this is the arithmetic ceiling.
- * Live v128 values are 2R + 3: V8 maps them onto the 16 x86 xmm registers,
- * so R = 6 (12 accumulators) fits and R = 7 (14) spills. scalar_peak is the
- * same loop with R = 6 and scalar floats, 2 columns.
+ * chains_N runs N independent f32x4 accumulators, each step acc = acc * m + a
+ * (a mul and an add: SIMD128 has no FMA), all in registers. Few chains are
+ * bound by the mul+add latency; enough of them by the two vector ports. V8
+ * maps v128 values onto the 16 x86 xmm registers and keeps one as scratch,
+ * so N + 2 constants must stay within 15: 13 chains fit, 14 spill.
+ *
+ * gemm_6x8 is the inner loop of unravel's 6x8 micro-kernel (12 accumulators,
+ * two B vectors and a broadcast A value per row, data in L1): the ceiling
+ * with the loads a real kernel needs.
  */
 #include <wasm_simd128.h>
 
-#define K 64                          /* steps over the L1-resident panels */
+#define R2(X) X(0) X(1)
+#define R4(X) R2(X) X(2) X(3)
+#define R6(X) R4(X) X(4) X(5)
+#define R8(X) R6(X) X(6) X(7)
+#define R12(X) R8(X) X(8) X(9) X(10) X(11)
+#define R13(X) R12(X) X(12)
+#define R14(X) R13(X) X(13)
+#define R16(X) R14(X) X(14) X(15)
+
+#define CHAIN(i) v128_t c##i = wasm_f32x4_splat(1.0f + 0.01f * i);
+#define STEP(i) c##i = wasm_f32x4_add(wasm_f32x4_mul(c##i, m), a);
+#define SUM(i) s = wasm_f32x4_add(s, c##i);
+
+/* iters steps of N chains: 8 * N * iters flops. */
+#define CHAINS(N)                                                          \
+    __attribute__((export_name("chains_" #N))) float chains_##N(int iters) \
+    {                                                                      \
+        const v128_t m = wasm_f32x4_splat(0.99999f);                       \
+        const v128_t a = wasm_f32x4_splat(1e-5f);                          \
+        R##N(CHAIN)                                                        \
+        for (int i = 0; i < iters; i++) {                                  \
+            __asm__ volatile("" ::: "memory");                             \
+            R##N(STEP)                                                     \
+        }                                                                  \
+        v128_t s = wasm_f32x4_splat(0.0f);                                 \
+        R##N(SUM)                                                          \
+        return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 3); \
+    }
+
+CHAINS(4)
+CHAINS(8)
+CHAINS(12)
+CHAINS(13)
+CHAINS(14)
+CHAINS(16)
+
+#define K 64
 static float A[K * 8] __attribute__((aligned(16)));
 static float B[K * 8] __attribute__((aligned(16)));
 
@@ -24,61 +62,28 @@ __attribute__((export_name("init"))) void init(void)
 }
 
 #define DECL(r) v128_t c##r##0 = wasm_f32x4_splat(0.0f), c##r##1 = c##r##0;
-#define STEP(r)                                                            \
+#define ROW(r)                                                             \
     {                                                                      \
-        const v128_t t = wasm_v128_load32_splat(a + r);                     \
+        const v128_t t = wasm_v128_load32_splat(pa + r);                    \
         c##r##0 = wasm_f32x4_add(c##r##0, wasm_f32x4_mul(t, b0));           \
         c##r##1 = wasm_f32x4_add(c##r##1, wasm_f32x4_mul(t, b1));           \
     }
-#define SUM(r) s = wasm_f32x4_add(s, wasm_f32x4_add(c##r##0, c##r##1));
+#define RSUM(r) s = wasm_f32x4_add(s, wasm_f32x4_add(c##r##0, c##r##1));
 
-#define PEAK(R, REP)                                                       \
-    __attribute__((export_name("peak_" #R))) float peak_##R(int iters)     \
-    {                                                                      \
-        REP(DECL)                                                          \
-        for (int it = 0; it < iters; it++) {                               \
-            __asm__ volatile("" ::: "memory");                             \
-            const float *a = A, *b = B;                                    \
-            for (int k = 0; k < K; k++, a += 8, b += 8) {                  \
-                const v128_t b0 = wasm_v128_load(b);                       \
-                const v128_t b1 = wasm_v128_load(b + 4);                   \
-                REP(STEP)                                                  \
-            }                                                              \
-        }                                                                  \
-        v128_t s = wasm_f32x4_splat(0.0f);                                 \
-        REP(SUM)                                                           \
-        return wasm_f32x4_extract_lane(s, 0);                              \
-    }
-
-#define R2(X) X(0) X(1)
-#define R4(X) R2(X) X(2) X(3)
-#define R6(X) R4(X) X(4) X(5)
-#define R7(X) R6(X) X(6)
-
-PEAK(2, R2)
-PEAK(4, R4)
-PEAK(6, R6)
-PEAK(7, R7)
-
-#define SDECL(r) float s##r##0 = 0.0f, s##r##1 = 0.0f;
-#define SSTEP(r)                                                           \
-    {                                                                      \
-        const float t = a[r];                                              \
-        s##r##0 += t * b[0];                                               \
-        s##r##1 += t * b[1];                                               \
-    }
-#define SSUM(r) s += s##r##0 + s##r##1;
-
-__attribute__((export_name("scalar_peak"))) float scalar_peak(int iters)
+/* iters passes over K steps: 2 * 48 * K * iters flops. */
+__attribute__((export_name("gemm_6x8"))) float gemm_6x8(int iters)
 {
-    R6(SDECL)
+    R6(DECL)
     for (int it = 0; it < iters; it++) {
         __asm__ volatile("" ::: "memory");
-        const float *a = A, *b = B;
-        for (int k = 0; k < K; k++, a += 8, b += 8)
-            R6(SSTEP)
+        const float *pa = A, *pb = B;
+        for (int k = 0; k < K; k++, pa += 8, pb += 8) {
+            const v128_t b0 = wasm_v128_load(pb);
+            const v128_t b1 = wasm_v128_load(pb + 4);
+            R6(ROW)
+        }
     }
-    float s = 0.0f;
-    R6(SSUM)
-    return s;
+    v128_t s = wasm_f32x4_splat(0.0f);
+    R6(RSUM)
+    return wasm_f32x4_extract_lane(s, 0);
 }

@@ -74,24 +74,26 @@ function simdPeakModule() {
   return new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(out)), {}).exports;
 }
 
-// GFLOP/s of each micro-kernel shape (2 flops per multiply-add).
+// GFLOP/s of each loop shape (see simd_peak.c), and the peak: the best
+// register-only chain count.
 async function simdPeak() {
   const x = simdPeakModule();
   x.init();
-  const K = 64, iters = 2000;
+  const iters = 100000;
   const shapes = [
-    ['peak_2', '2x8 tile: 4 f32x4 accumulators', 2 * 8],
-    ['peak_4', '4x8 tile: 8 accumulators', 4 * 8],
-    ['peak_6', '6x8 tile: 12 accumulators (unravel\'s)', 6 * 8],
-    ['peak_7', '7x8 tile: 14 accumulators (spills)', 7 * 8],
-    ['scalar_peak', 'scalar f32, 6x2 tile', 6 * 2],
+    ...[4, 8, 12, 13, 14, 16].map((n) => [`chains_${n}`, `${n} independent f32x4 mul+add chains`,
+                                          8 * n * iters]),
+    ['gemm_6x8', '6x8 GEMM micro-kernel loop, loads included (12 accumulators)',
+     2 * 48 * 64 * Math.round(iters / 64)],
   ];
   const out = [];
-  for (const [fn, label, macsPerStep] of shapes) {
-    const perSecond = await throughput(1, () => x[fn](iters));
-    out.push({ fn, label, gflops: (perSecond * iters * K * macsPerStep * 2) / 1e9 });
+  for (const [fn, label, flops] of shapes) {
+    const n = fn === 'gemm_6x8' ? Math.round(iters / 64) : iters;
+    const perSecond = await throughput(1, () => x[fn](n));
+    out.push({ fn, label, gflops: (perSecond * flops) / 1e9 });
   }
-  return out;
+  const peak = Math.max(...out.filter((p) => p.fn.startsWith('chains_')).map((p) => p.gflops));
+  return { shapes: out, peak };
 }
 
 // ---- models and data ----
@@ -248,8 +250,7 @@ async function main() {
                   `${data.source}; ${SECONDS} s per measurement`);
 
     console.error('WASM SIMD128 peak ...');
-    const peak = await simdPeak();
-    const peakGflops = Math.max(...peak.filter((p) => p.fn !== 'scalar_peak').map((p) => p.gflops));
+    const { shapes: peak, peak: peakGflops } = await simdPeak();
 
     const rows = [];
     for (const spec of models) {
@@ -309,10 +310,14 @@ async function main() {
     const table = report(rows, peak, peakGflops, tfjs, unravel, data.source);
     console.log(table);
     if (!flag('--no-write'))
-      writeSection(RESULTS, 'WASM vs TensorFlow.js', table);
+      writeSection(RESULTS, 'WASM vs TensorFlow.js', machineName(), table);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function machineName() {
+  return option('--machine', `${os.cpus()[0]?.model?.trim() || 'unknown CPU'}, ${os.cpus().length} cores`);
 }
 
 function report(rows, peak, peakGflops, tfjs, unravel, source) {
@@ -327,38 +332,50 @@ function report(rows, peak, peakGflops, tfjs, unravel, source) {
     `${source}; logits of the two agree to 1e-3 before timing. tfjs gets its input as a ready ` +
     'NHWC tensor; unravel converts the uint8 records itself inside the timing.',
     '',
-    '| model | batch | unravel WASM (img/s) | tfjs-wasm (img/s) | unravel / tfjs | unravel % of peak | tfjs % of peak | unravel scalar WASM (img/s) |',
+    '| model | batch | unravel WASM (img/s) | tfjs-wasm (img/s) | unravel / tfjs | unravel % of peak | tfjs % of peak | unravel scalar WASM, reference kernels (img/s) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.model} | ${r.batch} | ${fmt(r.unravel)} | ${fmt(r.tfjs)} | ` +
                        `${fmt(r.ratio, 2)}x | ${fmt(100 * r.peakShare)}% | ${fmt(100 * r.tfjsPeakShare)}% | ` +
                        `${Number.isNaN(r.scalar) ? 'n/a' : fmt(r.scalar)} |`),
     '',
-    `WASM SIMD128 multiply-add peak of this core (\`bench/simd_peak.c\`, GEMM micro-kernel inner ` +
-    `loops on L1-resident data, mul + add since SIMD128 has no FMA); "% of peak" above is ` +
-    `2 x MACs x images/s over the best of these, ${fmt(peakGflops, 1)} GFLOP/s:`,
+    `WASM SIMD128 multiply-add peak of this core (\`bench/simd_peak.c\`: independent f32x4 ` +
+    `accumulators in registers, mul + add since SIMD128 has no FMA; and the 6x8 micro-kernel ` +
+    `loop with its loads). "% of peak" above is 2 x MACs x images/s over the best chain count, ` +
+    `${fmt(peakGflops, 1)} GFLOP/s:`,
     '',
-    '| kernel shape | GFLOP/s |',
+    '| loop | GFLOP/s |',
     '|---|---:|',
     ...peak.map((p) => `| ${p.label} | ${fmt(p.gflops, 1)} |`),
   ];
   return lines.join('\n');
 }
 
-// Replace (or append) "## title" in file, keeping every other section.
-function writeSection(file, title, body) {
-  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const head = `## ${title}`;
-  const start = text.indexOf(`${head}\n`);
-  const section = `${head}\n\n${body}\n`;
-  let out;
+// Write body as "### sub" inside "## title" of file: replace that
+// subsection if present (one per machine), keep every other one and every
+// other section.
+function writeSection(file, title, sub, body) {
+  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const head = `## ${title}\n`;
+  let start = text.indexOf(head);
   if (start < 0) {
-    out = `${text.trimEnd()}\n\n${section}`;
-  } else {
-    const next = text.indexOf('\n## ', start + head.length);
-    out = text.slice(0, start) + section + (next < 0 ? '' : text.slice(next));
+    text = `${text.trimEnd()}\n\n${head}\n`;
+    start = text.indexOf(head);
   }
-  fs.writeFileSync(file, out);
-  console.error(`wrote ${path.relative(ROOT, file)} (section "${title}")`);
+  let end = text.indexOf('\n## ', start + head.length);
+  end = end < 0 ? text.length : end + 1;
+  let section = text.slice(start, end);
+  const subHead = `### ${sub}\n`;
+  const block = `${subHead}\n${body}\n\n`;
+  const at = section.indexOf(subHead);
+  if (at < 0) {
+    section = `${section.trimEnd()}\n\n${block}`;
+  } else {
+    const next = section.indexOf('\n### ', at + subHead.length);
+    section = section.slice(0, at) + block + (next < 0 ? '' : section.slice(next + 1));
+  }
+  section = `${section.replace(/\n{3,}/g, '\n\n').trimEnd()}\n${end < text.length ? '\n' : ''}`;
+  fs.writeFileSync(file, text.slice(0, start) + section + text.slice(end));
+  console.error(`wrote ${path.relative(ROOT, file)} ("${title}" / "${sub}")`);
 }
 
 await main();
