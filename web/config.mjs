@@ -53,6 +53,7 @@ export const COLORS = Object.freeze({
 
 export const CHART = Object.freeze({
   width: 560,
+  narrowWidth: 400,   // below 600 CSS pixels of window width
   height: 300,
   margin: { top: 22, right: 18, bottom: 44, left: 56 },
   font: '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',

@@ -21,8 +21,17 @@ export function text(parent, x, y, s, attrs = {}) {
   return t;
 }
 
+/**
+ * The drawing size of a chart: narrower on phones, so that text stays legible
+ * once the SVG is scaled to the screen.
+ */
+export function chartSize() {
+  const narrow = typeof window !== 'undefined' && window.innerWidth < 600;
+  return narrow ? { width: CHART.narrowWidth, height: CHART.height } : { width: CHART.width, height: CHART.height };
+}
+
 /** A chart root: <svg viewBox> that scales with its container. */
-export function chartSvg(container, { width = CHART.width, height = CHART.height, title } = {}) {
+export function chartSvg(container, { width = chartSize().width, height = chartSize().height, title } = {}) {
   const svg = el('svg', {
     xmlns: NS, viewBox: `0 0 ${width} ${height}`, width, height, role: 'img',
     'font-family': 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', 'font-size': 12,
@@ -73,7 +82,7 @@ export function niceTicks(a, b, n = 5) {
 }
 
 /** Plot area for a chart of the standard size. */
-export function frame(width = CHART.width, height = CHART.height, margin = CHART.margin) {
+export function frame(width = chartSize().width, height = chartSize().height, margin = CHART.margin) {
   return { x0: margin.left, x1: width - margin.right, y0: height - margin.bottom, y1: margin.top,
            width, height };
 }
@@ -110,18 +119,19 @@ export function axes(g, f, o) {
          { 'text-anchor': 'middle', transform: `rotate(-90 14 ${(f.y0 + f.y1) / 2})` });
 }
 
-/** A legend row at the top right: items [{label, color, dash?, band?}]. */
+/** A legend at the top right, wrapping onto a second row when narrow: items [{label, color, dash?, band?}]. */
 export function legend(g, f, items) {
-  let x = f.x1;
+  let x = f.x1, y = f.y1 - 11;
   for (const it of [...items].reverse()) {
     const w = 34 + it.label.length * 6.6;
+    if (x - w < f.x0 - 40 && x < f.x1) { x = f.x1; y += 15; }
     x -= w;
     if (it.band)
-      el('rect', { x, y: f.y1 - 16, width: 18, height: 10, fill: it.color, opacity: 0.35 }, g);
+      el('rect', { x, y: y - 5, width: 18, height: 10, fill: it.color, opacity: 0.35 }, g);
     else
-      el('line', { x1: x, x2: x + 18, y1: f.y1 - 11, y2: f.y1 - 11, stroke: it.color,
+      el('line', { x1: x, x2: x + 18, y1: y, y2: y, stroke: it.color,
                    'stroke-width': 2.5, 'stroke-dasharray': it.dash ?? null }, g);
-    text(g, x + 22, f.y1 - 7, it.label, { 'font-size': 11 });
+    text(g, x + 22, y + 4, it.label, { 'font-size': 11, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
   }
 }
 

@@ -12,7 +12,7 @@ import { hRule, errorCeiling } from './common.mjs';
  */
 export function createLesionChart(container, options = {}) {
   const svg = chartSvg(container, { title: options.title ?? 'Error when one block is deleted' });
-  const f = frame(CHART.width, CHART.height, { ...CHART.margin, bottom: 58 });
+  const f = frame(undefined, undefined, { ...CHART.margin, bottom: 58 });
   let g = el('g', {}, svg);
   let current = null;
 
