@@ -1,0 +1,72 @@
+"""bench/native-inference: unravel's native CLI against PyTorch CPU on the
+same ResNet-20 and ResNet-56 (same random weights), batch 100, 2 threads, in
+one run. Also checks that both give the same logits. Run: bench/native-inference"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from torch_resnet import cifar_batch, load  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLI = os.path.join(REPO, "build", "unravel")
+DATA = os.environ.get("CIFAR10_DIR", os.path.join(REPO, "..", "shared", "cifar10"))
+IMAGES = int(os.environ.get("BENCH_IMAGES", "2000"))
+THREADS = 2
+BATCH = 100
+
+
+def unravel_ips(model_path):
+    out = subprocess.run([CLI, "eval", "--model", model_path, "--data", DATA, "--limit", str(IMAGES),
+                          "--batch", str(BATCH), "--threads", str(THREADS), "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["images_per_second"]
+
+
+def torch_ips(model, x, channels_last):
+    m = model.to(memory_format=torch.channels_last) if channels_last else model
+    with torch.no_grad():
+        for i in range(2):  # warm-up
+            m(x[i * BATCH:(i + 1) * BATCH].contiguous(memory_format=torch.channels_last) if channels_last else x[i * BATCH:(i + 1) * BATCH])
+        t0 = time.perf_counter()
+        for i in range(0, IMAGES, BATCH):
+            xb = x[i:i + BATCH]
+            m(xb.contiguous(memory_format=torch.channels_last) if channels_last else xb)
+        return IMAGES / (time.perf_counter() - t0)
+
+
+def main():
+    torch.set_num_threads(THREADS)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, n in (("ResNet-20", 3), ("ResNet-56", 9)):
+            path = os.path.join(tmp, f"r{n}")
+            subprocess.run([CLI, "init", "--blocks-per-stage", str(n), "--shortcut", "A", "--seed", "1",
+                            "--out", path], check=True, capture_output=True)
+            model, man = load(path + ".json")
+            x, _ = cifar_batch(DATA, IMAGES, man["input"]["mean"], man["input"]["std"])
+            # Same logits? (unravel folds batch norm; agreement to float rounding)
+            logits_path = os.path.join(tmp, "logits.bin")
+            subprocess.run([CLI, "eval", "--model", path + ".json", "--data", DATA, "--limit", "200",
+                            "--dump-logits", logits_path], check=True, capture_output=True)
+            ours = np.fromfile(logits_path, dtype="<f4").reshape(200, 10)
+            with torch.no_grad():
+                ref = model(x[:200]).numpy()
+            diff = float(np.abs(ours - ref).max())
+            u = unravel_ips(path + ".json")
+            t = max(torch_ips(model, x, False), torch_ips(model, x, True))
+            rows.append((name, u, t, diff))
+    print(f"native inference, batch {BATCH}, {THREADS} threads, {IMAGES} images, torch {torch.__version__}")
+    print(f"{'network':<10} {'unravel img/s':>14} {'PyTorch img/s':>14} {'ratio':>7} {'max |logit diff|':>17}")
+    for name, u, t, d in rows:
+        print(f"{name:<10} {u:>14.0f} {t:>14.0f} {u / t:>6.2f}x {d:>17.2e}")
+
+
+if __name__ == "__main__":
+    main()
