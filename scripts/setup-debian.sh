@@ -13,15 +13,23 @@ if [ -f /etc/apt/sources.list ] && grep -q '^deb ' /etc/apt/sources.list && ! gr
   sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/unravel-src.list
 fi
 
-packages="build-essential clang dpkg-dev ca-certificates emscripten nodejs npm chromium"
+# Install a package only where its command is missing: a machine may already
+# have a newer Node.js (with npm) than Debian's, which must not be replaced.
+need() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
 missing=""
-for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-need_src=$(apt-cache showsrc cjson 2>/dev/null | head -1)
-if [ -n "$missing" ] || [ -z "$need_src" ]; then
+need gcc build-essential
+need make build-essential
+need clang clang
+need dpkg-source dpkg-dev
+need emcc emscripten
+need node nodejs
+need npm npm
+need chromium chromium
+if [ -n "$missing" ] || [ -z "$(apt-cache showsrc cjson 2>/dev/null | head -1)" ]; then
   apt-get update -q
 fi
 if [ -n "$missing" ]; then
-  apt-get install -y -q --no-install-recommends $missing
+  apt-get install -y -q --no-install-recommends ca-certificates $missing
 fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
