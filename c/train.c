@@ -68,6 +68,13 @@ static double schedule(const unr_train_options *o, double epoch_pos)
     return o->lr * 0.5 * (1.0 + cos(3.141592653589793 * (t < 1 ? t : 1)));
 }
 
+static double round_sig(double x)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.6g", x);
+    return strtod(buf, NULL);
+}
+
 /* ---- checkpoints: header JSON + params + momentum + sha256 ---- */
 
 static char *options_json(const unr_model *m, const unr_train_options *o)
@@ -303,6 +310,10 @@ unr_status unr_train(unr_model *m, const unr_cifar *train, const unr_cifar *test
                  "official CIFAR-10 figure\"}",
                  full, o->eval_limit && o->eval_limit < test->n ? o->eval_limit : test->n, exact);
         cJSON *tj = cJSON_Parse(opts);
+        /* Options hold floats: print 0.1, not 0.10000000149011612. */
+        for (cJSON *e = tj->child; e; e = e->next)
+            if (cJSON_IsNumber(e))
+                cJSON_SetNumberValue(e, round_sig(e->valuedouble));
         cJSON_AddStringToObject(tj, "recipe", "SGD, Nesterov momentum, weight decay on conv and "
                                 "linear weights only, linear warm-up then cosine learning rate, "
                                 "random crop (4-pixel zero padding) + horizontal flip");
