@@ -570,8 +570,9 @@ export function createExplorer(root, options = {}) {
       rows.push(['effective window', 'needs model.pathStats', `lengths ${PAPER.window.a}–${PAPER.window.b}, ${fmtShare(pathShare(54, 5, 17))} of paths`]);
     }
     table(P.paths.table, rows);
-    P.paths.why.textContent = `Our networks are smaller (n = ${n} blocks against 54), so the window sits at shorter lengths and, ` +
-      'with far fewer paths in all, holds a larger share of them; the claim to check is the shape: an exponential decay per length and a window well below n/2.';
+    P.paths.why.textContent = `This network is smaller than the paper's (n = ${n} blocks against 54): expect its window at shorter lengths ` +
+      'and, with far fewer paths in all, holding a larger share of them. What should carry over is the shape: an exponential decay ' +
+      'per length and a window below the mean length n/2.';
   }
 
   // ---- user files ----

@@ -16,7 +16,7 @@ export function createUnraveledDiagram(container) {
   let hover = -1;
   const n = 3;
   const paths = Array.from({ length: 8 }, (_, p) => [0, 1, 2].map((i) => (p >> (n - 1 - i)) & 1));
-  const xs = [40, 150, 260, 370, 470];   // input, after block 1..3
+  const xs = [40, 180, 320, 460];   // input, after blocks 1..3
   const yTop = 60, laneGap = 16;
 
   function render() {
@@ -40,7 +40,7 @@ export function createUnraveledDiagram(container) {
       g.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
     }
     text(svg, xs[0] - 8, yTop + 26, 'x', { 'text-anchor': 'end', 'font-size': 13 });
-    text(svg, xs[4] + 8, yTop + 26, 'y', { 'font-size': 13 });
+    text(svg, xs[3] + 8, yTop + 26, 'y', { 'font-size': 13 });
     // paths: each a lane; branch segments rise to the box, skips stay low
     const alive = paths.map((bits) => bits.every((b, i) => !(b && deleted.has(i))));
     const lines = [], chips = [];
