@@ -288,16 +288,20 @@ unr_status unr_train(unr_model *m, const unr_cifar *train, const unr_cifar *test
         if (st)
             break;
         char line[1024];
-        snprintf(line, sizeof line, "{\"epoch\":%d,\"lr\":%.6g,\"train_loss\":%.6f,\"train_error\":%.6f,"
+        snprintf(line, sizeof line, "{\"epoch\":%d%s,\"lr\":%.6g,\"train_loss\":%.6f,\"train_error\":%.6f,"
                  "\"test_error\":%.6f,\"test_error_exact_0_999\":%.6f,\"epoch_seconds\":%.2f,"
                  "\"train_images_per_second\":%.1f,\"elapsed_seconds\":%.1f}",
-                 epoch + 1, sgd.lr, loss_sum / seen, 1.0 - (double)right / seen, full, exact,
+                 epoch + 1, seen < (long)steps * o->batch ? ",\"partial\":true" : "", sgd.lr, loss_sum / seen, 1.0 - (double)right / seen, full, exact,
                  unr_now_seconds() - t0, seen / train_seconds, elapsed);
         fprintf(log, "%s\n", line);
         fflush(log);
         if (on_epoch)
             on_epoch(user, line);
-        st = save_checkpoint(ckpt, m, t, opts, epoch + 1, elapsed, err);
+        /* A checkpoint stands for whole epochs only: a --max-steps stop
+         * inside an epoch is logged but not checkpointed. */
+        int partial = seen < (long)steps * o->batch;
+        if (!partial)
+            st = save_checkpoint(ckpt, m, t, opts, epoch + 1, elapsed, err);
         if (o->max_steps && total_steps >= o->max_steps)
             break;
     }

@@ -73,7 +73,7 @@ int cmd_train(int argc, char **argv)
         {"--threads", 1, "threads (default: one per CPU)", NULL},
         {"--data", 1, "CIFAR-10 directory (default $CIFAR10_DIR or ../shared/cifar10)", NULL},
         {"--eval-limit", 1, "test images evaluated per epoch (default all)", NULL},
-        {"--max-steps", 1, "stop after N steps in all (for tests)", NULL},
+        {"--max-steps", 1, "stop after N steps in all (tests, benchmarks); a stop inside an epoch is logged, not checkpointed", NULL},
         {"--out", 1, "output model path, e.g. models/resnet20", NULL},
         {"--resume", 0, "continue from OUT.ckpt if it exists", NULL},
         {"--help", 0, "show this help", NULL},

@@ -1,0 +1,224 @@
+/* test_train.c: the training loop: the loss falls, resuming repeats an
+ * uninterrupted run exactly, inactive blocks stay untouched, and a kill -9 at
+ * any moment leaves a checkpoint that loads. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "testing.h"
+#include "train.h"
+#include "trainer.h"
+
+/* A synthetic set a tiny network can learn: each class has its own colour,
+ * plus noise. */
+static unr_cifar synthetic(int n, uint64_t seed)
+{
+    unr_cifar c = {n, malloc((size_t)n), malloc((size_t)n * UNR_IMAGE_BYTES)};
+    unr_rng r;
+    unr_rng_seed(&r, seed);
+    for (int i = 0; i < n; i++) {
+        int label = (int)unr_rng_below(&r, 10);
+        c.labels[i] = (uint8_t)label;
+        for (int ch = 0; ch < 3; ch++)
+            for (int p = 0; p < 1024; p++) {
+                int base = 40 + 20 * ((label * (ch + 3)) % 10);
+                int v = base + (int)unr_rng_below(&r, 40) - 20;
+                c.pixels[(size_t)i * UNR_IMAGE_BYTES + ch * 1024 + p] = (uint8_t)v;
+            }
+    }
+    return c;
+}
+
+static unr_model *tiny(uint64_t seed)
+{
+    unr_arch arch = {1, {4, 8, 16}, UNR_SHORTCUT_A, 10, 1e-5f};
+    unr_model *m = NULL;
+    unr_error err;
+    unr_model_init_random(&arch, seed, &m, &err);
+    return m;
+}
+
+static void a_few_steps_lower_the_loss(void)
+{
+    unr_model *m = tiny(1);
+    unr_cifar data = synthetic(64, 2);
+    unr_trainer *t;
+    unr_error err;
+    CHECK_OK(unr_trainer_create(m, 64, 2, UNR_ISA_AUTO, &t, &err));
+    float *input = malloc((size_t)64 * UNR_IMAGE_BYTES * sizeof *input);
+    unr_images_to_input(m, data.pixels, 64, input);
+    unr_sgd sgd = {0.05f, 0.9f, 5e-4f, 1};
+    double first = 0, last = 0;
+    for (int step = 0; step < 30; step++) {
+        double loss = unr_trainer_backprop(t, input, data.labels, 64, NULL, 0, 1, NULL);
+        unr_trainer_sgd_step(t, &sgd, NULL);
+        if (step == 0)
+            first = loss;
+        last = loss;
+    }
+    CHECK(last < 0.5 * first);
+    free(input);
+    unr_trainer_free(t);
+    unr_cifar_free(&data);
+    unr_model_free(m);
+}
+
+static void inactive_blocks_are_left_untouched(void)
+{
+    unr_model *m = tiny(3);
+    unr_cifar data = synthetic(16, 4);
+    unr_trainer *t;
+    unr_error err;
+    CHECK_OK(unr_trainer_create(m, 16, 1, UNR_ISA_AUTO, &t, &err));
+    float *input = malloc((size_t)16 * UNR_IMAGE_BYTES * sizeof *input);
+    unr_images_to_input(m, data.pixels, 16, input);
+    unr_sgd sgd = {0.05f, 0.9f, 5e-4f, 1};
+    /* one step with every block, so momentum is non-zero everywhere */
+    unr_trainer_backprop(t, input, data.labels, 16, NULL, 0, 1, NULL);
+    unr_trainer_sgd_step(t, &sgd, NULL);
+    float *before = malloc(m->num_params * sizeof *before);
+    memcpy(before, m->params, m->num_params * sizeof *before);
+    unsigned char active[3] = {1, 0, 1};
+    unr_trainer_backprop(t, input, data.labels, 16, active, 0, 1, NULL);
+    unr_trainer_sgd_step(t, &sgd, active);
+    int changed_inactive = 0, changed_active = 0;
+    for (int i = 0; i < m->num_tensors; i++) {
+        const unr_tensor *tn = &m->tensors[i];
+        int diff = memcmp(tn->data, before + (tn->data - m->params), tn->count * sizeof(float)) != 0;
+        if (strncmp(tn->name, "blocks.1.", 9) == 0)
+            changed_inactive += diff;
+        else if (strncmp(tn->name, "blocks.0.conv", 13) == 0)
+            changed_active += diff;
+    }
+    CHECK(changed_inactive == 0);   /* weights, batch norm and its running statistics */
+    CHECK(changed_active > 0);
+    free(before);
+    free(input);
+    unr_trainer_free(t);
+    unr_cifar_free(&data);
+    unr_model_free(m);
+}
+
+static void train_options(unr_train_options *o, const char *out)
+{
+    unr_train_defaults(o);
+    o->epochs = 3;
+    o->batch = 32;
+    o->lr = 0.05f;
+    o->threads = 2;
+    o->out = out;
+    o->seed = 5;
+}
+
+static void resuming_gives_the_weights_of_an_uninterrupted_run(void)
+{
+    unr_cifar train = synthetic(96, 6), test = synthetic(40, 7);
+    unr_error err;
+    unr_train_options o;
+    /* uninterrupted: 3 epochs */
+    unr_model *a = tiny(8);
+    train_options(&o, "/tmp/unravel-test-train-a");
+    CHECK_OK(unr_train(a, &train, &test, &o, NULL, NULL, NULL, &err));
+    /* interrupted after epoch 1 (max_steps), then resumed in a fresh model */
+    unr_model *b = tiny(8);
+    train_options(&o, "/tmp/unravel-test-train-b");
+    o.max_steps = 3;  /* 96 / 32 steps per epoch */
+    remove("/tmp/unravel-test-train-b.ckpt");
+    CHECK_OK(unr_train(b, &train, &test, &o, NULL, NULL, NULL, &err));
+    unr_model_free(b);
+    b = tiny(999);  /* different initial weights: everything must come from the checkpoint */
+    o.max_steps = 0;
+    o.resume = 1;
+    CHECK_OK(unr_train(b, &train, &test, &o, NULL, NULL, NULL, &err));
+    CHECK(a->num_params == b->num_params);
+    CHECK(memcmp(a->params, b->params, a->num_params * sizeof(float)) == 0);
+    /* a resume with other options is refused */
+    o.lr = 0.1f;
+    CHECK(unr_train(b, &train, &test, &o, NULL, NULL, NULL, &err) == UNR_ERR_FIELD);
+    CHECK(strstr(err.message, "options differ"));
+    unr_model_free(a);
+    unr_model_free(b);
+    unr_cifar_free(&train);
+    unr_cifar_free(&test);
+}
+
+static void damaged_checkpoint_is_refused(void)
+{
+    const char *path = "/tmp/unravel-test-train-b.ckpt";
+    FILE *f = fopen(path, "r+b");
+    CHECK(f);
+    fseek(f, 100, SEEK_SET);
+    fputc(0x5a, f);
+    fclose(f);
+    unr_cifar train = synthetic(96, 6), test = synthetic(40, 7);
+    unr_model *m = tiny(8);
+    unr_train_options o;
+    unr_error err;
+    train_options(&o, "/tmp/unravel-test-train-b");
+    o.resume = 1;
+    CHECK(unr_train(m, &train, &test, &o, NULL, NULL, NULL, &err) == UNR_ERR_CHECKSUM);
+    CHECK(strstr(err.message, "unravel-test-train-b.ckpt"));
+    unr_model_free(m);
+    unr_cifar_free(&train);
+    unr_cifar_free(&test);
+}
+
+static void kill_9_at_any_moment_leaves_a_loadable_checkpoint(void)
+{
+    /* Kill a training child at a spread of moments; every time, the
+     * checkpoint is either absent (killed before the first epoch ended) or
+     * loads and resumes. */
+    unr_cifar train = synthetic(64, 10), test = synthetic(20, 11);
+    const char *out = "/tmp/unravel-test-train-kill";
+    char ckpt[128];
+    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+    remove(ckpt);
+    int found = 0;
+    for (int trial = 0; trial < 8; trial++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            unr_model *m = tiny(12);
+            unr_train_options o;
+            unr_error err;
+            train_options(&o, out);
+            o.epochs = 1000;
+            o.batch = 16;
+            o.resume = 1;
+            unr_train(m, &train, &test, &o, NULL, NULL, NULL, &err);
+            _exit(0);
+        }
+        struct timespec ts = {0, 40000000L * (trial + 1)};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        FILE *f = fopen(ckpt, "rb");
+        if (!f)
+            continue;
+        fclose(f);
+        found++;
+        /* resume for one more epoch from whatever is there */
+        unr_model *m = tiny(12);
+        unr_train_options o;
+        unr_error err;
+        train_options(&o, out);
+        o.epochs = 1000;
+        o.batch = 16;
+        o.resume = 1;
+        o.max_steps = 1;
+        unr_status st = unr_train(m, &train, &test, &o, NULL, NULL, NULL, &err);
+        if (st)
+            fprintf(stderr, "  resume after kill: %s\n", err.message);
+        CHECK(st == UNR_OK);
+        unr_model_free(m);
+    }
+    CHECK(found > 0);
+    unr_cifar_free(&train);
+    unr_cifar_free(&test);
+}
+
+TEST_MAIN(TEST_CASE(a_few_steps_lower_the_loss),
+          TEST_CASE(inactive_blocks_are_left_untouched),
+          TEST_CASE(resuming_gives_the_weights_of_an_uninterrupted_run),
+          TEST_CASE(damaged_checkpoint_is_refused),
+          TEST_CASE(kill_9_at_any_moment_leaves_a_loadable_checkpoint))
