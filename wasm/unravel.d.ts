@@ -1,0 +1,96 @@
+// unravel.d.ts: types of wasm/unravel.mjs (kept in step with its JSDoc).
+
+/** CIFAR-10 class names, by label. */
+export declare const CIFAR10_CLASSES: readonly string[];
+
+/** An error from the C core (its message), or a bad argument caught in JS. */
+export declare class UnravelError extends Error {
+  /** 'parse' | 'field' | 'shape' | 'range' | 'checksum' | 'nonfinite' | 'plan' | 'nomem' |
+   *  'cancelled' | 'unsupported' | 'argument' (JS-side check) | 'trap' (WebAssembly trap) */
+  status: string;
+  /** The C unr_status value, or -1. */
+  code: number;
+}
+
+export interface LoadOptions {
+  wasmBytes?: ArrayBuffer | ArrayBufferView;
+  module?: WebAssembly.Module;
+  wasmUrl?: string | URL;
+  isa?: 'auto' | 'scalar' | 'wasmsimd';
+}
+
+export declare function loadUnravel(options?: LoadOptions): Promise<Unravel>;
+
+export declare class Unravel {
+  readonly version: string;
+  /** Kernels runners use: "wasmsimd" or "scalar". */
+  readonly isa: string;
+  readonly simd: boolean;
+  /** Bytes of WASM memory now reserved (it only grows). */
+  readonly memoryBytes: number;
+  loadModel(manifest: string | object, weights: ArrayBuffer | ArrayBufferView,
+            options?: { name?: string }): Model;
+  loadCifar(bytes: ArrayBuffer | ArrayBufferView, options?: { name?: string }): CifarData;
+}
+
+export interface BlockInfo {
+  id: number;
+  stage: 1 | 2 | 3;
+  indexInStage: number;
+  inShape: [number, number, number];
+  outShape: [number, number, number];
+  stride: 1 | 2;
+  downsample: boolean;
+  deletable: boolean;
+  swappable: boolean;
+}
+
+export interface ModelInfo {
+  name: string;
+  depth: number;
+  arch: { family: string; blocksPerStage: number; widths: number[];
+          shortcut: 'A' | 'B' | 'none'; numClasses: number; bnEps: number };
+  blocks: BlockInfo[];
+  params: number;
+  macs: number;
+  metrics: Record<string, unknown> | null;
+  training: Record<string, unknown> | null;
+}
+
+export interface PlanOptions {
+  /** Block id at each position (default: network order). */
+  order?: ArrayLike<number>;
+  /** Deleted block ids, or one boolean per block. */
+  deleted?: ArrayLike<number> | ArrayLike<boolean> | Iterable<number>;
+}
+
+export interface EvalResult {
+  error: number;
+  correct: number;
+  n: number;
+  perClass: { name: string; n: number; correct: number; error: number }[];
+  /** [true][predicted] counts */
+  confusion: number[][];
+  seconds: number;
+}
+
+export declare class Model {
+  readonly info: ModelInfo;
+  readonly numBlocks: number;
+  evaluate(data: CifarData, options?: PlanOptions & {
+    limit?: number; batch?: number;
+    onProgress?: (done: number, total: number) => boolean | void;
+  }): EvalResult;
+  /** Logits [count * 10], row-major. */
+  forward(data: CifarData, options?: PlanOptions & { start?: number; count?: number; batch?: number }): Float32Array;
+  validatePlan(plan: PlanOptions): void;
+  dispose(): void;
+}
+
+export declare class CifarData {
+  readonly n: number;
+  readonly labels: Uint8Array;
+  /** 32x32 RGBA, ready for new ImageData(pixels, 32, 32). */
+  image(i: number): Uint8ClampedArray;
+  dispose(): void;
+}
