@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+/** The CIFAR-10 test batch that scripts/serve.mjs serves at /data/. */
+export const TEST_BATCH = path.resolve(repo, process.env.CIFAR10_DIR || '../shared/cifar10', 'test_batch.bin');
 
 /** Why the browser tests cannot run here, or null. */
 export async function skipReason() {
@@ -17,6 +19,7 @@ export async function skipReason() {
   try { await import('playwright-core'); } catch { return 'playwright-core is not installed (npm install)'; }
   if (!fs.existsSync(path.join(repo, 'wasm/unravel.wasm'))) return 'wasm/unravel.wasm is not built (make wasm)';
   if (!fs.existsSync(path.join(repo, 'web/index.html'))) return 'web/index.html is missing';
+  if (!fs.existsSync(TEST_BATCH)) return `no CIFAR-10 test batch at ${TEST_BATCH} (set CIFAR10_DIR)`;
   return null;
 }
 

@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { skipReason, startServer, launch, tinyModel, serveModels } from './harness.mjs';
+import os from 'node:os';
+import { skipReason, startServer, launch, tinyModel, serveModels, TEST_BATCH } from './harness.mjs';
 
 const reason = await skipReason();
 const tiny = reason ? null : tinyModel('e2e-tiny');
@@ -205,6 +206,33 @@ test('the gradient charts draw data shaped like model.pathStats results', { skip
   const caps = await page.locator('.engine').innerText();
   if (/pathStats/.test(caps))
     assert.match(await page.locator('#ux-panel-paths .fallback-note').innerText(), /model\.pathStats/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('without data/test_batch.bin the page asks for it, and a picked file works', { skip }, async () => {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await serveModels(page, [tiny]);
+  await page.route('**/data/test_batch.bin', (r) => r.fulfill({ status: 404, body: 'not found' }));
+  await page.goto(`${server.url}?model=e2e-tiny`);
+  await page.waitForSelector('#explorer[data-ready]', { timeout: 60000 });
+  assert.match(await page.locator('.messages').innerText(), /No CIFAR-10 test images/);
+  // 600 records of the real test batch, as the user's own file
+  const dir = fs.mkdtempSync(`${os.tmpdir()}/unravel-data-`);
+  const file = `${dir}/test_batch.bin`;
+  const fd = fs.openSync(TEST_BATCH, 'r');
+  const buf = Buffer.alloc(600 * 3073);
+  fs.readSync(fd, buf, 0, buf.length, 0);
+  fs.closeSync(fd);
+  fs.writeFileSync(file, buf);
+  await page.locator('.file-input').setInputFiles(file);
+  await page.waitForFunction(() => /^\d+(\.\d)?%$/.test(document.querySelector('.err-big')?.textContent ?? '') &&
+    !document.querySelector('.err-big').classList.contains('stale'), null, { timeout: 60000 });
+  assert.doesNotMatch(await page.locator('.messages').innerText(), /No CIFAR-10 test images/);
+  assert.match(await page.locator('.err-sub').innerText(), /500 images/);
+  fs.rmSync(dir, { recursive: true, force: true });
   assert.deepEqual(errors, []);
   await page.close();
 });
