@@ -217,12 +217,15 @@ function curveStats(points) {
   for (let i = 1; i < points.length; i++) {
     const d = points[i].mean - points[i - 1].mean;
     if (d > big.d) big = { d, from: points[i - 1].k, to: points[i].k };
-    // A fall larger than the noise of the means (their sd over draws) is a real dip.
-    if (d < -Math.max(points[i].sd, points[i - 1].sd, 0.002)) dips.push(points[i].k);
+    // A fall larger than the noise of the means (their sd over draws) is a real dip; near
+    // chance (both means >= 80%) the curve is saturated and its wobbles are noise.
+    const saturated = Math.min(points[i].mean, points[i - 1].mean) >= 0.8;
+    if (!saturated && d < -Math.max(points[i].sd, points[i - 1].sd, 0.002)) dips.push(points[i].k);
   }
   const first = points[0], last = points[points.length - 1];
   const rise = last.mean - first.mean;
-  return { points, at, first, last, rise, big, dips, smooth: dips.length === 0 && rise > 0 && big.d <= 0.4 * rise };
+  const firstShare = points.length > 1 && rise > 0 ? (points[1].mean - first.mean) / rise : 0;
+  return { points, at, first, last, rise, big, dips, firstShare, smooth: dips.length === 0 && rise > 0 && big.d <= 0.4 * rise };
 }
 
 function pearson(x, y) {
@@ -261,6 +264,12 @@ function charts(group, res, dir) {
     save('lesion', plot.lesionChart({
       series: with_('lesion').map(({ m, r, color }) => ({ label: m.label, color, full: r.lesion.result.full_error, blocks: r.lesion.result.blocks })),
     }, { id: `${group.id}-lesion`, title: 'Deleting one block at test time', subtitle: `rebuilt CIFAR-10 test set, ${imgs('lesion')}`, width: 680 }));
+  }
+  const resL = with_('lesion').filter(({ m }) => !m.plain);
+  if (resL.length && resL.length < with_('lesion').length) {
+    save('lesion-resnet', plot.lesionChart({
+      series: resL.map(({ m, r, color }) => ({ label: m.label, color, full: r.lesion.result.full_error, blocks: r.lesion.result.blocks })),
+    }, { id: `${group.id}-lesionz`, title: 'Deleting one block at test time: the ResNet alone, magnified', subtitle: `rebuilt CIFAR-10 test set, ${imgs('lesion')}`, width: 680 }));
   }
   if (with_('delete-random').length) {
     const x = with_('delete-random')[0].r['delete-random'].result;
@@ -364,14 +373,14 @@ function findings(sums, o) {
       let t = `${L}: the mean error over ${s.m.r['delete-random'].result.samples} draws goes from ${pct(c.first.mean)} (k = 0) to ${pct(c.last.mean)} (k = ${c.last.k}); ` +
         `the largest step between neighbouring k is ${pp(c.big.d)} (k = ${c.big.from} → ${c.big.to}) of a total rise of ${pp(c.rise)}`;
       t += c.dips.length ? `, and the mean falls by more than its spread at k = ${list(c.dips.map(String))}.` : '.';
-      t += c.smooth ? ' The rise is smooth, as in the paper.' : c.rise > 0 && !c.dips.length ? ' The rise is monotone but concentrated in a few steps.' : '';
+      t += shape(c, 'deleted block');
       out.del.push(t);
     }
     if (s.swap) {
       const c = s.swap;
       let t = `${L}: from ${pct(c.first.mean)} at τ = 1 to ${pct(c.last.mean)} at k = ${c.last.k} swaps (mean τ ${c.last.tau.toFixed(2)}); across k, mean error and mean τ correlate with r = ${c.corr.toFixed(2)}.`;
       if (c.smooth && c.corr < -0.8) t += " Error rises smoothly as τ falls, as in the paper.";
-      else if (c.dips.length) t += ` The mean is not monotone in k (falls at k = ${list(c.dips.map(String))}).`;
+      else t += shape(c, 'swap');
       out.swap.push(t);
     }
     if (s.paths) {
@@ -387,6 +396,15 @@ function findings(sums, o) {
     }
   }
   return out;
+}
+
+/** One sentence on the shape of an error-against-k curve. */
+function shape(c, what) {
+  if (c.rise <= 0) return ' The error does not rise with k here.';
+  if (c.firstShare > 0.7) return ` ${c.firstShare >= 0.995 ? 'All' : `${(100 * c.firstShare).toFixed(0)}%`} of the rise comes with the first ${what}: the network breaks at once rather than degrading smoothly.`;
+  if (c.smooth) return ' The rise is smooth, as in the paper.';
+  if (c.dips.length) return ` The mean is not monotone in k (it falls at k = ${list(c.dips.map(String))}).`;
+  return ' The rise is monotone but concentrated in a few steps.';
 }
 
 function differences(sums, o) {
@@ -442,7 +460,11 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
     L.push('### Key numbers', '', keyTable(gs), '');
     L.push(`Differences are in percentage points (pp). An increase counts as noticeable above ${gs.filter((s) => s.threshold).map((s) => `${pp(s.threshold).slice(1)} for ${s.m.label}`).join(', ')} ` +
       '(the larger of 1 pp and three binomial standard errors of the full network\'s error on these images).', '');
-    if (f.lesion) L.push('### Deleting single blocks (claim 2)', '', `![${g.title}: test error with each block deleted](${rel(f.lesion)})`, '', ...fx.lesion.map((x) => `${x}\n`));
+    if (f.lesion) {
+      L.push('### Deleting single blocks (claim 2)', '', `![${g.title}: test error with each block deleted](${rel(f.lesion)})`, '');
+      if (f['lesion-resnet']) L.push(`![the same for the ResNet alone, on a magnified error axis](${rel(f['lesion-resnet'])})`, '');
+      L.push(...fx.lesion.map((x) => `${x}\n`));
+    }
     if (f['delete-random']) L.push('### Deleting k random blocks (claim 3)', '', `![${g.title}: error against k deleted blocks](${rel(f['delete-random'])})`, '', ...fx.del.map((x) => `${x}\n`));
     if (f['swap-k']) {
       L.push('### Reordering blocks (claim 3)', '', `![${g.title}: error against k swaps](${rel(f['swap-k'])})`, '', `![${g.title}: error against Kendall's tau](${rel(f['swap-tau'])})`, '');

@@ -96,7 +96,7 @@ export function plot(opts, draw) {
   const titleH = opts.title ? 24 : 4;
   const subH = opts.subtitle ? 17 : 0;
   const legendH = legend.length ? rows.length * 18 + 4 : 0;
-  const m = { top: titleH + subH + legendH + 10, right: opts.marginRight ?? 20, bottom: 48, left: opts.marginLeft ?? 62 };
+  const m = { top: titleH + subH + legendH + 10, right: opts.marginRight ?? 20, bottom: 48 + (opts.bottomExtra ?? 0), left: opts.marginLeft ?? 62 };
   const x0 = m.left, x1 = W - m.right, y0 = H - m.bottom, y1 = m.top;
   const X = opts.x, Y = opts.y;
 
@@ -248,8 +248,21 @@ export function lesionChart(data, opts = {}) {
   return plot({
     id: opts.id ?? 'lesion', width: opts.width, height: opts.height ?? 360,
     title: opts.title ?? 'Test error with one block deleted', subtitle: opts.subtitle,
-    xLabel: 'deleted block (stage boundaries marked)', yLabel: 'test error (%)',
-    x: { band: n, tickEvery: n > 30 ? 3 : 1 }, y: Y, legend,
+    xLabel: 'deleted block', yLabel: 'test error (%)',
+    x: { band: n, tickEvery: n > 30 ? 3 : 1 }, y: Y, legend, bottomExtra: 14,
+    overlay: (ctx) => {
+      // Stage names under the block numbers, each centred on its stage.
+      const o = [];
+      let start = 0;
+      blocks.forEach((b, i) => {
+        if (i === blocks.length - 1 || stageOf[i + 1] !== b.stage) {
+          const x = r2((ctx.sx(start) + ctx.sx(i)) / 2);
+          o.push(`<text x="${x}" y="${ctx.y0 + 31}" text-anchor="middle" fill="${COLORS.muted}">stage ${b.stage}</text>`);
+          start = i + 1;
+        }
+      });
+      return o.join('\n');
+    },
   }, (ctx) => {
     const o = [];
     const inner = ctx.bw * 0.8, w = inner / series.length;
@@ -274,9 +287,12 @@ export function lesionChart(data, opts = {}) {
         o.push(`<rect x="${x + 0.5}" y="${y}" width="${r2(Math.max(1, w - 1))}" height="${r2(ctx.y0 - y)}" fill="${s.color}">` +
           `<title>${esc(`${s.label}: block ${b.block} deleted: ${pct(b.error, 2)}`)}</title></rect>`);
       });
+    });
+    // Full-network lines above all bars.
+    for (const s of series) {
       const y = r2(ctx.sy(s.full));
       o.push(`<line x1="${ctx.x0}" x2="${ctx.x1}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="1.6" stroke-dasharray="5 3"/>`);
-    });
+    }
     return o.join('\n');
   });
 }
