@@ -33,24 +33,33 @@ const BATCHES = [1, 100];
 
 // ---- timing ----
 
-// Images per second of run(), which handles `images` images per call: warm
-// up (V8 tiers WASM up from its baseline compiler only between calls), then
-// three timed rounds of about SECONDS/3 each; the median round counts.
-async function throughput(images, run) {
-  const warm = performance.now();
-  while (performance.now() - warm < Math.max(300, SECONDS * 150))
-    await run();
-  const rounds = [];
-  for (let r = 0; r < 3; r++) {
-    let calls = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < (SECONDS * 1000) / 3) {
+// Images per second of each of runs[], every call handling `images` images:
+// warm each up (V8 tiers WASM up from its baseline compiler only between
+// calls), then ROUNDS rounds that take turns, SECONDS/ROUNDS each, so that a
+// busy machine slows all of them alike; the median round counts.
+const ROUNDS = 5;
+async function throughputs(images, runs) {
+  for (const run of runs) {
+    const warm = performance.now();
+    while (performance.now() - warm < Math.max(300, SECONDS * 100))
       await run();
-      calls++;
-    }
-    rounds.push((calls * images) / ((performance.now() - t0) / 1000));
   }
-  return rounds.sort((a, b) => a - b)[1];
+  const rounds = runs.map(() => []);
+  for (let r = 0; r < ROUNDS; r++)
+    for (const [i, run] of runs.entries()) {
+      let calls = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < (SECONDS * 1000) / ROUNDS) {
+        await run();
+        calls++;
+      }
+      rounds[i].push((calls * images) / ((performance.now() - t0) / 1000));
+    }
+  return rounds.map((v) => v.sort((a, b) => a - b)[ROUNDS >> 1]);
+}
+
+async function throughput(images, run) {
+  return (await throughputs(images, [run]))[0];
 }
 
 // ---- the WASM SIMD128 peak ----
@@ -280,17 +289,17 @@ async function main() {
       for (const batch of BATCHES) {
         const x = batch === 100 ? x100 : net.input(data.bytes, 1);
         let at = 0;
-        const un = await throughput(batch, () => {
-          model.forward(cifar, { start: batch === 1 ? (at = (at + 1) % 100) : 0, count: batch, batch });
-        });
-        const tj = await throughput(batch, async () => {
-          const y = net.forward(x);
-          await y.data();
-          y.dispose();
-        });
-        const sc = scalarModel ? await throughput(batch, () => {
-          scalarModel.forward(scalarCifar, { count: batch, batch });
-        }) : NaN;
+        const runs = [
+          () => model.forward(cifar, { start: batch === 1 ? (at = (at + 1) % 100) : 0, count: batch, batch }),
+          async () => {
+            const y = net.forward(x);
+            await y.data();
+            y.dispose();
+          },
+        ];
+        if (scalarModel && batch === 1)   // (a batch of 100 takes it 5-20 s)
+          runs.push(() => scalarModel.forward(scalarCifar, { start: at, count: 1, batch: 1 }));
+        const [un, tj, sc = NaN] = await throughputs(batch, runs);
         if (batch === 1)
           x.dispose();
         const row = { model: spec.name, batch, unravel: un, tfjs: tj, scalar: sc,
@@ -298,7 +307,7 @@ async function main() {
                       tfjsPeakShare: (tj * macs * 2) / (peakGflops * 1e9) };
         rows.push(row);
         console.error(`  batch ${batch}: unravel ${fmt(un)} img/s, tfjs ${fmt(tj)} img/s ` +
-                      `(x${fmt(row.ratio, 2)})${scalarModel ? `, unravel scalar ${fmt(sc)} img/s` : ''}`);
+                      `(x${fmt(row.ratio, 2)})${Number.isNaN(sc) ? '' : `, unravel scalar ${fmt(sc)} img/s`}`);
       }
       x100.dispose();
       scalarModel?.dispose();
@@ -324,7 +333,7 @@ function report(rows, peak, peakGflops, tfjs, unravel, source) {
   const cpu = os.cpus()[0]?.model?.trim() || 'unknown CPU';
   const lines = [
     `Measured ${new Date().toISOString().slice(0, 10)} by \`node bench/wasm-vs-tfjs.mjs\` ` +
-    `(${SECONDS} s per cell, median of 3 rounds) on ${cpu}, ${os.cpus().length} cores, ` +
+    `(${SECONDS} s per cell: unravel, tfjs and scalar take turns in ${ROUNDS} rounds, median round) on ${cpu}, ${os.cpus().length} cores, ` +
     `load average ${os.loadavg()[0].toFixed(2)} at the end, Node ${process.version}. ` +
     `One thread each: unravel ${unravel.version} \`wasm/unravel.wasm\` (${unravel.isa}) and ` +
     `TensorFlow.js ${tfjs.version} with @tensorflow/tfjs-backend-wasm (SIMD ${tfjs.simd ? 'on' : 'off'}, ` +
