@@ -11,7 +11,7 @@ EMCC        ?= emcc
 # Emscripten's JS optimizer (run at -O2 and up) needs Debian's node modules.
 EMCC_ENV    := NODE_PATH=$(or $(NODE_PATH),/usr/share/nodejs)
 # Native only: model_io.c reads and writes files, the trainer writes models.
-WASM_NATIVE_ONLY := c/model_io.c c/trainer.c
+WASM_NATIVE_ONLY := c/model_io.c c/trainer.c c/train.c c/train_ops.c
 WASM_CORE   := $(filter-out $(WASM_NATIVE_ONLY),$(wildcard c/*.c)) \
                $(filter-out %avx2.c,$(wildcard c/kernels/*.c))
 WASM_HDRS   := $(wildcard c/*.h c/kernels/*.h)
