@@ -244,8 +244,72 @@ UNR_EXPORT int unr_wasm_forward(unr_runner *r, const unr_plan *p, const unr_cifa
     return UNR_OK;
 }
 
-/* ---- experiments (lead): lesionSingle, deleteRandom, swapRandom, pathStats
- * will be exported here as unr_wasm_lesion_single, unr_wasm_delete_random,
- * unr_wasm_swap_random and unr_wasm_path_stats, in the same shape as
- * unr_wasm_evaluate: opaque objects in, flat arrays out, a progress id, and
- * an unr_error. Add each name to WASM_EXPORTS in wasm/build.mk. ---- */
+/* ---- experiments (PAPER.md) ----
+ * Each export does one step (a batch, a draw, a sample) so that the JS side
+ * can report progress and honour cancellation between steps. The random
+ * draws depend only on (seed, k, sample): any split of the work across
+ * workers draws the same plans as the CLI. Seeds travel as doubles (exact up
+ * to 2^53). */
+
+/* Single-block lesions on images start..start+n-1: correct[b] with block b
+ * deleted on top of plan p (-1 if not deletable), correct[num_blocks] for p
+ * itself; *blocks_run += block evaluations. */
+UNR_EXPORT int unr_wasm_lesion_batch(unr_runner *r, const unr_plan *p, const unr_cifar *data,
+                                     int start, int n, int32_t *correct, double *blocks_run,
+                                     unr_error *err)
+{
+    unr_error_clear(err);
+    if (start < 0 || n < 1 || start > data->n || n > data->n - start)
+        return (int)unr_fail(err, UNR_ERR_RANGE, "lesion: images %d..%d are outside the data "
+                             "set's 0..%d", start, start + n - 1, data->n - 1);
+    long run = 0;
+    unr_status st = unr_lesion_batch(r, p, data->pixels + (size_t)start * UNR_IMAGE_BYTES,
+                                     data->labels + start, n, (int *)correct, &run, err);
+    *blocks_run += (double)run;
+    return (int)st;
+}
+
+UNR_EXPORT int unr_wasm_max_deletions(const unr_model *m) { return unr_max_deletions(m); }
+UNR_EXPORT int unr_wasm_max_swaps(const unr_model *m) { return unr_max_swaps(m); }
+
+/* kind 0: k random deletions; 1: k random swaps. Writes the plan and its
+ * Kendall's tau. */
+UNR_EXPORT int unr_wasm_draw_plan(const unr_model *m, int kind, int k, double seed, int sample,
+                                  unr_plan *out, double *tau, unr_error *err)
+{
+    unr_error_clear(err);
+    if (!(seed >= 0 && seed <= 9007199254740992.0))
+        return (int)unr_fail(err, UNR_ERR_RANGE, "seed: %g is not a whole number in 0..2^53", seed);
+    unr_status st = kind == UNR_RANDOM_SWAP
+        ? unr_draw_swaps(m, k, (uint64_t)seed, sample, out, err)
+        : unr_draw_deletion(m, k, (uint64_t)seed, sample, out, err);
+    if (!st)
+        *tau = unr_plan_kendall_tau(out);
+    return (int)st;
+}
+
+/* One sample of the gradient per path length: norms[0..num_blocks]. */
+UNR_EXPORT int unr_wasm_paths_sample(unr_runner *r, const unr_cifar *data, int batch,
+                                     double seed, int sample, double *norms, unr_error *err)
+{
+    unr_error_clear(err);
+    if (!(seed >= 0 && seed <= 9007199254740992.0))
+        return (int)unr_fail(err, UNR_ERR_RANGE, "seed: %g is not a whole number in 0..2^53", seed);
+    return (int)unr_paths_sample(r, data, batch, (uint64_t)seed, sample, norms, err);
+}
+
+UNR_EXPORT void unr_wasm_path_distribution(int n, double *p) { unr_path_distribution(n, p); }
+
+/* window[5] = {a, b, q, mass, share of paths}; share_of_total[n+1]. */
+UNR_EXPORT int unr_wasm_effective_window(int n, const double *grad_mean, double q,
+                                         double *window, double *share_of_total, unr_error *err)
+{
+    unr_error_clear(err);
+    unr_window w;
+    unr_status st = unr_effective_window(n, grad_mean, q, &w, share_of_total, err);
+    if (!st) {
+        window[0] = w.a, window[1] = w.b, window[2] = w.q, window[3] = w.mass;
+        window[4] = w.share;
+    }
+    return (int)st;
+}

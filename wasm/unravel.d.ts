@@ -84,7 +84,54 @@ export declare class Model {
   /** Logits [count * 10], row-major. */
   forward(data: CifarData, options?: PlanOptions & { start?: number; count?: number; batch?: number }): Float32Array;
   validatePlan(plan: PlanOptions): void;
+  /** Error with each block deleted alone, on top of an optional base plan. */
+  lesionSingle(data: CifarData, options?: PlanOptions & ExperimentOptions & { limit?: number; batch?: number }): Promise<LesionResult>;
+  /** Error after deleting k random blocks, for each k in ks (default 0..maxDeletions). */
+  deleteRandom(data: CifarData, options?: RandomCurveOptions): Promise<{ points: CurvePoint[] }>;
+  /** Error after k random same-stage swaps, with Kendall's tau. */
+  swapRandom(data: CifarData, options?: RandomCurveOptions): Promise<{ points: CurvePoint[] }>;
+  readonly maxDeletions: number;
+  readonly maxSwaps: number;
+  /** The plan the CLI draws for (kind, k, seed, sample). */
+  drawPlan(kind: 'delete' | 'swap', k: number, seed: number, sample: number): { order: number[]; deleted: number[]; tau: number };
+  /** Path lengths, gradient norm per path length, effective window. */
+  pathStats(data: CifarData, options?: ExperimentOptions & { samples?: number; seed?: number; batch?: number; q?: number }): Promise<PathStats>;
   dispose(): void;
+}
+
+export interface ExperimentOptions {
+  /** Return true to cancel. */
+  onProgress?: (done: number, total: number) => boolean | void;
+  signal?: AbortSignal;
+}
+
+export interface RandomCurveOptions extends ExperimentOptions {
+  ks?: number[]; samples?: number; seed?: number; limit?: number; batch?: number;
+}
+
+export interface LesionResult {
+  n: number;
+  full: { error: number };
+  blocks: { block: number; stage: number; downsample: boolean; deletable: boolean; error: number | null }[];
+  forwardEquivalents: number;
+}
+
+export interface CurvePoint {
+  k: number; mean: number; sd: number; min: number; max: number;
+  /** Mean Kendall's tau (swaps only). */
+  tau?: number;
+  errors: number[];
+}
+
+export interface PathStats {
+  n: number; samples: number; batch: number; seed: number;
+  /** C(n,k) / 2^n */
+  distribution: number[];
+  gradMean: number[];
+  gradSd: number[];
+  /** Share of the total gradient C(n,k) g_k per length. */
+  total: number[];
+  window: { a: number; b: number; q: number; mass: number; share: number };
 }
 
 export declare class CifarData {

@@ -610,12 +610,197 @@ export class Model {
     this.#writePlan(plan);
   }
 
-  // ---- experiments (lead): lesionSingle(data, opts, onProgress),
-  // deleteRandom(data, {k, samples, seed}), swapRandom(data, {k, samples,
-  // seed}) and pathStats({samples, seed, batch}) go here, each over its
-  // unr_wasm_* export in c/wasm_api.c, following evaluate(): this.#runner(),
-  // this.#writePlan(), it.malloc for flat outputs, it.withProgress for the
-  // callback, it.check for the status. ----
+  // ---- experiments (PAPER.md) ----
+  // Each runs one C step at a time (a batch, a draw, a sample) and yields to
+  // the event loop in between, so progress is reported, a worker stays
+  // responsive, and cancellation (options.signal, or onProgress returning
+  // true) takes effect between steps. Random draws depend only on
+  // (seed, k, sample), exactly as in the CLI.
+
+  /**
+   * Test error with each block deleted alone (claim 2), on top of an
+   * optional base plan. Activations before each deleted block are reused.
+   * @param {CifarData} data
+   * @param {PlanOptions & ExperimentOptions & {limit?: number, batch?: number}} [options]
+   * @returns {Promise<LesionResult>}
+   */
+  async lesionSingle(data, options = {}) {
+    const { limit = 0, batch = DEFAULT_BATCH } = options;
+    const it = this.#it, x = it.x, nb = this.numBlocks;
+    const dataPtr = checkData(data);
+    const total = limit > 0 && limit < data.n ? limit : data.n;
+    const sums = new Float64Array(nb + 1);
+    const correct = it.malloc(4 * (nb + 1));
+    const run = it.malloc(8);
+    const stepper = new Stepper(options);
+    try {
+      new DataView(it.u8().buffer).setFloat64(run, 0, true);
+      for (let at = 0; at < total; at += batch) {
+        const n = Math.min(batch, total - at);
+        const runner = this.#runner(batch);
+        this.#writePlan(options);
+        it.check(it.call(() => x.unr_wasm_lesion_batch(runner, this.#h.plan, dataPtr, at, n,
+                                                       correct, run, it.err)));
+        const c = new Int32Array(it.u8().buffer, correct, nb + 1);
+        for (let b = 0; b <= nb; b++)
+          sums[b] += c[b];
+        await stepper.step(at + n, total);
+      }
+      const blocksRun = new DataView(it.u8().buffer).getFloat64(run, true);
+      const c = new Int32Array(it.u8().buffer.slice(correct, correct + 4 * (nb + 1)));
+      return {
+        n: total,
+        full: { error: 1 - sums[nb] / total },
+        blocks: this.info.blocks.map((bi, b) => ({
+          block: b, stage: bi.stage, downsample: bi.downsample, deletable: c[b] >= 0,
+          error: c[b] >= 0 ? 1 - sums[b] / total : null,
+        })),
+        forwardEquivalents: blocksRun / Math.ceil(total / batch) / nb,
+      };
+    } finally {
+      x.free(run);
+      x.free(correct);
+    }
+  }
+
+  /**
+   * Error after deleting k random blocks, for each k (claim 3).
+   * @param {CifarData} data
+   * @param {ExperimentOptions & {ks?: number[], samples?: number, seed?: number,
+   *         limit?: number, batch?: number}} [options]
+   * @returns {Promise<{points: CurvePoint[]}>}
+   */
+  deleteRandom(data, options = {}) {
+    return this.#randomCurve(0, data, options);
+  }
+
+  /**
+   * Error after k random swaps of same-stage, non-downsampling blocks, with
+   * the Kendall's tau of the orders (claim 3).
+   * @param {CifarData} data
+   * @param {ExperimentOptions & {ks?: number[], samples?: number, seed?: number,
+   *         limit?: number, batch?: number}} [options]
+   * @returns {Promise<{points: CurvePoint[]}>}
+   */
+  swapRandom(data, options = {}) {
+    return this.#randomCurve(1, data, options);
+  }
+
+  /** The largest k deleteRandom / swapRandom accept. */
+  get maxDeletions() { return this.#it.x.unr_wasm_max_deletions(this.#live().model); }
+  get maxSwaps() { return this.#it.x.unr_wasm_max_swaps(this.#live().model); }
+
+  /**
+   * The plan of draw `sample` for k (deletions or swaps), as the CLI draws it.
+   * @param {'delete'|'swap'} kind
+   * @returns {{order: number[], deleted: number[], tau: number}}
+   */
+  drawPlan(kind, k, seed, sample) {
+    const it = this.#it, x = it.x, h = this.#live(), nb = this.numBlocks;
+    const tau = it.malloc(8);
+    try {
+      it.check(it.call(() => x.unr_wasm_draw_plan(h.model, kind === 'swap' ? 1 : 0, k, seed,
+                                                   sample, h.plan, tau, it.err)));
+      const u8 = it.u8();
+      const order = Array.from(new Int32Array(u8.buffer, x.unr_wasm_plan_order(h.plan), nb));
+      const del = u8.subarray(x.unr_wasm_plan_deleted(h.plan), x.unr_wasm_plan_deleted(h.plan) + nb);
+      const deleted = [];
+      del.forEach((v, b) => { if (v) deleted.push(b); });
+      return { order, deleted, tau: new DataView(u8.buffer).getFloat64(tau, true) };
+    } finally {
+      x.free(tau);
+    }
+  }
+
+  async #randomCurve(kind, data, options) {
+    const name = kind ? 'swapRandom' : 'deleteRandom';
+    const { samples = 10, seed = 1, limit = 0, batch = DEFAULT_BATCH } = options;
+    const most = kind ? this.maxSwaps : this.maxDeletions;
+    const ks = options.ks ?? Array.from({ length: most + 1 }, (_, k) => k);
+    checkSeed(name, seed);
+    if (!Number.isInteger(samples) || samples < 1 || samples > 1e6)
+      throw argError(`${name}: samples: ${samples} is outside 1..1000000`);
+    for (const k of ks)
+      if (!Number.isInteger(k) || k < 0 || k > most)
+        throw argError(`${name}: k = ${k} is outside 0..${most}`);
+    const stepper = new Stepper(options);
+    const points = [];
+    for (const [i, k] of ks.entries()) {
+      const errors = [], taus = [];
+      for (let s = 0; s < samples; s++) {
+        const plan = this.drawPlan(kind ? 'swap' : 'delete', k, seed, s);
+        errors.push(this.evaluate(data, { ...plan, limit, batch }).error);
+        taus.push(plan.tau);
+        await stepper.step(i * samples + s + 1, ks.length * samples);
+      }
+      const point = { k, ...summarize(errors), errors };
+      if (kind)
+        point.tau = summarize(taus).mean;
+      points.push(point);
+    }
+    return { points };
+  }
+
+  /**
+   * Path lengths, gradient norm per path length and the effective window
+   * (claims 4-6). Sample s draws a batch of images by (seed, s), runs the
+   * network forward once, then for each k = 0..n back-propagates through
+   * the residual branches of k random blocks and the shortcuts of the rest.
+   * @param {CifarData} data
+   * @param {ExperimentOptions & {samples?: number, seed?: number, batch?: number,
+   *         q?: number}} [options]
+   * @returns {Promise<PathStats>}
+   */
+  async pathStats(data, options = {}) {
+    const { samples = 20, seed = 1, batch = 32, q = 0.9 } = options;
+    const it = this.#it, x = it.x, n = this.numBlocks;
+    const dataPtr = checkData(data);
+    checkSeed('pathStats', seed);
+    if (!Number.isInteger(samples) || samples < 1 || samples > 1e6)
+      throw argError(`pathStats: samples: ${samples} is outside 1..1000000`);
+    if (!(q > 0 && q <= 1))
+      throw argError(`pathStats: q: ${q} is outside (0, 1]`);
+    const norms = Array.from({ length: n + 1 }, () => []);
+    const out = it.malloc(8 * (n + 1));
+    const stepper = new Stepper(options);
+    try {
+      for (let s = 0; s < samples; s++) {
+        const runner = this.#runner(batch);
+        it.check(it.call(() => x.unr_wasm_paths_sample(runner, dataPtr, batch, seed, s, out,
+                                                       it.err)));
+        const v = new Float64Array(it.u8().buffer, out, n + 1);
+        for (let k = 0; k <= n; k++)
+          norms[k].push(v[k]);
+        await stepper.step(s + 1, samples);
+      }
+    } finally {
+      x.free(out);
+    }
+    const stats = norms.map(summarize);
+    const gradMean = stats.map((t) => t.mean);
+    const dist = it.malloc(8 * (n + 1)), g = it.malloc(8 * (n + 1));
+    const share = it.malloc(8 * (n + 1)), win = it.malloc(8 * 5);
+    try {
+      new Float64Array(it.u8().buffer, g, n + 1).set(gradMean);
+      x.unr_wasm_path_distribution(n, dist);
+      it.check(it.call(() => x.unr_wasm_effective_window(n, g, q, win, share, it.err)));
+      const f64 = (ptr, len) => Array.from(new Float64Array(it.u8().buffer, ptr, len));
+      const [a, b, qq, mass, shareOfPaths] = f64(win, 5);
+      return {
+        n, samples, batch, seed,
+        distribution: f64(dist, n + 1),
+        gradMean,
+        gradSd: stats.map((t) => t.sd),
+        total: f64(share, n + 1),
+        window: { a, b, q: qq, mass, share: shareOfPaths },
+      };
+    } finally {
+      x.free(win);
+      x.free(share);
+      x.free(g);
+      x.free(dist);
+    }
+  }
 
   /** Free the model, its plan and its runner. Safe to call twice. */
   dispose() {
@@ -728,3 +913,83 @@ function evalResult(flat, seconds) {
   }
   return { error: n ? 1 - correct / n : 0, correct, n, perClass, confusion, seconds };
 }
+
+// ---- experiment helpers ----
+
+/**
+ * Progress and cancellation between the steps of an experiment.
+ * @typedef {object} ExperimentOptions
+ * @property {(done: number, total: number) => boolean|void} [onProgress] return true to cancel
+ * @property {AbortSignal} [signal]
+ */
+class Stepper {
+  #onProgress;
+  #signal;
+  constructor({ onProgress, signal } = {}) {
+    if (onProgress != null && typeof onProgress !== 'function')
+      throw argError('onProgress: expected a function');
+    this.#onProgress = onProgress;
+    this.#signal = signal;
+    this.#check();
+  }
+
+  #check() {
+    if (this.#signal?.aborted)
+      throw new UnravelError('cancelled', 'cancelled');
+  }
+
+  async step(done, total) {
+    if (this.#onProgress?.(done, total) === true)
+      throw new UnravelError('cancelled', 'cancelled');
+    // Let messages (a cancel, say) through between steps.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.#check();
+  }
+}
+
+function checkSeed(name, seed) {
+  if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER)
+    throw argError(`${name}: seed: ${seed} is not a whole number >= 0`);
+}
+
+/** mean, sd (n-1), min, max, in the order the C core sums them. */
+function summarize(v) {
+  let s = 0, lo = Infinity, hi = -Infinity;
+  for (const x of v) {
+    s += x;
+    lo = Math.min(lo, x);
+    hi = Math.max(hi, x);
+  }
+  const mean = v.length ? s / v.length : 0;
+  let ss = 0;
+  for (const x of v)
+    ss += (x - mean) * (x - mean);
+  return { mean, sd: v.length > 1 ? Math.sqrt(ss / (v.length - 1)) : 0,
+           min: v.length ? lo : 0, max: v.length ? hi : 0 };
+}
+
+/**
+ * @typedef {object} LesionResult
+ * @property {number} n images
+ * @property {{error: number}} full the base plan
+ * @property {{block: number, stage: number, downsample: boolean, deletable: boolean,
+ *             error: number|null}[]} blocks error with each block deleted alone
+ * @property {number} forwardEquivalents cost in full forward passes
+ *
+ * @typedef {object} CurvePoint
+ * @property {number} k
+ * @property {number} mean
+ * @property {number} sd
+ * @property {number} min
+ * @property {number} max
+ * @property {number} [tau] mean Kendall's tau (swaps)
+ * @property {number[]} errors one per sample
+ *
+ * @typedef {object} PathStats
+ * @property {number} n blocks
+ * @property {number[]} distribution C(n,k)/2^n
+ * @property {number[]} gradMean mean gradient norm per path length
+ * @property {number[]} gradSd
+ * @property {number[]} total share of the total gradient per length
+ * @property {{a: number, b: number, q: number, mass: number, share: number}} window
+ */

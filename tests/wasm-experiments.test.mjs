@@ -1,0 +1,112 @@
+// wasm-experiments.test.mjs: the experiments in WASM give the CLI's numbers
+// for the same model, images and seed; they report progress, can be
+// cancelled, and refuse bad requests with a clear error.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { cli, makeModel, syntheticCifar, tmpdir, unravel } from './helpers.mjs';
+
+const IMAGES = 120;
+
+// The CLI prints doubles with 15 significant digits (cJSON), so compare the
+// numbers it prints to within that.
+function assertClose(actual, expected, what) {
+  assert.equal(actual.length, expected.length, what);
+  actual.flat().forEach((a, i) => {
+    const e = expected.flat()[i];
+    assert.ok(Math.abs(a - e) <= 1e-13 * Math.max(1, Math.abs(e)), `${what}[${i}]: ${a} vs ${e}`);
+  });
+}
+
+describe('experiments: WASM and the native CLI agree', () => {
+  let u, dir, resnet, plain, data;
+  const json = (...args) => JSON.parse(cli(...args, '--data', dir, '--split', 'test', '--json'));
+
+  before(async () => {
+    u = await unravel();
+    dir = tmpdir();
+    const bytes = syntheticCifar(IMAGES, 3);
+    fs.writeFileSync(path.join(dir, 'test_batch.bin'), bytes);
+    data = u.loadCifar(bytes);
+    const r = makeModel(dir, 'r20', { seed: 11 });
+    const p = makeModel(dir, 'p20', { seed: 12, shortcut: 'none' });
+    resnet = { path: r.json, model: u.loadModel(r.manifest, r.weights) };
+    plain = { path: p.json, model: u.loadModel(p.manifest, p.weights) };
+  });
+
+  test('lesionSingle gives the errors of `unravel lesion`', async () => {
+    for (const { path: p, model } of [resnet, plain]) {
+      const native = json('lesion', '--model', p, '--batch', '50');
+      const ours = await model.lesionSingle(data, { batch: 50 });
+      assert.equal(ours.n, native.images);
+      assertClose([ours.full.error], [native.full_error], 'full error');
+      assert.deepEqual(ours.blocks.map((b) => b.error === null), native.blocks.map((b) => b.error === null));
+      assertClose(ours.blocks.map((b) => b.error ?? -1), native.blocks.map((b) => b.error ?? -1), 'errors');
+      assertClose([ours.forwardEquivalents], [native.forward_equivalents], 'cost');
+    }
+    // the plain net's downsampling blocks cannot be deleted
+    const pl = await plain.model.lesionSingle(data, { limit: 20 });
+    assert.deepEqual(pl.blocks.filter((b) => !b.deletable).map((b) => b.block), [3, 6]);
+  });
+
+  test('deleteRandom and swapRandom draw the CLI\'s plans and get its errors', async () => {
+    const nd = json('delete-random', '--model', resnet.path, '--k', '0,1,4', '--samples', '3',
+                    '--seed', '5', '--limit', '60');
+    const od = await resnet.model.deleteRandom(data, { ks: [0, 1, 4], samples: 3, seed: 5, limit: 60 });
+    assertClose(od.points.map((p) => p.errors), nd.points.map((p) => p.errors), 'errors');
+    assertClose(od.points.map((p) => [p.mean, p.sd, p.min, p.max]),
+                nd.points.map((p) => [p.mean, p.sd, p.min, p.max]), 'statistics');
+    const ns = json('swap-random', '--model', resnet.path, '--k', '0-3', '--samples', '2',
+                    '--seed', '9', '--limit', '60');
+    const os = await resnet.model.swapRandom(data, { ks: [0, 1, 2, 3], samples: 2, seed: 9, limit: 60 });
+    assertClose(os.points.map((p) => p.errors), ns.points.map((p) => p.errors), 'errors');
+    assertClose(os.points.map((p) => p.tau), ns.points.map((p) => p.tau), 'tau');
+    // a draw depends only on (seed, k, sample): one k alone draws the same
+    const single = await resnet.model.deleteRandom(data, { ks: [4], samples: 3, seed: 5, limit: 60 });
+    assert.deepEqual(single.points[0].errors, od.points[2].errors);
+  });
+
+  test('pathStats gives the numbers of `unravel paths`', async () => {
+    const native = json('paths', '--model', resnet.path, '--samples', '3', '--batch', '8', '--seed', '2');
+    const ours = await resnet.model.pathStats(data, { samples: 3, batch: 8, seed: 2 });
+    assert.equal(ours.n, native.blocks);
+    for (let k = 0; k <= ours.n; k++) {
+      assert.ok(Math.abs(ours.distribution[k] - native.distribution[k]) <= 1e-12 * native.distribution[k]);
+      // SIMD128 and AVX2 sum in different orders: agree to float precision
+      const rel = Math.abs(ours.gradMean[k] - native.grad_mean[k]) / native.grad_mean[k];
+      assert.ok(rel < 1e-4, `k = ${k}: ${ours.gradMean[k]} vs ${native.grad_mean[k]}`);
+    }
+    assert.equal(ours.window.a, native.window.a);
+    assert.equal(ours.window.b, native.window.b);
+    assertClose([ours.window.share], [native.window.share_of_paths], 'share');
+  });
+
+  test('progress is reported and cancellation stops an experiment', async () => {
+    const seen = [];
+    await resnet.model.lesionSingle(data, { batch: 40, onProgress: (d, t) => { seen.push([d, t]); } });
+    assert.deepEqual(seen, [[40, IMAGES], [80, IMAGES], [120, IMAGES]]);
+    const ctl = new AbortController();
+    const run = resnet.model.deleteRandom(data, {
+      samples: 50, limit: 20, signal: ctl.signal, onProgress: (d) => { if (d === 3) ctl.abort(); },
+    });
+    await assert.rejects(run, /cancelled/);
+    await assert.rejects(resnet.model.pathStats(data, { samples: 5, batch: 4, onProgress: () => true }),
+                         /cancelled/);
+    // and the module keeps working
+    const again = await resnet.model.lesionSingle(data, { limit: 40 });
+    assert.equal(again.n, 40);
+  });
+
+  test('bad requests are refused with a clear message', async () => {
+    await assert.rejects(resnet.model.deleteRandom(data, { ks: [10] }), /k = 10 is outside 0\.\.9/);
+    await assert.rejects(resnet.model.swapRandom(data, { ks: [-1] }), /outside/);
+    await assert.rejects(resnet.model.deleteRandom(data, { seed: -3 }), /seed/);
+    await assert.rejects(resnet.model.pathStats(data, { q: 2 }), /q/);
+    await assert.rejects(resnet.model.pathStats(data, { batch: IMAGES + 1 }), /larger than/);
+    await assert.rejects(plain.model.pathStats(data, { samples: 1, batch: 4 }), /single path/);
+    await assert.rejects(resnet.model.lesionSingle(data, { deleted: [42] }), /out of range/);
+    const ok = await resnet.model.lesionSingle(data, { limit: 10 });
+    assert.equal(ok.n, 10);
+  });
+});
