@@ -38,6 +38,19 @@ export const pct = (v, digits = 1) => (v == null ? 'n/a' : `${(100 * v).toFixed(
 /** Rough text width in px for a sans-serif font (for legend layout only). */
 const textWidth = (s, size) => String(s).length * size * 0.56;
 
+/** Greedy word wrap to lines of at most `width` px (estimated). */
+function wrap(text, width, size) {
+  const lines = [];
+  let cur = '';
+  for (const w of String(text).split(' ')) {
+    const next = cur ? `${cur} ${w}` : w;
+    if (cur && textWidth(next, size) > width) lines.push(cur), (cur = w);
+    else cur = next;
+  }
+  if (cur) lines.push(cur);
+  return lines;
+}
+
 /** Ticks at 1, 2 or 5 x 10^e covering [lo, hi], about `count` of them. */
 export function niceTicks(lo, hi, count = 5) {
   if (!(hi > lo)) hi = lo + 1;
@@ -94,7 +107,8 @@ export function plot(opts, draw) {
     used += w;
   }
   const titleH = opts.title ? 24 : 4;
-  const subH = opts.subtitle ? 17 : 0;
+  const subLines = opts.subtitle ? wrap(opts.subtitle, W - (opts.marginLeft ?? 62) - 12, SIZE.tick) : [];
+  const subH = subLines.length * 15 + (subLines.length ? 2 : 0);
   const legendH = legend.length ? rows.length * 18 + 4 : 0;
   const m = { top: titleH + subH + legendH + 10, right: opts.marginRight ?? 20, bottom: 48 + (opts.bottomExtra ?? 0), left: opts.marginLeft ?? 62 };
   const x0 = m.left, x1 = W - m.right, y0 = H - m.bottom, y1 = m.top;
@@ -121,7 +135,7 @@ export function plot(opts, draw) {
     `<line x1="0" y1="0" x2="0" y2="5" stroke="${COLORS.muted}" stroke-width="1.2"/></pattern></defs>`);
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   if (opts.title) out.push(`<text x="${x0}" y="18" font-size="${SIZE.title}" font-weight="600">${esc(opts.title)}</text>`);
-  if (opts.subtitle) out.push(`<text x="${x0}" y="${titleH + 12}" font-size="${SIZE.tick}" fill="${COLORS.muted}">${esc(opts.subtitle)}</text>`);
+  subLines.forEach((line, i) => out.push(`<text x="${x0}" y="${titleH + 12 + 15 * i}" font-size="${SIZE.tick}" fill="${COLORS.muted}">${esc(line)}</text>`));
 
   // Legend.
   rows.forEach((row, ri) => {
@@ -425,21 +439,30 @@ export function gradNormChart(data, opts = {}) {
   const n = data.grad_mean.length - 1;
   const vals = data.grad_mean.flatMap((m, k) => [m + data.grad_sd[k], m > data.grad_sd[k] ? m - data.grad_sd[k] : m]).filter((v) => v > 0);
   const L = logTicks(Math.min(...vals) * 0.9, Math.max(...vals) * 1.1);
+  // A log axis cannot show a zero: such lengths are left out and named in the subtitle.
+  const zeros = data.grad_mean.map((m, k) => (m > 0 ? null : k)).filter((k) => k != null);
+  const zeroNote = zeros.length ? `zero gradient at length${zeros.length > 1 ? 's' : ''} ${ranges(zeros)} (not shown)` : '';
   return plot({
-    id: opts.id ?? 'gnorm', width: opts.width ?? 420, height: opts.height ?? 320,
-    title: opts.title ?? '(b) Gradient magnitude per path length', subtitle: opts.subtitle, marginLeft: 78,
+    id: opts.id ?? 'gnorm', width: opts.width ?? 420, height: opts.height ?? 320, marginLeft: 78,
+    title: opts.title ?? '(b) Gradient magnitude per path length',
+    subtitle: [opts.subtitle, zeroNote].filter(Boolean).join('; '),
     xLabel: 'path length', yLabel: 'gradient norm at the input (log)',
     x: lengthAxis(n), y: { lo: L.lo, hi: L.hi, ticks: L.ticks, log: true, format: fmtPow10 },
     legend: [{ label: 'mean ± 1 sd over draws', color: COLORS.resnet, kind: 'line' }],
   }, (ctx) => {
     const o = [];
     data.grad_mean.forEach((m, k) => {
+      if (!(m > 0)) return;
       const s = data.grad_sd[k], x = r2(ctx.sx(k));
       const lo = m - s > 0 ? m - s : L.lo;  // the band reaches zero: draw to the axis
       o.push(`<line x1="${x}" x2="${x}" y1="${r2(ctx.sy(lo))}" y2="${r2(ctx.sy(m + s))}" stroke="${COLORS.resnet}" stroke-opacity="0.55"/>`);
     });
-    o.push(`<polyline points="${data.grad_mean.map((m, k) => `${r2(ctx.sx(k))},${r2(ctx.sy(m))}`).join(' ')}" fill="none" stroke="${COLORS.resnet}" stroke-width="2"/>`);
-    data.grad_mean.forEach((m, k) => o.push(`<circle cx="${r2(ctx.sx(k))}" cy="${r2(ctx.sy(m))}" r="${n > 30 ? 1.8 : 2.6}" fill="${COLORS.resnet}"><title>length ${k}: ${m.toPrecision(3)} ± ${data.grad_sd[k].toPrecision(3)}</title></circle>`));
+    // The line breaks where a length has no (zero) gradient.
+    let seg = [];
+    const flush = () => { if (seg.length > 1) o.push(`<polyline points="${seg.join(' ')}" fill="none" stroke="${COLORS.resnet}" stroke-width="2"/>`); seg = []; };
+    data.grad_mean.forEach((m, k) => (m > 0 ? seg.push(`${r2(ctx.sx(k))},${r2(ctx.sy(m))}`) : flush()));
+    flush();
+    data.grad_mean.forEach((m, k) => m > 0 && o.push(`<circle cx="${r2(ctx.sx(k))}" cy="${r2(ctx.sy(m))}" r="${n > 30 ? 1.8 : 2.6}" fill="${COLORS.resnet}"><title>length ${k}: ${m.toPrecision(3)} ± ${data.grad_sd[k].toPrecision(3)}</title></circle>`));
     return o.join('\n');
   });
 }
@@ -463,6 +486,18 @@ export function totalGradChart(data, opts = {}) {
     });
     return o.join('\n');
   });
+}
+
+/** [0, 1, 2, 5] -> '0–2, 5' */
+function ranges(ks) {
+  const out = [];
+  for (let i = 0; i < ks.length; i++) {
+    let j = i;
+    while (j + 1 < ks.length && ks[j + 1] === ks[j] + 1) j++;
+    out.push(j > i ? `${ks[i]}–${ks[j]}` : `${ks[i]}`);
+    i = j;
+  }
+  return out.join(', ');
 }
 
 /** A share of paths as a percentage with enough digits to be non-zero. */
