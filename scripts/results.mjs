@@ -21,7 +21,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const OPTIONS = [
   { name: 'models', type: 'list', def: 'resnet20,plain20,resnet56,resnet110-half',
-    help: 'model names (models/NAME.json) or paths to manifests, comma-separated' },
+    help: 'model names (models/NAME.json) or paths to manifests, comma-separated; NAME:limit=1000:samples=5 overrides options for one model' },
   { name: 'limit', type: 'int', def: 0, help: 'test images per evaluation (0 = all 10,000)' },
   { name: 'samples', type: 'int', def: 10, help: 'random draws per k for delete-random and swap-random' },
   { name: 'path-samples', type: 'int', def: 100, help: 'gradient measurements per path length (paths --samples)' },
@@ -72,16 +72,28 @@ function usage() {
 }
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
+/** A path as the user would type it from the repository root. */
+const show = (f) => (f.startsWith(ROOT + path.sep) ? path.relative(ROOT, f) : f);
 
 // ---- models ----
 
 const KNOWN_LABELS = { resnet20: 'ResNet-20', plain20: 'Plain-20', resnet56: 'ResNet-56', plain56: 'Plain-56', 'resnet110-half': 'ResNet-110 (half width)' };
 
-function loadModel(spec) {
+const OVERRIDABLE = ['limit', 'samples', 'path-samples', 'path-batch', 'kmax'];
+
+function loadModel(arg) {
+  // NAME:key=value:... gives one model its own numeric options.
+  const [spec, ...kv] = arg.split(':');
+  const over = {};
+  for (const x of kv) {
+    const [k, v] = x.split('=');
+    if (!OVERRIDABLE.includes(k) || !/^\d+$/.test(v ?? '')) throw new Error(`--models: '${x}' in '${arg}': expected one of ${OVERRIDABLE.join(', ')} = a number`);
+    over[k] = Number(v);
+  }
   const isPath = spec.includes('/') || spec.endsWith('.json');
   const file = isPath ? path.resolve(spec.endsWith('.json') ? spec : `${spec}.json`) : path.join(ROOT, 'models', `${spec}.json`);
   const name = path.basename(file, '.json');
-  if (!existsSync(file)) return { name, file, missing: true };
+  if (!existsSync(file)) return { name, file, missing: true, over };
   const man = JSON.parse(readFileSync(file, 'utf8'));
   const a = man.arch, bps = a.blocks_per_stage, n = 3 * bps;
   const plain = a.shortcut === 'none';
@@ -93,7 +105,7 @@ function loadModel(spec) {
   const pairs = (s) => (s * (s - 1)) / 2;
   const maxSwaps = Math.min(pairs(bps) + 2 * pairs(bps - 1), 3 * 64);
   return {
-    name, file, man, label, plain, n, bps, widths,
+    name, file, man, label, plain, n, bps, widths, over,
     rel: file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file,
     sha256: man.weights.sha256, params: man.weights.parameters,
     maxDeletions: plain ? n - 2 : n, maxSwaps,
@@ -102,7 +114,8 @@ function loadModel(spec) {
 
 // ---- running the CLI, with a cache ----
 
-function cliArgs(exp, m, o) {
+function cliArgs(exp, m, o0) {
+  const o = { ...o0, ...m.over };
   const a = [exp, '--model', m.rel, '--json'];
   if (o.data) a.push('--data', o.data);
   if (exp !== 'paths' && o.limit) a.push('--limit', String(o.limit));
@@ -143,7 +156,7 @@ async function experiment(exp, m, o, dir, step) {
     try {
       const c = JSON.parse(readFileSync(file, 'utf8'));
       if (c.model_sha256 === key.sha256 && JSON.stringify(c.key_args) === JSON.stringify(key.args)) {
-        log(`${tag}: cached (${path.relative(process.cwd(), file)})`);
+        log(`${tag}: cached (${show(file)})`);
         return c;
       }
     } catch { /* unreadable cache: recompute */ }
@@ -258,7 +271,7 @@ function charts(group, res, dir) {
   };
   const members = group.models.map((m, i) => ({ m, r: res[m.name], color: seriesColor(m, i) }));
   const with_ = (exp) => members.filter((x) => x.r[exp]);
-  const imgs = (exp) => `${with_(exp)[0].r[exp].result.images.toLocaleString('en-US')} test images`;
+  const imgs = (exp) => `${list([...new Set(with_(exp).map((x) => x.r[exp].result.images))].map((x) => x.toLocaleString('en-US')))} test images`;
 
   if (with_('lesion').length) {
     save('lesion', plot.lesionChart({
@@ -418,7 +431,7 @@ function differences(sums, o) {
     (res.every((s) => s.m.man.training) ? ', and come from our own training recipe (see each model card)' : '') + ", so they are not expected to match the paper's 6.1%.");
   const any = sums.find((s) => s.m.r['delete-random']);
   const p = sums.find((s) => s.paths);
-  t.push(`We use ${any ? any.m.r['delete-random'].result.samples : o.samples} random draws per k (the spread shown is over those draws)` +
+  t.push(`We use ${any ? any.m.r['delete-random'].result.samples : o.samples} random draws per k (the spread shown is over those draws) on ${(sums[0].images ?? 10000).toLocaleString('en-US')} test images` +
     (p ? ` and ${p.paths.samples} gradient measurements of ${p.paths.batch} training images per path length, where the paper uses 1,000` : '') +
     '; error rates from fewer draws and fewer test images carry more sampling noise.');
   return t.join(' ');
@@ -435,7 +448,9 @@ function modelCard(m) {
 function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
   const rel = (f) => `results/${f}`;
   const L = [];
-  const quick = o.limit && o.limit <= 1000;
+  // Images per model, from the results themselves (options may differ per model).
+  const imgs = [...new Set(Object.values(sums).map((s) => s.images).filter(Boolean))].sort((a, b) => a - b);
+  const fmtN = (x) => x.toLocaleString('en-US');
   L.push('# Results: residual networks behave like ensembles of shallow paths', '');
   // The date of the newest result, not of this run: rerunning on cached results changes nothing.
   const date = [...Object.values(sums)].flatMap((s) => Object.values(s.m.r ?? {}).map((r) => r.date)).sort().pop()?.slice(0, 10);
@@ -446,7 +461,8 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
     'number below was produced by the `unravel` CLI with the commands listed at the end.', '');
   L.push('> **Test images.** Error rates are measured on a CIFAR-10 test set **rebuilt offline**: labels exact, ' +
     'records 0–999 pixel-exact, the rest decoded from JPEG copies. They are not official CIFAR-10 figures.' +
-    (quick ? ` This run used only the first ${o.limit.toLocaleString('en-US')} test images (the pixel-exact ones).` : ''), '');
+    (imgs.length && imgs[imgs.length - 1] <= 1000 ? ` This run used only the first ${list(imgs.map(fmtN))} test images, all of them pixel-exact.` : '') +
+    (imgs.length && imgs[0] <= 1000 && imgs[imgs.length - 1] > 1000 ? ` Models evaluated on ${fmtN(imgs[0])} images or fewer saw only pixel-exact records.` : ''), '');
   L.push('## Models', '');
   L.push(table([['model', 'manifest', 'blocks', 'widths', 'shortcut', 'parameters', 'sha256', 'training', 'stored test error (images)', 'records 0–999'],
     ...groups.flatMap((g) => g.models.map(modelCard))]), '');
@@ -488,7 +504,7 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
   L.push('```sh', `make build/unravel`, `node scripts/results.mjs ${o.argv.join(' ')}`.trim(), '```', '');
   L.push(`Seed ${o.seed} for every random draw (a draw depends only on the seed, k and the sample number, ` +
     `so the CLI, the JS API and the page draw the same plans). Test-set experiments use ` +
-    `${o.limit ? `the first ${o.limit.toLocaleString('en-US')}` : 'all 10,000'} test images; \`paths\` draws batches from the training set. ` +
+    `the first ${list(imgs.map(fmtN))} test images (see each model's key numbers); \`paths\` draws batches from the training set. ` +
     `Data: \`${o.data || process.env.CIFAR10_DIR || '../shared/cifar10'}\`; CLI: \`${o.version}\`. ` +
     'Each command below prints the JSON stored next to the charts in `results/` (key `result`, with the model\'s sha256 and the run time):', '');
   L.push('```sh', ...commands, '```', '');
@@ -505,7 +521,7 @@ async function main() {
   // Paths given on the command line are taken from the caller's directory; the CLI runs
   // from the repository root so that the commands recorded in RESULTS.md rerun as printed.
   const outDir = path.resolve(o.out), resDir = path.join(outDir, 'results');
-  o.models = o.models.map((s) => (s.includes('/') || s.endsWith('.json') ? path.resolve(s) : s));
+  o.models = o.models.map((s) => (s.includes('/') || s.split(':')[0].endsWith('.json') ? s.replace(/^[^:]+/, (f) => path.resolve(f)) : s));
   if (o.data) o.data = path.relative(ROOT, path.resolve(o.data)) || '.';
   process.chdir(ROOT);
   if (!existsSync(o.bin)) { log(`results.mjs: ${o.bin} not found: run \`make build/unravel\` first`); process.exit(1); }
@@ -518,9 +534,10 @@ async function main() {
     p.on('error', () => resolve('unknown version'));
   });
 
-  const all = o.models.map(loadModel);
+  let all;
+  try { all = o.models.map(loadModel); } catch (e) { log(`results.mjs: ${e.message}`); process.exit(2); }
   const skipped = all.filter((m) => m.missing);
-  for (const m of skipped) log(`note: ${m.name}: ${path.relative(process.cwd(), m.file)} not found, skipped`);
+  for (const m of skipped) log(`note: ${m.name}: ${show(m.file)} not found, skipped`);
   const models = all.filter((m) => !m.missing);
   if (!models.length) { log('results.mjs: no model to run'); process.exit(1); }
 
@@ -557,7 +574,7 @@ async function main() {
   const files = Object.fromEntries(groups.map((g) => [g.id, charts(g, res, resDir)]));
   const md = markdown({ groups, sums, files, skipped, o, commands, outDir });
   writeAtomic(path.join(outDir, 'RESULTS.md'), md);
-  log(`wrote ${path.join(outDir, 'RESULTS.md')} and ${Object.values(files).reduce((a, f) => a + Object.keys(f).length, 0)} charts in ${resDir}/`);
+  log(`wrote ${show(path.join(outDir, 'RESULTS.md'))} and ${Object.values(files).reduce((a, f) => a + Object.keys(f).length, 0)} charts in ${show(resDir)}/`);
 }
 
 main().catch((e) => { log(`results.mjs: ${e.stack ?? e.message}`); process.exit(1); });
