@@ -451,6 +451,8 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
   // Images per model, from the results themselves (options may differ per model).
   const imgs = [...new Set(Object.values(sums).map((s) => s.images).filter(Boolean))].sort((a, b) => a - b);
   const fmtN = (x) => x.toLocaleString('en-US');
+  const firstN = imgs.length === 1 && imgs[0] === 10000 ? 'all 10,000' :
+    `the first ${imgs.map(fmtN).join(' or ')}${imgs.length > 1 ? ' (depending on the model)' : ''}`;
   L.push('# Results: residual networks behave like ensembles of shallow paths', '');
   // The date of the newest result, not of this run: rerunning on cached results changes nothing.
   const date = [...Object.values(sums)].flatMap((s) => Object.values(s.m.r ?? {}).map((r) => r.date)).sort().pop()?.slice(0, 10);
@@ -461,7 +463,7 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
     'number below was produced by the `unravel` CLI with the commands listed at the end.', '');
   L.push('> **Test images.** Error rates are measured on a CIFAR-10 test set **rebuilt offline**: labels exact, ' +
     'records 0–999 pixel-exact, the rest decoded from JPEG copies. They are not official CIFAR-10 figures.' +
-    (imgs.length && imgs[imgs.length - 1] <= 1000 ? ` This run used only the first ${list(imgs.map(fmtN))} test images, all of them pixel-exact.` : '') +
+    (imgs.length && imgs[imgs.length - 1] <= 1000 ? ` This run used ${firstN} test images, all of them pixel-exact.` : '') +
     (imgs.length && imgs[0] <= 1000 && imgs[imgs.length - 1] > 1000 ? ` Models evaluated on ${fmtN(imgs[0])} images or fewer saw only pixel-exact records.` : ''), '');
   L.push('## Models', '');
   L.push(table([['model', 'manifest', 'blocks', 'widths', 'shortcut', 'parameters', 'sha256', 'training', 'stored test error (images)', 'records 0–999'],
@@ -504,7 +506,7 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
   L.push('```sh', `make build/unravel`, `node scripts/results.mjs ${o.argv.join(' ')}`.trim(), '```', '');
   L.push(`Seed ${o.seed} for every random draw (a draw depends only on the seed, k and the sample number, ` +
     `so the CLI, the JS API and the page draw the same plans). Test-set experiments use ` +
-    `the first ${list(imgs.map(fmtN))} test images (see each model's key numbers); \`paths\` draws batches from the training set. ` +
+    `${firstN} test images; \`paths\` draws batches from the training set. ` +
     `Data: \`${o.data || process.env.CIFAR10_DIR || '../shared/cifar10'}\`; CLI: \`${o.version}\`. ` +
     'Each command below prints the JSON stored next to the charts in `results/` (key `result`, with the model\'s sha256 and the run time):', '');
   L.push('```sh', ...commands, '```', '');

@@ -420,7 +420,7 @@ export function pathDistChart(data, opts = {}) {
   const t = niceTicks(0, Math.max(...data.distribution) * 100 * 1.05, 5);
   return plot({
     id: opts.id ?? 'pdist', width: opts.width ?? 420, height: opts.height ?? 320,
-    title: opts.title ?? '(a) Path lengths', subtitle: opts.subtitle ?? `all 2^${n} paths, Binomial(${n}, 1/2)`,
+    title: opts.title ?? '(a) Path lengths', subtitle: opts.subtitle ?? `all 2${String(n).split('').map((c) => SUP[c]).join('')} paths: Binomial(${n}, 1/2)`,
     xLabel: 'path length (residual branches on the path)', yLabel: 'share of paths (%)',
     x: lengthAxis(n), y: { lo: 0, hi: t.hi, ticks: t.ticks, format: (v) => `${+v.toFixed(2)}` },
     legend: data.window ? [{ label: `effective window ${data.window.a}–${data.window.b}`, color: COLORS.window, kind: 'swatch', stroke: COLORS.windowEdge }] : [],
