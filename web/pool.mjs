@@ -1,9 +1,14 @@
 // pool.mjs: a small pool of workers (worker.mjs), one WASM instance each.
 // Set-up messages (module, models, test images) go to every worker and are
 // replayed when a worker is replaced. A task runs on one idle worker; aborting
-// its signal drops it from the queue, or, if it is running, terminates that
-// worker (a synchronous C call cannot be interrupted otherwise) and starts a
-// fresh one.
+// its signal drops it from the queue, or, if it is running:
+//   - cooperative tasks (the experiments, which yield between C steps) are sent
+//     a cancel message; the worker stays, and is terminated and replaced only
+//     if it has not stopped within POOL.cancelGraceMs;
+//   - soft tasks (short evaluations) are left to finish, their reply dropped;
+//   - other tasks terminate their worker (a synchronous C call cannot be
+//     interrupted otherwise), and a fresh one is started.
+// In every case the caller's promise rejects with AbortError at once.
 import { PATHS, POOL } from './config.mjs';
 
 export class AbortError extends Error {
@@ -29,6 +34,8 @@ export class Pool {
     for (let i = 0; i < n; i++)
       this.#slots.push(this.#spawn());
     this.size = n;
+    /** How many workers were terminated and replaced (cancellation that did not stop in time). */
+    this.replaced = 0;
   }
 
   /** Wait until every worker has its module instantiated; returns init info. */
@@ -56,8 +63,7 @@ export class Pool {
     return slot;
   }
 
-  #send(slot, msg, transfer = [], onProgress) {
-    const id = this.#nextId++;
+  #send(slot, msg, transfer = [], onProgress, id = this.#nextId++) {
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject, onProgress });
       slot.worker.postMessage({ ...msg, id }, transfer);
@@ -98,13 +104,15 @@ export class Pool {
    * Run one task on a free worker.
    * @param {object} msg {type, ...}
    * @param {{onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
-   *          soft?: boolean}} [opts] soft: on abort, a running task is left to finish
-   *          and its reply dropped, instead of terminating its worker
+   *          soft?: boolean, cooperative?: boolean}} [opts] soft: on abort, a running
+   *          task is left to finish and its reply dropped; cooperative: on abort, the
+   *          worker is asked to stop it (the message gets `id`, the task's id)
    */
-  run(msg, { onProgress, signal, soft = false } = {}) {
+  run(msg, { onProgress, signal, soft = false, cooperative = false } = {}) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) { reject(new AbortError()); return; }
-      const task = { msg, onProgress, signal, resolve, reject, slot: null, soft, detached: false };
+      const task = { msg, onProgress, signal, resolve, reject, slot: null, soft, cooperative,
+                     detached: false, id: 0 };
       task.onAbort = () => this.#abort(task);
       signal?.addEventListener('abort', task.onAbort, { once: true });
       this.#queue.push(task);
@@ -119,14 +127,19 @@ export class Pool {
       slot.busy = task;
       task.slot = slot;
       slot.ready
-        .then(() => (task.slot === slot ? this.#send(slot, task.msg, [], (d, t) => task.onProgress?.(d, t)) : null))
+        .then(() => {
+          if (task.slot !== slot || task.detached) return null;
+          task.id = this.#nextId++;
+          return this.#send(slot, { ...task.msg, id: task.id }, [], (d, t) => task.onProgress?.(d, t), task.id);
+        })
         .then((r) => this.#finish(task, slot, null, r), (e) => this.#finish(task, slot, e));
     }
   }
 
   #finish(task, slot, err, result) {
     if (task.slot !== slot) return;   // aborted and replaced meanwhile
-    if (task.detached) {              // soft-aborted: its answer is not wanted
+    if (task.detached) {              // soft- or cooperatively aborted: its answer is not wanted
+      clearTimeout(task.grace);
       slot.busy = null;
       task.slot = null;
       this.#pump();
@@ -147,14 +160,28 @@ export class Pool {
     } else if (task.slot && task.soft) {
       task.detached = true;           // let it finish (cheap), drop the reply
       task.onProgress = null;
+    } else if (task.slot && task.cooperative) {
+      task.detached = true;           // ask the worker to stop; its reply frees the slot
+      task.onProgress = null;
+      if (task.id) task.slot.worker.postMessage({ type: 'cancel', target: task.id });
+      const slot = task.slot;
+      task.grace = setTimeout(() => { if (task.slot === slot) this.#replace(slot, task); }, POOL.cancelGraceMs);
     } else if (task.slot) {
-      const i = this.#slots.indexOf(task.slot);
-      task.slot.worker.terminate();
-      for (const p of task.slot.pending.values()) p.reject(new AbortError());
-      task.slot = null;
-      if (i >= 0) this.#slots[i] = this.#spawn();
+      this.#replace(task.slot, task);
     }
     task.reject(new AbortError());
+    this.#pump();
+  }
+
+  /** Terminate a slot's worker (rejecting what it had pending) and start a fresh one. */
+  #replace(slot, task) {
+    const i = this.#slots.indexOf(slot);
+    slot.worker.terminate();
+    for (const p of slot.pending.values()) p.reject(new AbortError());
+    slot.pending.clear();
+    task.slot = null;
+    this.replaced++;
+    if (i >= 0) this.#slots[i] = this.#spawn();
     this.#pump();
   }
 

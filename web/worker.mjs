@@ -2,7 +2,11 @@
 // (pool.mjs) sends it a compiled module, models and the test images, then
 // tasks; every reply carries the task id. Long calls post progress messages
 // while they run (postMessage leaves a worker at once, even mid-call).
-import { loadUnravel, Model } from './wasm/unravel.mjs';
+// Experiments (model.lesionSingle, deleteRandom, swapRandom, pathStats) yield
+// between their steps, so a {type: 'cancel', target: id} message reaches the
+// worker mid-run and aborts that task's AbortSignal; the pool terminates the
+// worker only if that takes too long.
+import { loadUnravel } from './wasm/unravel.mjs';
 
 let unravel = null;
 const models = new Map();   // key -> Model
@@ -41,13 +45,8 @@ function model(key) {
   return m;
 }
 
-/** Which experiment functions this build of the JS API has. */
-function capabilities() {
-  const proto = Model.prototype;
-  const has = (fn) => typeof proto?.[fn] === 'function';
-  return { lesionSingle: has('lesionSingle'), deleteRandom: has('deleteRandom'),
-           swapRandom: has('swapRandom'), pathStats: has('pathStats') };
-}
+const EXPERIMENTS = new Set(['lesionSingle', 'deleteRandom', 'swapRandom', 'pathStats']);
+const controllers = new Map();   // task id -> AbortController of a running experiment
 
 const handlers = {
   async init({ module }) {
@@ -59,7 +58,7 @@ const handlers = {
     models.delete(key);
     const m = unravel.loadModel(manifest, weights, { name: key });
     models.set(key, m);
-    return { info: m.info, caps: capabilities() };
+    return { info: m.info, maxDeletions: m.maxDeletions, maxSwaps: m.maxSwaps };
   },
   unloadModel({ key }) {
     models.get(key)?.dispose();
@@ -90,28 +89,29 @@ const handlers = {
     }
     return { pred };
   },
-  // Several plans, each on the first `count` images (dev fallback path).
-  plans({ key, plans, count }, progress) {
-    const data = dataSlice(0, count);
+  // An experiment of the JS API, model[fn](data, opts), on images
+  // start..start+count-1; cancelled by a 'cancel' message naming this task.
+  async expt({ id, key, fn, opts, start = 0, count }, progress) {
+    if (!EXPERIMENTS.has(fn))
+      throw new Error(`worker: unknown experiment ${fn}`);
     const m = model(key);
-    return {
-      errors: plans.map((plan, i) => {
-        const r = m.evaluate(data, { ...plan, onProgress: (d, t) => { progress(i * t + d, plans.length * t); } });
-        return r.error;
-      }),
-    };
-  },
-  // An experiment of the JS API: model[fn](data, opts) on the first `count` images.
-  async expt({ key, fn, opts, count }, progress) {
-    const m = model(key);
-    if (typeof m[fn] !== 'function')
-      throw new Error(`model.${fn} is not in this build of unravel`);
-    return await m[fn](dataSlice(0, count), { ...opts, onProgress: (d, t) => { progress(d, t); } });
+    const ctl = new AbortController();
+    controllers.set(id, ctl);
+    try {
+      return await m[fn](dataSlice(start, count),
+                         { ...opts, signal: ctl.signal, onProgress: (d, t) => { progress(d, t); } });
+    } finally {
+      controllers.delete(id);
+    }
   },
 };
 
 self.onmessage = async ({ data: msg }) => {
   const { id, type } = msg;
+  if (type === 'cancel') {          // no reply: the cancelled task answers for itself
+    controllers.get(msg.target)?.abort();
+    return;
+  }
   let last = 0;
   const progress = (done, total) => {
     const now = performance.now();
