@@ -5,14 +5,14 @@
 //
 //   createExplorer(root, { syncUrl: true })                       // the page
 //   createExplorer(root, { syncUrl: false, state: { model, view }, only: 'lesion' })   // embeds
-import { COLORS, CIFAR, IMAGE_COUNTS, PAPER, PATHS, SAMPLE_GRID, VIEWS, MODEL_CANDIDATES } from './config.mjs';
+import { COLORS, CIFAR, IMAGE_COUNTS, PAPER, PATHS, SAMPLE_GRID, VIEWS, PATH_STATS, LESION_BATCH } from './config.mjs';
 import { parseState, serializeState, checkPlan, STATE_TABLE } from './url-state.mjs';
 import { Pool, AbortError } from './pool.mjs';
 import { probeModels, fetchWeights, fetchBytes, classifyFiles, cifarImage, cifarLabels, checkCifar } from './data.mjs';
 import * as ex from './experiments.mjs';
 import { createBlockDiagram } from './blocks.mjs';
 import { randomSwaps, pct, kendallTau, pathShare } from './math.mjs';
-import { h, progressRow, chartCard } from './ui.mjs';
+import { h, progressRow, chartCard, fmtSeconds } from './ui.mjs';
 import { createLesionChart } from './charts/lesion.mjs';
 import { createErrorKChart } from './charts/error-k.mjs';
 import { createPathDistChart } from './charts/path-dist.mjs';
@@ -61,8 +61,8 @@ export function createExplorer(root, options = {}) {
   let available = [];               // probeModels() result + user models
   const userModels = new Map();     // name -> {manifest, weights}
   let testBytes = null, labels = null;
-  const loaded = { primary: null, compare: null };   // {name, info}
-  let caps = { lesionSingle: false, deleteRandom: false, swapRandom: false, pathStats: false };
+  const loaded = { primary: null, compare: null };   // {name, info, maxDeletions, maxSwaps}
+  const speed = {};                 // model name -> seconds per image forward, in one worker (measured)
   let fullError = null;             // {key, error} of the primary's full network
   const results = {};               // view -> {sig, data}
   const running = {};               // view -> AbortController
@@ -128,10 +128,10 @@ export function createExplorer(root, options = {}) {
   function panelHead(v, text, run) {
     const prog = progressRow();
     const btn = h('button', { type: 'button', class: 'run', onclick: () => run(true) }, 'Run');
-    const note = h('p', { class: 'fallback-note', hidden: true });
+    const meta = h('p', { class: 'run-meta' });   // cost of the last run, or an estimate of the next
     const table = h('table', { class: 'compare' });
     panels[v].append(h('div', { class: 'panel-head' }, h('p', { class: 'explain' }, text), h('div', { class: 'run-row' }, btn, prog.el)));
-    return { prog, btn, note, table };
+    return { prog, btn, meta, table };
   }
 
   P.lesion = panelHead('lesion', 'Delete one block at a time (its residual branch; the skip stays) and measure the test error. ' +
@@ -139,13 +139,13 @@ export function createExplorer(root, options = {}) {
     'deleting a layer of a plain network drops it to chance (90% error).', (force) => runLesion(force));
   P.lesion.chart = chartCard(panels.lesion, { title: 'Error when one block is deleted', name: 'lesion-single', factory: createLesionChart,
     caption: 'One bar per block (grouped by model when two are compared); dashed lines: the full network; × marks a block that cannot be deleted.' });
-  panels.lesion.append(h('div', { class: 'result-row' }, P.lesion.chart.fig, h('div', { class: 'result-side' }, P.lesion.note, P.lesion.table)));
+  panels.lesion.append(h('div', { class: 'result-row' }, P.lesion.chart.fig, h('div', { class: 'result-side' }, P.lesion.table, P.lesion.meta)));
 
   P.delete = panelHead('delete', 'Delete k random blocks at once (draws per k, seeded) and measure the error. ' +
     'An ensemble degrades smoothly as members are removed; so, the paper finds, does a ResNet.', (force) => runByK('delete', force));
   P.delete.chart = chartCard(panels.delete, { title: 'Error against the number of deleted blocks', name: 'delete-k', factory: createErrorKChart,
     options: { xLabel: 'k: number of deleted blocks' }, caption: 'Line: mean over draws; band: ± one standard deviation; dotted: min and max.' });
-  panels.delete.append(h('div', { class: 'result-row' }, P.delete.chart.fig, h('div', { class: 'result-side' }, P.delete.note, P.delete.table)));
+  panels.delete.append(h('div', { class: 'result-row' }, P.delete.chart.fig, h('div', { class: 'result-side' }, P.delete.table, P.delete.meta)));
 
   P.swap = panelHead('swap', 'Swap k random pairs of same-stage, non-downsampling blocks (reordering). ' +
     "The further the order moves from the original (lower Kendall's tau), the higher the error, and smoothly so.", (force) => runByK('swap', force));
@@ -154,20 +154,26 @@ export function createExplorer(root, options = {}) {
   panels.swap.querySelector('.run-row').append(xModeSel);
   P.swap.chart = chartCard(panels.swap, { title: 'Error against reordering', name: 'swap-k', factory: createErrorKChart,
     options: { xLabel: 'k: number of swapped pairs' }, caption: "Mean, ± sd and min/max over draws; tau is the mean Kendall's tau of the draws at each k." });
-  panels.swap.append(h('div', { class: 'result-row' }, P.swap.chart.fig, h('div', { class: 'result-side' }, P.swap.note, P.swap.table)));
+  panels.swap.append(h('div', { class: 'result-row' }, P.swap.chart.fig, h('div', { class: 'result-side' }, P.swap.table, P.swap.meta)));
 
   P.paths = panelHead('paths', 'Paths of a residual network have lengths Binomial(n, 1/2). The gradient reaching the input through a path ' +
     'shrinks exponentially with its length, so nearly all of it flows through a window of short paths: the effective paths.', (force) => runPaths(force));
+  const pbatchSel = h('select', { id: 'ux-pbatch', 'aria-label': 'images per draw' },
+    PATH_STATS.batches.map((b) => h('option', { value: b }, `${b} images per draw`)));
+  pbatchSel.addEventListener('change', () => { setState({ pbatch: Number(pbatchSel.value) }); showView(); });
+  panels.paths.querySelector('.run-row').append(pbatchSel);
+  panels.paths.querySelector('.panel-head').append(P.paths.meta);
   const pathCharts = h('div', { class: 'chart-grid' });
   panels.paths.append(pathCharts);
   P.paths.dist = chartCard(pathCharts, { title: 'Path lengths', name: 'path-lengths', factory: createPathDistChart,
     caption: 'C(n, k) of the 2^n paths have length k; exact, computed in log space.' });
   P.paths.grad = chartCard(pathCharts, { title: 'Gradient magnitude per path length', name: 'grad-per-length', factory: createGradLengthChart,
-    caption: 'Norm of the loss gradient at the input when it flows through the residual branch of k random blocks and the skip of the rest (mean ± sd).' });
+    caption: 'Norm of the loss gradient at the input when it flows through the residual branch of k random blocks and the skip of the rest ' +
+      '(mean ± sd over the draws; each draw: a batch of test images and a random set of k blocks).' });
   P.paths.total = chartCard(pathCharts, { title: 'Total gradient per path length', name: 'grad-total', factory: createGradTotalChart,
     caption: 'C(n, k) × mean gradient at length k, as a share of the whole; shaded: the shortest window holding a fraction q of it.' });
   P.paths.why = h('p', { class: 'caption' });
-  panels.paths.append(P.paths.note, P.paths.table, P.paths.why);
+  panels.paths.append(P.paths.table, P.paths.why);
 
   // ---- messages ----
   function say(text, level = 'warn', key = null) {
@@ -191,6 +197,7 @@ export function createExplorer(root, options = {}) {
 
   function syncControls() {
     imagesSel.value = String(st.images);
+    pbatchSel.value = String(st.pbatch);
     samplesIn.value = String(st.samples);
     seedIn.value = String(st.seed);
     for (const b of tabs.children) b.setAttribute('aria-selected', String(b.dataset.view === st.view));
@@ -245,8 +252,7 @@ export function createExplorer(root, options = {}) {
       }
       const r = await pool.broadcast(`model:${key}`, { type: 'model', key, manifest: bytes.manifest, weights: bytes.weights });
       if (gen !== loadGen) return false;
-      loaded[slot] = { name, info: r.info };
-      caps = r.caps;
+      loaded[slot] = { name, info: r.info, maxDeletions: r.maxDeletions, maxSwaps: r.maxSwaps };
       unsay(`missing-${slot}`);
       unsay(`load-${slot}`);
       return true;
@@ -260,10 +266,9 @@ export function createExplorer(root, options = {}) {
 
   function describeEngine(info) {
     const p = loaded.primary?.info;
-    const fallback = Object.entries(caps).filter(([, v]) => !v).map(([k]) => k);
     engine.textContent = `unravel ${info.version} · ${info.isa}${info.simd ? ' (SIMD128)' : ''} · ${pool.size} worker${pool.size > 1 ? 's' : ''}` +
       (p ? ` · ${p.name}: ${p.blocks.length} blocks, ${(p.params / 1e6).toFixed(2)} M parameters` : '') +
-      (fallback.length ? ` · not yet in WASM: ${fallback.join(', ')}` : '');
+      '';
   }
 
   async function applyPrimary(planFromUrl) {
@@ -288,7 +293,7 @@ export function createExplorer(root, options = {}) {
     P.swap.chart.reset();
     P.paths.grad.reset();
     P.paths.total.reset();
-    for (const v of VIEWS) { P[v].note.hidden = true; P[v].table.replaceChildren(); }
+    for (const v of VIEWS) { P[v].meta.textContent = ''; P[v].table.replaceChildren(); }
   }
 
   // ---- the plan and its live error ----
@@ -332,6 +337,7 @@ export function createExplorer(root, options = {}) {
       const r = await ex.evaluatePlan(pool, 'primary', plan, count, { signal: ctl.signal, onProgress: (f) => { if (gen === evalGen) evalProgress.set(f); } });
       if (gen !== evalGen) return;
       if (isFull) fullError = { key: fullKey, error: r.error };
+      if (r.seconds > 0 && r.n) speed[loaded.primary.name] = r.seconds / r.n;
       errBig.textContent = pct(r.error, 1);
       errBig.classList.remove('stale');
       evalProgress.done();
@@ -395,6 +401,8 @@ export function createExplorer(root, options = {}) {
   }
 
   function sig(v) {
+    if (v === 'paths')   // the primary model only, drawing from all loaded images
+      return JSON.stringify([v, loaded.primary?.name, labels?.length, st.samples, st.seed, st.pbatch]);
     return JSON.stringify([v, loaded.primary?.name, loaded.compare?.name, st.images, st.samples, st.seed]);
   }
 
@@ -429,25 +437,37 @@ export function createExplorer(root, options = {}) {
     const count = Math.min(st.images, labels?.length ?? 0);
     const run = begin('lesion', force, `Deleting each block in turn, ${count.toLocaleString('en-US')} images`);
     if (!run) return;
-    const ms = models().filter((m) => m.key === 'primary' || m.info.blocks.length === loaded.primary.info.blocks.length);
+    const nb = loaded.primary.info.blocks.length;
+    const ms = models().filter((m) => m.key === 'primary' || m.info.blocks.length === nb);
     const parts = ms.map((m) => ({ name: m.name, color: m.color, result: null }));
     const fracs = ms.map(() => 0);
     P.lesion.chart.update({ series: parts });
+    P.lesion.meta.textContent = '';
     try {
-      await Promise.all(ms.map((m, i) => ex.lesionSingle(pool, m.key, m.info, caps, count, {
+      await Promise.all(ms.map((m, i) => ex.lesionSingle(pool, m.key, count, {
+        batch: LESION_BATCH,
         signal: run.ctl.signal,
         onProgress: (f) => { fracs[i] = f; P.lesion.prog.set(fracs.reduce((a, b) => a + b) / fracs.length); },
-        onPartial: (r) => { parts[i].result = r; if (running.lesion === run.ctl) P.lesion.chart.update({ series: parts }); },
-      }).then((r) => { parts[i].result = r; })));
+      }).then((r) => {
+        parts[i].result = r;
+        if (running.lesion === run.ctl) P.lesion.chart.update({ series: parts });
+      })));
       results.lesion = { sig: run.s, data: parts };
       P.lesion.chart.update({ series: parts });
-      fallbackNote('lesion', parts.some((p) => p.result?.fallback), 'lesionSingle');
       lesionTable(parts);
-      run.finish(`Done: ${ms.length * (loaded.primary.info.blocks.length + 1)} plans on ${count.toLocaleString('en-US')} images.`);
+      const fe = parts.map((p) => `${parts.length > 1 ? `${p.name} ` : ''}${p.result.forwardEquivalents.toFixed(1)}`).join(', ');
+      P.lesion.meta.textContent = `Cost: ${fe} full forward passes for ${nb + 1} plans (each deletion reuses the activations ` +
+        `before its block). Same numbers as \`unravel lesion --limit ${count}\`.`;
+      run.finish(`Done: ${nb + 1} plans${ms.length > 1 ? ' per model' : ''} on ${count.toLocaleString('en-US')} images.`);
     } catch (e) {
       run.finish(isAbort(e) ? 'Cancelled.' : null);
       if (!isAbort(e)) say(`Lesion study failed: ${e.message}`, 'error', 'lesion');
     }
+  }
+
+  /** "0-9" for a run of consecutive ks, else "0,2,4". */
+  function ksArg(ks) {
+    return ks.length > 2 && ks.every((k, i) => k === ks[0] + i) ? `${ks[0]}-${ks[ks.length - 1]}` : ks.join(',');
   }
 
   async function runByK(v, force) {
@@ -455,23 +475,26 @@ export function createExplorer(root, options = {}) {
     const run = begin(v, force, `${st.samples} draws per k, ${count.toLocaleString('en-US')} images each`);
     if (!run) return;
     const ms = models();
+    const kmaxOf = (m) => (v === 'delete' ? m.maxDeletions : Math.min(m.maxSwaps, m.info.blocks.length));
+    const ksOf = ms.map((m) => ex.defaultKs(kmaxOf(m)));
     const series = ms.map((m) => ({ name: m.name, color: m.color, points: [] }));
     const fracs = ms.map(() => 0);
-    const fn = v === 'delete' ? ex.deleteRandom : ex.swapRandom;
-    const kmax = Math.max(...ms.map((m) => (v === 'delete' ? m.info.blocks.filter((b) => b.deletable).length : null) ?? 0));
+    const kmax = Math.max(...ms.map(kmaxOf));
     const draw = () => P[v].chart.update({ series, kmax: v === 'delete' ? kmax : undefined });
     P[v].chart.update({ series });
-    let fallback = false;
+    P[v].meta.textContent = '';
     try {
-      await Promise.all(ms.map((m, i) => fn(pool, m.key, m.info, caps, count, { samples: st.samples, seed: st.seed }, {
+      await Promise.all(ms.map((m, i) => ex.randomCurve(pool, m.key, v, count, { ks: ksOf[i], samples: st.samples, seed: st.seed }, {
         signal: run.ctl.signal,
         onProgress: (f) => { fracs[i] = f; P[v].prog.set(fracs.reduce((a, b) => a + b) / fracs.length); },
         onPartial: (r) => { series[i].points = r.points; if (running[v] === run.ctl) draw(); },
-      }).then((r) => { series[i].points = r.points; fallback ||= !!r.fallback; })));
+      }).then((r) => { series[i].points = r.points; })));
       results[v] = { sig: run.s, data: series };
       draw();
-      fallbackNote(v, fallback, v === 'delete' ? 'deleteRandom' : 'swapRandom');
       kTable(v, series);
+      const plans = ksOf.reduce((s, ks) => s + ks.length, 0) * st.samples;
+      P[v].meta.textContent = `${plans} networks evaluated. Same draws as \`unravel ${v}-random --k ${ksArg(ksOf[0])} ` +
+        `--samples ${st.samples} --seed ${st.seed} --limit ${count}\`.`;
       run.finish(`Done: ${st.samples} draws per k on ${count.toLocaleString('en-US')} images.`);
     } catch (e) {
       run.finish(isAbort(e) ? 'Cancelled.' : null);
@@ -479,46 +502,58 @@ export function createExplorer(root, options = {}) {
     }
   }
 
+  // What a path-statistics run will cost: image passes, and seconds where the
+  // live evaluation has measured this model's speed.
+  function pathsEstimate(n) {
+    const cost = ex.pathStatsCost(n, st.samples, st.pbatch);
+    const s = speed[loaded.primary.name];
+    return `${st.samples} draws × ${st.pbatch} images × (n + 2) ≈ ${cost.toLocaleString('en-US')} image passes` +
+      (s ? `, about ${fmtSeconds(cost * s)} here` : '');
+  }
+
   async function runPaths(force) {
     const info = loaded.primary?.info;
     if (!info) return;
-    P.paths.dist.update({ n: info.blocks.length, window: results.paths?.data?.window ?? null });
-    const count = Math.min(st.images, labels?.length ?? 0);
-    P.paths.btn.disabled = !caps.pathStats;
-    if (!caps.pathStats) {
-      const msg = 'Gradient statistics come from model.pathStats in unravel.wasm, which this build does not have yet.';
-      P.paths.grad.reset('Waiting for model.pathStats in unravel.wasm.');
-      P.paths.total.reset('Waiting for model.pathStats in unravel.wasm.');
-      P.paths.note.textContent = msg;
-      P.paths.note.hidden = false;
-      pathsTable(null, info.blocks.length);
+    const n = info.blocks.length;
+    if (info.arch.shortcut === 'none') {   // model.pathStats refuses: there is one path
+      const why = `A plain network has a single path (through all ${n} blocks): no path statistics. Pick a residual network.`;
+      P.paths.dist.reset(why);
+      P.paths.grad.reset(why);
+      P.paths.total.reset(why);
+      P.paths.btn.disabled = true;
+      P.paths.meta.textContent = '';
+      pathsTable(null, n);
       return;
     }
-    const run = begin('paths', force, `Measuring gradients per path length (${st.samples} samples per length)`);
+    P.paths.btn.disabled = !!running.paths;
+    const cached = results.paths?.sig === sig('paths') ? results.paths.data : null;
+    P.paths.dist.update({ n, window: cached?.window ?? null });
+    if (!cached) {
+      P.paths.meta.textContent = pathsEstimate(n);
+      pathsTable(null, n);
+    }
+    const count = labels?.length ?? 0;   // each draw picks its batch from all the test images, as the CLI does
+    const run = begin('paths', force, `Gradients per path length: ${st.samples} draws of ${st.pbatch} images`);
     if (!run) return;
+    const t0 = performance.now();
+    P.paths.meta.textContent = pathsEstimate(n);
     try {
-      const r = await ex.pathStats(pool, 'primary', caps, count, { samples: st.samples, seed: st.seed, batch: 32, q: 0.9 },
+      const r = await ex.pathStats(pool, 'primary', count, { samples: st.samples, seed: st.seed, batch: st.pbatch, q: PATH_STATS.q },
                                    { signal: run.ctl.signal, onProgress: (f) => P.paths.prog.set(f) });
       results.paths = { sig: run.s, data: r };
       const color = models()[0].color;
       P.paths.grad.update({ n: r.n, gradMean: r.gradMean, gradSd: r.gradSd, color, name: loaded.primary.name });
       P.paths.total.update({ n: r.n, total: r.total, window: r.window, color });
       P.paths.dist.update({ n: r.n, window: r.window });
-      P.paths.note.hidden = true;
       pathsTable(r, r.n);
-      run.finish(`Done: ${st.samples} samples per length, batches of 32 test images.`);
+      P.paths.meta.textContent = `${pathsEstimate(n).replace(/, about .*$/, '')}; took ${fmtSeconds((performance.now() - t0) / 1000)}. ` +
+        `Same draws as \`unravel paths --split test --samples ${st.samples} --batch ${st.pbatch} --seed ${st.seed}\`` +
+        `${count === 10000 ? '' : ` on these ${count.toLocaleString('en-US')} images`}.`;
+      run.finish(`Done: ${st.samples} draws per length, ${st.pbatch} images each.`);
     } catch (e) {
       run.finish(isAbort(e) ? 'Cancelled.' : null);
       if (!isAbort(e)) say(`Path statistics failed: ${e.message}`, 'error', 'paths');
     }
-  }
-
-  function fallbackNote(v, on, fn) {
-    P[v].note.hidden = !on;
-    P[v].note.textContent = !on ? '' : v === 'lesion'
-      ? `Computed by the page's development fallback (one model.evaluate per plan): model.${fn} is not in this build of unravel.wasm yet.`
-      : `Computed by the page's development fallback (one model.evaluate per plan, plans drawn in JavaScript): ` +
-        `model.${fn} is not in this build of unravel.wasm yet, so its random draws differ from the CLI's.`;
   }
 
   function table(el, rows) {
@@ -562,18 +597,21 @@ export function createExplorer(root, options = {}) {
   }
 
   function pathsTable(r, n) {
-    const rows = [['blocks n, paths 2^n', `${n}, 2^${n}`, '54, 2^54']];
+    const plain = loaded.primary?.info.arch.shortcut === 'none';
+    const rows = [['blocks n, paths', plain ? `${n}, 1 (plain)` : `${n}, 2^${n}`, '54, 2^54']];
     if (r?.window) {
       rows.push([`effective window (q = ${r.window.q})`, `lengths ${r.window.a}–${r.window.b}`, `lengths ${PAPER.window.a}–${PAPER.window.b}`]);
-      rows.push(['share of all paths in the window', fmtShare(r.window.share), `${fmtShare(PAPER.window.share)} (0.45%)`]);
+      rows.push(['share of all paths in the window', fmtShare(r.window.share), fmtShare(PAPER.window.share)]);
+      rows.push(['mean path length n/2', String(n / 2), '27']);
     } else {
-      rows.push(['effective window', 'needs model.pathStats', `lengths ${PAPER.window.a}–${PAPER.window.b}, ${fmtShare(pathShare(54, 5, 17))} of paths`]);
+      rows.push(['effective window', plain ? '–' : 'run to measure', `lengths ${PAPER.window.a}–${PAPER.window.b}, ${fmtShare(pathShare(54, 5, 17))} of paths`]);
     }
     table(P.paths.table, rows);
-    P.paths.why.textContent = `This network is smaller than the paper's (n = ${n} blocks against 54): expect its window at shorter lengths ` +
+    P.paths.why.textContent = plain ? '' : `This network is smaller than the paper's (n = ${n} blocks against 54): expect its window at shorter lengths ` +
       'and, with far fewer paths in all, holding a larger share of them. What should carry over is the shape: an exponential decay ' +
       'per length and a window below the mean length n/2.';
   }
+
 
   // ---- user files ----
   async function takeFiles(files) {
@@ -722,6 +760,8 @@ export function createExplorer(root, options = {}) {
   return {
     ready: started,
     get state() { return { ...st }; },
+    /** Workers terminated and replaced so far (a cancelled experiment that did not stop in time). */
+    get workersReplaced() { return pool?.replaced ?? 0; },
     destroy() { cancelAll(); pool?.terminate(); },
   };
 }

@@ -26,8 +26,23 @@ export const CIFAR = Object.freeze({
   classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
 });
 
-/** Worker pool: one WASM instance per worker. */
-export const POOL = Object.freeze({ maxWorkers: 4, minChunkImages: 100 });
+/**
+ * Worker pool: one WASM instance per worker. minChunkImages: the smallest
+ * share of an evaluation or lesion study given to one worker; cancelGraceMs:
+ * how long a cancelled experiment may take to stop before its worker is
+ * terminated and replaced.
+ */
+export const POOL = Object.freeze({ maxWorkers: 4, minChunkImages: 100, cancelGraceMs: 2000 });
+
+/** Images per C batch in the lesion study (as the CLI's default --batch). */
+export const LESION_BATCH = 100;
+
+/**
+ * Path statistics in the browser: draws per length come from the shared
+ * "draws" control (URL samples, default 10); batch: images per draw (URL
+ * pbatch); q: the share of the gradient the effective window must hold.
+ */
+export const PATH_STATS = Object.freeze({ batches: [8, 16, 32, 64], batch: 16, q: 0.9 });
 
 export const IMAGE_COUNTS = Object.freeze([500, 1000, 10000]);
 export const SAMPLE_GRID = 16;   // test images shown with predicted / true labels

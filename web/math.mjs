@@ -1,5 +1,5 @@
 // math.mjs: small pure helpers for the page (no DOM): binomials in log
-// space, summary statistics, Kendall's tau, a seeded PRNG for UI shuffles.
+// space, Kendall's tau, a seeded PRNG for the diagram's Shuffle button.
 
 /** ln(n!) by summation, cached: n is at most a few hundred here. */
 const lnFact = [0];
@@ -36,40 +36,6 @@ export function pathShare(n, a, b) {
   for (let k = Math.max(0, a); k <= Math.min(n, b); k++)
     s += Math.exp(logChoose(n, k) - n * Math.LN2);
   return s;
-}
-
-/**
- * The shortest interval [a, b] of lengths holding at least a fraction q of
- * sum(values); ties go to the interval with the larger mass. For charting
- * only: the numbers reported come from the WASM pathStats.
- */
-export function shortestWindow(values, q) {
-  const total = values.reduce((s, v) => s + v, 0);
-  if (!(total > 0))
-    return null;
-  let best = null;
-  for (let a = 0; a < values.length; a++) {
-    let s = 0;
-    for (let b = a; b < values.length; b++) {
-      s += values[b];
-      if (s >= q * total) {
-        if (!best || b - a < best.b - best.a || (b - a === best.b - best.a && s > best.mass))
-          best = { a, b, mass: s };
-        break;
-      }
-    }
-  }
-  return best && { a: best.a, b: best.b, fraction: best.mass / total };
-}
-
-/** Mean, sample standard deviation, min, max. */
-export function summary(xs) {
-  const n = xs.length;
-  if (!n)
-    return { mean: NaN, sd: NaN, min: NaN, max: NaN };
-  const mean = xs.reduce((s, x) => s + x, 0) / n;
-  const v = n > 1 ? xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1) : 0;
-  return { mean, sd: Math.sqrt(v), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
 /** Kendall's tau between the identity order and `order` (no ties). */
@@ -121,16 +87,6 @@ export function randomSwaps(blocks, order, k, seed) {
   for (const [i, j] of pairs.slice(0, Math.min(k, pairs.length)))
     [out[i], out[j]] = [out[j], out[i]];
   return out;
-}
-
-/** k distinct deletable blocks, seeded. */
-export function randomDeletion(blocks, k, r) {
-  const ids = blocks.filter((b) => b.deletable).map((b) => b.id);
-  for (let i = ids.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [ids[i], ids[j]] = [ids[j], ids[i]];
-  }
-  return ids.slice(0, Math.min(k, ids.length)).sort((a, b) => a - b);
 }
 
 /** Format a fraction as a percentage with `d` decimals. */

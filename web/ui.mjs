@@ -18,7 +18,9 @@ export function h(tag, attrs = {}, ...kids) {
 }
 
 /**
- * A progress row: <progress>, a label, a cancel button.
+ * A progress row: <progress>, a label, a cancel button. Once a run has gone
+ * on for a couple of seconds, the label adds the time left, extrapolated
+ * from the time so far.
  * @returns {{el: HTMLElement, start: (label: string, onCancel: () => void) => void,
  *            set: (fraction: number) => void, done: (label?: string) => void}}
  */
@@ -28,16 +30,19 @@ export function progressRow(cls = '') {
   let onCancel = null;
   const cancel = h('button', { type: 'button', class: 'cancel', onclick: () => onCancel?.() }, 'Cancel');
   const el = h('div', { class: `progress-row ${cls}`, hidden: true }, bar, label, cancel);
-  let text = '';
+  let text = '', t0 = 0;
   return {
     el,
     start(t, cancelFn) {
       text = t; onCancel = cancelFn; bar.value = 0; label.textContent = `${t}…`;
+      t0 = performance.now();
       el.hidden = false; cancel.hidden = !cancelFn; el.classList.add('running');
     },
     set(f) {
       bar.value = Math.max(0, Math.min(1, f));
-      label.textContent = `${text}… ${Math.round(100 * bar.value)}%`;
+      const elapsed = (performance.now() - t0) / 1000;
+      const left = bar.value > 0.02 && bar.value < 1 && elapsed > 2 ? elapsed * (1 - bar.value) / bar.value : null;
+      label.textContent = `${text}… ${Math.round(100 * bar.value)}%${left == null ? '' : ` · about ${fmtSeconds(left)} left`}`;
     },
     done(t) {
       el.classList.remove('running');
@@ -46,6 +51,15 @@ export function progressRow(cls = '') {
       else el.hidden = true;
     },
   };
+}
+
+/** 4 s, 40 s, 3 min, 1.5 h. */
+export function fmtSeconds(s) {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 10) return `${Math.max(1, Math.round(s))} s`;
+  if (s < 90) return `${Math.round(s / 5) * 5} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
 }
 
 /**

@@ -1,7 +1,7 @@
 // url-state.mjs: the page's state in the URL, table-driven (as in
 // tensorflow/playground). Parsing never throws: a bad value is reported in
 // `problems` and replaced by the default; unknown keys are ignored.
-import { IMAGE_COUNTS, VIEWS } from './config.mjs';
+import { IMAGE_COUNTS, VIEWS, PATH_STATS } from './config.mjs';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -16,6 +16,8 @@ export const STATE_TABLE = Object.freeze([
   { name: 'images', type: 'enum', values: IMAGE_COUNTS, default: 500, help: 'test images' },
   { name: 'samples', type: 'int', min: 1, max: 200, default: 10, help: 'random draws per k' },
   { name: 'seed', type: 'int', min: 0, max: 2147483647, default: 1, help: 'random seed' },
+  { name: 'pbatch', type: 'enum', values: PATH_STATS.batches, default: PATH_STATS.batch,
+    help: 'images per draw in the path statistics' },
   { name: 'view', type: 'enum', values: VIEWS, default: 'lesion', help: 'which experiment tab' },
 ]);
 

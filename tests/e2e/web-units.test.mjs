@@ -1,10 +1,11 @@
 // web-units.test.mjs: the page's DOM-free modules under plain node:test:
 // URL state, path-length math, and the experiment layer over a fake pool
-// (real-API path split by k, dev-fallback path, pathStats without fallback).
+// (lesion split by image ranges and merged exactly, one task per k, pathStats
+// in one task, experiment tasks cooperative).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseState, serializeState, checkPlan } from '../../web/url-state.mjs';
-import { pathShare, pathLengthDistribution, kendallTau, randomSwaps, shortestWindow } from '../../web/math.mjs';
+import { pathShare, pathLengthDistribution, kendallTau, randomSwaps } from '../../web/math.mjs';
 import * as ex from '../../web/experiments.mjs';
 
 const blocks = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((id) => ({
@@ -24,6 +25,9 @@ test('URL state: defaults, bad values reported and replaced, unknown keys ignore
   assert.ok(problems.every((p) => /using the default/.test(p)));
   assert.equal(parseState('?model=../../etc').problems.length, 1);
   assert.equal(serializeState({ ...parseState('').state, deleted: [2, 5], seed: 3 }), 'deleted=2,5&seed=3');
+  assert.equal(parseState('?pbatch=32').state.pbatch, 32);
+  assert.equal(parseState('?pbatch=7').state.pbatch, 16);
+  assert.equal(serializeState({ ...parseState('').state, pbatch: 64 }), 'pbatch=64');
 });
 
 test('URL state: plans are checked against the model', () => {
@@ -43,7 +47,6 @@ test('path lengths: exact binomial in log space, the paper\'s 0.45%', () => {
   const d = pathLengthDistribution(500);
   assert.ok(Math.abs(d.reduce((s, x) => s + x.p, 0) - 1) < 1e-9);
   assert.deepEqual(pathLengthDistribution(3).map((x) => Math.round(x.paths)), [1, 3, 3, 1]);
-  assert.deepEqual(shortestWindow([0, 1, 8, 1, 0], 0.8), { a: 2, b: 2, fraction: 0.8 });
 });
 
 test('swaps stay within a stage and off downsampling blocks; tau falls', () => {
@@ -59,33 +62,61 @@ test('swaps stay within a stage and off downsampling blocks; tau falls', () => {
 
 function fakePool(handler, size = 3) {
   const calls = [];
-  return { size, calls, run: async (msg, { onProgress } = {}) => { calls.push(msg); onProgress?.(1, 1); return handler(msg); } };
+  return { size, calls, run: async (msg, opts = {}) => { calls.push({ ...msg, pool: opts }); opts.onProgress?.(1, 1); return handler(msg); } };
 }
 
-test('the real API path deals ks round-robin to workers and merges points by k', async () => {
-  const pool = fakePool((m) => ({ points: m.opts.ks.map((k) => ({ k, mean: k / 10, sd: 0, min: k / 10, max: k / 10, errors: [k / 10] })) }));
-  const caps = { deleteRandom: true, swapRandom: true, lesionSingle: true, pathStats: true };
-  const partial = [];
-  const r = await ex.deleteRandom(pool, 'primary', { blocks }, caps, 500, { samples: 4, seed: 9 },
-                                  { onPartial: (p) => partial.push(p.points.length) });
-  assert.deepEqual(r.points.map((p) => p.k), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.equal(pool.calls.length, 3);
-  assert.ok(pool.calls.every((c) => c.type === 'expt' && c.fn === 'deleteRandom' && c.opts.seed === 9 && c.opts.samples === 4 && c.opts.limit === 500));
-  assert.deepEqual(pool.calls.flatMap((c) => c.opts.ks).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual(partial, [4, 7, 10]);
+test('splitImages: whole batches, at most one part per worker, the rest in the last', () => {
+  assert.deepEqual(ex.splitImages(500, 2, 100, 100), [{ start: 0, count: 300 }, { start: 300, count: 200 }]);
+  assert.deepEqual(ex.splitImages(50, 4, 100, 100), [{ start: 0, count: 50 }]);
+  const r = ex.splitImages(10000, 3, 100, 100);
+  assert.equal(r.reduce((s, x) => s + x.count, 0), 10000);
+  assert.ok(r.every((x) => x.start % 100 === 0));
 });
 
-test('the dev fallback evaluates seeded plans and summarises them per k', async () => {
-  const pool = fakePool((m) => ({ errors: m.plans.map((p) => 0.1 + 0.05 * (p.deleted?.length ?? 0)) }));
-  const caps = { deleteRandom: false, swapRandom: false, lesionSingle: false, pathStats: false };
-  const r = await ex.deleteRandom(pool, 'primary', { blocks }, caps, 500, { samples: 3, seed: 1, ks: [0, 2, 9] });
-  assert.equal(r.fallback, true);
-  assert.deepEqual(r.points.map((p) => [p.k, p.errors.length, +p.mean.toFixed(3), +p.sd.toFixed(9)]), [[0, 3, 0.1, 0], [2, 3, 0.2, 0], [9, 3, 0.55, 0]]);
-  const l = await ex.lesionSingle(pool, 'primary', { blocks }, caps, 500);
-  assert.equal(l.full.error, 0.1);
-  assert.ok(l.blocks.every((b) => Math.abs(b.error - 0.15) < 1e-12));
-  const s = await ex.swapRandom(pool, 'primary', { blocks }, caps, 500, { samples: 2, seed: 1, ks: [0, 3] });
-  assert.equal(s.points[0].tau, 1);
-  assert.ok(s.points[1].tau < 1);
-  await assert.rejects(ex.pathStats(pool, 'primary', caps, 500, { samples: 2, seed: 1 }), /pathStats is not in this build/);
+test('lesionSingle: image ranges on several workers merge to the one-call errors exactly', async () => {
+  // 7 blocks; each image i is right under plan b when (i * 7 + b * 3) % 10 < 4 (b = 7: full network)
+  const right = (start, count, b) => { let c = 0; for (let i = start; i < start + count; i++) c += (i * 7 + b * 3) % 10 < 4; return c; };
+  const lesion = (start, count) => ({
+    n: count, full: { error: 1 - right(start, count, 7) / count },
+    blocks: Array.from({ length: 7 }, (_, b) => ({ block: b, stage: 1, downsample: false, deletable: b !== 3,
+                                                    error: b === 3 ? null : 1 - right(start, count, b) / count })),
+    forwardEquivalents: 4.5,
+  });
+  const pool = fakePool((m) => lesion(m.start, m.count), 2);
+  const r = await ex.lesionSingle(pool, 'primary', 1000, { batch: 100 });
+  assert.deepEqual(pool.calls.map((c) => [c.type, c.fn, c.start, c.count, c.pool.cooperative]),
+                   [['expt', 'lesionSingle', 0, 500, true], ['expt', 'lesionSingle', 500, 500, true]]);
+  const one = lesion(0, 1000);
+  assert.equal(r.n, 1000);
+  assert.equal(r.full.error, one.full.error);                                  // bit for bit
+  assert.deepEqual(r.blocks.map((b) => b.error), one.blocks.map((b) => b.error));
+  assert.equal(r.forwardEquivalents, 4.5);
+});
+
+test('deleteRandom / swapRandom: one cooperative task per k, points merged by k', async () => {
+  const pool = fakePool((m) => ({ points: m.opts.ks.map((k) => ({ k, mean: k / 10, sd: 0, min: k / 10, max: k / 10, errors: [k / 10] })) }));
+  const partial = [];
+  const r = await ex.randomCurve(pool, 'primary', 'delete', 500, { ks: [0, 1, 2, 5, 9], samples: 4, seed: 9 },
+                                 { onPartial: (p) => partial.push(p.points.length) });
+  assert.deepEqual(r.points.map((p) => p.k), [0, 1, 2, 5, 9]);
+  assert.equal(pool.calls.length, 5);
+  assert.ok(pool.calls.every((c) => c.type === 'expt' && c.fn === 'deleteRandom' && c.pool.cooperative &&
+                                    c.opts.seed === 9 && c.opts.samples === 4 && c.opts.limit === 500 && c.opts.ks.length === 1));
+  assert.deepEqual(partial, [1, 2, 3, 4, 5]);
+  await ex.randomCurve(pool, 'compare', 'swap', 500, { ks: [0, 3], samples: 1, seed: 1 });
+  assert.ok(pool.calls.slice(5).every((c) => c.fn === 'swapRandom' && c.key === 'compare'));
+  assert.deepEqual(ex.defaultKs(9), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(ex.defaultKs(54), [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 54]);
+});
+
+test('pathStats: one cooperative task with the page\'s options; a cost estimate', async () => {
+  const pool = fakePool(() => ({ n: 3 }));
+  const fracs = [];
+  await ex.pathStats(pool, 'primary', 500, { samples: 10, seed: 2, batch: 16, q: 0.9 }, { onProgress: (f) => fracs.push(f) });
+  assert.equal(pool.calls.length, 1);
+  const c = pool.calls[0];
+  assert.deepEqual([c.fn, c.count, c.opts.samples, c.opts.seed, c.opts.batch, c.opts.q, c.pool.cooperative],
+                   ['pathStats', 500, 10, 2, 16, 0.9, true]);
+  assert.deepEqual(fracs, [1]);
+  assert.equal(ex.pathStatsCost(9, 10, 16), 1760);
 });
