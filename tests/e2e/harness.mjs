@@ -74,8 +74,15 @@ export function tinyModel(name, args = ['--blocks-per-stage', '1', '--widths', '
   if (!fs.existsSync(cli)) return null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unravel-model-'));
   execFileSync(cli, ['init', ...args, '--out', path.join(dir, name)], { stdio: 'ignore' });
-  return { name, json: fs.readFileSync(path.join(dir, `${name}.json`)), bin: fs.readFileSync(path.join(dir, `${name}.bin`)),
+  return { name, path: path.join(dir, `${name}.json`),
+           json: fs.readFileSync(path.join(dir, `${name}.json`)), bin: fs.readFileSync(path.join(dir, `${name}.bin`)),
            cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The native CLI's --json output: cli('lesion', '--model', m.path, '--limit', '500'). */
+export function cliJson(...args) {
+  return JSON.parse(execFileSync(path.join(repo, 'build/unravel'),
+    [...args, '--data', path.dirname(TEST_BATCH), '--split', 'test', '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 }));
 }
 
 /** Route /models/NAME.json and .bin of the given models to their bytes. */

@@ -1,18 +1,22 @@
 // page.test.mjs: the explorer in headless Chromium (Debian's, via
-// playwright-core). A tiny random-weight model (build/unravel init) is
-// served at /models/e2e-tiny.* by request interception; test images come
-// from the real /data/test_batch.bin of scripts/serve.mjs.
+// playwright-core). Random-weight models written by build/unravel init into
+// temporary folders are served at /models/e2e-*.* by request interception
+// (e2e-tiny: 3 narrow blocks; e2e-plain: 6 blocks, no skips; e2e-r20: the
+// dev ResNet-20); test images come from the real /data/test_batch.bin of
+// scripts/serve.mjs. Where the page computes what the CLI computes, the
+// test runs the CLI on the same model files and compares.
 //   node --test tests/e2e/
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
-import { skipReason, startServer, launch, tinyModel, serveModels, TEST_BATCH } from './harness.mjs';
+import { skipReason, startServer, launch, tinyModel, serveModels, cliJson, TEST_BATCH } from './harness.mjs';
 
 const reason = await skipReason();
 const tiny = reason ? null : tinyModel('e2e-tiny');
 const plain = reason ? null : tinyModel('e2e-plain', ['--blocks-per-stage', '2', '--widths', '4,8,16', '--shortcut', 'none']);
-const skip = reason ?? (tiny && plain ? false : 'build/unravel is missing (make), needed to write a tiny model');
+const r20 = reason ? null : tinyModel('e2e-r20', ['--blocks-per-stage', '3', '--shortcut', 'A']);
+const skip = reason ?? (tiny && plain && r20 ? false : 'build/unravel is missing (make), needed to write the test models');
 if (skip) console.log(`# browser tests skipped: ${skip}`);
 
 let server, browser;
@@ -26,6 +30,7 @@ after(async () => {
   server?.stop();
   tiny?.cleanup();
   plain?.cleanup();
+  r20?.cleanup();
 });
 
 // A page with the tiny models routed and every console error / page error kept.
@@ -40,7 +45,7 @@ async function open(query, { viewport } = {}) {
     if (/\/models\/[\w.-]+\.json$/.test(m.location()?.url ?? '') && /404/.test(m.text())) return;
     errors.push(`console: ${m.text()} (${m.location()?.url ?? ''})`);
   });
-  await serveModels(page, [tiny, plain]);
+  await serveModels(page, [tiny, plain, r20]);
   await page.goto(server.url + query);
   await page.waitForSelector('#explorer[data-ready]', { timeout: 60000 });
   return { page, errors };
@@ -141,7 +146,7 @@ test('charts render SVG with data, and export produces files', { skip }, async (
   assert.equal(j.data.series.length, 2);
   assert.ok(j.data.series[0].points.every((p) => p.mean >= 0 && p.mean <= 1));
 
-  // paths: the binomial chart always; gradients only from the WASM API
+  // paths: the binomial path-length chart
   await page.locator('#ux-tab-paths').click();
   await page.waitForFunction(() => document.querySelectorAll('[data-chart="path-lengths"] rect[data-k]').length === 4);
   assert.deepEqual(errors, []);
@@ -185,27 +190,72 @@ test('a long run can be cancelled, and the page keeps working', { skip }, async 
   await page.close();
 });
 
-test('the gradient charts draw data shaped like model.pathStats results', { skip }, async () => {
-  const { page, errors } = await open('?model=e2e-tiny&view=paths');
-  const drawn = await page.evaluate(async () => {
-    const { createGradLengthChart } = await import('./charts/grad-length.mjs');
-    const { createGradTotalChart } = await import('./charts/grad-total.mjs');
-    const n = 3, C = [1, 3, 3, 1];
-    const gradMean = C.map((_, k) => 0.1 * Math.exp(-k)), gradSd = gradMean.map((g) => g / 3);
-    const div = document.createElement('div');
-    document.body.append(div);
-    const a = createGradLengthChart(div);
-    a.update({ n, gradMean, gradSd });
-    const b = createGradTotalChart(div);
-    b.update({ n, total: gradMean.map((g, k) => g * C[k]), window: { a: 0, b: 2, q: 0.9, share: 0.875 } });
-    return { points: div.querySelectorAll('circle[data-mean]').length, window: !!div.querySelector('rect[data-a="0"][data-b="2"]'),
-             share: div.querySelector('.window-share')?.textContent, rows: b.rows().length };
-  });
-  assert.deepEqual(drawn, { points: 4, window: true, share: 'paths in window: 87.5% of all', rows: 4 });
-  // without model.pathStats in the build, the page says so rather than inventing numbers
-  const caps = await page.locator('.engine').innerText();
-  if (/pathStats/.test(caps))
-    assert.match(await page.locator('#ux-panel-paths .fallback-note').innerText(), /model\.pathStats/);
+// The CLI prints doubles with 15 significant digits.
+const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-12, `${what}: page ${a}, CLI ${b}`);
+
+const idle = (page, v, timeout = 240000) => page.waitForFunction((view) =>
+  !document.querySelector(`#ux-panel-${view} .progress-row.running`) &&
+  /Done/.test(document.querySelector(`#ux-panel-${view} .progress-label`)?.textContent ?? ''), v, { timeout });
+
+test('the lesion chart shows what `unravel lesion` prints for the same model', { skip }, async () => {
+  const native = cliJson('lesion', '--model', r20.path, '--limit', '500');
+  const { page, errors } = await open('?model=e2e-r20&view=lesion&images=500');
+  await idle(page, 'lesion');
+  const [dl] = await Promise.all([page.waitForEvent('download'),
+    page.locator('[data-chart="lesion-single"] .export[data-format="json"]').click()]);
+  const r = JSON.parse(fs.readFileSync(await dl.path(), 'utf8')).data.series[0].result;
+  assert.equal(r.n, native.images);
+  near(r.full.error, native.full_error, 'full network');
+  assert.equal(r.blocks.length, native.blocks.length);
+  r.blocks.forEach((b, i) => near(b.error, native.blocks[i].error, `block ${i}`));
+  // the bars carry the same numbers
+  const bars = await page.$$eval('[data-chart="lesion-single"] rect[data-error]',
+                                 (rs) => rs.map((x) => [Number(x.dataset.block), Number(x.dataset.error)]));
+  assert.equal(bars.length, 9);
+  for (const [b, e] of bars) near(e, native.blocks[b].error, `bar ${b}`);
+  // the cost, discreetly
+  assert.match(await page.locator('#ux-panel-lesion .run-meta').innerText(),
+               new RegExp(`^Cost: ${native.forward_equivalents.toFixed(1)} full forward passes for 10 plans`));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { skip }, async () => {
+  const native = cliJson('paths', '--model', tiny.path, '--samples', '2', '--batch', '8', '--seed', '3');
+  const { page, errors } = await open('?model=e2e-tiny&view=paths&samples=2&pbatch=8&seed=3');
+  await idle(page, 'paths');
+  assert.match(page.url(), /pbatch=8/);
+  const means = await page.$$eval('[data-chart="grad-per-length"] circle[data-mean]',
+                                  (cs) => cs.map((c) => [Number(c.dataset.x), Number(c.dataset.mean)]));
+  assert.equal(means.length, native.blocks + 1);
+  for (const [k, m] of means)   // SIMD128 and AVX2 sum in different orders: float precision
+    assert.ok(Math.abs(m - native.grad_mean[k]) < 1e-4 * native.grad_mean[k], `k = ${k}: ${m} vs ${native.grad_mean[k]}`);
+  const win = page.locator('[data-chart="grad-total"] rect[data-a]');
+  assert.deepEqual([Number(await win.getAttribute('data-a')), Number(await win.getAttribute('data-b'))],
+                   [native.window.a, native.window.b]);
+  assert.equal(await page.locator('[data-chart="grad-total"] .window-share').textContent(),
+               `paths in window: ${(100 * native.window.share_of_paths).toFixed(1)}% of all`);
+  const table = await page.locator('#ux-panel-paths table.compare').innerText();
+  assert.match(table, /lengths 5–17/);
+  assert.match(table, /0\.45%/);
+  assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /took .*unravel paths --split test --samples 2 --batch 8 --seed 3/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('cancelling the path statistics stops the worker without replacing it', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-r20&view=paths&samples=200');
+  await page.waitForFunction(() => /\d+%/.test(document.querySelector('#ux-panel-paths .progress-label')?.textContent ?? ''),
+                             null, { timeout: 60000 });
+  await page.locator('#ux-panel-paths .cancel').click();
+  await page.waitForFunction(() => /Cancelled/.test(document.querySelector('#ux-panel-paths .progress-label')?.textContent ?? ''));
+  assert.equal(await page.locator('#ux-panel-paths .run').isEnabled(), true);
+  assert.equal(await page.locator('[data-chart="grad-per-length"] circle[data-mean]').count(), 0);
+  // the same workers go on: a lesion study runs to the end
+  await page.locator('#ux-images').selectOption('500');
+  await page.locator('#ux-tab-lesion').click();
+  await idle(page, 'lesion');
+  assert.equal(await page.evaluate(() => window.unravelExplorer.workersReplaced), 0);
   assert.deepEqual(errors, []);
   await page.close();
 });
