@@ -94,6 +94,7 @@ struct unr_runner {
     const unr_model *m;
     unr_ctx *ctx;
     int max_batch;
+    int chunk;               /* images per pass through the network (cache-sized) */
     size_t act_floats;       /* floats in one activation buffer: max over stages */
     float *input;            /* [max_batch, 32, 32, 3] */
     float *act[4];           /* activation buffers, act_floats each */
@@ -108,6 +109,9 @@ struct unr_runner {
 /* Allocate r->saved (and r->grad) on first use. */
 unr_status unr_runner_reserve_saved(unr_runner *r, unr_error *err);
 
+/* Images per pass of unr_forward: the batch is cut into chunks whose
+ * activations fit in cache. */
+int unr_runner_chunk(const unr_model *m, int max_batch);
 /* Floats in the largest activation of the network, per image. */
 size_t unr_max_activation(const unr_model *m);
 /* One piece of the forward pass at a time, for the experiments that reuse

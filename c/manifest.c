@@ -224,7 +224,8 @@ static unr_status parse_tensors(const cJSON *root, const char *src, unr_model *m
                           src, idx, off);
             break;
         }
-        if ((unsigned long long)off > weights_len || (unsigned long long)len > weights_len - off) {
+        if ((unsigned long long)off > weights_len ||
+            (unsigned long long)len > (unsigned long long)weights_len - (unsigned long long)off) {
             st = unr_fail(err, UNR_ERR_RANGE, "%s: tensors[%d]: %s spans bytes %lld..%lld, past "
                           "the end of the %zu-byte weights", src, idx, name, off, off + len,
                           weights_len);

@@ -18,6 +18,17 @@ size_t unr_max_activation(const unr_model *m)
     return most;
 }
 
+int unr_runner_chunk(const unr_model *m, int max_batch)
+{
+    /* Four activation buffers are live in a block; keep them within
+     * UNR_CHUNK_BYTES (measured: see bench/results.md). */
+    size_t budget = UNR_CHUNK_BYTES;
+    size_t per_image = 4 * unr_max_activation(m) * sizeof(float);
+    int chunk = (int)(budget / per_image);
+    chunk = chunk < 1 ? 1 : chunk;
+    return chunk < max_batch ? chunk : max_batch;
+}
+
 unr_status unr_runner_create(const unr_model *m, int max_batch, int threads, unr_isa isa,
                              unr_runner **out, unr_error *err)
 {
@@ -30,6 +41,7 @@ unr_status unr_runner_create(const unr_model *m, int max_batch, int threads, unr
     r->m = m;
     r->max_batch = max_batch;
     r->act_floats = unr_max_activation(m) * (size_t)max_batch;
+    r->chunk = unr_runner_chunk(m, max_batch);
     r->ctx = unr_ctx_create(threads, isa);
     if (!r->ctx) {
         free(r);
@@ -91,6 +103,14 @@ unr_status unr_runner_reserve_saved(unr_runner *r, unr_error *err)
         r->saved[i] = r->saved_mem + (size_t)i * r->act_floats;
     return UNR_OK;
 }
+
+void unr_runner_set_chunk(unr_runner *r, int images)
+{
+    r->chunk = images < 1 ? unr_runner_chunk(r->m, r->max_batch)
+                          : images < r->max_batch ? images : r->max_batch;
+}
+
+int unr_runner_get_chunk(const unr_runner *r) { return r->chunk; }
 
 unr_isa unr_runner_isa(const unr_runner *r) { return unr_ctx_isa(r->ctx); }
 int unr_runner_max_batch(const unr_runner *r) { return r->max_batch; }
@@ -216,15 +236,21 @@ unr_status unr_forward(unr_runner *r, const unr_plan *p, const float *input, int
     unr_status st = unr_plan_validate(r->m, p, err);
     if (st)
         return st;
-    float *x = r->act[0], *y = r->act[1];
-    unr_net_stem(r, input, n, x);
-    for (int pos = 0; pos < p->num_blocks; pos++) {
-        int b = p->order[pos];
-        unr_net_block(r, b, p->deleted[b], x, n, y, r->act[2], r->act[3]);
-        float *tmp = x;
-        x = y, y = tmp;
+    /* The batch goes through in chunks small enough that a block's working
+     * set stays in cache (see unr_runner_chunk). */
+    const int k = r->m->arch.num_classes;
+    for (int at = 0; at < n; at += r->chunk) {
+        int c = n - at < r->chunk ? n - at : r->chunk;
+        float *x = r->act[0], *y = r->act[1];
+        unr_net_stem(r, input + (size_t)at * UNR_IMAGE_BYTES, c, x);
+        for (int pos = 0; pos < p->num_blocks; pos++) {
+            int b = p->order[pos];
+            unr_net_block(r, b, p->deleted[b], x, c, y, r->act[2], r->act[3]);
+            float *tmp = x;
+            x = y, y = tmp;
+        }
+        unr_net_head(r, x, c, logits + (size_t)at * k);
     }
-    unr_net_head(r, x, n, logits);
     return UNR_OK;
 }
 

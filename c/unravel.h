@@ -45,6 +45,10 @@
 #define UNR_MAX_MANIFEST_BYTES (16u << 20)
 #define UNR_MAX_BATCH 4096
 #define UNR_NUM_CLASSES 10             /* CIFAR-10 */
+/* Cache budget for the activations of one chunk of a batch (net.c). */
+#ifndef UNR_CHUNK_BYTES
+#define UNR_CHUNK_BYTES ((size_t)16 << 20)
+#endif
 #define UNR_IMAGE_SIDE 32
 #define UNR_IMAGE_BYTES (3 * 32 * 32)
 #define UNR_CIFAR_RECORD_BYTES (1 + UNR_IMAGE_BYTES)
@@ -199,6 +203,10 @@ unr_status unr_runner_create(const unr_model *m, int max_batch, int threads,
 void unr_runner_free(unr_runner *r);
 unr_isa unr_runner_isa(const unr_runner *r);
 int unr_runner_max_batch(const unr_runner *r);
+/* Images per pass through the network: a batch is cut into chunks whose
+ * activations fit in cache. images <= 0 restores the default. */
+void unr_runner_set_chunk(unr_runner *r, int images);
+int unr_runner_get_chunk(const unr_runner *r);
 
 /* Normalise uint8 record-layout images into the network's NHWC input. */
 void unr_images_to_input(const unr_model *m, const uint8_t *pixels, int n, float *out);

@@ -167,6 +167,8 @@ UNR_EXPORT unr_runner *unr_wasm_runner_create(const unr_model *m, int max_batch,
 
 UNR_EXPORT void unr_wasm_runner_free(unr_runner *r) { unr_runner_free(r); }
 UNR_EXPORT int unr_wasm_runner_isa(const unr_runner *r) { return (int)unr_runner_isa(r); }
+UNR_EXPORT void unr_wasm_runner_set_chunk(unr_runner *r, int images) { unr_runner_set_chunk(r, images); }
+UNR_EXPORT int unr_wasm_runner_get_chunk(const unr_runner *r) { return unr_runner_get_chunk(r); }
 
 /* ---- CIFAR-10 ---- */
 

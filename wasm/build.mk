@@ -25,6 +25,7 @@ WASM_EXPORTS := malloc free \
   unr_wasm_plan_create unr_wasm_plan_free unr_wasm_plan_order unr_wasm_plan_deleted \
   unr_wasm_plan_reset unr_wasm_plan_validate \
   unr_wasm_runner_create unr_wasm_runner_free unr_wasm_runner_isa \
+  unr_wasm_runner_set_chunk unr_wasm_runner_get_chunk \
   unr_wasm_cifar_load unr_wasm_cifar_free unr_wasm_cifar_n unr_wasm_cifar_labels \
   unr_wasm_cifar_pixels \
   unr_wasm_evaluate unr_wasm_forward \
@@ -33,9 +34,7 @@ WASM_EXPORTS := malloc free \
 comma := ,
 empty :=
 space := $(empty) $(empty)
-# wasm32 has a 32-bit size_t, so some comparisons that are same-signed on
-# x86-64 mix signs here: warn about them, don't fail.
-WASM_CFLAGS := -std=c11 -O3 -DNDEBUG $(WARN) -Wno-error=sign-compare $(INC)
+WASM_CFLAGS := -std=c11 -O3 -DNDEBUG $(WARN) $(INC)
 WASM_LDFLAGS := -O3 -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 \
                -sINITIAL_MEMORY=16MB -sMAXIMUM_MEMORY=2GB -sTOTAL_STACK=1MB --js-library wasm/imports.js \
                -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(patsubst %,_%,$(WASM_EXPORTS)))

@@ -550,12 +550,14 @@ export class Model {
    * @returns {EvalResult}
    */
   evaluate(data, options = {}) {
-    const { limit = 0, batch = DEFAULT_BATCH, onProgress } = options;
+    const { limit = 0, batch = DEFAULT_BATCH, onProgress, chunk = 0 } = options;
     if (!Number.isInteger(limit) || limit < 0)
       throw argError(`evaluate: limit: ${limit} is not a whole number >= 0`);
     const it = this.#it, x = it.x;
     const dataPtr = checkData(data);
     const runner = this.#runner(batch);
+    // Images per pass through the network (0: the cache-sized default).
+    x.unr_wasm_runner_set_chunk(runner, Number.isInteger(chunk) && chunk > 0 ? chunk : 0);
     this.#writePlan(options);
     const conf = it.malloc(4 * NUM_CLASSES * NUM_CLASSES);
     const secs = it.malloc(8);
