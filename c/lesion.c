@@ -252,7 +252,8 @@ void unr_curve_free(unr_curve_point *points, int nks)
 {
     for (int i = 0; points && i < nks; i++) {
         free(points[i].errors);
-        points[i].errors = NULL;
+        free(points[i].taus);
+        points[i].errors = points[i].taus = NULL;
     }
 }
 
@@ -266,18 +267,15 @@ unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar
         return unr_fail(err, UNR_ERR_RANGE, "samples: %d is outside 1..1000000", samples);
     memset(points, 0, (size_t)nks * sizeof *points);
     unr_plan *plan = unr_plan_create(m);
-    double *taus = malloc((size_t)samples * sizeof *taus);
-    if (!plan || !taus) {
-        unr_plan_free(plan);
-        free(taus);
+    if (!plan)
         return unr_fail(err, UNR_ERR_NOMEM, "out of memory");
-    }
     unr_status st = UNR_OK;
     for (int i = 0; i < nks && !st; i++) {
         unr_curve_point *pt = &points[i];
         pt->k = ks[i];
         pt->errors = malloc((size_t)samples * sizeof *pt->errors);
-        if (!pt->errors) {
+        pt->taus = malloc((size_t)samples * sizeof *pt->taus);
+        if (!pt->errors || !pt->taus) {
             st = unr_fail(err, UNR_ERR_NOMEM, "out of memory");
             break;
         }
@@ -289,7 +287,7 @@ unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar
                 st = unr_evaluate(r, plan, data, limit, NULL, NULL, &res, err);
             if (!st) {
                 pt->errors[s] = res.error;
-                taus[s] = unr_plan_kendall_tau(plan);
+                pt->taus[s] = unr_plan_kendall_tau(plan);
             }
             if (!st && progress && progress(user, (double)i * samples + s + 1, (double)nks * samples))
                 st = unr_fail(err, UNR_ERR_CANCELLED, "cancelled");
@@ -297,10 +295,9 @@ unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar
         if (!st) {
             unr_summarize(pt->errors, samples, &pt->mean, &pt->sd, &pt->min, &pt->max);
             double tau_sd, tau_min, tau_max;
-            unr_summarize(taus, samples, &pt->tau, &tau_sd, &tau_min, &tau_max);
+            unr_summarize(pt->taus, samples, &pt->tau, &tau_sd, &tau_min, &tau_max);
         }
     }
-    free(taus);
     unr_plan_free(plan);
     if (st)
         unr_curve_free(points, nks);

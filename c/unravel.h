@@ -274,6 +274,7 @@ typedef struct {
     double mean, sd, min, max; /* test error over the samples (sd: n-1) */
     double tau;                /* mean Kendall's tau of the orders */
     double *errors;            /* [samples] */
+    double *taus;              /* [samples], Kendall's tau of each draw */
 } unr_curve_point;
 
 /* For each k in ks: `samples` random plans, each evaluated on the first

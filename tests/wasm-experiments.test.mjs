@@ -62,6 +62,7 @@ describe('experiments: WASM and the native CLI agree', () => {
     const os = await resnet.model.swapRandom(data, { ks: [0, 1, 2, 3], samples: 2, seed: 9, limit: 60 });
     assertClose(os.points.map((p) => p.errors), ns.points.map((p) => p.errors), 'errors');
     assertClose(os.points.map((p) => p.tau), ns.points.map((p) => p.tau), 'tau');
+    assertClose(os.points.map((p) => p.taus), ns.points.map((p) => p.taus), 'taus');
     // a draw depends only on (seed, k, sample): one k alone draws the same
     const single = await resnet.model.deleteRandom(data, { ks: [4], samples: 3, seed: 5, limit: 60 });
     assert.deepEqual(single.points[0].errors, od.points[2].errors);

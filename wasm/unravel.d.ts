@@ -120,6 +120,8 @@ export interface CurvePoint {
   k: number; mean: number; sd: number; min: number; max: number;
   /** Mean Kendall's tau (swaps only). */
   tau?: number;
+  /** Kendall's tau of each draw (swaps only). */
+  taus?: number[];
   errors: number[];
 }
 

@@ -736,8 +736,10 @@ export class Model {
         await stepper.step(i * samples + s + 1, ks.length * samples);
       }
       const point = { k, ...summarize(errors), errors };
-      if (kind)
+      if (kind) {
         point.tau = summarize(taus).mean;
+        point.taus = taus;
+      }
       points.push(point);
     }
     return { points };
@@ -985,6 +987,7 @@ function summarize(v) {
  * @property {number} min
  * @property {number} max
  * @property {number} [tau] mean Kendall's tau (swaps)
+ * @property {number[]} [taus] Kendall's tau of each draw (swaps)
  * @property {number[]} errors one per sample
  *
  * @typedef {object} PathStats

@@ -9,6 +9,7 @@
 /* ---- what every experiment shares ---- */
 
 typedef struct {
+    const char *split;
     unr_model *m;
     unr_cifar data;
     unr_runner *run;
@@ -65,6 +66,7 @@ static int open_session(const char *cmd, cli_option *o, const char *split_defaul
     if (!s->model_path)
         return cli_failf(cmd, "--model: missing (a model manifest, e.g. models/resnet20.json)");
     const char *split = o[OPT_SPLIT].value ? o[OPT_SPLIT].value : split_default;
+    s->split = split;
     unr_error err;
     if (unr_model_load_file(s->model_path, &s->m, &err) ||
         unr_cifar_load_split(cli_data_dir(o[OPT_DATA].value), split, &s->data, &err) ||
@@ -95,7 +97,7 @@ static void print_json(cJSON *o)
     cJSON_Delete(o);
 }
 
-static cJSON *json_header(const session *s, const char *experiment)
+static cJSON *json_header(const session *s, const char *experiment, const char *split)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "experiment", experiment);
@@ -103,8 +105,12 @@ static cJSON *json_header(const session *s, const char *experiment)
     cJSON_AddNumberToObject(o, "blocks", unr_model_num_blocks(s->m));
     cJSON_AddStringToObject(o, "shortcut", unr_shortcut_name(unr_model_arch(s->m)->shortcut));
     cJSON_AddNumberToObject(o, "images", s->limit > 0 && s->limit < s->data.n ? s->limit : s->data.n);
-    cJSON_AddStringToObject(o, "data_note", "CIFAR-10 test set rebuilt offline: labels exact, "
-                            "records 0-999 pixel-exact, the rest decoded from JPEG copies");
+    cJSON_AddStringToObject(o, "split", split);
+    cJSON_AddStringToObject(o, "data_note", strcmp(split, "test") == 0 ?
+                            "CIFAR-10 test set rebuilt offline: labels exact, records 0-999 "
+                            "pixel-exact, the rest decoded from JPEG copies" :
+                            "CIFAR-10 training set rebuilt offline: labels exact, data_batch_1 "
+                            "records 0-3999 pixel-exact, the rest decoded from JPEG copies");
     return o;
 }
 
@@ -183,7 +189,7 @@ int cmd_lesion(int argc, char **argv)
     }
     int nb = unr_model_num_blocks(s.m);
     if (s.json) {
-        cJSON *j = json_header(&s, "lesion");
+        cJSON *j = json_header(&s, "lesion", s.split);
         cJSON_AddNumberToObject(j, "full_error", res.full_error);
         cJSON_AddNumberToObject(j, "forward_equivalents", res.forward_equivalents);
         cJSON *arr = cJSON_AddArrayToObject(j, "blocks");
@@ -269,7 +275,7 @@ static int random_curve(const char *cmd, unr_random_kind kind, int argc, char **
         return cli_fail(cmd, &err);
     }
     if (s.json) {
-        cJSON *j = json_header(&s, cmd);
+        cJSON *j = json_header(&s, cmd, s.split);
         cJSON_AddNumberToObject(j, "samples", s.samples);
         cJSON_AddNumberToObject(j, "seed", s.seed);
         cJSON *arr = cJSON_AddArrayToObject(j, "points");
@@ -280,8 +286,10 @@ static int random_curve(const char *cmd, unr_random_kind kind, int argc, char **
             cJSON_AddNumberToObject(e, "sd", pts[i].sd);
             cJSON_AddNumberToObject(e, "min", pts[i].min);
             cJSON_AddNumberToObject(e, "max", pts[i].max);
-            if (kind == UNR_RANDOM_SWAP)
+            if (kind == UNR_RANDOM_SWAP) {
                 cJSON_AddNumberToObject(e, "tau", pts[i].tau);
+                cJSON_AddItemToObject(e, "taus", cJSON_CreateDoubleArray(pts[i].taus, (int)s.samples));
+            }
             cJSON_AddItemToObject(e, "errors", cJSON_CreateDoubleArray(pts[i].errors, (int)s.samples));
             cJSON_AddItemToArray(arr, e);
         }
@@ -356,9 +364,8 @@ int cmd_paths(int argc, char **argv)
     }
     int n = res.n;
     if (s.json) {
-        cJSON *j = json_header(&s, "paths");
+        cJSON *j = json_header(&s, "paths", s.split);
         cJSON_ReplaceItemInObject(j, "images", cJSON_CreateNumber(s.data.n));
-        cJSON_AddStringToObject(j, "split", o[OPT_SPLIT].value ? o[OPT_SPLIT].value : "train");
         cJSON_AddNumberToObject(j, "samples", res.samples);
         cJSON_AddNumberToObject(j, "batch", res.batch);
         cJSON_AddNumberToObject(j, "seed", s.seed);
