@@ -14,6 +14,7 @@
 
 typedef struct {
     const float *a, *b;      /* sum a, and sum a*b if b (else sum a*a) */
+    const float *mask;       /* with b: a counts only where mask > 0 */
     long rows;
     int c, chunks;
     double *partial;         /* [chunks][2][c] */
@@ -45,6 +46,13 @@ static void bn_sum_chunk(void *vargs, int begin, int end, int thread)
                         f1[k] += d;
                         f2[k] += d * d;
                     }
+                } else if (a->mask) {
+                    const float *y = a->b + (size_t)r * c, *mk = a->mask + (size_t)r * c;
+                    for (int k = 0; k < c; k++) {
+                        float xm = mk[k] > 0 ? x[k] : 0.0f;
+                        f1[k] += xm;
+                        f2[k] += xm * y[k];
+                    }
                 } else {
                     const float *y = a->b + (size_t)r * c;
                     for (int k = 0; k < c; k++) {
@@ -61,8 +69,8 @@ static void bn_sum_chunk(void *vargs, int begin, int end, int thread)
 
 /* Sums over rows: s1 = sum(a - mean), s2 = sum((a - mean)^2), or with b:
  * s1 = sum a, s2 = sum a*b. */
-static void bn_sums(unr_ctx *ctx, const float *a, const float *b, const float *mean, long rows,
-                    int c, double *s1, double *s2)
+static void bn_sums(unr_ctx *ctx, const float *a, const float *b, const float *mask,
+                    const float *mean, long rows, int c, double *s1, double *s2)
 {
     int chunks = unr_ctx_threads(ctx) * 4;
     if (chunks > BN_MAX_THREADS)
@@ -70,7 +78,7 @@ static void bn_sums(unr_ctx *ctx, const float *a, const float *b, const float *m
     if (chunks > rows)
         chunks = (int)rows;
     double *partial = malloc((size_t)chunks * 2 * c * sizeof *partial);
-    bn_sum_args args = {a, b, rows, c, chunks, partial, b == NULL, mean};
+    bn_sum_args args = {a, b, mask, rows, c, chunks, partial, b == NULL, mean};
     unr_parallel_for(ctx, chunks, bn_sum_chunk, &args);
     memset(s1, 0, (size_t)c * sizeof *s1);
     memset(s2, 0, (size_t)c * sizeof *s2);
@@ -84,6 +92,8 @@ static void bn_sums(unr_ctx *ctx, const float *a, const float *b, const float *m
 
 typedef struct {
     const float *u, *dv;
+    const float *residual, *mask;  /* forward: added before relu; backward: dv gate */
+    int relu;
     float *out;
     long rows;
     int c;
@@ -100,6 +110,14 @@ static void bn_apply_forward(void *vargs, int begin, int end, int thread)
         float *v = a->out + (size_t)r * a->c;
         for (int k = 0; k < a->c; k++)
             v[k] = a->k1[k] * (u[k] - a->k2[k]) + a->k3[k];
+        if (a->residual) {
+            const float *s = a->residual + (size_t)r * a->c;
+            for (int k = 0; k < a->c; k++)
+                v[k] += s[k];
+        }
+        if (a->relu)
+            for (int k = 0; k < a->c; k++)
+                v[k] = v[k] > 0 ? v[k] : 0.0f;
     }
 }
 
@@ -109,26 +127,29 @@ static void bn_apply_backward(void *vargs, int begin, int end, int thread)
     bn_apply_args *a = vargs;
     for (long r = begin; r < end; r++) {
         const float *u = a->u + (size_t)r * a->c, *dv = a->dv + (size_t)r * a->c;
+        const float *mk = a->mask ? a->mask + (size_t)r * a->c : NULL;
         float *du = a->out + (size_t)r * a->c;
         for (int k = 0; k < a->c; k++) {
             float xhat = (u[k] - a->mean[k]) * a->invstd[k];
-            du[k] = a->k1[k] * (dv[k] - a->k3[k] - xhat * a->k2[k]);
+            float d = mk && !(mk[k] > 0) ? 0.0f : dv[k];
+            du[k] = a->k1[k] * (d - a->k3[k] - xhat * a->k2[k]);
         }
     }
 }
 
 void unr_bn_train_forward(unr_ctx *ctx, const float *u, long rows, int c, const float *gamma,
                           const float *beta, float eps, float momentum, float *running_mean,
-                          float *running_var, float *mean, float *invstd, float *v)
+                          float *running_var, float *mean, float *invstd,
+                          const float *residual, int relu, float *v)
 {
     double s1[BN_MAX_C], s2[BN_MAX_C];
     float zero[BN_MAX_C] = {0}, scale[BN_MAX_C];
     /* Two passes (mean, then centred squares): stable where E[x^2]-E[x]^2
      * would cancel. */
-    bn_sums(ctx, u, NULL, zero, rows, c, s1, s2);
+    bn_sums(ctx, u, NULL, NULL, zero, rows, c, s1, s2);
     for (int k = 0; k < c; k++)
         mean[k] = (float)(s1[k] / rows);
-    bn_sums(ctx, u, NULL, mean, rows, c, s1, s2);
+    bn_sums(ctx, u, NULL, NULL, mean, rows, c, s1, s2);
     for (int k = 0; k < c; k++) {
         double var = s2[k] / rows;
         invstd[k] = (float)(1.0 / sqrt(var + eps));
@@ -139,17 +160,17 @@ void unr_bn_train_forward(unr_ctx *ctx, const float *u, long rows, int c, const 
             running_var[k] = (float)((1 - momentum) * running_var[k] + momentum * unbiased);
         }
     }
-    bn_apply_args a = {u, NULL, v, rows, c, scale, mean, beta, NULL, NULL};
+    bn_apply_args a = {u, NULL, residual, NULL, relu, v, rows, c, scale, mean, beta, NULL, NULL};
     unr_parallel_for(ctx, (int)rows, bn_apply_forward, &a);
 }
 
-void unr_bn_train_backward(unr_ctx *ctx, const float *u, const float *dv, long rows, int c,
-                           const float *gamma, const float *mean, const float *invstd,
-                           float *du, float *dgamma, float *dbeta)
+void unr_bn_train_backward(unr_ctx *ctx, const float *u, const float *dv, const float *mask,
+                           long rows, int c, const float *gamma, const float *mean,
+                           const float *invstd, float *du, float *dgamma, float *dbeta)
 {
     /* dbeta = sum dv, dgamma = sum dv * xhat = invstd * sum dv * (u - mean) */
     double s1[BN_MAX_C], s2[BN_MAX_C], dot[BN_MAX_C];
-    bn_sums(ctx, dv, u, NULL, rows, c, s1, s2);
+    bn_sums(ctx, dv, u, mask, NULL, rows, c, s1, s2);
     float k1[BN_MAX_C], k2[BN_MAX_C], k3[BN_MAX_C];
     for (int k = 0; k < c; k++) {
         dot[k] = s2[k] - mean[k] * s1[k];      /* sum dv * (u - mean) */
@@ -161,17 +182,50 @@ void unr_bn_train_backward(unr_ctx *ctx, const float *u, const float *dv, long r
         k3[k] = (float)(s1[k] / rows);
         k2[k] = (float)(dg / rows);
     }
-    bn_apply_args a = {u, dv, du, rows, c, k1, k2, k3, mean, invstd};
+    bn_apply_args a = {u, dv, NULL, mask, 0, du, rows, c, k1, k2, k3, mean, invstd};
     unr_parallel_for(ctx, (int)rows, bn_apply_backward, &a);
 }
 
 /* ---- small layers ---- */
 
-void unr_relu_mask(float *dx, const float *y, size_t count)
+/* Elementwise work in blocks of ELEMENTWISE_BLOCK values across threads. */
+#define ELEMENTWISE_BLOCK 16384
+
+typedef struct {
+    float *dst;
+    const float *src;
+    size_t count;
+    int op;  /* 0: relu mask, 1: copy, 2: add */
+} elementwise_args;
+
+static void elementwise_chunk(void *vargs, int begin, int end, int thread)
 {
-    for (size_t i = 0; i < count; i++)
-        dx[i] = y[i] > 0 ? dx[i] : 0.0f;
+    (void)thread;
+    const elementwise_args *a = vargs;
+    size_t i0 = (size_t)begin * ELEMENTWISE_BLOCK, i1 = (size_t)end * ELEMENTWISE_BLOCK;
+    i1 = i1 < a->count ? i1 : a->count;
+    float *d = a->dst;
+    const float *s = a->src;
+    if (a->op == 0)
+        for (size_t i = i0; i < i1; i++)
+            d[i] = s[i] > 0 ? d[i] : 0.0f;
+    else if (a->op == 1)
+        memcpy(d + i0, s + i0, (i1 - i0) * sizeof *d);
+    else
+        for (size_t i = i0; i < i1; i++)
+            d[i] += s[i];
 }
+
+static void elementwise(unr_ctx *ctx, float *dst, const float *src, size_t count, int op)
+{
+    elementwise_args a = {dst, src, count, op};
+    unr_parallel_for(ctx, (int)((count + ELEMENTWISE_BLOCK - 1) / ELEMENTWISE_BLOCK),
+                     elementwise_chunk, &a);
+}
+
+void unr_relu_mask(unr_ctx *ctx, float *dx, const float *y, size_t count) { elementwise(ctx, dx, y, count, 0); }
+void unr_copy(unr_ctx *ctx, float *dst, const float *src, size_t count) { elementwise(ctx, dst, src, count, 1); }
+void unr_add(unr_ctx *ctx, float *dst, const float *src, size_t count) { elementwise(ctx, dst, src, count, 2); }
 
 void unr_shortcut_a_backward(const float *dy, int n, int h, int cin, int stride, int cout,
                              float *dx)

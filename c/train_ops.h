@@ -7,19 +7,28 @@
 
 #include "internal.h"
 
-/* Batch norm with batch statistics. Saves mean and inverse std per channel
- * (for the backward pass) and updates the running averages as PyTorch does
- * (momentum 0.1, unbiased variance) when running_mean is not NULL. */
+/* Batch norm with batch statistics: v = bn(u) (+ residual if not NULL,
+ * then max(., 0) if relu; fused, as the three are applied in one pass).
+ * Saves mean and inverse std per channel (for the backward pass) and
+ * updates the running averages as PyTorch does (momentum 0.1, unbiased
+ * variance) when running_mean is not NULL. */
 void unr_bn_train_forward(unr_ctx *ctx, const float *u, long rows, int c, const float *gamma,
                           const float *beta, float eps, float momentum, float *running_mean,
-                          float *running_var, float *mean, float *invstd, float *v);
-/* du = gradient w.r.t. u; dgamma, dbeta accumulate (+=). du may alias dv. */
-void unr_bn_train_backward(unr_ctx *ctx, const float *u, const float *dv, long rows, int c,
-                           const float *gamma, const float *mean, const float *invstd,
-                           float *du, float *dgamma, float *dbeta);
+                          float *running_var, float *mean, float *invstd,
+                          const float *residual, int relu, float *v);
+/* du = gradient w.r.t. u of a loss whose gradient w.r.t. v is dv where
+ * mask > 0 and 0 elsewhere (mask NULL: dv everywhere; mask = the output of
+ * a following ReLU fuses that ReLU's backward). dgamma, dbeta accumulate
+ * (+=). du may alias dv. */
+void unr_bn_train_backward(unr_ctx *ctx, const float *u, const float *dv, const float *mask,
+                           long rows, int c, const float *gamma, const float *mean,
+                           const float *invstd, float *du, float *dgamma, float *dbeta);
 
-/* v = max(u, 0) elementwise; dx *= (y > 0) elementwise (y is the output). */
-void unr_relu_mask(float *dx, const float *y, size_t count);
+/* Elementwise, split over the context's threads: dx *= (y > 0);
+ * dst = src; dst += src. */
+void unr_relu_mask(unr_ctx *ctx, float *dx, const float *y, size_t count);
+void unr_copy(unr_ctx *ctx, float *dst, const float *src, size_t count);
+void unr_add(unr_ctx *ctx, float *dst, const float *src, size_t count);
 /* dx[n,h,w,c] += gradient of shortcut A (stride, symmetric pad) for dy. */
 void unr_shortcut_a_backward(const float *dy, int n, int h, int cin, int stride, int cout,
                              float *dx);

@@ -139,60 +139,37 @@ static void conv_raw(unr_trainer *t, const unr_conv *c, int n, int h, const floa
     unr_conv_forward(t->ctx, &s, x, c->w, &ep, y);
 }
 
+/* v = bn(u) [+ residual] [then relu], with batch statistics. */
 static void bn_forward(unr_trainer *t, const unr_bn *bn, const float *u, long rows, float *mean,
-                       float *istd, float *v, int update_running)
+                       float *istd, const float *residual, int relu, float *v, int update_running)
 {
     unr_bn_train_forward(t->ctx, u, rows, bn->c, bn->gamma, bn->beta, t->m->arch.bn_eps, 0.1f,
                          update_running ? bn->mean : NULL, update_running ? bn->var : NULL,
-                         mean, istd, v);
+                         mean, istd, residual, relu, v);
 }
 
-static void relu_inplace(float *x, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        x[i] = x[i] > 0 ? x[i] : 0.0f;
-}
-
-static void add_relu(float *y, const float *s, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        float v = y[i] + s[i];
-        y[i] = v > 0 ? v : 0.0f;
-    }
-}
-
-/* The block's shortcut of x, added into y (or written, if y holds nothing
- * yet: then add = 0). tmp holds one output-sized activation. */
-static void shortcut_forward(unr_trainer *t, int b, const float *x, int n, float *y, int add,
-                             float *tmp, int update_running)
+/* The shortcut of block b applied to x. Returns x itself (identity), or
+ * writes tmp (A: subsample + pad; B: projection + bn, with relu if asked),
+ * or NULL for a plain network, which has none. */
+static const float *shortcut_forward(unr_trainer *t, int b, const float *x, int n, float *tmp,
+                                     int relu, int update_running)
 {
     const unr_model *m = t->m;
     const unr_block_info *bi = &m->blocks[b];
-    size_t count = (size_t)n * bi->h_out * bi->h_out * bi->cout;
-    const float *s = x;
-    if (m->arch.shortcut == UNR_SHORTCUT_NONE) {
-        if (!add)
-            memcpy(y, x, count * sizeof *y);  /* an inactive plain block passes x through */
-        else
-            relu_inplace(y, count);
-        return;
-    }
-    if (bi->downsample && m->arch.shortcut == UNR_SHORTCUT_A) {
+    if (m->arch.shortcut == UNR_SHORTCUT_NONE)
+        return NULL;
+    if (!bi->downsample)
+        return x;
+    if (m->arch.shortcut == UNR_SHORTCUT_A) {
         unr_shortcut_a(x, n, bi->h_in, bi->cin, bi->stride, bi->cout, tmp);
-        s = tmp;
-    } else if (bi->downsample) {
-        block_state *st = &t->bs[b];
-        conv_raw(t, &m->bp[b].proj, n, bi->h_in, x, st->up);
-        bn_forward(t, &m->bp[b].proj_bn, st->up, (long)(count / bi->cout), st->meanp, st->istdp,
-                   tmp, update_running);
-        s = tmp;
+        return tmp;
     }
-    if (add)
-        add_relu(y, s, count);
-    else {
-        memcpy(y, s, count * sizeof *y);
-        relu_inplace(y, count);
-    }
+    block_state *st = &t->bs[b];
+    long rows = (long)n * bi->h_out * bi->h_out;
+    conv_raw(t, &m->bp[b].proj, n, bi->h_in, x, st->up);
+    bn_forward(t, &m->bp[b].proj_bn, st->up, rows, st->meanp, st->istdp, NULL, relu, tmp,
+               update_running);
+    return tmp;
 }
 
 static const float *forward(unr_trainer *t, const float *input, int n, const unsigned char *active,
@@ -201,8 +178,8 @@ static const float *forward(unr_trainer *t, const float *input, int n, const uns
     const unr_model *m = t->m;
     long rows0 = (long)n * UNR_IMAGE_SIDE * UNR_IMAGE_SIDE;
     conv_raw(t, &m->stem, n, UNR_IMAGE_SIDE, input, t->stem_u);
-    bn_forward(t, &m->stem_bn, t->stem_u, rows0, t->stem_mean, t->stem_istd, t->stem_y, update_running);
-    relu_inplace(t->stem_y, (size_t)rows0 * m->arch.widths[0]);
+    bn_forward(t, &m->stem_bn, t->stem_u, rows0, t->stem_mean, t->stem_istd, NULL, 1, t->stem_y,
+               update_running);
     const float *x = t->stem_y;
     for (int b = 0; b < m->num_blocks; b++) {
         const unr_block_info *bi = &m->blocks[b];
@@ -210,14 +187,18 @@ static const float *forward(unr_trainer *t, const float *input, int n, const uns
         block_state *s = &t->bs[b];
         long rows = (long)n * bi->h_out * bi->h_out;
         if (active && !active[b]) {
-            shortcut_forward(t, b, x, n, s->y, 0, t->g[0], update_running);
+            /* y = relu(shortcut(x)); x >= 0 already, so only B needs the relu.
+             * An inactive plain block (never a downsampling one) passes x. */
+            const float *sc = m->arch.shortcut == UNR_SHORTCUT_NONE
+                                  ? x : shortcut_forward(t, b, x, n, s->y, 1, update_running);
+            if (sc != s->y)
+                unr_copy(t->ctx, s->y, sc, (size_t)rows * bi->cout);
         } else {
             conv_raw(t, &p->conv1, n, bi->h_in, x, s->u1);
-            bn_forward(t, &p->bn1, s->u1, rows, s->mean1, s->istd1, s->t1, update_running);
-            relu_inplace(s->t1, (size_t)rows * bi->cout);
+            bn_forward(t, &p->bn1, s->u1, rows, s->mean1, s->istd1, NULL, 1, s->t1, update_running);
             conv_raw(t, &p->conv2, n, bi->h_out, s->t1, s->u2);
-            bn_forward(t, &p->bn2, s->u2, rows, s->mean2, s->istd2, s->y, update_running);
-            shortcut_forward(t, b, x, n, s->y, 1, t->g[0], update_running);
+            const float *sc = shortcut_forward(t, b, x, n, t->g[0], 0, update_running);
+            bn_forward(t, &p->bn2, s->u2, rows, s->mean2, s->istd2, sc, 1, s->y, update_running);
         }
         x = s->y;
     }
@@ -235,10 +216,12 @@ static void conv_backward(unr_trainer *t, const unr_conv *c, int n, int h, const
         unr_conv_backward_data(t->ctx, &s, dy, c->w, dx, accumulate);
 }
 
+/* du from dv, where dv counts only where mask > 0 (mask NULL: everywhere). */
 static void bn_backward(unr_trainer *t, const unr_bn *bn, const float *u, const float *dv,
-                        long rows, const float *mean, const float *istd, float *du)
+                        const float *mask, long rows, const float *mean, const float *istd,
+                        float *du)
 {
-    unr_bn_train_backward(t->ctx, u, dv, rows, bn->c, bn->gamma, mean, istd, du,
+    unr_bn_train_backward(t->ctx, u, dv, mask, rows, bn->c, bn->gamma, mean, istd, du,
                           grad_of(t, bn->gamma), grad_of(t, bn->beta));
 }
 
@@ -253,14 +236,13 @@ static void shortcut_backward(unr_trainer *t, int b, const float *x, int n, floa
     if (m->arch.shortcut == UNR_SHORTCUT_NONE)
         return;
     if (!bi->downsample) {
-        for (size_t i = 0; i < in_count; i++)
-            dx[i] += dz[i];
+        unr_add(t->ctx, dx, dz, in_count);
     } else if (m->arch.shortcut == UNR_SHORTCUT_A) {
         unr_shortcut_a_backward(dz, n, bi->h_in, bi->cin, bi->stride, bi->cout, dx);
     } else {
         const block_state *s = &t->bs[b];
         long rows = (long)n * bi->h_out * bi->h_out;
-        bn_backward(t, &m->bp[b].proj_bn, s->up, dz, rows, s->meanp, s->istdp, tmp);
+        bn_backward(t, &m->bp[b].proj_bn, s->up, dz, NULL, rows, s->meanp, s->istdp, tmp);
         conv_backward(t, &m->bp[b].proj, n, bi->h_in, x, tmp, dx, 1);
     }
 }
@@ -277,20 +259,19 @@ static void block_backward(unr_trainer *t, int b, const float *x, int n, int act
     size_t out_count = (size_t)rows * bi->cout, in_count = (size_t)n * bi->h_in * bi->h_in * bi->cin;
     int plain = m->arch.shortcut == UNR_SHORTCUT_NONE;
     if (!active && plain) {
-        memcpy(dx, dy, in_count * sizeof *dx);  /* passed through */
+        unr_copy(t->ctx, dx, dy, in_count);  /* passed through */
         return;
     }
-    unr_relu_mask(dy, s->y, out_count);  /* dy is now dz */
+    unr_relu_mask(t->ctx, dy, s->y, out_count);  /* dy is now dz */
     float *du = t->g[2], *dt = t->g[3];
     if (!active) {
         memset(dx, 0, in_count * sizeof *dx);
         shortcut_backward(t, b, x, n, dy, dx, du);
         return;
     }
-    bn_backward(t, &p->bn2, s->u2, dy, rows, s->mean2, s->istd2, du);
+    bn_backward(t, &p->bn2, s->u2, dy, NULL, rows, s->mean2, s->istd2, du);
     conv_backward(t, &p->conv2, n, bi->h_out, s->t1, du, dt, 0);
-    unr_relu_mask(dt, s->t1, out_count);
-    bn_backward(t, &p->bn1, s->u1, dt, rows, s->mean1, s->istd1, dt);
+    bn_backward(t, &p->bn1, s->u1, dt, s->t1, rows, s->mean1, s->istd1, dt);
     conv_backward(t, &p->conv1, n, bi->h_in, x, dt, dx, 0);
     shortcut_backward(t, b, x, n, dy, dx, du);
 }
@@ -333,8 +314,7 @@ double unr_trainer_backprop(unr_trainer *t, const float *input, const uint8_t *l
     }
     /* Stem: no gradient w.r.t. the image is needed. */
     long rows0 = (long)n * UNR_IMAGE_SIDE * UNR_IMAGE_SIDE;
-    unr_relu_mask(dy, t->stem_y, (size_t)rows0 * m->arch.widths[0]);
-    bn_backward(t, &m->stem_bn, t->stem_u, dy, rows0, t->stem_mean, t->stem_istd, dx);
+    bn_backward(t, &m->stem_bn, t->stem_u, dy, t->stem_y, rows0, t->stem_mean, t->stem_istd, dx);
     conv_backward(t, &m->stem, n, UNR_IMAGE_SIDE, input, dx, NULL, 0);
     return loss;
 }

@@ -38,7 +38,7 @@ static double bn_loss(const float *u, long rows, int c, const float *gamma, cons
                       const float *w)
 {
     float mean[8], istd[8], *v = malloc((size_t)rows * c * sizeof *v);
-    unr_bn_train_forward(ctx, u, rows, c, gamma, beta, 1e-5f, 0.1f, NULL, NULL, mean, istd, v);
+    unr_bn_train_forward(ctx, u, rows, c, gamma, beta, 1e-5f, 0.1f, NULL, NULL, mean, istd, NULL, 0, v);
     double l = dot(v, w, (size_t)rows * c);
     free(v);
     return l;
@@ -55,8 +55,8 @@ static void bn_backward_matches_finite_differences(void)
         u[i] = 3 * frand(&r) + 1, w[i] = frand(&r);
     for (int k = 0; k < C; k++)
         gamma[k] = 1 + frand(&r) / 2, beta[k] = frand(&r);
-    unr_bn_train_forward(ctx, u, ROWS, C, gamma, beta, 1e-5f, 0.1f, NULL, NULL, mean, istd, v);
-    unr_bn_train_backward(ctx, u, w, ROWS, C, gamma, mean, istd, du, dg, db);
+    unr_bn_train_forward(ctx, u, ROWS, C, gamma, beta, 1e-5f, 0.1f, NULL, NULL, mean, istd, NULL, 0, v);
+    unr_bn_train_backward(ctx, u, w, NULL, ROWS, C, gamma, mean, istd, du, dg, db);
     const float h = 1e-2f;
     for (int i = 0; i < ROWS * C; i += 7) {
         float keep = u[i];
@@ -89,7 +89,7 @@ static void bn_running_statistics_follow_pytorch(void)
 {
     /* rows 0..3 of one channel: mean 1.5, biased var 1.25, unbiased 5/3 */
     float u[4] = {0, 1, 2, 3}, gamma = 1, beta = 0, rm = 0, rv = 1, mean, istd, v[4];
-    unr_bn_train_forward(ctx, u, 4, 1, &gamma, &beta, 1e-5f, 0.1f, &rm, &rv, &mean, &istd, v);
+    unr_bn_train_forward(ctx, u, 4, 1, &gamma, &beta, 1e-5f, 0.1f, &rm, &rv, &mean, &istd, NULL, 0, v);
     CHECK_NEAR(mean, 1.5, 1e-6);
     CHECK_NEAR(istd, 1 / sqrt(1.25 + 1e-5), 1e-6);
     CHECK_NEAR(rm, 0.15, 1e-6);
