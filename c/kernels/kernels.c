@@ -208,8 +208,9 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
 #endif
 #if defined(__wasm_simd128__)
     case UNR_ISA_WASMSIMD:
-        ctx->uk_wide = (unr_ukernel){6, 8, unr_f32_gemm_6x8__wasmsimd,
-                                     "6x8__wasmsimd"};
+        /* 4x8, not 6x8: V8 spills 6x8's registers (gemm_wasmsimd.c). */
+        ctx->uk_wide = (unr_ukernel){4, 8, unr_f32_gemm_4x8__wasmsimd,
+                                     "4x8__wasmsimd"};
         ctx->uk_narrow = ctx->uk_wide;
         break;
 #endif

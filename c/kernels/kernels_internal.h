@@ -58,10 +58,13 @@ void unr_f32_gemm_6x8__avx2(int ks, int kc, const float *const *a,
 #endif
 
 #if defined(__wasm_simd128__)
-void unr_f32_gemm_6x8__wasmsimd(int ks, int kc, const float *const *a,
-                                ptrdiff_t as, const float *b, float *const *c,
-                                const float *const *r, const float *bias,
-                                int flags);
+#define UNR_WASMSIMD_KERNEL(name)                                          \
+    void name(int ks, int kc, const float *const *a, ptrdiff_t as,          \
+              const float *b, float *const *c, const float *const *r,       \
+              const float *bias, int flags);
+UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd)
+UNR_WASMSIMD_KERNEL(unr_f32_gemm_6x8__wasmsimd)
+#undef UNR_WASMSIMD_KERNEL
 #endif
 
 /* Scalar reference kernels (ref.c): plain loops, single thread, the truth. */
