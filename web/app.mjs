@@ -20,6 +20,7 @@ import { createGradLengthChart } from './charts/grad-length.mjs';
 import { createGradTotalChart, fmtShare } from './charts/grad-total.mjs';
 
 const VIEW_LABELS = { lesion: 'Delete one block', delete: 'Delete k blocks', swap: 'Swap k pairs', paths: 'Path lengths & gradients' };
+const sup = (n) => String(n).replace(/\d/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[d]);   // 2⁵⁴
 const isAbort = (e) => e instanceof AbortError || e?.name === 'AbortError';
 
 /** One compiled module for every explorer on the page. */
@@ -166,7 +167,7 @@ export function createExplorer(root, options = {}) {
   const pathCharts = h('div', { class: 'chart-grid' });
   panels.paths.append(pathCharts);
   P.paths.dist = chartCard(pathCharts, { title: 'Path lengths', name: 'path-lengths', factory: createPathDistChart,
-    caption: 'C(n, k) of the 2^n paths have length k; exact, computed in log space.' });
+    caption: 'C(n, k) of the 2ⁿ paths have length k; exact, computed in log space.' });
   P.paths.grad = chartCard(pathCharts, { title: 'Gradient magnitude per path length', name: 'grad-per-length', factory: createGradLengthChart,
     caption: 'Norm of the loss gradient at the input when it flows through the residual branch of k random blocks and the skip of the rest ' +
       '(mean ± sd over the draws; each draw: a batch of test images and a random set of k blocks).' });
@@ -307,7 +308,7 @@ export function createExplorer(root, options = {}) {
     setState({ deleted: plan.deleted, order: identity ? null : plan.order });
     const tau = kendallTau(plan.order);
     planInfo.textContent = `${info.blocks.length} blocks · ${2 ** (info.blocks.length - plan.deleted.length) > 1e6
-      ? `2^${info.blocks.length - plan.deleted.length}` : (2 ** (info.blocks.length - plan.deleted.length)).toLocaleString('en-US')} paths` +
+      ? `2${sup(info.blocks.length - plan.deleted.length)}` : (2 ** (info.blocks.length - plan.deleted.length)).toLocaleString('en-US')} paths` +
       `${plan.deleted.length ? ` · ${plan.deleted.length} deleted` : ''}${identity ? '' : ` · reordered, Kendall's tau ${tau.toFixed(2)}`}`;
     liveEval();
   }
@@ -456,13 +457,19 @@ export function createExplorer(root, options = {}) {
       P.lesion.chart.update({ series: parts });
       lesionTable(parts);
       const fe = parts.map((p) => `${parts.length > 1 ? `${p.name} ` : ''}${p.result.forwardEquivalents.toFixed(1)}`).join(', ');
-      P.lesion.meta.textContent = `Cost: ${fe} full forward passes for ${nb + 1} plans (each deletion reuses the activations ` +
-        `before its block). Same numbers as \`unravel lesion --limit ${count}\`.`;
+      P.lesion.meta.replaceChildren(`Cost: ${fe} full forward passes for ${nb + 1} plans (each deletion reuses the activations ` +
+        'before its block). Same numbers as ', cli(`unravel lesion --model ${loaded.primary.name}.json --limit ${count}`), '.');
       run.finish(`Done: ${nb + 1} plans${ms.length > 1 ? ' per model' : ''} on ${count.toLocaleString('en-US')} images.`);
     } catch (e) {
       run.finish(isAbort(e) ? 'Cancelled.' : null);
       if (!isAbort(e)) say(`Lesion study failed: ${e.message}`, 'error', 'lesion');
     }
+  }
+
+  /** A CLI command, breakable only between its options. */
+  function cli(cmd) {
+    const parts = cmd.split(/ (?=--)/);
+    return h('code', { class: 'cli' }, parts.flatMap((p, i) => [i ? ' ' : null, h('span', {}, p)]));
   }
 
   /** "0-9" for a run of consecutive ks, else "0,2,4". */
@@ -493,8 +500,8 @@ export function createExplorer(root, options = {}) {
       draw();
       kTable(v, series);
       const plans = ksOf.reduce((s, ks) => s + ks.length, 0) * st.samples;
-      P[v].meta.textContent = `${plans} networks evaluated. Same draws as \`unravel ${v}-random --k ${ksArg(ksOf[0])} ` +
-        `--samples ${st.samples} --seed ${st.seed} --limit ${count}\`.`;
+      P[v].meta.replaceChildren(`${plans} networks evaluated. Same draws as `,
+        cli(`unravel ${v}-random --model ${loaded.primary.name}.json --k ${ksArg(ksOf[0])} --samples ${st.samples} --seed ${st.seed} --limit ${count}`), '.');
       run.finish(`Done: ${st.samples} draws per k on ${count.toLocaleString('en-US')} images.`);
     } catch (e) {
       run.finish(isAbort(e) ? 'Cancelled.' : null);
@@ -546,9 +553,9 @@ export function createExplorer(root, options = {}) {
       P.paths.total.update({ n: r.n, total: r.total, window: r.window, color });
       P.paths.dist.update({ n: r.n, window: r.window });
       pathsTable(r, r.n);
-      P.paths.meta.textContent = `${pathsEstimate(n).replace(/, about .*$/, '')}; took ${fmtSeconds((performance.now() - t0) / 1000)}. ` +
-        `Same draws as \`unravel paths --split test --samples ${st.samples} --batch ${st.pbatch} --seed ${st.seed}\`` +
-        `${count === 10000 ? '' : ` on these ${count.toLocaleString('en-US')} images`}.`;
+      P.paths.meta.replaceChildren(`${pathsEstimate(n).replace(/, about .*$/, '')}; took ${fmtSeconds((performance.now() - t0) / 1000)}. Same draws as `,
+        cli(`unravel paths --model ${loaded.primary.name}.json --split test --samples ${st.samples} --batch ${st.pbatch} --seed ${st.seed}`),
+        `${count === 10000 ? '' : ` on these ${count.toLocaleString('en-US')} images`}.`);
       run.finish(`Done: ${st.samples} draws per length, ${st.pbatch} images each.`);
     } catch (e) {
       run.finish(isAbort(e) ? 'Cancelled.' : null);
@@ -598,7 +605,7 @@ export function createExplorer(root, options = {}) {
 
   function pathsTable(r, n) {
     const plain = loaded.primary?.info.arch.shortcut === 'none';
-    const rows = [['blocks n, paths', plain ? `${n}, 1 (plain)` : `${n}, 2^${n}`, '54, 2^54']];
+    const rows = [['blocks n, paths', plain ? `${n}, 1 (plain)` : `${n}, 2${sup(n)}`, `54, 2${sup(54)}`]];
     if (r?.window) {
       rows.push([`effective window (q = ${r.window.q})`, `lengths ${r.window.a}–${r.window.b}`, `lengths ${PAPER.window.a}–${PAPER.window.b}`]);
       rows.push(['share of all paths in the window', fmtShare(r.window.share), fmtShare(PAPER.window.share)]);
@@ -607,9 +614,11 @@ export function createExplorer(root, options = {}) {
       rows.push(['effective window', plain ? '–' : 'run to measure', `lengths ${PAPER.window.a}–${PAPER.window.b}, ${fmtShare(pathShare(54, 5, 17))} of paths`]);
     }
     table(P.paths.table, rows);
+    const untrained = !loaded.primary?.info.training;
     P.paths.why.textContent = plain ? '' : `This network is smaller than the paper's (n = ${n} blocks against 54): expect its window at shorter lengths ` +
       'and, with far fewer paths in all, holding a larger share of them. What should carry over is the shape: an exponential decay ' +
-      'per length and a window below the mean length n/2.';
+      'per length and a window below the mean length n/2.' +
+      (untrained ? ' This model has no training record (random weights?): the decay is a property of trained networks, so do not expect it here.' : '');
   }
 
 

@@ -6,6 +6,25 @@ import { COLORS } from '../config.mjs';
 import { chartSvg, frame, el, linear, log10, axes, legend, emptyMessage } from '../svg.mjs';
 import { drawBandSeries } from './common.mjs';
 
+/** The 1-2-5 value below (round = Math.floor) or above (Math.ceil) v. */
+function nice125(v, round) {
+  const e = Math.floor(Math.log10(v));
+  const steps = [1, 2, 5, 10].map((m) => m * 10 ** e);
+  return round === Math.floor ? steps.filter((s) => s <= v * 1.000001).pop() : steps.find((s) => s >= v * 0.999999);
+}
+
+/** Powers of ten, and 2 and 5 times them where the axis spans two decades or less. */
+function logTicks([d0, d1]) {
+  const out = [];
+  const fine = Math.log10(d1 / d0) <= 2.01;
+  for (let e = Math.floor(Math.log10(d0)); e <= Math.ceil(Math.log10(d1)); e++)
+    for (const m of fine ? [1, 2, 5] : [1]) {
+      const v = m * 10 ** e;
+      if (v >= d0 * 0.999 && v <= d1 * 1.001) out.push(v);
+    }
+  return out;
+}
+
 export function createGradLengthChart(container, options = {}) {
   const svg = chartSvg(container, { title: options.title ?? 'Gradient magnitude per path length' });
   const f = frame();
@@ -29,11 +48,11 @@ export function createGradLengthChart(container, options = {}) {
     if (!pts.length) { reset('No gradient measurements yet.'); return; }
     const hi = Math.max(...pts.map((p) => p.mean + p.sd));
     const lo = Math.min(...pts.map((p) => p.mean));
-    const y = log10([10 ** Math.floor(Math.log10(lo) - 0.3), 10 ** Math.ceil(Math.log10(hi))], [f.y0, f.y1]);
+    const y = log10([nice125(lo / 1.3, Math.floor), nice125(hi * 1.05, Math.ceil)], [f.y0, f.y1]);
     const x = linear([0, data.n], [f.x0, f.x1]);
     axes(g, f, {
-      x, y, xTicks: x.ticks(Math.min(10, data.n)).filter(Number.isInteger),
-      yFormat: (v) => `1e${Math.round(Math.log10(v))}`,
+      x, y, xTicks: x.ticks(Math.min(10, data.n)).filter(Number.isInteger), yTicks: logTicks(y.domain),
+      yFormat: (v) => { const e = Math.floor(Math.log10(v) + 1e-9); return `${Math.round(v / 10 ** e)}e${e}`; },
       xLabel: 'path length k', yLabel: 'gradient norm at the input (log)',
     });
     const color = data.color ?? COLORS.resnet;

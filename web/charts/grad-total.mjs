@@ -28,11 +28,11 @@ export function createGradTotalChart(container, options = {}) {
     if (!(sum > 0)) { reset('No gradient measurements yet.'); return; }
     const frac = data.total.map((v) => (Number.isFinite(v) ? v / sum : 0));
     const n = data.n;
-    const top = Math.max(...frac) * 1.25;
+    const w = data.window;
+    const top = Math.max(...frac) * (w ? 1.4 : 1.15);   // room for the three labels
     const y = linear([0, top], [f.y0, f.y1]);
     const x = linear([-0.5, n + 0.5], [f.x0, f.x1]);
     const xb = band(n + 1, [f.x0, f.x1], n > 40 ? 0.1 : 0.2);
-    const w = data.window;
     if (w) {
       el('rect', { x: x(w.a - 0.5), y: f.y1, width: x(w.b + 0.5) - x(w.a - 0.5), height: f.y0 - f.y1,
                    fill: COLORS.window, opacity: 0.45, 'data-a': w.a, 'data-b': w.b }, g);
@@ -50,11 +50,11 @@ export function createGradTotalChart(container, options = {}) {
     });
     if (w) {
       text(g, f.x1 - 4, f.y1 + 14, `window ${w.a}–${w.b} holds ${(100 * w.q).toFixed(0)}% of the gradient`,
-           { 'text-anchor': 'end', 'font-size': 11 });
+           { 'text-anchor': 'end', 'font-size': 11, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
       text(g, f.x1 - 4, f.y1 + 30, `paths in window: ${fmtShare(w.share)} of all`,
-           { 'text-anchor': 'end', 'font-size': 12, 'font-weight': 700, class: 'window-share' });
+           { 'text-anchor': 'end', 'font-size': 12, 'font-weight': 700, class: 'window-share', stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
       text(g, f.x1 - 4, f.y1 + 46, `paper (${PAPER.window.n} blocks): ${PAPER.window.a}–${PAPER.window.b}, ` +
-           `${fmtShare(PAPER.window.share)} of paths`, { 'text-anchor': 'end', 'font-size': 11, fill: COLORS.paper });
+           `${fmtShare(PAPER.window.share)} of paths`, { 'text-anchor': 'end', 'font-size': 11, fill: COLORS.paper, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
     }
   }
 

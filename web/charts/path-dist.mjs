@@ -25,7 +25,7 @@ export function createPathDistChart(container, options = {}) {
     g.remove();
     g = el('g', {}, svg);
     const n = data.n;
-    const top = Math.max(...dist.map((d) => d.p)) * 1.12;
+    const top = Math.max(...dist.map((d) => d.p)) * (data.window ? 1.28 : 1.15);   // room for the labels
     const y = linear([0, top], [f.y0, f.y1]);
     const xb = band(n + 1, [f.x0, f.x1], n > 40 ? 0.1 : 0.2);
     const x = linear([-0.5, n + 0.5], [f.x0, f.x1]);
@@ -47,12 +47,13 @@ export function createPathDistChart(container, options = {}) {
         `${(100 * d.p).toPrecision(3)}% of all`;
     }
     const total = n * Math.LN2;
-    text(g, f.x0 + 8, f.y1 + 14, `2^${n} = ${fmtCount(total)} paths, mean length ${n / 2}`,
-         { 'font-size': 11, fill: COLORS.muted });
+    const head = text(g, f.x0 + 8, f.y1 + 14, '2', { 'font-size': 11, fill: COLORS.muted, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
+    el('tspan', { dy: -4, 'font-size': 8 }, head).textContent = String(n);   // 2 to the n, as a superscript
+    el('tspan', { dy: 4 }, head).textContent = ` = ${fmtCount(total)} paths, mean length ${n / 2}`;
     if (data.window) {
       const share = pathShare(n, data.window.a, data.window.b);
       text(g, f.x0 + 8, f.y1 + 30, `shaded: lengths ${data.window.a}-${data.window.b}, ` +
-           `${(100 * share).toPrecision(3)}% of all paths`, { 'font-size': 11, fill: COLORS.ink });
+           `${(100 * share).toPrecision(3)}% of all paths`, { 'font-size': 11, fill: COLORS.ink, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
     }
   }
 
