@@ -238,7 +238,7 @@ test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { ski
   const table = await page.locator('#ux-panel-paths table.compare').innerText();
   assert.match(table, /lengths 5–17/);
   assert.match(table, /0\.45%/);
-  assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /took .*unravel paths --split test --samples 2 --batch 8 --seed 3/);
+  assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /took .*unravel paths --model e2e-tiny\.json --split test --samples 2 --batch 8 --seed 3/);
   assert.deepEqual(errors, []);
   await page.close();
 });

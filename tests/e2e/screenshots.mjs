@@ -1,4 +1,5 @@
-// screenshots.mjs: take the page's screenshots into docs/screenshots/.
+// screenshots.mjs: take the page's screenshots into docs/screenshots/ (each
+// experiment tab at 1280 px; the network and the path statistics at 375 px).
 //   node tests/e2e/screenshots.mjs [model] [compare]
 // (default: resnet20 and plain20 if present, else the dev-* random models).
 import fs from 'node:fs';
@@ -34,8 +35,12 @@ try {
   await page.goto(`${server.url}?model=${model}&deleted=4&view=lesion&images=500`);
   await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
   await idle('lesion');
-  await page.locator('.network').scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.querySelector('.network').scrollIntoView({ block: 'start' }));
   await page.screenshot({ path: path.join(out, 'phone-375.png') });
+  // the path statistics at phone width: the three charts stacked
+  await page.locator('#ux-tab-paths').click();
+  await idle('paths');
+  await page.locator('#ux-panel-paths').screenshot({ path: path.join(out, 'phone-paths-375.png') });
   console.log(`screenshots: ${fs.readdirSync(out).join(', ')} in docs/screenshots (model ${model}, compare ${compare || 'none'})`);
 } finally {
   await close();
