@@ -290,14 +290,18 @@ UNR_EXPORT int unr_wasm_draw_plan(const unr_model *m, int kind, int k, double se
     return (int)st;
 }
 
-/* One sample of the gradient per path length: norms[0..num_blocks]. */
-UNR_EXPORT int unr_wasm_paths_sample(unr_runner *r, const unr_cifar *data, int batch,
+/* One sample of the gradient per path length: norms[0..num_blocks]. The
+ * batch is drawn from the first `limit` images (0: all). */
+UNR_EXPORT int unr_wasm_paths_sample(unr_runner *r, const unr_cifar *data, int limit, int batch,
                                      double seed, int sample, double *norms, unr_error *err)
 {
     unr_error_clear(err);
     if (!(seed >= 0 && seed <= 9007199254740992.0))
         return (int)unr_fail(err, UNR_ERR_RANGE, "seed: %g is not a whole number in 0..2^53", seed);
-    return (int)unr_paths_sample(r, data, batch, (uint64_t)seed, sample, norms, err);
+    unr_cifar view = *data;
+    if (limit > 0 && limit < view.n)
+        view.n = limit;
+    return (int)unr_paths_sample(r, &view, batch, (uint64_t)seed, sample, norms, err);
 }
 
 UNR_EXPORT void unr_wasm_path_distribution(int n, double *p) { unr_path_distribution(n, p); }

@@ -81,6 +81,16 @@ describe('experiments: WASM and the native CLI agree', () => {
     assert.equal(ours.window.a, native.window.a);
     assert.equal(ours.window.b, native.window.b);
     assertClose([ours.window.share], [native.window.share_of_paths], 'share');
+    // split across two "workers" by firstSample and merged: the same numbers
+    const a = await resnet.model.pathStats(data, { samples: 2, batch: 8, seed: 2 });
+    const b = await resnet.model.pathStats(data, { samples: 1, batch: 8, seed: 2, firstSample: 2 });
+    const merged = resnet.model.pathSummary(a.norms.map((row, k) => row.concat(b.norms[k])), { q: 0.9 });
+    assert.deepEqual(merged.gradMean, ours.gradMean);
+    assert.deepEqual(merged.window, ours.window);
+    // --limit: batches from the first N images only
+    const nl = json('paths', '--model', resnet.path, '--samples', '2', '--batch', '8', '--seed', '4', '--limit', '30');
+    const ol = await resnet.model.pathStats(data, { samples: 2, batch: 8, seed: 4, limit: 30 });
+    ol.gradMean.forEach((g, k) => assert.ok(Math.abs(g - nl.grad_mean[k]) / nl.grad_mean[k] < 1e-4));
   });
 
   test('progress is reported and cancellation stops an experiment', async () => {

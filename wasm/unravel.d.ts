@@ -95,7 +95,9 @@ export declare class Model {
   /** The plan the CLI draws for (kind, k, seed, sample). */
   drawPlan(kind: 'delete' | 'swap', k: number, seed: number, sample: number): { order: number[]; deleted: number[]; tau: number };
   /** Path lengths, gradient norm per path length, effective window. */
-  pathStats(data: CifarData, options?: ExperimentOptions & { samples?: number; seed?: number; batch?: number; q?: number }): Promise<PathStats>;
+  pathStats(data: CifarData, options?: ExperimentOptions & { samples?: number; seed?: number; batch?: number; q?: number; limit?: number; firstSample?: number }): Promise<PathStats>;
+  /** PathStats from measurements norms[length][sample], e.g. merged from workers. */
+  pathSummary(norms: number[][], options?: { q?: number; seed?: number; batch?: number }): PathStats;
   dispose(): void;
 }
 
@@ -134,6 +136,8 @@ export interface PathStats {
   /** Share of the total gradient C(n,k) g_k per length. */
   total: number[];
   window: { a: number; b: number; q: number; mass: number; share: number };
+  /** Every measurement, [length][sample]. */
+  norms: number[][];
 }
 
 export declare class CifarData {

@@ -751,12 +751,14 @@ export class Model {
    * network forward once, then for each k = 0..n back-propagates through
    * the residual branches of k random blocks and the shortcuts of the rest.
    * @param {CifarData} data
+   * Samples firstSample .. firstSample+samples-1 are taken (so workers can
+   * share the draws of one run), batches from the first `limit` images.
    * @param {ExperimentOptions & {samples?: number, seed?: number, batch?: number,
-   *         q?: number}} [options]
+   *         q?: number, limit?: number, firstSample?: number}} [options]
    * @returns {Promise<PathStats>}
    */
   async pathStats(data, options = {}) {
-    const { samples = 20, seed = 1, batch = 32, q = 0.9 } = options;
+    const { samples = 20, seed = 1, batch = 32, q = 0.9, limit = 0, firstSample = 0 } = options;
     const it = this.#it, x = it.x, n = this.numBlocks;
     const dataPtr = checkData(data);
     checkSeed('pathStats', seed);
@@ -764,22 +766,42 @@ export class Model {
       throw argError(`pathStats: samples: ${samples} is outside 1..1000000`);
     if (!(q > 0 && q <= 1))
       throw argError(`pathStats: q: ${q} is outside (0, 1]`);
+    if (!Number.isInteger(limit) || limit < 0)
+      throw argError(`pathStats: limit: ${limit} is not a whole number >= 0`);
+    if (!Number.isInteger(firstSample) || firstSample < 0)
+      throw argError(`pathStats: firstSample: ${firstSample} is not a whole number >= 0`);
     const norms = Array.from({ length: n + 1 }, () => []);
     const out = it.malloc(8 * (n + 1));
     const stepper = new Stepper(options);
     try {
-      for (let s = 0; s < samples; s++) {
+      for (let s = firstSample; s < firstSample + samples; s++) {
         const runner = this.#runner(batch);
-        it.check(it.call(() => x.unr_wasm_paths_sample(runner, dataPtr, batch, seed, s, out,
+        it.check(it.call(() => x.unr_wasm_paths_sample(runner, dataPtr, limit, batch, seed, s, out,
                                                        it.err)));
         const v = new Float64Array(it.u8().buffer, out, n + 1);
         for (let k = 0; k <= n; k++)
           norms[k].push(v[k]);
-        await stepper.step(s + 1, samples);
+        await stepper.step(s + 1 - firstSample, samples);
       }
     } finally {
       x.free(out);
     }
+    return this.pathSummary(norms, { q, seed, batch });
+  }
+
+  /**
+   * Statistics of gradient norms per path length, norms[k][sample] (e.g.
+   * pathStats results of several workers, their `norms` concatenated per k
+   * in sample order): the numbers pathStats returns.
+   * @param {number[][]} norms
+   * @param {{q?: number, seed?: number, batch?: number}} [options]
+   * @returns {PathStats}
+   */
+  pathSummary(norms, { q = 0.9, seed, batch } = {}) {
+    const it = this.#it, x = it.x, n = this.numBlocks;
+    if (!Array.isArray(norms) || norms.length !== n + 1)
+      throw argError(`pathSummary: norms must have ${n + 1} rows (path lengths 0..${n})`);
+    const samples = norms[0].length;
     const stats = norms.map(summarize);
     const gradMean = stats.map((t) => t.mean);
     const dist = it.malloc(8 * (n + 1)), g = it.malloc(8 * (n + 1));
@@ -791,7 +813,7 @@ export class Model {
       const f64 = (ptr, len) => Array.from(new Float64Array(it.u8().buffer, ptr, len));
       const [a, b, qq, mass, shareOfPaths] = f64(win, 5);
       return {
-        n, samples, batch, seed,
+        n, samples, batch, seed, norms,
         distribution: f64(dist, n + 1),
         gradMean,
         gradSd: stats.map((t) => t.sd),
@@ -997,4 +1019,5 @@ function summarize(v) {
  * @property {number[]} gradSd
  * @property {number[]} total share of the total gradient per length
  * @property {{a: number, b: number, q: number, mass: number, share: number}} window
+ * @property {number[][]} norms every measurement, [length][sample]
  */

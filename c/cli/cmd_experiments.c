@@ -355,7 +355,11 @@ int cmd_paths(int argc, char **argv)
     unr_paths_result res;
     cli_progress bar;
     cli_progress_start(&bar, "paths");
-    unr_status st = unr_path_stats(s.run, &s.data, (int)s.samples, (int)s.batch, (uint64_t)s.seed, q,
+    /* Batches are drawn from the first --limit images (default all). */
+    unr_cifar view = s.data;
+    if (s.limit > 0 && s.limit < view.n)
+        view.n = (int)s.limit;
+    unr_status st = unr_path_stats(s.run, &view, (int)s.samples, (int)s.batch, (uint64_t)s.seed, q,
                                    cli_progress_cb, &bar, &res, &err);
     cli_progress_end(&bar);
     if (st) {
@@ -365,7 +369,6 @@ int cmd_paths(int argc, char **argv)
     int n = res.n;
     if (s.json) {
         cJSON *j = json_header(&s, "paths", s.split);
-        cJSON_ReplaceItemInObject(j, "images", cJSON_CreateNumber(s.data.n));
         cJSON_AddNumberToObject(j, "samples", res.samples);
         cJSON_AddNumberToObject(j, "batch", res.batch);
         cJSON_AddNumberToObject(j, "seed", s.seed);
