@@ -19,14 +19,14 @@ ASAN_TESTS := $(patsubst tests/c/%.c,build/asan/tests/%,$(TEST_SRC))
 # CPUs that have them; everything else stays baseline x86-64.
 ISA_FLAGS = $(if $(findstring avx2,$(notdir $<)),-mavx2 -mfma,)
 
-.PHONY: all native test test-c test-asan test-node deps clean help fuzz serve bench
+.PHONY: all native test test-c test-asan test-node test-e2e deps clean help fuzz serve bench
 all: native wasm
 
 native: build/unravel
 
 help:
 	@echo "make            build the native CLI (build/unravel)"
-	@echo "make test       C unit tests, the same under ASan+UBSan, and node --test"
+	@echo "make test       C unit tests, the same under ASan+UBSan, node --test, and the page in headless Chromium"
 	@echo "make fuzz       libFuzzer runs on the model loader and CIFAR reader (FUZZ_SECONDS=60)"
 	@echo "make clean      remove build/"
 
@@ -76,7 +76,7 @@ build/asan/tests/%: tests/c/%.c tests/c/testing.h $(wildcard tests/fuzz/*.h) bui
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(INC) -Itests/c $< build/asan/libunravel.a $(LDLIBS) -o $@
 
-test: test-c test-asan test-node
+test: test-c test-asan test-node test-e2e
 
 test-c: $(TESTS) build/unravel
 	@fail=0; for t in $(TESTS); do echo "== $$t"; UNRAVEL_CLI=build/unravel $$t || fail=1; done; exit $$fail
@@ -86,6 +86,10 @@ test-asan: $(ASAN_TESTS) build/asan/unravel
 
 test-node: build/unravel wasm
 	$(NODE) --test tests/*.test.mjs
+
+# The page in headless Chromium (Debian's /usr/bin/chromium via playwright-core).
+test-e2e: build/unravel wasm
+	$(NODE) --test tests/e2e/
 
 fuzz:
 	scripts/fuzz.sh
