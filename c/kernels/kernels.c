@@ -80,8 +80,11 @@ struct unr_ctx {
     int threads;
     unr_ukernel uk_wide;     /* main micro-kernel */
     unr_ukernel uk_narrow;   /* for N <= its nr (e.g. 8 channels) */
+    /* uk_wide for rows a fixed distance apart; spacing 0 ends the list */
+    unr_spaced_ukernel spaced[UNR_MAX_SPACED + 1];
     unr_scratch packed;      /* packed B panels, shared read-only by threads */
     unr_scratch zeros;       /* a row of zeros for padding taps */
+    unr_scratch padded;      /* a conv input with its zero border */
     unr_scratch *local;      /* [threads] per-thread scratch */
 #if defined(UNR_THREADS)
     pthread_t *tids;         /* [threads - 1] */
@@ -212,6 +215,10 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
         ctx->uk_wide = (unr_ukernel){4, 8, unr_f32_gemm_4x8__wasmsimd,
                                      "4x8__wasmsimd"};
         ctx->uk_narrow = ctx->uk_wide;
+        ctx->spaced[0] = (unr_spaced_ukernel){16, unr_f32_gemm_4x8__wasmsimd_s16};
+        ctx->spaced[1] = (unr_spaced_ukernel){32, unr_f32_gemm_4x8__wasmsimd_s32};
+        ctx->spaced[2] = (unr_spaced_ukernel){64, unr_f32_gemm_4x8__wasmsimd_s64};
+        ctx->spaced[3] = (unr_spaced_ukernel){128, unr_f32_gemm_4x8__wasmsimd_s128};
         break;
 #endif
     default:
@@ -262,6 +269,7 @@ void unr_ctx_destroy(unr_ctx *ctx)
     for (int i = 0; i < ctx->threads; i++)
         free(ctx->local[i].p);
     free(ctx->local);
+    free(ctx->padded.p);
     free(ctx->zeros.p);
     free(ctx->packed.p);
     free(ctx);
@@ -406,6 +414,8 @@ typedef struct {
     const float *bpack;                 /* [ceil(nc/nr)][ks*sc][nr] */
     const float *bias;                  /* [nc] or NULL */
     int flags;
+    /* For full tiles whose rows are rmul*sc floats apart, or NULL. */
+    unr_ukernel_fn spaced;
     /* Filled by finish_job: each tap's offset from the row's source pixel,
      * and the range of taps, for rows whose taps are all inside. */
     ptrdiff_t toff[UNR_MAX_TAPS];
@@ -490,11 +500,22 @@ static void conv_rows(const conv_job *jb, int r_begin, int r_end)
                 ag[i] = rowbuf + i * kdim;
             }
         }
+        /* Adjacent pixels of one row of a padded input: a spaced tile. */
+        int spaced = jb->spaced != NULL && mr == MR && !gather;
+        for (int i = 1; i < MR && spaced; i++)
+            spaced = a[i] == a[0] + (ptrdiff_t)i * jb->rmul * kc;
         for (int j0 = 0; j0 < jb->nc; j0 += NR) {
             const int nr = jb->nc - j0 < NR ? jb->nc - j0 : NR;
             for (int i = 0; i < MR; i++) {
                 cp[i] = c[i] + j0;
                 rp[i] = r[i] ? r[i] + j0 : NULL;
+            }
+            if (spaced && nr == NR) {
+                jb->spaced(jb->ks, kc, a, 1,
+                           jb->bpack + (size_t)(j0 / NR) * kdim * NR, cp,
+                           jb->res ? rp : NULL,
+                           jb->bias ? jb->bias + j0 : NULL, jb->flags);
+                continue;
             }
             run_tile(jb->uk, mr, nr, gather ? 1 : jb->ks, gather ? kdim : kc,
                      gather ? ag : a, 1,
@@ -550,6 +571,25 @@ static void run_conv_jobs(unr_ctx *ctx, conv_job *jobs, int njobs)
 
 /* ---------------------------------------------------------------- conv */
 
+/* xp[n, h+2p, w+2p, c] = x[n, h, w, c] inside a border of p zero pixels. */
+static void pad_input(float *xp, const float *x, int n, int h, int w, int c,
+                      int p)
+{
+    const size_t row = (size_t)(w + 2 * p) * c, side = (size_t)p * c;
+    for (int b = 0; b < n; b++) {
+        float *img = xp + (size_t)b * (h + 2 * p) * row;
+        memset(img, 0, p * row * sizeof(float));
+        for (int y = 0; y < h; y++) {
+            float *d = img + (size_t)(y + p) * row;
+            memset(d, 0, side * sizeof(float));
+            memcpy(d + side, x + ((size_t)b * h + y) * w * c,
+                   (size_t)w * c * sizeof(float));
+            memset(d + row - side, 0, side * sizeof(float));
+        }
+        memset(img + (size_t)(h + p) * row, 0, p * row * sizeof(float));
+    }
+}
+
 void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
                       const float *w, const unr_epilogue *ep, float *y)
 {
@@ -573,7 +613,7 @@ void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
     memset(zeros, 0, (size_t)s->ci * sizeof(float));
     pack_b(bp, kdim, 0, kdim, s->co, uk->nr, w, s->co, 1);
 
-    const int pad = (s->k - 1) / 2;
+    int pad = (s->k - 1) / 2;
     conv_job jb = {
         .uk = uk, .n = s->n, .rh = ho, .rw = wo,
         .src = x, .sh = s->h, .sw = s->w, .sc = s->ci,
@@ -582,6 +622,24 @@ void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
         .dh = ho, .dw = wo, .nc = s->co, .dmul = 1,
         .bpack = bp, .bias = ep ? ep->bias : NULL, .flags = uk_flags(ep),
     };
+    /* A spaced micro-kernel wants every tap of every row inside: give it a
+     * zero-padded copy of x (a copy costs ~1/(9*Co) of the conv). */
+    unr_ukernel_fn spaced = NULL;
+    if (pad > 0 && uk == &ctx->uk_wide && kdim > UNR_GATHER_MAX_K)
+        for (const unr_spaced_ukernel *sp = ctx->spaced; sp->spacing; sp++)
+            if (sp->spacing == s->stride * s->ci)
+                spaced = sp->fn;
+    float *xp = spaced ? scratch_get(&ctx->padded, (size_t)s->n * (s->h + 2 * pad) *
+                                                       (s->w + 2 * pad) * s->ci)
+                       : NULL;
+    if (xp) {
+        pad_input(xp, x, s->n, s->h, s->w, s->ci, pad);
+        jb.src = xp;
+        jb.sh = s->h + 2 * pad;
+        jb.sw = s->w + 2 * pad;
+        jb.spaced = spaced;
+        pad = 0;
+    }
     for (int t = 0; t < ks; t++) {
         jb.ty[t] = t / s->k - pad;
         jb.tx[t] = t % s->k - pad;

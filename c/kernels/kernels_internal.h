@@ -17,6 +17,11 @@
  * The micro-kernel only ever sees full tiles: the driver sends partial tiles
  * to a private MR x NR buffer and finishes them with a scalar epilogue, and
  * pads missing A rows by repeating row 0. ks may be 0 (C = epilogue(0)).
+ *
+ * A spaced micro-kernel (unr_spaced_ukernel) keeps the contract with one
+ * promise more from the driver: as == 1 and row i of every segment is
+ * a[s*MR] + i*spacing floats, so it reads a[s*MR] only. The driver uses it
+ * for full tiles of adjacent pixels of a zero-padded input.
  */
 #ifndef UNR_KERNELS_INTERNAL_H
 #define UNR_KERNELS_INTERNAL_H
@@ -45,6 +50,13 @@ typedef struct {
     const char *name;
 } unr_ukernel;
 
+/* Spaced micro-kernels: same mr, nr as the context's wide micro-kernel. */
+#define UNR_MAX_SPACED 4
+typedef struct {
+    int spacing;            /* floats between rows; 0 ends the list */
+    unr_ukernel_fn fn;
+} unr_spaced_ukernel;
+
 #if defined(__x86_64__) && !defined(__EMSCRIPTEN__)
 #define UNR_HAVE_AVX2_BUILD 1
 void unr_f32_gemm_6x16__avx2(int ks, int kc, const float *const *a,
@@ -64,6 +76,10 @@ void unr_f32_gemm_6x8__avx2(int ks, int kc, const float *const *a,
               const float *bias, int flags);
 UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd)
 UNR_WASMSIMD_KERNEL(unr_f32_gemm_6x8__wasmsimd)
+UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s16)
+UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s32)
+UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s64)
+UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s128)
 #undef UNR_WASMSIMD_KERNEL
 #endif
 
