@@ -414,7 +414,8 @@ typedef struct {
     const float *bpack;                 /* [ceil(nc/nr)][ks*sc][nr] */
     const float *bias;                  /* [nc] or NULL */
     int flags;
-    /* For full tiles whose rows are rmul*sc floats apart, or NULL. */
+    /* Forward 3x3 conv over a zero-padded source with nc a multiple of NR:
+     * the micro-kernel for rows rmul*sc floats apart (spaced_tile), or NULL. */
     unr_ukernel_fn spaced;
     /* Filled by finish_job: each tap's offset from the row's source pixel,
      * and the range of taps, for rows whose taps are all inside. */
@@ -435,6 +436,32 @@ static void finish_job(conv_job *jb)
     }
 }
 
+/* A full tile of MR adjacent pixels of one output row of a forward conv
+ * over a zero-padded input (jb->spaced set): every tap is inside, the rows
+ * are rmul*sc floats apart, and each row of three taps (kx = 0, 1, 2) is one
+ * contiguous run, so the spaced micro-kernel takes 3 segments of 3*sc. */
+static void spaced_tile(const conv_job *jb, int b, int ii, int jj)
+{
+    const int MR = jb->uk->mr, NR = jb->uk->nr, kdim = jb->ks * jb->sc;
+    const float *a[3 * UNR_MAX_MR];
+    float *cp[UNR_MAX_MR];
+    const float *rp[UNR_MAX_MR];
+    const float *px = jb->src +
+        (((ptrdiff_t)b * jb->sh + ii * jb->rmul) * jb->sw + jj * jb->rmul) * jb->sc;
+    for (int g = 0; g < 3; g++)
+        a[g * MR] = px + jb->toff[3 * g];
+    const size_t off = (((size_t)b * jb->dh + ii) * jb->dw + jj) * jb->nc;
+    const float *bp = jb->bpack;
+    for (int j0 = 0; j0 < jb->nc; j0 += NR, bp += (size_t)kdim * NR) {
+        for (int i = 0; i < MR; i++) {
+            cp[i] = jb->dst + off + (size_t)i * jb->nc + j0;
+            rp[i] = jb->res ? jb->res + off + (size_t)i * jb->nc + j0 : NULL;
+        }
+        jb->spaced(3, 3 * jb->sc, a, 1, bp, cp, jb->res ? rp : NULL,
+                   jb->bias ? jb->bias + j0 : NULL, jb->flags);
+    }
+}
+
 /* Rows [r_begin, r_end) of one job, in MR-row tiles. */
 static void conv_rows(const conv_job *jb, int r_begin, int r_end)
 {
@@ -451,6 +478,17 @@ static void conv_rows(const conv_job *jb, int r_begin, int r_end)
     int ii = (r_begin / jb->rw) % jb->rh, jj = r_begin % jb->rw;
     for (int r0 = r_begin; r0 < r_end; r0 += MR) {
         const int mr = r_end - r0 < MR ? r_end - r0 : MR;
+        if (jb->spaced && mr == MR && jj + MR <= jb->rw) {
+            spaced_tile(jb, b, ii, jj);
+            if ((jj += MR) == jb->rw) {
+                jj = 0;
+                if (++ii == jb->rh) {
+                    ii = 0;
+                    b++;
+                }
+            }
+            continue;
+        }
         for (int i = 0; i < MR; i++) {
             if (i == mr) {  /* pad the tile with copies of its first row */
                 for (int t = 0; t < jb->ks; t++)
@@ -500,22 +538,11 @@ static void conv_rows(const conv_job *jb, int r_begin, int r_end)
                 ag[i] = rowbuf + i * kdim;
             }
         }
-        /* Adjacent pixels of one row of a padded input: a spaced tile. */
-        int spaced = jb->spaced != NULL && mr == MR && !gather;
-        for (int i = 1; i < MR && spaced; i++)
-            spaced = a[i] == a[0] + (ptrdiff_t)i * jb->rmul * kc;
         for (int j0 = 0; j0 < jb->nc; j0 += NR) {
             const int nr = jb->nc - j0 < NR ? jb->nc - j0 : NR;
             for (int i = 0; i < MR; i++) {
                 cp[i] = c[i] + j0;
                 rp[i] = r[i] ? r[i] + j0 : NULL;
-            }
-            if (spaced && nr == NR) {
-                jb->spaced(jb->ks, kc, a, 1,
-                           jb->bpack + (size_t)(j0 / NR) * kdim * NR, cp,
-                           jb->res ? rp : NULL,
-                           jb->bias ? jb->bias + j0 : NULL, jb->flags);
-                continue;
             }
             run_tile(jb->uk, mr, nr, gather ? 1 : jb->ks, gather ? kdim : kc,
                      gather ? ag : a, 1,
@@ -625,7 +652,8 @@ void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
     /* A spaced micro-kernel wants every tap of every row inside: give it a
      * zero-padded copy of x (a copy costs ~1/(9*Co) of the conv). */
     unr_ukernel_fn spaced = NULL;
-    if (pad > 0 && uk == &ctx->uk_wide && kdim > UNR_GATHER_MAX_K)
+    if (s->k == 3 && uk == &ctx->uk_wide && kdim > UNR_GATHER_MAX_K &&
+        s->co % uk->nr == 0)
         for (const unr_spaced_ukernel *sp = ctx->spaced; sp->spacing; sp++)
             if (sp->spacing == s->stride * s->ci)
                 spaced = sp->fn;
