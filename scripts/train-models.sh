@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 make -s build/unravel || exit 1
 # A private copy, so rebuilding build/unravel does not touch a running job.
 bin=$(mktemp /tmp/unravel-train.XXXXXX)
-cp build/unravel "$bin"
+cp build/unravel "$bin" && chmod +x "$bin"
 trap 'rm -f "$bin"' EXIT
 
 train() {  # name, then unravel train options
