@@ -7,9 +7,11 @@
  * maps v128 values onto the 16 x86 xmm registers and keeps one as scratch,
  * so N + 2 constants must stay within 15: 13 chains fit, 14 spill.
  *
- * gemm_6x8 is the inner loop of unravel's 6x8 micro-kernel (12 accumulators,
- * two B vectors and a broadcast A value per row, data in L1): the ceiling
- * with the loads a real kernel needs.
+ * gemm_4x8 is the inner loop of unravel's 4x8 micro-kernel (8 accumulators,
+ * two B vectors and a broadcast A value per row, rows at constant offsets
+ * from one pointer as in its spaced variants, data in L1): the ceiling with
+ * the loads a real kernel needs. gemm_6x8, the same with 12 accumulators,
+ * shows what V8's register allocation does to a tile that should fit.
  */
 #include <wasm_simd128.h>
 
@@ -69,6 +71,24 @@ __attribute__((export_name("init"))) void init(void)
         c##r##1 = wasm_f32x4_add(c##r##1, wasm_f32x4_mul(t, b1));           \
     }
 #define RSUM(r) s = wasm_f32x4_add(s, wasm_f32x4_add(c##r##0, c##r##1));
+
+/* iters passes over K steps: 2 * 32 * K * iters flops. */
+__attribute__((export_name("gemm_4x8"))) float gemm_4x8(int iters)
+{
+    R4(DECL)
+    for (int it = 0; it < iters; it++) {
+        __asm__ volatile("" ::: "memory");
+        const float *pa = A, *pb = B;
+        for (int k = 0; k < K; k++, pa += 8, pb += 8) {
+            const v128_t b0 = wasm_v128_load(pb);
+            const v128_t b1 = wasm_v128_load(pb + 4);
+            R4(ROW)
+        }
+    }
+    v128_t s = wasm_f32x4_splat(0.0f);
+    R4(RSUM)
+    return wasm_f32x4_extract_lane(s, 0);
+}
 
 /* iters passes over K steps: 2 * 48 * K * iters flops. */
 __attribute__((export_name("gemm_6x8"))) float gemm_6x8(int iters)

@@ -92,12 +92,14 @@ async function simdPeak() {
   const shapes = [
     ...[4, 8, 12, 13, 14, 16].map((n) => [`chains_${n}`, `${n} independent f32x4 mul+add chains`,
                                           8 * n * iters]),
-    ['gemm_6x8', '6x8 GEMM micro-kernel loop, loads included (12 accumulators)',
+    ['gemm_4x8', '4x8 GEMM micro-kernel loop, loads included (8 accumulators; the one unravel uses)',
+     2 * 32 * 64 * Math.round(iters / 64)],
+    ['gemm_6x8', '6x8 GEMM micro-kernel loop, loads included (12 accumulators; V8 spills)',
      2 * 48 * 64 * Math.round(iters / 64)],
   ];
   const out = [];
   for (const [fn, label, flops] of shapes) {
-    const n = fn === 'gemm_6x8' ? Math.round(iters / 64) : iters;
+    const n = fn.startsWith('gemm_') ? Math.round(iters / 64) : iters;
     const perSecond = await throughput(1, () => x[fn](n));
     out.push({ fn, label, gflops: (perSecond * flops) / 1e9 });
   }
@@ -348,8 +350,8 @@ function report(rows, peak, peakGflops, tfjs, unravel, source) {
                        `${Number.isNaN(r.scalar) ? 'n/a' : fmt(r.scalar)} |`),
     '',
     `WASM SIMD128 multiply-add peak of this core (\`bench/simd_peak.c\`: independent f32x4 ` +
-    `accumulators in registers, mul + add since SIMD128 has no FMA; and the 6x8 micro-kernel ` +
-    `loop with its loads). "% of peak" above is 2 x MACs x images/s over the best chain count, ` +
+    `accumulators in registers, mul + add since SIMD128 has no FMA; and the 4x8 and 6x8 ` +
+    `micro-kernel loops with their loads). "% of peak" above is 2 x MACs x images/s over the best chain count, ` +
     `${fmt(peakGflops, 1)} GFLOP/s:`,
     '',
     '| loop | GFLOP/s |',
