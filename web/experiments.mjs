@@ -137,9 +137,20 @@ export async function randomCurve(pool, key, kind, count, o, { onProgress, onPar
  * @param {{samples: number, seed: number, batch: number, q: number}} o
  */
 export async function pathStats(pool, key, count, o, { onProgress, signal } = {}) {
-  return await pool.run({ type: 'expt', key, fn: 'pathStats', count,
-                          opts: { samples: o.samples, seed: o.seed, batch: o.batch, q: o.q } },
-                        { onProgress: (d, t) => onProgress?.(d / (t || 1)), signal, cooperative: true });
+  // Samples are split into contiguous ranges, one per worker (pathStats'
+  // firstSample): a draw depends only on (seed, sample), so the merged
+  // measurements are exactly those of one call, and of `unravel paths`.
+  const per = Math.ceil(o.samples / pool.size);
+  const ranges = [];
+  for (let first = 0; first < o.samples; first += per)
+    ranges.push({ first, samples: Math.min(per, o.samples - first) });
+  const part = progressOf(ranges.length, onProgress);
+  const parts = await Promise.all(ranges.map((r, i) =>
+    pool.run({ type: 'expt', key, fn: 'pathStats', count,
+               opts: { samples: r.samples, firstSample: r.first, seed: o.seed, batch: o.batch, q: o.q } },
+             { onProgress: part(i), signal, cooperative: true })));
+  const norms = parts[0].norms.map((_, k) => parts.flatMap((p) => p.norms[k]));
+  return await pool.run({ type: 'pathSummary', key, norms, opts: { q: o.q, seed: o.seed, batch: o.batch } });
 }
 
 /**

@@ -89,6 +89,11 @@ const handlers = {
     }
     return { pred };
   },
+  // Path statistics from the measurements of several workers (pathStats
+  // runs with disjoint firstSample ranges), norms[length][sample].
+  pathSummary({ key, norms, opts }) {
+    return model(key).pathSummary(norms, opts);
+  },
   // An experiment of the JS API, model[fn](data, opts), on images
   // start..start+count-1; cancelled by a 'cancel' message naming this task.
   async expt({ id, key, fn, opts, start = 0, count }, progress) {

@@ -109,14 +109,19 @@ test('deleteRandom / swapRandom: one cooperative task per k, points merged by k'
   assert.deepEqual(ex.defaultKs(54), [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 54]);
 });
 
-test('pathStats: one cooperative task with the page\'s options; a cost estimate', async () => {
-  const pool = fakePool(() => ({ n: 3 }));
+test('pathStats: samples split by firstSample across workers, measurements merged in sample order', async () => {
+  // 2 blocks; the fake worker "measures" norm = 100 * sample + k
+  const pool = fakePool((msg) => msg.type === 'pathSummary'
+    ? { norms: msg.norms }
+    : { norms: [0, 1, 2].map((k) => Array.from({ length: msg.opts.samples }, (_, i) => 100 * (msg.opts.firstSample + i) + k)) });
   const fracs = [];
-  await ex.pathStats(pool, 'primary', 500, { samples: 10, seed: 2, batch: 16, q: 0.9 }, { onProgress: (f) => fracs.push(f) });
-  assert.equal(pool.calls.length, 1);
-  const c = pool.calls[0];
-  assert.deepEqual([c.fn, c.count, c.opts.samples, c.opts.seed, c.opts.batch, c.opts.q, c.pool.cooperative],
-                   ['pathStats', 500, 10, 2, 16, 0.9, true]);
-  assert.deepEqual(fracs, [1]);
+  const r = await ex.pathStats(pool, 'primary', 500, { samples: 10, seed: 2, batch: 16, q: 0.9 }, { onProgress: (f) => fracs.push(f) });
+  const runs = pool.calls.filter((c) => c.type === 'expt');
+  assert.deepEqual(runs.map((c) => [c.opts.firstSample, c.opts.samples]), [[0, 4], [4, 4], [8, 2]]);
+  assert.ok(runs.every((c) => c.fn === 'pathStats' && c.count === 500 && c.opts.seed === 2 &&
+                             c.opts.batch === 16 && c.opts.q === 0.9 && c.pool.cooperative));
+  assert.deepEqual(r.norms[1], Array.from({ length: 10 }, (_, s) => 100 * s + 1));
+  assert.equal(pool.calls.at(-1).type, 'pathSummary');
+  assert.equal(fracs.at(-1), 1);
   assert.equal(ex.pathStatsCost(9, 10, 16), 1760);
 });
