@@ -22,6 +22,61 @@ typedef struct {
     const float *mean;       /* subtract before summing, if set */
 } bn_sum_args;
 
+/* Channel loops below run four channels at a time in GCC/Clang vector
+ * types, then a scalar tail: they are memory-bound and were a third of a
+ * training step as scalar code, which -O2 does not vectorize here. Each
+ * channel sees the same operations in the same order as the scalar tail
+ * (no FMA contraction under -std=c11), so results are unchanged. */
+#define BN_VEC 4
+typedef float bn_v4 __attribute__((vector_size(16)));
+typedef int bn_v4i __attribute__((vector_size(16)));
+
+static inline bn_v4 ld4(const float *p)
+{
+    bn_v4 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void st4(float *p, bn_v4 v) { memcpy(p, &v, sizeof v); }
+
+/* x where keep holds (all ones), else +0; what `cond ? x : 0.0f` gives. */
+static inline bn_v4 select0(bn_v4i keep, bn_v4 x) { return (bn_v4)(keep & (bn_v4i)x); }
+
+static void sum_row_centred(float *f1, float *f2, const float *x, const float *mean, int c)
+{
+    int k = 0;
+    for (; k + BN_VEC <= c; k += BN_VEC) {
+        bn_v4 d = ld4(x + k) - ld4(mean + k);
+        st4(f1 + k, ld4(f1 + k) + d);
+        st4(f2 + k, ld4(f2 + k) + d * d);
+    }
+    for (; k < c; k++) {
+        float d = x[k] - mean[k];
+        f1[k] += d;
+        f2[k] += d * d;
+    }
+}
+
+static void sum_row_dot(float *f1, float *f2, const float *x, const float *y,
+                        const float *mk, int c)
+{
+    int k = 0;
+    const bn_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (; k + BN_VEC <= c; k += BN_VEC) {
+        bn_v4 xm = ld4(x + k);
+        if (mk)
+            xm = select0(ld4(mk + k) > zero, xm);
+        st4(f1 + k, ld4(f1 + k) + xm);
+        st4(f2 + k, ld4(f2 + k) + xm * ld4(y + k));
+    }
+    for (; k < c; k++) {
+        float xm = !mk || mk[k] > 0 ? x[k] : 0.0f;
+        f1[k] += xm;
+        f2[k] += xm * y[k];
+    }
+}
+
 static void bn_sum_chunk(void *vargs, int begin, int end, int thread)
 {
     (void)thread;
@@ -40,26 +95,11 @@ static void bn_sum_chunk(void *vargs, int begin, int end, int thread)
             memset(f2, 0, (size_t)c * sizeof *f2);
             for (; r < stop; r++) {
                 const float *x = a->a + (size_t)r * c;
-                if (a->second_is_square) {
-                    for (int k = 0; k < c; k++) {
-                        float d = x[k] - a->mean[k];
-                        f1[k] += d;
-                        f2[k] += d * d;
-                    }
-                } else if (a->mask) {
-                    const float *y = a->b + (size_t)r * c, *mk = a->mask + (size_t)r * c;
-                    for (int k = 0; k < c; k++) {
-                        float xm = mk[k] > 0 ? x[k] : 0.0f;
-                        f1[k] += xm;
-                        f2[k] += xm * y[k];
-                    }
-                } else {
-                    const float *y = a->b + (size_t)r * c;
-                    for (int k = 0; k < c; k++) {
-                        f1[k] += x[k];
-                        f2[k] += x[k] * y[k];
-                    }
-                }
+                if (a->second_is_square)
+                    sum_row_centred(f1, f2, x, a->mean, c);
+                else
+                    sum_row_dot(f1, f2, x, a->b + (size_t)r * c,
+                                a->mask ? a->mask + (size_t)r * c : NULL, c);
             }
             for (int k = 0; k < c; k++)
                 s1[k] += f1[k], s2[k] += f2[k];
@@ -101,23 +141,65 @@ typedef struct {
     const float *mean, *invstd;  /* backward: out = k1*(dv - k3 - xhat*k2) */
 } bn_apply_args;
 
+/* v may be u or s (in place): every value is read before it is written. */
+static void apply_row_forward(float *v, const float *u, const float *s, int relu,
+                              const float *k1, const float *k2, const float *k3, int c)
+{
+    int k = 0;
+    const bn_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (; k + BN_VEC <= c; k += BN_VEC) {
+        bn_v4 x = ld4(k1 + k) * (ld4(u + k) - ld4(k2 + k)) + ld4(k3 + k);
+        if (s)
+            x += ld4(s + k);
+        if (relu)
+            x = select0(x > zero, x);
+        st4(v + k, x);
+    }
+    for (; k < c; k++) {
+        float x = k1[k] * (u[k] - k2[k]) + k3[k];
+        if (s)
+            x += s[k];
+        v[k] = relu ? (x > 0 ? x : 0.0f) : x;
+    }
+}
+
 static void bn_apply_forward(void *vargs, int begin, int end, int thread)
 {
     (void)thread;
     bn_apply_args *a = vargs;
     for (long r = begin; r < end; r++) {
-        const float *u = a->u + (size_t)r * a->c;
-        float *v = a->out + (size_t)r * a->c;
-        for (int k = 0; k < a->c; k++)
-            v[k] = a->k1[k] * (u[k] - a->k2[k]) + a->k3[k];
-        if (a->residual) {
-            const float *s = a->residual + (size_t)r * a->c;
-            for (int k = 0; k < a->c; k++)
-                v[k] += s[k];
-        }
-        if (a->relu)
-            for (int k = 0; k < a->c; k++)
-                v[k] = v[k] > 0 ? v[k] : 0.0f;
+        const size_t o = (size_t)r * a->c;
+        /* Split by case so each vectorized loop has no branch inside. */
+        const float *s = a->residual ? a->residual + o : NULL;
+        if (s && a->relu)
+            apply_row_forward(a->out + o, a->u + o, s, 1, a->k1, a->k2, a->k3, a->c);
+        else if (s)
+            apply_row_forward(a->out + o, a->u + o, s, 0, a->k1, a->k2, a->k3, a->c);
+        else if (a->relu)
+            apply_row_forward(a->out + o, a->u + o, NULL, 1, a->k1, a->k2, a->k3, a->c);
+        else
+            apply_row_forward(a->out + o, a->u + o, NULL, 0, a->k1, a->k2, a->k3, a->c);
+    }
+}
+
+/* du may be dv (in place): every value is read before it is written. */
+static void apply_row_backward(float *du, const float *u, const float *dv, const float *mk,
+                               const float *k1, const float *k2, const float *k3,
+                               const float *mean, const float *invstd, int c)
+{
+    int k = 0;
+    const bn_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (; k + BN_VEC <= c; k += BN_VEC) {
+        bn_v4 xhat = (ld4(u + k) - ld4(mean + k)) * ld4(invstd + k);
+        bn_v4 d = ld4(dv + k);
+        if (mk)
+            d = select0(ld4(mk + k) > zero, d);
+        st4(du + k, ld4(k1 + k) * (d - ld4(k3 + k) - xhat * ld4(k2 + k)));
+    }
+    for (; k < c; k++) {
+        float xhat = (u[k] - mean[k]) * invstd[k];
+        float d = mk && !(mk[k] > 0) ? 0.0f : dv[k];
+        du[k] = k1[k] * (d - k3[k] - xhat * k2[k]);
     }
 }
 
@@ -126,14 +208,13 @@ static void bn_apply_backward(void *vargs, int begin, int end, int thread)
     (void)thread;
     bn_apply_args *a = vargs;
     for (long r = begin; r < end; r++) {
-        const float *u = a->u + (size_t)r * a->c, *dv = a->dv + (size_t)r * a->c;
-        const float *mk = a->mask ? a->mask + (size_t)r * a->c : NULL;
-        float *du = a->out + (size_t)r * a->c;
-        for (int k = 0; k < a->c; k++) {
-            float xhat = (u[k] - a->mean[k]) * a->invstd[k];
-            float d = mk && !(mk[k] > 0) ? 0.0f : dv[k];
-            du[k] = a->k1[k] * (d - a->k3[k] - xhat * a->k2[k]);
-        }
+        const size_t o = (size_t)r * a->c;
+        if (a->mask)
+            apply_row_backward(a->out + o, a->u + o, a->dv + o, a->mask + o, a->k1, a->k2,
+                               a->k3, a->mean, a->invstd, a->c);
+        else
+            apply_row_backward(a->out + o, a->u + o, a->dv + o, NULL, a->k1, a->k2, a->k3,
+                               a->mean, a->invstd, a->c);
     }
 }
 
@@ -206,14 +287,21 @@ static void elementwise_chunk(void *vargs, int begin, int end, int thread)
     i1 = i1 < a->count ? i1 : a->count;
     float *d = a->dst;
     const float *s = a->src;
-    if (a->op == 0)
-        for (size_t i = i0; i < i1; i++)
+    const bn_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    size_t i = i0;
+    if (a->op == 0) {
+        for (; i + BN_VEC <= i1; i += BN_VEC)
+            st4(d + i, select0(ld4(s + i) > zero, ld4(d + i)));
+        for (; i < i1; i++)
             d[i] = s[i] > 0 ? d[i] : 0.0f;
-    else if (a->op == 1)
+    } else if (a->op == 1) {
         memcpy(d + i0, s + i0, (i1 - i0) * sizeof *d);
-    else
-        for (size_t i = i0; i < i1; i++)
+    } else {
+        for (; i + BN_VEC <= i1; i += BN_VEC)
+            st4(d + i, ld4(d + i) + ld4(s + i));
+        for (; i < i1; i++)
             d[i] += s[i];
+    }
 }
 
 static void elementwise(unr_ctx *ctx, float *dst, const float *src, size_t count, int op)
