@@ -18,11 +18,25 @@ const { context, close } = await launch();
 try {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('pageerror', e.message));
+  // Committed screenshots must not carry CIFAR-10 images (the data set is
+  // never redistributed): the sample grid's thumbnails are masked first.
+  const mask = () => page.evaluate(() => {
+    for (const c of document.querySelectorAll('.samples canvas')) {
+      const g = c.getContext('2d');
+      g.fillStyle = '#d5dae1';
+      g.fillRect(0, 0, c.width, c.height);
+      g.fillStyle = '#8792a2';
+      g.font = 'bold 20px sans-serif';
+      g.textAlign = 'center';
+      g.fillText('?', c.width / 2, c.height / 2 + 7);
+    }
+  });
   const idle = (v) => page.waitForFunction((view) => !document.querySelector(`#ux-panel-${view} .progress-row.running`) &&
     !document.querySelector('.err-big.stale'), v, { timeout: 600000 });
   await page.goto(`${server.url}?model=${model}&compare=${compare}&deleted=4&samples=3`);
   await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
   await idle('lesion');
+  await mask();
   await page.screenshot({ path: path.join(out, 'page-1280.png') });
   await page.locator('.network').screenshot({ path: path.join(out, 'network.png') });
   await page.locator('.experiments').screenshot({ path: path.join(out, 'lesion.png') });
@@ -36,6 +50,7 @@ try {
   await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
   await idle('lesion');
   await page.evaluate(() => document.querySelector('.network').scrollIntoView({ block: 'start' }));
+  await mask();
   await page.screenshot({ path: path.join(out, 'phone-375.png') });
   // the path statistics at phone width: the three charts stacked
   await page.locator('#ux-tab-paths').click();
