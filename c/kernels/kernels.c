@@ -82,6 +82,9 @@ struct unr_ctx {
     unr_ukernel uk_narrow;   /* for N <= its nr (e.g. 8 channels) */
     /* uk_wide for rows a fixed distance apart; spacing 0 ends the list */
     unr_spaced_ukernel spaced[UNR_MAX_SPACED + 1];
+    /* 3x3 convs without a spaced kernel still read a zero-padded copy of
+     * their source, as 3 K segments of 3*C per row (see conv_job.rows3). */
+    int pad_3x3;
     unr_scratch packed;      /* packed B panels, shared read-only by threads */
     unr_scratch zeros;       /* a row of zeros for padding taps */
     unr_scratch padded;      /* a conv input with its zero border */
@@ -207,6 +210,7 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
                                      "6x16__avx2"};
         ctx->uk_narrow = (unr_ukernel){6, 8, unr_f32_gemm_6x8__avx2,
                                        "6x8__avx2"};
+        ctx->pad_3x3 = 1;
         break;
 #endif
 #if defined(__wasm_simd128__)
@@ -417,6 +421,11 @@ typedef struct {
     /* Forward 3x3 conv over a zero-padded source with nc a multiple of NR:
      * the micro-kernel for rows rmul*sc floats apart (spaced_tile), or NULL. */
     unr_ukernel_fn spaced;
+    /* A 3x3 conv over a zero-padded source whose taps come in rows of three
+     * (same ty, tx ascending by one): every tap of every row is inside, so a
+     * row's A is 3 pointers to runs of 3*sc floats, found without bounds
+     * checks, and the micro-kernel runs 3 long K segments instead of 9. */
+    int rows3;
     /* Filled by finish_job: each tap's offset from the row's source pixel,
      * and the range of taps, for rows whose taps are all inside. */
     ptrdiff_t toff[UNR_MAX_TAPS];
@@ -467,7 +476,10 @@ static void conv_rows(const conv_job *jb, int r_begin, int r_end)
 {
     const int MR = jb->uk->mr, NR = jb->uk->nr;
     const int kc = jb->sc, kdim = jb->ks * kc;
-    const int gather = jb->ks > 1 && kdim <= UNR_GATHER_MAX_K;
+    const int gather = jb->ks > 1 && kdim <= UNR_GATHER_MAX_K && !jb->rows3;
+    /* K segments the micro-kernel sees and the floats in each */
+    const int segs = gather ? 1 : jb->rows3 ? 3 : jb->ks;
+    const int seglen = gather ? kdim : jb->rows3 ? 3 * kc : kc;
     const float *a[UNR_MAX_TAPS * UNR_MAX_MR], *ag[UNR_MAX_MR];
     float rowbuf[UNR_MAX_MR * UNR_GATHER_MAX_K];
     float *c[UNR_MAX_MR], *cp[UNR_MAX_MR];
@@ -491,7 +503,7 @@ static void conv_rows(const conv_job *jb, int r_begin, int r_end)
         }
         for (int i = 0; i < MR; i++) {
             if (i == mr) {  /* pad the tile with copies of its first row */
-                for (int t = 0; t < jb->ks; t++)
+                for (int t = 0; t < (jb->rows3 ? 3 : jb->ks); t++)
                     for (int k = i; k < MR; k++)
                         a[t * MR + k] = a[t * MR];
                 for (int k = i; k < MR; k++) {
@@ -502,7 +514,11 @@ static void conv_rows(const conv_job *jb, int r_begin, int r_end)
             }
             const int y0 = ii * jb->rmul, x0 = jj * jb->rmul;
             const float *px = jb->src + (((ptrdiff_t)b * jb->sh + y0) * jb->sw + x0) * kc;
-            if (y0 + jb->ty_min >= 0 && y0 + jb->ty_max < jb->sh &&
+            if (jb->rows3) {
+                a[i] = px + jb->toff[0];
+                a[MR + i] = px + jb->toff[3];
+                a[2 * MR + i] = px + jb->toff[6];
+            } else if (y0 + jb->ty_min >= 0 && y0 + jb->ty_max < jb->sh &&
                 x0 + jb->tx_min >= 0 && x0 + jb->tx_max < jb->sw) {
                 for (int t = 0; t < jb->ks; t++)
                     a[t * MR + i] = px + jb->toff[t];
@@ -544,8 +560,7 @@ static void conv_rows(const conv_job *jb, int r_begin, int r_end)
                 cp[i] = c[i] + j0;
                 rp[i] = r[i] ? r[i] + j0 : NULL;
             }
-            run_tile(jb->uk, mr, nr, gather ? 1 : jb->ks, gather ? kdim : kc,
-                     gather ? ag : a, 1,
+            run_tile(jb->uk, mr, nr, segs, seglen, gather ? ag : a, 1,
                      jb->bpack + (size_t)(j0 / NR) * kdim * NR, cp,
                      jb->res ? rp : NULL, jb->bias ? jb->bias + j0 : NULL,
                      jb->flags);
@@ -598,12 +613,13 @@ static void run_conv_jobs(unr_ctx *ctx, conv_job *jobs, int njobs)
 
 /* ---------------------------------------------------------------- conv */
 
-/* xp[n, h+2p, w+2p, c] = x[n, h, w, c] inside a border of p zero pixels. */
-static void pad_input(float *xp, const float *x, int n, int h, int w, int c,
-                      int p)
+/* xp[n, h+2p, w+2p, c] = x[n, h, w, c] inside a border of p zero pixels;
+ * images [b0, b1). */
+static void pad_images(float *xp, const float *x, int b0, int b1, int h, int w,
+                       int c, int p)
 {
     const size_t row = (size_t)(w + 2 * p) * c, side = (size_t)p * c;
-    for (int b = 0; b < n; b++) {
+    for (int b = b0; b < b1; b++) {
         float *img = xp + (size_t)b * (h + 2 * p) * row;
         memset(img, 0, p * row * sizeof(float));
         for (int y = 0; y < h; y++) {
@@ -615,6 +631,27 @@ static void pad_input(float *xp, const float *x, int n, int h, int w, int c,
         }
         memset(img + (size_t)(h + p) * row, 0, p * row * sizeof(float));
     }
+}
+
+typedef struct {
+    float *xp;
+    const float *x;
+    int h, w, c, p;
+} pad_job;
+
+static void pad_chunk(void *arg, int begin, int end, int thread)
+{
+    (void)thread;
+    const pad_job *jb = arg;
+    pad_images(jb->xp, jb->x, begin, end, jb->h, jb->w, jb->c, jb->p);
+}
+
+/* The copy is memory-bound: split by images when the batch is large. */
+static void pad_input(unr_ctx *ctx, float *xp, const float *x, int n, int h,
+                      int w, int c, int p)
+{
+    pad_job jb = {xp, x, h, w, c, p};
+    parallel_for_work(ctx, n, (double)n * h * w * c * 16, pad_chunk, &jb);
 }
 
 void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
@@ -657,15 +694,18 @@ void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
         for (const unr_spaced_ukernel *sp = ctx->spaced; sp->spacing; sp++)
             if (sp->spacing == s->stride * s->ci)
                 spaced = sp->fn;
-    float *xp = spaced ? scratch_get(&ctx->padded, (size_t)s->n * (s->h + 2 * pad) *
-                                                       (s->w + 2 * pad) * s->ci)
-                       : NULL;
+    const int rows3 = !spaced && ctx->pad_3x3 && s->k == 3 && kdim > UNR_GATHER_MAX_K;
+    float *xp = spaced || rows3
+                    ? scratch_get(&ctx->padded, (size_t)s->n * (s->h + 2 * pad) *
+                                                    (s->w + 2 * pad) * s->ci)
+                    : NULL;
     if (xp) {
-        pad_input(xp, x, s->n, s->h, s->w, s->ci, pad);
+        pad_input(ctx, xp, x, s->n, s->h, s->w, s->ci, pad);
         jb.src = xp;
         jb.sh = s->h + 2 * pad;
         jb.sw = s->w + 2 * pad;
         jb.spaced = spaced;
+        jb.rows3 = rows3;
         pad = 0;
     }
     for (int t = 0; t < ks; t++) {
