@@ -793,13 +793,34 @@ typedef struct {
     float *bblk[64];    /* per thread [np][kcb][nr] packed dy block */
 } bww_job;
 
+/* Short runs (a few times Ci floats): loops of 8 inline, calls would not. */
+static void copy_floats(float *d, const float *src, int n)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        memcpy(d + i, src + i, 8 * sizeof(float));
+    for (; i < n; i++)
+        d[i] = src[i];
+}
+
+static void zero_floats(float *d, int n)
+{
+    static const float zeros8[8];
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        memcpy(d + i, zeros8, 8 * sizeof(float));
+    for (; i < n; i++)
+        d[i] = 0.0f;
+}
+
 static void bww_chunk(void *arg, int begin, int end, int thread)
 {
     const bww_job *jb = arg;
     const unr_conv_shape *s = jb->s;
     const unr_ukernel *uk = jb->uk;
     const int MR = uk->mr, NR = uk->nr, m = jb->m, co = s->co;
-    const int pad = (s->k - 1) / 2, ks = s->k * s->k;
+    const int pad = (s->k - 1) / 2, k = s->k, stride = s->stride;
+    const int h = s->h, w = s->w, ci = s->ci, ho = jb->ho, wo = jb->wo;
     (void)thread;
     float *part = NULL, *col = NULL, *bb = NULL;
     const float *a[UNR_MAX_MR];
@@ -814,26 +835,31 @@ static void bww_chunk(void *arg, int begin, int end, int thread)
         const int p_end = (int)((long long)jb->pixels * (chunk + 1) / jb->nthreads);
         for (int p0 = p_begin; p0 < p_end; p0 += jb->kcb) {
             const int kb = p_end - p0 < jb->kcb ? p_end - p0 : jb->kcb;
+            /* Walk (b, oy, ox) along the pixels; per row of taps, copy the
+             * inside ones as one run and zero the rest. */
+            int b = p0 / (ho * wo), oy = (p0 / wo) % ho, ox = p0 % wo;
             for (int q = 0; q < kb; q++) {
-                const int p = p0 + q;
-                const int b = p / (jb->ho * jb->wo);
-                const int oy = (p / jb->wo) % jb->ho, ox = p % jb->wo;
-                for (int t = 0; t < ks; t++) {
-                    const int iy = oy * s->stride + t / s->k - pad;
-                    const int ix = ox * s->stride + t % s->k - pad;
-                    float *d = col + (size_t)q * m + t * s->ci;
-                    /* Loops, not memcpy: runs are short (Ci floats). */
-                    if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w) {
-                        for (int k = 0; k < s->ci; k++)
-                            d[k] = 0.0f;
-                    } else {
-                        const float *src =
-                            jb->x + (((size_t)b * s->h + iy) * s->w + ix) * s->ci;
-                        int k = 0;
-                        for (; k + 8 <= s->ci; k += 8)     /* inlined moves */
-                            memcpy(d + k, src + k, 8 * sizeof(float));
-                        for (; k < s->ci; k++)
-                            d[k] = src[k];
+                const int x0 = ox * stride - pad;
+                const int kx_lo = x0 < 0 ? -x0 : 0;
+                const int kx_hi = x0 + k > w ? w - x0 : k;
+                for (int ky = 0; ky < k; ky++) {
+                    const int iy = oy * stride + ky - pad;
+                    float *d = col + (size_t)q * m + (size_t)ky * k * ci;
+                    if (iy < 0 || iy >= h || kx_lo >= kx_hi) {
+                        zero_floats(d, k * ci);
+                        continue;
+                    }
+                    zero_floats(d, kx_lo * ci);
+                    copy_floats(d + kx_lo * ci,
+                                jb->x + (((size_t)b * h + iy) * w + x0 + kx_lo) * ci,
+                                (kx_hi - kx_lo) * ci);
+                    zero_floats(d + kx_hi * ci, (k - kx_hi) * ci);
+                }
+                if (++ox == wo) {
+                    ox = 0;
+                    if (++oy == ho) {
+                        oy = 0;
+                        b++;
                     }
                 }
             }
