@@ -94,7 +94,15 @@ test-e2e: build/unravel wasm
 fuzz:
 	scripts/fuzz.sh
 
-serve: all
+# Random-weight "dev" models, so the page has something to run before (or
+# beside) the trained models; never committed (.gitignore).
+DEV_MODELS := models/dev-resnet20.json models/dev-plain20.json
+models/dev-resnet20.json: | build/unravel
+	build/unravel init --blocks-per-stage 3 --shortcut A --seed 1 --out models/dev-resnet20
+models/dev-plain20.json: | build/unravel
+	build/unravel init --blocks-per-stage 3 --shortcut none --seed 1 --out models/dev-plain20
+
+serve: all $(DEV_MODELS)
 	$(NODE) scripts/serve.mjs web
 
 clean:
