@@ -15,9 +15,8 @@ TEST_SRC := $(wildcard tests/c/test_*.c)
 TESTS   := $(patsubst tests/c/%.c,build/tests/%,$(TEST_SRC))
 ASAN_TESTS := $(patsubst tests/c/%.c,build/asan/tests/%,$(TEST_SRC))
 
-# AVX2 kernels are compiled for AVX2 + FMA and picked at run time only on
-# CPUs that have them; everything else stays baseline x86-64.
-ISA_FLAGS = $(if $(findstring avx2,$(notdir $<)),-mavx2 -mfma,)
+# Everything is baseline x86-64: the AVX2 kernels carry target("avx2,fma")
+# attributes and are picked at run time only on CPUs that have them.
 
 .PHONY: all native test test-c test-asan test-node test-e2e deps clean help fuzz serve bench
 all: native wasm
@@ -39,7 +38,7 @@ include wasm/build.mk
 # ---- native library ----
 build/obj/%.o: %.c $(CJSON)/cJSON.c $(wildcard c/*.h c/kernels/*.h c/cli/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(ISA_FLAGS) $(INC) -c $< -o $@
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(INC) -c $< -o $@
 
 build/obj/cjson.o: $(CJSON)/cJSON.c
 	@mkdir -p $(dir $@)
@@ -55,7 +54,7 @@ build/unravel: $(patsubst %.c,build/obj/%.o,$(CLI_SRC)) build/libunravel.a
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 build/asan/obj/%.o: %.c $(CJSON)/cJSON.c $(wildcard c/*.h c/kernels/*.h c/cli/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(ISA_FLAGS) $(INC) -c $< -o $@
+	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(INC) -c $< -o $@
 
 build/asan/obj/cjson.o: $(CJSON)/cJSON.c
 	@mkdir -p $(dir $@)
