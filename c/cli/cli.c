@@ -164,3 +164,21 @@ const char *cli_data_dir(const char *flag_value)
     const char *env = getenv("CIFAR10_DIR");
     return env && *env ? env : "../shared/cifar10";
 }
+
+int cli_get_arch(const char *cmd, const cli_option *opts, int nopts, unr_arch *out)
+{
+    long n, w;
+    if (cli_get_int(cmd, opts, nopts, "--blocks-per-stage", 1, UNR_MAX_BLOCKS_PER_STAGE, 3, &n) ||
+        cli_get_int(cmd, opts, nopts, "--width", 1, UNR_MAX_WIDTH / 4, 16, &w))
+        return 2;
+    *out = (unr_arch){(int)n, {(int)w, 2 * (int)w, 4 * (int)w}, UNR_SHORTCUT_A, UNR_NUM_CLASSES, 1e-5f};
+    const char *widths = cli_get(opts, nopts, "--widths");
+    char extra;
+    if (widths && sscanf(widths, "%d,%d,%d%c", &out->widths[0], &out->widths[1], &out->widths[2],
+                         &extra) != 3)
+        return cli_failf(cmd, "--widths: '%s' is not three comma-separated integers", widths);
+    const char *sc = cli_get(opts, nopts, "--shortcut");
+    if (sc && unr_shortcut_parse(sc, &out->shortcut))
+        return cli_failf(cmd, "--shortcut: '%s' is not A, B or none", sc);
+    return 0;
+}

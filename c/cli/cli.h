@@ -21,6 +21,9 @@ int cli_get_int(const char *cmd, const cli_option *opts, int nopts, const char *
                 long lo, long hi, long fallback, long *out);
 int cli_get_double(const char *cmd, const cli_option *opts, int nopts, const char *name,
                    double lo, double hi, double fallback, double *out);
+/* The architecture from --blocks-per-stage, --width/--widths, --shortcut;
+ * returns 0 or prints an error and returns an exit code. */
+int cli_get_arch(const char *cmd, const cli_option *opts, int nopts, unr_arch *out);
 void cli_usage(const char *cmd, const char *synopsis, const cli_option *opts, int nopts);
 
 /* One-line error to stderr, "unravel CMD: message", and the exit code 1. */

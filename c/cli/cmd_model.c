@@ -104,18 +104,13 @@ int cmd_init(int argc, char **argv)
         cli_usage("init", "--blocks-per-stage N --shortcut A|B|none --out PATH [options]", opts, nopts);
         return 0;
     }
-    long n, w, seed;
-    if (cli_get_int("init", opts, nopts, "--blocks-per-stage", 1, UNR_MAX_BLOCKS_PER_STAGE, 3, &n) ||
-        cli_get_int("init", opts, nopts, "--width", 1, UNR_MAX_WIDTH / 4, 16, &w) ||
-        cli_get_int("init", opts, nopts, "--seed", 0, 0x7fffffffL, 1, &seed))
+    long seed;
+    unr_arch arch;
+    int rc = cli_get_arch("init", opts, nopts, &arch);
+    if (rc)
+        return rc;
+    if (cli_get_int("init", opts, nopts, "--seed", 0, 0x7fffffffL, 1, &seed))
         return 2;
-    unr_arch arch = {(int)n, {(int)w, 2 * (int)w, 4 * (int)w}, UNR_SHORTCUT_A, UNR_NUM_CLASSES, 1e-5f};
-    const char *widths = cli_get(opts, nopts, "--widths");
-    if (widths && sscanf(widths, "%d,%d,%d", &arch.widths[0], &arch.widths[1], &arch.widths[2]) != 3)
-        return cli_failf("init", "--widths: '%s' is not three comma-separated integers", widths);
-    const char *sc = cli_get(opts, nopts, "--shortcut");
-    if (sc && unr_shortcut_parse(sc, &arch.shortcut))
-        return cli_failf("init", "--shortcut: '%s' is not A, B or none", sc);
     const char *out = cli_get(opts, nopts, "--out");
     if (!out)
         return cli_failf("init", "--out: missing (where to write the model)");

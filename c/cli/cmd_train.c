@@ -88,11 +88,13 @@ int cmd_train(int argc, char **argv)
     }
     unr_train_options o;
     unr_train_defaults(&o);
-    long n, w, epochs, batch, seed, active, threads, eval_limit, max_steps;
+    long epochs, batch, seed, active, threads, eval_limit, max_steps;
     double lr, warmup, wd, ls;
-    if (cli_get_int("train", opts, nopts, "--blocks-per-stage", 1, UNR_MAX_BLOCKS_PER_STAGE, 3, &n) ||
-        cli_get_int("train", opts, nopts, "--width", 1, UNR_MAX_WIDTH / 4, 16, &w) ||
-        cli_get_int("train", opts, nopts, "--epochs", 1, 10000, o.epochs, &epochs) ||
+    unr_arch arch;
+    int rc = cli_get_arch("train", opts, nopts, &arch);
+    if (rc)
+        return rc;
+    if (cli_get_int("train", opts, nopts, "--epochs", 1, 10000, o.epochs, &epochs) ||
         cli_get_int("train", opts, nopts, "--batch", 1, UNR_MAX_BATCH, o.batch, &batch) ||
         cli_get_int("train", opts, nopts, "--seed", 0, 0x7fffffffL, 1, &seed) ||
         cli_get_int("train", opts, nopts, "--active-blocks", 0, 3 * UNR_MAX_BLOCKS_PER_STAGE, 0, &active) ||
@@ -104,13 +106,6 @@ int cmd_train(int argc, char **argv)
         cli_get_double("train", opts, nopts, "--weight-decay", 0, 1, o.weight_decay, &wd) ||
         cli_get_double("train", opts, nopts, "--label-smoothing", 0, 0.99, 0, &ls))
         return 2;
-    unr_arch arch = {(int)n, {(int)w, 2 * (int)w, 4 * (int)w}, UNR_SHORTCUT_A, UNR_NUM_CLASSES, 1e-5f};
-    const char *widths = cli_get(opts, nopts, "--widths");
-    if (widths && sscanf(widths, "%d,%d,%d", &arch.widths[0], &arch.widths[1], &arch.widths[2]) != 3)
-        return cli_failf("train", "--widths: '%s' is not three comma-separated integers", widths);
-    const char *sc = cli_get(opts, nopts, "--shortcut");
-    if (sc && unr_shortcut_parse(sc, &arch.shortcut))
-        return cli_failf("train", "--shortcut: '%s' is not A, B or none", sc);
     o.out = cli_get(opts, nopts, "--out");
     if (!o.out)
         return cli_failf("train", "--out: missing (where to write the model)");
@@ -127,7 +122,7 @@ int cmd_train(int argc, char **argv)
     unr_error err;
     unr_model *m = NULL;
     unr_cifar train = {0}, test = {0};
-    int rc = 0;
+    rc = 0;
     if (unr_model_init_random(&arch, (uint64_t)seed, &m, &err) ||
         unr_cifar_load_split(dir, "train", &train, &err) ||
         unr_cifar_load_split(dir, "test", &test, &err)) {
