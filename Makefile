@@ -83,7 +83,7 @@ test-c: $(TESTS) build/unravel
 test-asan: $(ASAN_TESTS) build/asan/unravel
 	@fail=0; for t in $(ASAN_TESTS); do echo "== $$t"; UNRAVEL_CLI=build/asan/unravel $$t || fail=1; done; exit $$fail
 
-test-node: build/unravel wasm
+test-node: build/unravel wasm build/wasm/test_kernels.wasm
 	$(NODE) --test tests/*.test.mjs
 
 # The page in headless Chromium (Debian's /usr/bin/chromium via playwright-core).

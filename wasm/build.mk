@@ -71,3 +71,13 @@ web/unravel.wasm: wasm/unravel.wasm
 build/wasm/unravel-scalar.wasm: $(WASM_SCALAR_OBJ) wasm/build.mk wasm/imports.js
 	@mkdir -p $(dir $@)
 	$(EMCC_ENV) $(EMCC) $(WASM_LDFLAGS) $(WASM_SCALAR_OBJ) -o $@
+
+# The kernel tests as a WASI program, so the SIMD128 micro-kernels (and the
+# Winograd path) are held to the scalar reference inside WebAssembly too;
+# tests/wasm-kernels.test.mjs runs it under node:wasi (tests/wasi/run.mjs).
+WASM_KERNEL_SRC := $(wildcard c/kernels/*.c)
+build/wasm/test_kernels.wasm: tests/c/test_kernels.c $(filter-out %avx2.c,$(WASM_KERNEL_SRC)) $(WASM_HDRS)
+	@mkdir -p $(dir $@)
+	$(EMCC_ENV) $(EMCC) -std=c11 -O2 -msimd128 $(WARN) $(INC) -sSTANDALONE_WASM \
+	  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=32MB \
+	  tests/c/test_kernels.c $(filter-out %avx2.c,$(WASM_KERNEL_SRC)) -o $@

@@ -31,6 +31,10 @@ void unr_ctx_destroy(unr_ctx *ctx);
 unr_isa unr_ctx_isa(const unr_ctx *ctx);
 int unr_ctx_threads(const unr_ctx *ctx);
 const char *unr_isa_name(unr_isa isa);
+/* 3x3 stride-1 convs use Winograd F(2x2, 3x3) where it pays: on by default
+ * for AVX2, off for WASM SIMD128 (slower there, measured), never for the
+ * scalar reference. Off: every conv is the direct GEMM. */
+void unr_ctx_set_winograd(unr_ctx *ctx, int on);
 int unr_isa_available(unr_isa isa);
 
 /* What happens to each output value after the sum:

@@ -83,6 +83,36 @@ UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s128)
 #undef UNR_WASMSIMD_KERNEL
 #endif
 
+/* What kernels.c lends the other kernel files: the micro-kernel for an
+ * N-column GEMM, one shared scratch (read-only once a parallel region
+ * starts) and one scratch per thread. Scratch calls return NULL when memory
+ * runs out; contents do not survive the next call for the same buffer. */
+const unr_ukernel *unr_ctx_pick_ukernel(const unr_ctx *ctx, int n);
+float *unr_ctx_shared_scratch(unr_ctx *ctx, size_t n);
+float *unr_ctx_thread_scratch(unr_ctx *ctx, int thread, size_t n);
+
+/* Winograd F(2x2, 3x3) (winograd.c), for 3x3 stride-1 convs. The weights
+ * are read as g(ky, kx, in, out) = w[tap*tap_stride + in*in_stride +
+ * out*out_stride], tap = ky*3 + kx, or (2-ky)*3 + (2-kx) when flip: a
+ * forward conv reads HWIO as is; backward-data reads it flipped with in and
+ * out swapped. */
+typedef struct {
+    const float *w;
+    ptrdiff_t tap_stride, in_stride, out_stride;
+    int flip;
+} unr_wino_weights;
+
+/* Whether the dispatch uses it: 3x3, stride 1, channels multiples of 4 and
+ * at least 16, and enough pixels to pay for transforming the weights.
+ * unr_winograd_conv itself takes any 3x3 stride-1 shape with channels a
+ * multiple of 4. */
+int unr_winograd_fits(const unr_conv_shape *s);
+/* y = epilogue(conv(x, g)) with s->ci in and s->co out channels, same H, W.
+ * Returns 0 (nothing written) if scratch memory runs out. */
+int unr_winograd_conv(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
+                      const unr_wino_weights *wt, const float *bias,
+                      const float *residual, int flags, float *y);
+
 /* Scalar reference kernels (ref.c): plain loops, single thread, the truth. */
 void unr_conv_forward__scalar(const unr_conv_shape *s, const float *x,
                               const float *w, const unr_epilogue *ep, float *y);

@@ -7,6 +7,7 @@
  * n*Ho*Wo backward-weights). Float sums in a different order drift by about
  * eps * sqrt(K) * |terms|; the slack covers terms of size ~1. */
 #include "kernels.h"
+#include "kernels_internal.h"   /* unr_winograd_conv, tested directly */
 
 #include <math.h>
 #include <stdint.h>
@@ -80,6 +81,7 @@ static const char *shape_str(const unr_conv_shape *s)
 #define MAX_CTX 8
 static unr_ctx *ref_ctx;
 static unr_ctx *ctxs[MAX_CTX];
+static int ctx_direct[MAX_CTX];     /* Winograd turned off */
 static int n_ctx;
 
 static void make_contexts(void)
@@ -102,7 +104,16 @@ static void make_contexts(void)
                 unr_ctx_destroy(c);
                 continue;
             }
+            unr_ctx_set_winograd(c, 1);    /* even where not the default */
             ctxs[n_ctx++] = c;
+            /* The same ISA with every conv direct, so both paths are held
+             * to the reference whichever one the dispatch prefers. */
+            unr_ctx *d = unr_ctx_create(thread_counts[t], (unr_isa)isa);
+            if (d) {
+                unr_ctx_set_winograd(d, 0);
+                ctx_direct[n_ctx] = 1;
+                ctxs[n_ctx++] = d;
+            }
         }
     }
 }
@@ -110,8 +121,12 @@ static void make_contexts(void)
 static const char *ctx_str(unr_ctx *c)
 {
     static char buf[32];
-    snprintf(buf, sizeof buf, "%s/t%d", unr_isa_name(unr_ctx_isa(c)),
-             unr_ctx_threads(c));
+    int direct = 0;
+    for (int i = 0; i < n_ctx; i++)
+        if (ctxs[i] == c)
+            direct = ctx_direct[i];
+    snprintf(buf, sizeof buf, "%s/t%d%s", unr_isa_name(unr_ctx_isa(c)),
+             unr_ctx_threads(c), direct ? "/direct" : "");
     return buf;
 }
 
@@ -199,6 +214,85 @@ static void check_conv(unr_conv_shape s, int all_epilogues)
     }
     free(x); free(w); free(bias); free(res); free(y0); free(dy);
     free(dx0); free(dw0);
+}
+
+/* Winograd F(2x2, 3x3) called directly, on shapes its dispatch rule would
+ * send elsewhere too (few pixels, odd sizes, 4 channels): forward with each
+ * epilogue, and backward-data as the flipped, transposed conv. */
+static void check_winograd(unr_conv_shape s)
+{
+    const size_t nx = (size_t)s.n * s.h * s.w * s.ci;
+    const size_t ny = (size_t)s.n * s.h * s.w * s.co;
+    const size_t nw = (size_t)9 * s.ci * s.co;
+    float *x = rand_array(nx), *w = rand_array(nw), *bias = rand_array(s.co);
+    float *res = rand_array(ny), *y0 = rand_array(ny), *dy = rand_array(ny);
+    float *dx0 = rand_array(nx);
+    char what[256];
+    const unr_epilogue eps[] = {
+        {bias, res, 1, 0}, {NULL, NULL, 0, 1}, {NULL, NULL, 0, 0}, {NULL, NULL, 1, 0},
+    };
+    const int flags[] = {1, 2, 0, 1};   /* UNR_UK_RELU, UNR_UK_ACCUMULATE */
+    const unr_wino_weights fw = {w, (ptrdiff_t)s.ci * s.co, s.co, 1, 0};
+    const unr_conv_shape t = {s.n, s.h, s.w, s.co, s.ci, 3, 1};
+    const unr_wino_weights bw = {w, (ptrdiff_t)s.ci * s.co, 1, s.co, 1};
+    for (int c = 0; c < n_ctx; c++) {
+        if (ctx_direct[c])
+            continue;
+        for (int e = 0; e < 4; e++) {
+            float *want = copy_array(y0, ny), *got = copy_array(y0, ny);
+            unr_conv_forward(ref_ctx, &s, x, w, &eps[e], want);
+            int ok = unr_winograd_conv(ctxs[c], &s, x, &fw, eps[e].bias,
+                                       eps[e].residual, flags[e], got);
+            snprintf(what, sizeof what, "winograd forward ep%d %s [%s]", e,
+                     shape_str(&s), ctx_str(ctxs[c]));
+            n_checks++;
+            if (!ok) {
+                printf("FAIL %s: returned 0\n", what);
+                n_failures++;
+            }
+            expect_close(what, got, want, ny, 9 * s.ci);
+            free(want);
+            free(got);
+        }
+        for (int acc = 0; acc < 2; acc++) {
+            float *want = copy_array(dx0, nx), *got = copy_array(dx0, nx);
+            unr_conv_backward_data(ref_ctx, &s, dy, w, want, acc);
+            unr_winograd_conv(ctxs[c], &t, dy, &bw, NULL, NULL, acc ? 2 : 0, got);
+            snprintf(what, sizeof what, "winograd backward_data acc%d %s [%s]",
+                     acc, shape_str(&s), ctx_str(ctxs[c]));
+            expect_close(what, got, want, nx, 9 * s.co);
+            free(want);
+            free(got);
+        }
+    }
+    free(x); free(w); free(bias); free(res); free(y0); free(dy); free(dx0);
+}
+
+/* The dispatch takes Winograd exactly where its rule says: its sums round
+ * differently from the direct GEMM's, so some output bits differ. */
+static void check_winograd_taken(unr_conv_shape s, int expect)
+{
+    const size_t nx = (size_t)s.n * s.h * s.w * s.ci;
+    const size_t ny = (size_t)s.n * s.h * s.w * s.co;
+    float *x = rand_array(nx), *w = rand_array((size_t)9 * s.ci * s.co);
+    for (int c = 0; c + 1 < n_ctx; c++) {
+        if (ctx_direct[c] || !ctx_direct[c + 1])
+            continue;
+        float *a = rand_array(ny), *b = copy_array(a, ny);
+        unr_conv_forward(ctxs[c], &s, x, w, NULL, a);
+        unr_conv_forward(ctxs[c + 1], &s, x, w, NULL, b);
+        n_checks++;
+        const int differs = memcmp(a, b, ny * sizeof *a) != 0;
+        if (differs != expect) {
+            printf("FAIL winograd %s for %s [%s]\n", expect ? "not taken" : "taken",
+                   shape_str(&s), ctx_str(ctxs[c]));
+            n_failures++;
+        }
+        free(a);
+        free(b);
+    }
+    free(x);
+    free(w);
 }
 
 /* An independent forward conv in double: copy the input into an explicitly
@@ -421,6 +515,20 @@ int main(void)
         check_conv(shape(2, 7, 3, 17, cos[i], 1, 1), 0);
         check_conv(shape(1, 13, 1, cos[i], cos[i], 3, 2), 0);
     }
+
+    /* Winograd: tiny, odd (edge tiles clipped), narrow, and many blocks. */
+    static const int wshapes[][5] = {
+        {1, 1, 1, 4, 4}, {1, 2, 2, 4, 8}, {1, 3, 5, 8, 4}, {2, 7, 5, 16, 12},
+        {3, 17, 9, 16, 24}, {1, 8, 8, 64, 64}, {2, 32, 32, 8, 8},
+        {5, 16, 16, 16, 32}, {128, 8, 8, 64, 64}, {1, 1, 7, 12, 20},
+    };
+    for (int i = 0; i < (int)(sizeof wshapes / sizeof wshapes[0]); i++)
+        check_winograd(shape(wshapes[i][0], wshapes[i][1], wshapes[i][2],
+                             wshapes[i][3], wshapes[i][4], 3, 1));
+    check_winograd_taken(shape(4, 16, 16, 16, 16, 3, 1), 1);
+    check_winograd_taken(shape(2, 32, 32, 8, 8, 3, 1), 0);    /* too narrow */
+    check_winograd_taken(shape(1, 8, 8, 64, 64, 3, 1), 0);    /* too few pixels */
+    check_winograd_taken(shape(2, 16, 16, 16, 32, 3, 2), 0);  /* stride 2 */
 
     /* GEMM with every transpose, odd and tile-sized shapes. */
     static const int dims[][3] = {
