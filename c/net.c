@@ -165,14 +165,14 @@ void unr_net_stem(unr_runner *r, const float *input, int n, float *y)
 }
 
 /* The shortcut of block b applied to x: returns x itself for identity, or
- * fills s. NULL for a plain network (no shortcut). relu applies only where
- * the shortcut is the block's whole output (a deleted B block). */
+ * fills s. NULL for a plain network, which has no skip to add. relu applies
+ * only where the shortcut is the block's whole output (a deleted B block). */
 static const float *shortcut(unr_runner *r, int b, const float *x, int n, float *s, int relu)
 {
     const unr_model *m = r->m;
     const unr_block_info *bi = &m->blocks[b];
     if (m->arch.shortcut == UNR_SHORTCUT_NONE)
-        return bi->downsample ? NULL : x;
+        return NULL;
     if (!bi->downsample)
         return x;
     if (m->arch.shortcut == UNR_SHORTCUT_A) {
@@ -192,8 +192,11 @@ void unr_net_block(unr_runner *r, int b, int deleted, const float *x, int n, flo
     int relu = !r->linear_branches;
     if (deleted) {
         /* y = relu(shortcut(x)): the block with its residual branch zeroed.
-         * For A and identity the input is already >= 0, so relu is a no-op. */
-        const float *sc = shortcut(r, b, x, n, y, relu);
+         * For A and identity the input is already >= 0, so relu is a no-op.
+         * A deleted plain block passes x through (the plan only allows it
+         * where shapes match). */
+        const float *sc = m->arch.shortcut == UNR_SHORTCUT_NONE
+                              ? x : shortcut(r, b, x, n, y, relu);
         if (sc != y)
             memcpy(y, sc, out_floats * sizeof *y);
         return;

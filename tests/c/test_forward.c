@@ -193,7 +193,12 @@ static int ref_block(const ref_net *r, int b, int deleted, const double *x, int 
     /* The shortcut, into sc (or none). */
     static double sc[REF_MAX], t[REF_MAX];
     int have_sc = 1;
-    if (!down) {
+    if (r->sc == UNR_SHORTCUT_NONE) {
+        /* No skip; deleting (allowed where shapes match) passes x through. */
+        have_sc = 0;
+        if (deleted && !down)
+            memcpy(sc, x, out * sizeof *sc);
+    } else if (!down) {
         memcpy(sc, x, out * sizeof *sc);
     } else if (r->sc == UNR_SHORTCUT_A) {
         /* x[:, ::2, ::2], then (cout - cin)/2 zero channels before and after. */
@@ -210,12 +215,10 @@ static int ref_block(const ref_net *r, int b, int deleted, const double *x, int 
         ref_conv(x, cin, h, ref_t(r, name), cout, 1, stride, sc);
         snprintf(name, sizeof name, "blocks.%d.shortcut.bn", b);
         ref_bn(r, name, sc, cout, ho * ho);
-    } else {
-        have_sc = 0;
     }
     if (deleted) {
         /* The residual branch is gone: relu(shortcut(x)); plain: x itself. */
-        if (!have_sc)
+        if (!have_sc && (r->sc != UNR_SHORTCUT_NONE || down))
             abort();   /* the plan forbids it */
         memcpy(y, sc, out * sizeof *y);
         ref_relu(y, out);
