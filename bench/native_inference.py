@@ -1,6 +1,9 @@
 """bench/native-inference: unravel's native CLI against PyTorch CPU on the
-same ResNet-20 and ResNet-56 (same random weights), batch 100, 2 threads, in
-one run. Also checks that both give the same logits. Run: bench/native-inference"""
+same networks (same random weights), batch 100, 2 threads, in one run: ResNet-20
+and ResNet-56 (shortcut A), and ResNet-20 with shortcut B and without shortcuts
+(plain-20). Also checks that both give the same logits, for these and for every
+trained model in models/, so the two implementations vouch for each other.
+Run: bench/native-inference"""
 import json
 import os
 import subprocess
@@ -45,10 +48,12 @@ def main():
     torch.set_num_threads(THREADS)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, n in (("ResNet-20", 3), ("ResNet-56", 9)):
-            path = os.path.join(tmp, f"r{n}")
-            subprocess.run([CLI, "init", "--blocks-per-stage", str(n), "--shortcut", "A", "--seed", "1",
-                            "--out", path], check=True, capture_output=True)
+        nets = (("ResNet-20", 3, "A"), ("ResNet-56", 9, "A"), ("ResNet-20 B", 3, "B"),
+                ("plain-20", 3, "none"))
+        for name, n, shortcut in nets:
+            path = os.path.join(tmp, f"r{n}{shortcut}")
+            subprocess.run([CLI, "init", "--blocks-per-stage", str(n), "--shortcut", shortcut,
+                            "--seed", "1", "--out", path], check=True, capture_output=True)
             model, man = load(path + ".json")
             x, _ = cifar_batch(DATA, IMAGES, man["input"]["mean"], man["input"]["std"])
             # Same logits? (unravel folds batch norm; agreement to float rounding)
@@ -66,6 +71,32 @@ def main():
     print(f"{'network':<10} {'unravel img/s':>14} {'PyTorch img/s':>14} {'ratio':>7} {'max |logit diff|':>17}")
     for name, u, t, d in rows:
         print(f"{name:<10} {u:>14.0f} {t:>14.0f} {u / t:>6.2f}x {d:>17.2e}")
+    trained_models_agree()
+
+
+def trained_models_agree(n=1000):
+    """Test error of each trained model in models/ by both implementations."""
+    import glob
+    paths = sorted(p for p in glob.glob(os.path.join(REPO, "models", "*.json"))
+                   if not os.path.basename(p).startswith("dev-"))
+    if not paths:
+        return
+    print(f"\ntrained models, first {n} test images (pixel-exact records 0-{n - 1} of the rebuilt set)")
+    print(f"{'model':<16} {'unravel error':>14} {'PyTorch error':>14} {'max |logit diff|':>17}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in paths:
+            model, man = load(path)
+            x, y = cifar_batch(DATA, n, man["input"]["mean"], man["input"]["std"])
+            logits_path = os.path.join(tmp, "logits.bin")
+            subprocess.run([CLI, "eval", "--model", path, "--data", DATA, "--limit", str(n),
+                            "--dump-logits", logits_path], check=True, capture_output=True)
+            ours = np.fromfile(logits_path, dtype="<f4").reshape(n, -1)
+            with torch.no_grad():
+                ref = model(x).numpy()
+            e_ours = float((ours.argmax(1) != y.numpy()).mean())
+            e_ref = float((ref.argmax(1) != y.numpy()).mean())
+            diff = float(np.abs(ours - ref).max())
+            print(f"{os.path.basename(path)[:-5]:<16} {e_ours:>14.4f} {e_ref:>14.4f} {diff:>17.2e}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+class Projection(nn.Module):
+    """Shortcut B: 1x1 conv with stride, then batch norm (names as in unravel)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 1, stride, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
 class Block(nn.Module):
     def __init__(self, cin, cout, stride, shortcut):
         super().__init__()
@@ -24,7 +36,7 @@ class Block(nn.Module):
         self.pad = (cout - cin) // 2
         self.stride = stride
         if shortcut == "B" and self.down:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+            self.shortcut = Projection(cin, cout, stride)
 
     def skip(self, x):
         if self.kind == "none":
