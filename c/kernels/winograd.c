@@ -163,28 +163,33 @@ static void transform_weights(const unr_wino_weights *wt, int cin, int cout,
 {
     const int np = (cout + nr - 1) / nr;
     const size_t pstride = (size_t)np * cin * nr;
+    const wv4 half = {0.5f, 0.5f, 0.5f, 0.5f};
     memset(u, 0, 16 * pstride * sizeof(float));
+    /* Four out channels at a time (cout % 4 == 0, and nr is a multiple of
+     * 4, so they share a panel). */
     for (int i = 0; i < cin; i++)
-    for (int o = 0; o < cout; o++) {
-        float g[3][3], t[4][3];
+    for (int o = 0; o < cout; o += 4) {
+        wv4 g[3][3], t[4][3];
         for (int ky = 0; ky < 3; ky++)
         for (int kx = 0; kx < 3; kx++) {
             const int tap = wt->flip ? (2 - ky) * 3 + (2 - kx) : ky * 3 + kx;
-            g[ky][kx] = wt->w[tap * wt->tap_stride + i * wt->in_stride +
-                              o * wt->out_stride];
+            const float *src = wt->w + tap * wt->tap_stride + i * wt->in_stride +
+                               o * wt->out_stride;
+            const ptrdiff_t os = wt->out_stride;
+            g[ky][kx] = os == 1 ? ld4(src) : (wv4){src[0], src[os], src[2 * os], src[3 * os]};
         }
         for (int c = 0; c < 3; c++) {   /* t = G g */
             t[0][c] = g[0][c];
-            t[1][c] = 0.5f * (g[0][c] + g[1][c] + g[2][c]);
-            t[2][c] = 0.5f * (g[0][c] - g[1][c] + g[2][c]);
+            t[1][c] = half * (g[0][c] + g[1][c] + g[2][c]);
+            t[2][c] = half * (g[0][c] - g[1][c] + g[2][c]);
             t[3][c] = g[2][c];
         }
         float *d = u + ((size_t)(o / nr) * cin + i) * nr + o % nr;
         for (int r = 0; r < 4; r++) {   /* U = t G^T */
-            d[(r * 4 + 0) * pstride] = t[r][0];
-            d[(r * 4 + 1) * pstride] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
-            d[(r * 4 + 2) * pstride] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
-            d[(r * 4 + 3) * pstride] = t[r][2];
+            st4(d + (r * 4 + 0) * pstride, t[r][0]);
+            st4(d + (r * 4 + 1) * pstride, half * (t[r][0] + t[r][1] + t[r][2]));
+            st4(d + (r * 4 + 2) * pstride, half * (t[r][0] - t[r][1] + t[r][2]));
+            st4(d + (r * 4 + 3) * pstride, t[r][2]);
         }
     }
 }
@@ -213,18 +218,32 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
     const int rows = (nt + MR - 1) / MR * MR;
     const size_t vp = (size_t)rows * ci, mp = (size_t)rows * cop;
 
+    /* Walk (b, ty, tx) along the tiles instead of dividing per tile. */
+    int b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
+    const size_t row = (size_t)w * ci;
     for (int q = 0; q < nt; q++) {
-        const int t = t0 + q, b = t / (jb->th * jb->tw);
-        const int oy = (t / jb->tw) % jb->th * 2, ox = t % jb->tw * 2;
+        const int oy = 2 * ty, ox = 2 * tx;
         const float *d[16];
-        for (int r = 0; r < 4; r++)
-        for (int c = 0; c < 4; c++) {
-            const int iy = oy - 1 + r, ix = ox - 1 + c;
-            d[r * 4 + c] = iy >= 0 && iy < h && ix >= 0 && ix < w
-                               ? jb->x + (((size_t)b * h + iy) * w + ix) * ci
-                               : jb->zeros;
+        if (oy >= 1 && oy + 2 < h && ox >= 1 && ox + 2 < w) {
+            const float *p0 = jb->x + (((size_t)b * h + oy - 1) * w + ox - 1) * ci;
+            for (int e = 0; e < 16; e++)
+                d[e] = p0 + (e / 4) * row + (e % 4) * (size_t)ci;
+        } else {
+            for (int e = 0; e < 16; e++) {
+                const int iy = oy - 1 + e / 4, ix = ox - 1 + e % 4;
+                d[e] = iy >= 0 && iy < h && ix >= 0 && ix < w
+                           ? jb->x + (((size_t)b * h + iy) * w + ix) * ci
+                           : jb->zeros;
+            }
         }
         jb->input_tile(d, ci, v + (size_t)q * ci, vp);
+        if (++tx == jb->tw) {
+            tx = 0;
+            if (++ty == jb->th) {
+                ty = 0;
+                b++;
+            }
+        }
     }
 
     const float *a[UNR_MAX_MR];
@@ -246,9 +265,9 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
         }
     }
 
+    b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
     for (int q = 0; q < nt; q++) {
-        const int t = t0 + q, b = t / (jb->th * jb->tw);
-        const int oy = (t / jb->tw) % jb->th * 2, ox = t % jb->tw * 2;
+        const int oy = 2 * ty, ox = 2 * tx;
         float *y[4];
         const float *res[4];
         for (int k = 0; k < 4; k++) {
@@ -258,8 +277,15 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
             y[k] = inside ? jb->y + off : NULL;
             res[k] = inside && jb->res ? jb->res + off : NULL;
         }
+        if (++tx == jb->tw) {
+            tx = 0;
+            if (++ty == jb->th) {
+                ty = 0;
+                b++;
+            }
+        }
         jb->output_tile(mm + (size_t)q * cop, mp, co, y, jb->res ? res : NULL,
-                    jb->bias, jb->flags);
+                        jb->bias, jb->flags);
     }
 }
 
