@@ -7,64 +7,11 @@
  * statistics. Batch-norm parameters are randomised first, so folding is
  * really exercised. */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
-#include <unistd.h>
 #include "cJSON.h"
 #include "internal.h"
 #include "testing.h"
-
-/* ---- scratch files ---- */
-
-static char tmp_dir[64];
-
-static void remove_temp_dir(void)
-{
-    DIR *d = opendir(tmp_dir);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        char path[400];
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", tmp_dir, de->d_name);
-        remove(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(tmp_dir);
-}
-
-static const char *temp_dir(void)
-{
-    if (!tmp_dir[0]) {
-        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/unr_test_forward_XXXXXX");
-        if (mkdtemp(tmp_dir))
-            atexit(remove_temp_dir);
-        else
-            tmp_dir[0] = 0;
-    }
-    return tmp_dir;
-}
-
-static void *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = 0;
-        *len = (size_t)n;
-    }
-    return buf;
-}
+#define FIXTURES_TEMP_NAME "unr_test_forward"
+#include "fixtures.h"
 
 /* ---- the reference network, from the file ---- */
 
@@ -92,20 +39,12 @@ static const float *ref_t(const ref_net *r, const char *name)
 static int ref_open(const unr_model *m, const char *name, ref_net *r)
 {
     memset(r, 0, sizeof *r);
-    char base[256], path[300];
-    unr_error err;
-    snprintf(base, sizeof base, "%s/%s", temp_dir(), name);
-    if (unr_model_save(m, base, &err)) {
-        fprintf(stderr, "save: %s\n", err.message);
-        return 0;
-    }
-    size_t len;
-    snprintf(path, sizeof path, "%s.json", base);
-    char *json = read_all(path, &len);
-    r->root = json ? cJSON_Parse(json) : NULL;
-    free(json);
-    snprintf(path, sizeof path, "%s.bin", base);
-    r->bin = read_all(path, &r->bin_len);
+    model_bytes b;
+    save_bytes(m, name, &b); /* what it could not read stays NULL, checked below */
+    r->root = b.json ? cJSON_Parse(b.json) : NULL;
+    free(b.json);
+    r->bin = b.bin;
+    r->bin_len = b.bin_len;
     if (!r->root || !r->bin)
         return 0;
     const cJSON *a = cJSON_GetObjectItem(r->root, "arch");
@@ -277,7 +216,7 @@ static void ref_forward(const ref_net *r, const uint8_t *img, const int *order,
 /* A random model whose batch norms are far from the identity. */
 static unr_model *random_model(unr_shortcut sc, int n, int w0, int w1, int w2, uint64_t seed)
 {
-    unr_arch a = {n, {w0, w1, w2}, sc, 10, 1e-5f};
+    unr_arch a = tiny_arch(sc, n, w0, w1, w2);
     unr_model *m;
     unr_error err;
     if (unr_model_init_random(&a, seed, &m, &err)) {

@@ -10,98 +10,11 @@
 #include "cJSON.h"
 #include "internal.h"
 #include "testing.h"
+#define FIXTURES_TEMP_NAME "unr_test_model"
+#include "fixtures.h"
 #include "../fuzz/fuzz_inputs.h"
 
 /* ---- fixtures: a tiny saved model as bytes ---- */
-
-typedef struct {
-    char *json;            /* manifest text, NUL-terminated */
-    size_t json_len;
-    unsigned char *bin;    /* weights */
-    size_t bin_len;
-} model_bytes;
-
-static void *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = 0;
-        *len = (size_t)n;
-    }
-    return buf;
-}
-
-static char tmp_dir[64];
-
-static void remove_temp_dir(void)
-{
-    DIR *d = opendir(tmp_dir);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        char path[400];
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", tmp_dir, de->d_name);
-        remove(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(tmp_dir);
-}
-
-/* One scratch directory per run, removed at exit. */
-static const char *temp_dir(void)
-{
-    if (!tmp_dir[0]) {
-        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/unr_test_model_XXXXXX");
-        if (mkdtemp(tmp_dir))
-            atexit(remove_temp_dir);
-        else
-            tmp_dir[0] = 0;
-    }
-    return tmp_dir;
-}
-
-/* Save m under the temp dir as NAME.json/.bin and read both back. */
-static int save_bytes(const unr_model *m, const char *name, model_bytes *out)
-{
-    char base[256], path[300];
-    unr_error err;
-    snprintf(base, sizeof base, "%s/%s", temp_dir(), name);
-    if (unr_model_save(m, base, &err)) {
-        fprintf(stderr, "save: %s\n", err.message);
-        return 0;
-    }
-    snprintf(path, sizeof path, "%s.json", base);
-    out->json = read_all(path, &out->json_len);
-    snprintf(path, sizeof path, "%s.bin", base);
-    out->bin = read_all(path, &out->bin_len);
-    return out->json && out->bin;
-}
-
-static void free_bytes(model_bytes *b)
-{
-    free(b->json);
-    free(b->bin);
-    memset(b, 0, sizeof *b);
-}
-
-static unr_arch tiny_arch(unr_shortcut sc, int n, int w0, int w1, int w2)
-{
-    unr_arch a = {n, {w0, w1, w2}, sc, 10, 1e-5f};
-    return a;
-}
 
 /* The tiny model every loader test mutates: A, n = 1, widths 4, 8, 16. */
 static int tiny_bytes(model_bytes *out)

@@ -9,26 +9,7 @@
 #include <unistd.h>
 #include "cJSON.h"
 #include "unravel.h"
-
-static void *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b)
-        b[n] = 0;
-    *len = (size_t)n;
-    return b;
-}
+#include "../c/fixtures.h"
 
 static int write_seed(const char *dir, const char *name, const void *a, size_t alen,
                       const void *b, size_t blen, int sep)
@@ -64,10 +45,10 @@ static int model_seed(const char *dir, const char *tmp, const char *name, unr_ar
     unr_model_free(m);
     size_t jlen = 0, blen = 0;
     snprintf(path, sizeof path, "%s.json", base);
-    char *json = ok ? slurp(path, &jlen) : NULL;
+    char *json = ok ? read_all(path, &jlen) : NULL;
     remove(path);
     snprintf(path, sizeof path, "%s.bin", base);
-    void *bin = ok ? slurp(path, &blen) : NULL;
+    void *bin = ok ? read_all(path, &blen) : NULL;
     remove(path);
     if (json && bin && compact) {
         cJSON *root = cJSON_Parse(json);
