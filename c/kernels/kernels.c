@@ -827,7 +827,61 @@ typedef struct {
     float *parts[64];   /* per thread [m][co] partial sums */
     float *cols[64];    /* per thread [kcb][m] im2col block */
     float *bblk[64];    /* per thread [np][kcb][nr] packed dy block */
+    /* 3x3 stride 1 (bww_rows): x zero-padded to [n][ho+2][wo+2][ci], and
+     * output rows per block; cols unused. */
+    const float *xp;
+    int rows_per_block;
 } bww_job;
+
+/* Backward-weights of a 3x3 stride-1 conv without im2col. Over the padded
+ * input, row (ky, kx, c) of col^T along the pixels of one output row is xp
+ * itself, read every ci floats from pixel (oy + ky, kx): so each output row
+ * is one K segment of wo pixels whose A rows point straight into xp, and
+ * the micro-kernel reads them in place. Chunks take whole output rows. */
+#define UNR_BWW_MAX_SEGMENTS 64
+static void bww_rows(const bww_job *jb, int chunk)
+{
+    const unr_conv_shape *s = jb->s;
+    const unr_ukernel *uk = jb->uk;
+    const int MR = uk->mr, NR = uk->nr, m = jb->m, co = s->co, ci = s->ci;
+    const int ho = jb->ho, wo = jb->wo, wp = wo + 2;
+    const int rows = s->n * ho;
+    const float *a[UNR_BWW_MAX_SEGMENTS * UNR_MAX_MR];
+    float *c[UNR_MAX_MR];
+    ptrdiff_t off[UNR_MAX_MR];
+    float *part = jb->parts[chunk], *bb = jb->bblk[chunk];
+    const int r_begin = (int)((long long)rows * chunk / jb->nthreads);
+    const int r_end = (int)((long long)rows * (chunk + 1) / jb->nthreads);
+    for (int r0 = r_begin; r0 < r_end; r0 += jb->rows_per_block) {
+        const int nrow = r_end - r0 < jb->rows_per_block ? r_end - r0 : jb->rows_per_block;
+        const int kb = nrow * wo;
+        pack_b(bb, kb, 0, kb, co, NR, jb->dy + (size_t)r0 * wo * co, co, 1);
+        for (int m0 = 0; m0 < m; m0 += MR) {
+            const int mr = m - m0 < MR ? m - m0 : MR;
+            for (int i = 0; i < MR; i++) {
+                const int row = m0 + (i < mr ? i : 0);
+                const int tap = row / ci;
+                off[i] = ((ptrdiff_t)(tap / 3) * wp + tap % 3) * ci + row % ci;
+                c[i] = part + (size_t)row * co;
+            }
+            for (int q = 0; q < nrow; q++) {
+                const int b = (r0 + q) / ho, oy = (r0 + q) % ho;
+                const float *base = jb->xp + ((size_t)b * (ho + 2) + oy) * wp * ci;
+                for (int i = 0; i < MR; i++)
+                    a[q * MR + i] = base + off[i];
+            }
+            for (int j0 = 0; j0 < co; j0 += NR) {
+                const int nr = co - j0 < NR ? co - j0 : NR;
+                float *cj[UNR_MAX_MR];
+                for (int i = 0; i < MR; i++)
+                    cj[i] = c[i] + j0;
+                run_tile(uk, mr, nr, nrow, wo, a, ci,
+                         bb + (size_t)(j0 / NR) * kb * NR, cj, NULL, NULL,
+                         UNR_UK_ACCUMULATE);
+            }
+        }
+    }
+}
 
 /* Short runs (a few times Ci floats): loops of 8 inline, calls would not. */
 static void copy_floats(float *d, const float *src, int n)
@@ -864,6 +918,10 @@ static void bww_chunk(void *arg, int begin, int end, int thread)
 
     /* Scratch follows the chunk, not the thread: one chunk, one owner. */
     for (int chunk = begin; chunk < end; chunk++) {
+        if (jb->xp) {
+            bww_rows(jb, chunk);
+            continue;
+        }
         part = jb->parts[chunk];
         col = jb->cols[chunk];
         bb = jb->bblk[chunk];
@@ -942,9 +1000,20 @@ void unr_conv_backward_weights(unr_ctx *ctx, const unr_conv_shape *s,
     jb.nthreads = nt;
     jb.kcb = UNR_BWW_BLOCK_FLOATS / jb.m;
     jb.kcb = jb.kcb < 16 ? 16 : jb.kcb > UNR_BWW_MAX_PIXELS ? UNR_BWW_MAX_PIXELS : jb.kcb;
+    if (s->k == 3 && s->stride == 1) {
+        float *xp = scratch_get(&ctx->padded, (size_t)s->n * (ho + 2) * (wo + 2) * s->ci);
+        if (xp) {
+            pad_input(ctx, xp, x, s->n, s->h, s->w, s->ci, 1);
+            jb.xp = xp;
+            jb.rows_per_block = jb.kcb / wo < 1 ? 1 : jb.kcb / wo;
+            if (jb.rows_per_block > UNR_BWW_MAX_SEGMENTS)
+                jb.rows_per_block = UNR_BWW_MAX_SEGMENTS;
+            jb.kcb = jb.rows_per_block * wo;
+        }
+    }
     const size_t part_n = (size_t)jb.m * s->co;
     const size_t part_pad = (part_n + 15) & ~(size_t)15;
-    const size_t col_n = ((size_t)jb.kcb * jb.m + 15) & ~(size_t)15;
+    const size_t col_n = jb.xp ? 0 : ((size_t)jb.kcb * jb.m + 15) & ~(size_t)15;
     const size_t bb_n = (size_t)np * jb.kcb * nr;
     for (int t = 0; t < nt; t++) {
         float *p = scratch_get(&ctx->local[t], part_pad + col_n + bb_n);
