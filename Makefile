@@ -18,7 +18,7 @@ ASAN_TESTS := $(patsubst tests/c/%.c,build/asan/tests/%,$(TEST_SRC))
 # Everything is baseline x86-64: the AVX2 kernels carry target("avx2,fma")
 # attributes and are picked at run time only on CPUs that have them.
 
-.PHONY: all native test test-c test-asan test-node test-e2e deps clean help fuzz serve bench
+.PHONY: data all native test test-c test-asan test-node test-e2e deps clean help fuzz serve bench
 all: native wasm
 
 native: build/unravel
@@ -101,7 +101,13 @@ models/dev-resnet20.json: | build/unravel
 models/dev-plain20.json: | build/unravel
 	build/unravel init --blocks-per-stage 3 --shortcut none --seed 1 --out models/dev-plain20
 
+# CIFAR-10 in $CIFAR10_DIR (default ../shared/cifar10): found, or downloaded
+# from its authors and MD5-checked where the machine is online.
+data:
+	scripts/fetch-cifar10.sh
+
 serve: all $(DEV_MODELS)
+	@scripts/fetch-cifar10.sh || echo "serve: no CIFAR-10 files; the page runs, but has no test images to show" >&2
 	$(NODE) scripts/serve.mjs web
 
 clean:
