@@ -1,8 +1,35 @@
-// common.mjs: what the line-with-band charts (delete k, swap k, gradient per
-// length) share: draw series of {x, mean, sd, min, max} with a mean line, a
+// common.mjs: what the charts share: the set-up every chart starts with
+// (chartBase), and for the line-with-band charts (delete k, swap k, gradient
+// per length) series of {x, mean, sd, min, max} drawn as a mean line, a
 // mean +- sd band and dotted min / max lines.
 import { CHART, COLORS } from '../config.mjs';
-import { el, line, area } from '../svg.mjs';
+import { chartSvg, frame, el, line, area, emptyMessage } from '../svg.mjs';
+
+/**
+ * A chart's <svg>, its plot frame, and one <g> layer that every redraw
+ * replaces, so that nothing from the previous data lingers. draw(data) keeps
+ * data as `current` and returns the fresh layer; reset(message) empties the
+ * chart and shows message (by default `empty`), as it does from the start.
+ * @param {HTMLElement} container
+ * @param {{title: string, empty: string, margin?: object}} o margin: as for frame()
+ */
+export function chartBase(container, { title, empty, margin }) {
+  const svg = chartSvg(container, { title });
+  const f = frame(undefined, undefined, margin);
+  let g = null;
+  const base = {
+    svg, f, current: null,
+    draw(data) {
+      base.current = data;
+      g?.remove();
+      g = el('g', {}, svg);
+      return g;
+    },
+    reset(message = empty) { emptyMessage(base.draw(null), f, message); },
+  };
+  base.reset();
+  return base;
+}
 
 /**
  * @param {SVGElement} g

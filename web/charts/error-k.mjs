@@ -2,32 +2,22 @@
 // blocks or of swaps (or, for swaps, against Kendall's tau of the order):
 // mean line, mean +- sd band, dotted min / max, one series per model.
 import { COLORS } from '../config.mjs';
-import { chartSvg, frame, el, linear, axes, legend, emptyMessage, pctFmt } from '../svg.mjs';
-import { drawBandSeries, hRule, errorCeiling } from './common.mjs';
+import { linear, axes, legend, pctFmt } from '../svg.mjs';
+import { chartBase, drawBandSeries, hRule, errorCeiling } from './common.mjs';
 
 /**
  * @param {HTMLElement} container
  * @param {{title?: string, xLabel?: string, xMode?: 'k'|'tau'}} [options]
  */
 export function createErrorKChart(container, options = {}) {
-  const svg = chartSvg(container, { title: options.title ?? 'Error against k' });
-  const f = frame();
-  let g = el('g', {}, svg);
-  let current = null;
+  const base = chartBase(container, { title: options.title ?? 'Error against k',
+                                     empty: 'Run the experiment to fill this chart.' });
+  const { f, reset } = base;
   let xMode = options.xMode ?? 'k';
-
-  function reset(message = 'Run the experiment to fill this chart.') {
-    current = null;
-    g.remove();
-    g = el('g', {}, svg);
-    emptyMessage(g, f, message);
-  }
 
   /** @param {{series: {name: string, color: string, points: {k: number, mean: number, sd: number, min: number, max: number, tau?: number}[]}[]}} data */
   function update(data) {
-    current = data;
-    g.remove();
-    g = el('g', {}, svg);
+    const g = base.draw(data);
     const series = data.series.filter((s) => s.points?.some((p) => Number.isFinite(p.mean)));
     if (!series.length) { reset(); return; }
     const xOf = (p) => (xMode === 'tau' ? p.tau : p.k);
@@ -57,13 +47,12 @@ export function createErrorKChart(container, options = {}) {
                   { label: 'min/max', color: COLORS.muted, dash: '2 3' }]);
   }
 
-  reset();
   return {
-    update, reset, svg,
-    setXMode(mode) { xMode = mode; if (current) update(current); },
-    rows: () => (current?.series ?? []).flatMap((s) => s.points.map((p) => ({
+    update, reset, svg: base.svg,
+    setXMode(mode) { xMode = mode; if (base.current) update(base.current); },
+    rows: () => (base.current?.series ?? []).flatMap((s) => s.points.map((p) => ({
       model: s.name, k: p.k, mean: p.mean, sd: p.sd, min: p.min, max: p.max,
       ...(p.tau !== undefined ? { tau: p.tau } : {}), samples: p.errors?.length ?? '' }))),
-    json: () => current,
+    json: () => base.current,
   };
 }

@@ -3,8 +3,8 @@
 // k random blocks, the skip elsewhere), mean +- sd over samples, log y axis.
 // The numbers come from model.pathStats in unravel.wasm.
 import { COLORS } from '../config.mjs';
-import { chartSvg, frame, el, linear, log10, axes, legend, emptyMessage } from '../svg.mjs';
-import { drawBandSeries } from './common.mjs';
+import { linear, log10, axes, legend } from '../svg.mjs';
+import { chartBase, drawBandSeries } from './common.mjs';
 
 /** The 1-2-5 value below (round = Math.floor) or above (Math.ceil) v. */
 function nice125(v, round) {
@@ -26,23 +26,13 @@ function logTicks([d0, d1]) {
 }
 
 export function createGradLengthChart(container, options = {}) {
-  const svg = chartSvg(container, { title: options.title ?? 'Gradient magnitude per path length' });
-  const f = frame();
-  let g = el('g', {}, svg);
-  let current = null;
-
-  function reset(message = 'Run the path statistics to fill this chart.') {
-    current = null;
-    g.remove();
-    g = el('g', {}, svg);
-    emptyMessage(g, f, message);
-  }
+  const base = chartBase(container, { title: options.title ?? 'Gradient magnitude per path length',
+                                     empty: 'Run the path statistics to fill this chart.' });
+  const { f, reset } = base;
 
   /** @param {{n: number, gradMean: number[], gradSd: number[], color?: string, name?: string}} data */
   function update(data) {
-    current = data;
-    g.remove();
-    g = el('g', {}, svg);
+    const g = base.draw(data);
     const pts = data.gradMean.map((m, k) => ({ x: k, k, mean: m, sd: data.gradSd?.[k] ?? 0 }))
       .filter((p) => Number.isFinite(p.mean) && p.mean > 0);
     if (!pts.length) { reset('No gradient measurements yet.'); return; }
@@ -60,10 +50,9 @@ export function createGradLengthChart(container, options = {}) {
     legend(g, f, [{ label: `${data.name ?? 'mean'}`, color }, { label: '± sd', color, band: true }]);
   }
 
-  reset();
   return {
-    update, reset, svg,
-    rows: () => (current?.gradMean ?? []).map((m, k) => ({ length: k, grad_mean: m, grad_sd: current.gradSd?.[k] ?? '' })),
-    json: () => current,
+    update, reset, svg: base.svg,
+    rows: () => (base.current?.gradMean ?? []).map((m, k) => ({ length: k, grad_mean: m, grad_sd: base.current.gradSd?.[k] ?? '' })),
+    json: () => base.current,
   };
 }

@@ -4,26 +4,17 @@
 // the total, from model.pathStats) is shaded, with the share of all paths
 // whose length lies in it, and the paper's ResNet-110 numbers for comparison.
 import { COLORS, PAPER } from '../config.mjs';
-import { chartSvg, frame, el, text, linear, band, axes, emptyMessage } from '../svg.mjs';
+import { el, text, linear, band, axes } from '../svg.mjs';
+import { chartBase } from './common.mjs';
 
 export function createGradTotalChart(container, options = {}) {
-  const svg = chartSvg(container, { title: options.title ?? 'Total gradient per path length' });
-  const f = frame();
-  let g = el('g', {}, svg);
-  let current = null;
-
-  function reset(message = 'Run the path statistics to fill this chart.') {
-    current = null;
-    g.remove();
-    g = el('g', {}, svg);
-    emptyMessage(g, f, message);
-  }
+  const base = chartBase(container, { title: options.title ?? 'Total gradient per path length',
+                                     empty: 'Run the path statistics to fill this chart.' });
+  const { f, reset } = base;
 
   /** @param {{n: number, total: number[], window: {a: number, b: number, q: number, share: number}|null, color?: string}} data */
   function update(data) {
-    current = data;
-    g.remove();
-    g = el('g', {}, svg);
+    const g = base.draw(data);
     const sum = data.total.reduce((s, v) => s + (Number.isFinite(v) ? v : 0), 0);
     if (!(sum > 0)) { reset('No gradient measurements yet.'); return; }
     const frac = data.total.map((v) => (Number.isFinite(v) ? v / sum : 0));
@@ -58,12 +49,11 @@ export function createGradTotalChart(container, options = {}) {
     }
   }
 
-  reset();
   return {
-    update, reset, svg,
-    rows: () => (current?.total ?? []).map((v, k) => ({ length: k, total: v,
-      in_window: current.window ? k >= current.window.a && k <= current.window.b : '' })),
-    json: () => current,
+    update, reset, svg: base.svg,
+    rows: () => (base.current?.total ?? []).map((v, k) => ({ length: k, total: v,
+      in_window: base.current.window ? k >= base.current.window.a && k <= base.current.window.b : '' })),
+    json: () => base.current,
   };
 }
 

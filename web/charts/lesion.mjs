@@ -3,25 +3,18 @@
 // downsampling blocks marked, a dashed line per model for the full network,
 // a dotted line at chance (90%).
 import { COLORS, CHART } from '../config.mjs';
-import { chartSvg, frame, el, text, linear, band, axes, legend, emptyMessage, pctFmt } from '../svg.mjs';
-import { hRule, errorCeiling } from './common.mjs';
+import { el, text, linear, band, axes, legend, pctFmt } from '../svg.mjs';
+import { chartBase, hRule, errorCeiling } from './common.mjs';
 
 /**
  * @param {HTMLElement} container
  * @param {{title?: string}} [options]
  */
 export function createLesionChart(container, options = {}) {
-  const svg = chartSvg(container, { title: options.title ?? 'Error when one block is deleted' });
-  const f = frame(undefined, undefined, { ...CHART.margin, bottom: 58 });
-  let g = el('g', {}, svg);
-  let current = null;
-
-  function reset(message = 'Run the lesion study to fill this chart.') {
-    current = null;
-    g.remove();
-    g = el('g', {}, svg);
-    emptyMessage(g, f, message);
-  }
+  const base = chartBase(container, { title: options.title ?? 'Error when one block is deleted',
+                                     empty: 'Run the lesion study to fill this chart.',
+                                     margin: { ...CHART.margin, bottom: 58 } });
+  const { f, reset } = base;
 
   /**
    * @param {{series: {name: string, color: string, result: {full: {error: number}|null,
@@ -29,9 +22,7 @@ export function createLesionChart(container, options = {}) {
    *   error: number|null}[]}}[]}} data
    */
   function update(data) {
-    current = data;
-    g.remove();
-    g = el('g', {}, svg);
+    const g = base.draw(data);
     const series = data.series.filter((s) => s.result?.blocks?.length);
     if (!series.length) { reset(); return; }
     const blocks = series[0].result.blocks;
@@ -90,13 +81,12 @@ export function createLesionChart(container, options = {}) {
     legend(g, f, series.map((s) => ({ label: s.name, color: s.color })));
   }
 
-  reset();
   return {
-    update, reset, svg,
-    rows: () => (current?.series ?? []).flatMap((s) => [
+    update, reset, svg: base.svg,
+    rows: () => (base.current?.series ?? []).flatMap((s) => [
       { model: s.name, block: 'full', stage: '', downsample: '', deletable: '', error: s.result?.full?.error ?? '' },
       ...(s.result?.blocks ?? []).map((b) => ({ model: s.name, block: b.block, stage: b.stage,
         downsample: b.downsample, deletable: b.deletable, error: b.error ?? '' }))]),
-    json: () => current,
+    json: () => base.current,
   };
 }
