@@ -247,7 +247,7 @@ export function createExplorer(root, options = {}) {
     try {
       const bytes = await modelBytes(name, (d, t) => loadProgress.set(d / t));
       if (!bytes) {
-        say(`Model "${name}" is not available${name === st.model ? '' : ''}: no models/${name}.json here. ` +
+        say(`Model "${name}" is not available: no models/${name}.json here. ` +
             'Pick another model, or load your own files.', 'warn', `missing-${slot}`);
         return false;
       }
