@@ -67,11 +67,11 @@ build/asan/unravel: $(patsubst %.c,build/asan/obj/%.o,$(CLI_SRC)) build/asan/lib
 	$(CC) $(SAN) $^ $(LDLIBS) -o $@
 
 # ---- tests ----
-build/tests/%: tests/c/%.c tests/c/testing.h $(wildcard tests/fuzz/*.h) build/libunravel.a
+build/tests/%: tests/c/%.c $(wildcard tests/c/*.h tests/fuzz/*.h) build/libunravel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) $(CFLAGS) $(WARN) $(INC) -Itests/c $< build/libunravel.a $(LDLIBS) -o $@
 
-build/asan/tests/%: tests/c/%.c tests/c/testing.h $(wildcard tests/fuzz/*.h) build/asan/libunravel.a
+build/asan/tests/%: tests/c/%.c $(wildcard tests/c/*.h tests/fuzz/*.h) build/asan/libunravel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(INC) -Itests/c $< build/asan/libunravel.a $(LDLIBS) -o $@
 
