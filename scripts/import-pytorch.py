@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""import-pytorch.py: turn a PyTorch CIFAR ResNet checkpoint into an unravel model
+(NAME.json manifest + NAME.bin weights), so the CLI, the JS API and the page can
+lesion, reorder and take apart a network trained elsewhere.
+
+    python3 scripts/import-pytorch.py CHECKPOINT --out models/mynet [--shortcut A|B|none]
+                                      [--mean R,G,B --std R,G,B] [--name NAME]
+
+Reads the state dict (a bare one, or under "state_dict" / "model"; a DataParallel
+"module." prefix is dropped) of the usual post-activation CIFAR ResNets:
+
+  - unravel's own names (stem.conv, stem.bn, blocks.I.conv1, ..., fc);
+  - the layout of the widely used PyTorch CIFAR ResNets (conv1, bn1,
+    layerS.J.conv1/bn1/conv2/bn2, shortcut.0/shortcut.1 or downsample.0/
+    downsample.1 for projections, linear or fc).
+
+The architecture (blocks per stage, widths, classes) is read off the tensors'
+shapes. Shortcut A (parameter-free subsample + zero-pad) and `none` leave no
+tensors, so a checkpoint without projections is taken as A unless --shortcut
+none says it is a plain network. --mean/--std must be the normalisation the
+network was trained with (in 0..1 pixel units); the default is the usual
+CIFAR-10 one. Check the result with `unravel info` and `unravel eval`.
+
+Needs PyTorch to read the checkpoint (Debian: apt-get install python3-torch).
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+
+ALIGN = 64
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR_STD = (0.2470, 0.2435, 0.2616)
+BN_PARTS = ("weight", "bias", "running_mean", "running_var")
+
+
+def fail(msg):
+    sys.exit(f"import-pytorch: {msg}")
+
+
+def load_state_dict(path):
+    try:
+        import torch
+    except ImportError:
+        fail("needs PyTorch to read checkpoints (Debian: apt-get install python3-torch)")
+    try:
+        obj = torch.load(path, map_location="cpu")
+    except Exception as e:  # noqa: BLE001 - any unreadable file is the user's error to see
+        fail(f"{path}: not a PyTorch checkpoint ({e.__class__.__name__}: {e})")
+    for key in ("state_dict", "model", "net"):
+        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
+            obj = obj[key]
+            break
+    if not isinstance(obj, dict):
+        fail(f"{path}: no state dict inside (found {type(obj).__name__})")
+    sd = {}
+    for k, v in obj.items():
+        if not hasattr(v, "detach"):
+            continue
+        k = k[len("module."):] if k.startswith("module.") else k
+        if k.endswith("num_batches_tracked"):
+            continue
+        sd[k] = v.detach().to("cpu").float().contiguous().numpy()
+    return sd
+
+
+def to_unravel_names(sd, path):
+    """Maps a state dict to unravel's tensor names; returns (tensors, n, widths)."""
+    if any(k.startswith("blocks.") for k in sd):
+        out = dict(sd)
+    else:
+        out = {}
+        blocks = {}
+        for k in sd:
+            m = re.match(r"layer([123])\.(\d+)\.", k)
+            if m:
+                blocks.setdefault(int(m.group(1)), set()).add(int(m.group(2)))
+        if sorted(blocks) != [1, 2, 3]:
+            fail(f"{path}: expected layer1, layer2 and layer3 (or unravel's blocks.I); found {sorted(blocks)}")
+        counts = {len(v) for v in blocks.values()}
+        if len(counts) != 1:
+            fail(f"{path}: stages have different block counts {[len(blocks[s]) for s in (1, 2, 3)]}")
+        n = counts.pop()
+        for k, v in sd.items():
+            m = re.match(r"layer([123])\.(\d+)\.(.*)", k)
+            if m:
+                i = (int(m.group(1)) - 1) * n + int(m.group(2))
+                rest = m.group(3)
+                rest = re.sub(r"^(shortcut|downsample)\.0\.", "shortcut.conv.", rest)
+                rest = re.sub(r"^(shortcut|downsample)\.1\.", "shortcut.bn.", rest)
+                out[f"blocks.{i}.{rest}"] = v
+            elif k.startswith("conv1."):
+                out["stem.conv." + k[len("conv1."):]] = v
+            elif k.startswith("bn1."):
+                out["stem.bn." + k[len("bn1."):]] = v
+            elif k.startswith("linear.") or k.startswith("fc."):
+                out["fc." + k.split(".", 1)[1]] = v
+            else:
+                fail(f"{path}: tensor '{k}' has no place in a CIFAR ResNet")
+    nblocks = 1 + max((int(k.split(".")[1]) for k in out if k.startswith("blocks.")), default=-1)
+    if nblocks == 0 or nblocks % 3:
+        fail(f"{path}: {nblocks} blocks; a CIFAR ResNet has 3 stages of n blocks")
+    n = nblocks // 3
+    for name in ("stem.conv.weight", "fc.weight", "fc.bias") + tuple(f"stem.bn.{p}" for p in BN_PARTS):
+        if name not in out:
+            fail(f"{path}: tensor '{name}' (or its PyTorch-layout name) is missing")
+    widths = [int(out[f"blocks.{s * n}.conv1.weight"].shape[0]) for s in range(3)]
+    return out, n, widths
+
+
+def build(args):
+    sd = load_state_dict(args.checkpoint)
+    t, n, widths = to_unravel_names(sd, args.checkpoint)
+    has_proj = any(".shortcut.conv." in k for k in t)
+    shortcut = args.shortcut or ("B" if has_proj else "A")
+    if has_proj and shortcut != "B":
+        fail(f"{args.checkpoint}: has projection shortcuts, so it is shortcut B, not {shortcut}")
+    if shortcut == "B" and not has_proj:
+        fail(f"{args.checkpoint}: --shortcut B needs projection tensors (shortcut.0 / downsample.0); none found")
+    classes = int(t["fc.weight"].shape[0])
+
+    # Every tensor unravel expects, in its order; the loader checks the shapes.
+    names = ["stem.conv.weight"] + [f"stem.bn.{p}" for p in BN_PARTS]
+    for b in range(3 * n):
+        names += [f"blocks.{b}.conv1.weight"] + [f"blocks.{b}.bn1.{p}" for p in BN_PARTS]
+        names += [f"blocks.{b}.conv2.weight"] + [f"blocks.{b}.bn2.{p}" for p in BN_PARTS]
+        if shortcut == "B" and f"blocks.{b}.shortcut.conv.weight" in t:
+            names += [f"blocks.{b}.shortcut.conv.weight"] + [f"blocks.{b}.shortcut.bn.{p}" for p in BN_PARTS]
+    names += ["fc.weight", "fc.bias"]
+    missing = [k for k in names if k not in t]
+    if missing:
+        fail(f"{args.checkpoint}: missing {len(missing)} tensor(s), first '{missing[0]}'")
+    extra = sorted(set(t) - set(names))
+    if extra:
+        fail(f"{args.checkpoint}: tensor '{extra[0]}' does not belong to a {shortcut} network of this shape")
+
+    blob = bytearray()
+    tensors = []
+    for k in names:
+        a = t[k].astype("<f4", copy=False)
+        blob += b"\0" * (-len(blob) % ALIGN)
+        tensors.append({"name": k, "shape": [int(d) for d in a.shape], "offset": len(blob), "length": a.nbytes})
+        blob += a.tobytes()
+    params = sum(int(t[k].size) for k in names)   # as unravel counts: batch-norm statistics too
+    base = os.path.basename(args.out)
+    manifest = {
+        "format": "unravel-model",
+        "version": 1,
+        "name": args.name or base,
+        "arch": {"family": "cifar-resnet", "depth": 6 * n + 2, "blocks_per_stage": n, "widths": widths,
+                 "shortcut": shortcut, "num_classes": classes, "bn_eps": args.bn_eps,
+                 "block": "post-activation basic block: relu(shortcut(x) + bn2(conv2(relu(bn1(conv1(x))))))"},
+        "input": {"layout": "CIFAR-10 record: uint8 R, G, B planes of 32x32; x = (pixel/255 - mean) / std",
+                  "mean": list(args.mean), "std": list(args.std)},
+        "weights": {"file": base + ".bin", "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
+                    "dtype": "float32 little-endian",
+                    "layout": "PyTorch: conv (out, in, kh, kw), linear (out, in); batch norm unfolded",
+                    "parameters": params},
+        "metrics": {},
+        "training": {"imported_from": os.path.basename(args.checkpoint),
+                     "importer": "scripts/import-pytorch.py"},
+        "tensors": tensors,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out + ".bin", "wb") as f:
+        f.write(blob)
+    with open(args.out + ".json", "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    print(f"import-pytorch: wrote {args.out}.json + .bin: ResNet-{6 * n + 2} ({3 * n} blocks, widths "
+          f"{'/'.join(map(str, widths))}, shortcut {shortcut}, {classes} classes, {params:,} parameters)")
+
+
+def triple(s):
+    try:
+        v = tuple(float(x) for x in s.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not three numbers like 0.49,0.48,0.45")
+    if len(v) != 3 or not all(x == x and abs(x) < 1e3 for x in v):
+        raise argparse.ArgumentTypeError(f"'{s}' is not three numbers like 0.49,0.48,0.45")
+    return v
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint")
+    p.add_argument("--out", required=True, help="output path without extension, e.g. models/mynet")
+    p.add_argument("--shortcut", choices=("A", "B", "none"), help="default: B if the checkpoint has projections, else A")
+    p.add_argument("--mean", type=triple, default=CIFAR_MEAN, help="per-channel mean in 0..1 units (default CIFAR-10's)")
+    p.add_argument("--std", type=triple, default=CIFAR_STD, help="per-channel std in 0..1 units (default CIFAR-10's)")
+    p.add_argument("--bn-eps", type=float, default=1e-5, help="batch-norm epsilon (PyTorch's default 1e-5)")
+    p.add_argument("--name", help="model name in the manifest (default: the output's file name)")
+    args = p.parse_args()
+    if any(s <= 0 for s in args.std):
+        p.error("--std values must be positive")
+    build(args)
+
+
+if __name__ == "__main__":
+    main()

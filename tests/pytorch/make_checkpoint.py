@@ -1,0 +1,98 @@
+"""make_checkpoint.py: a PyTorch CIFAR ResNet checkpoint in the layout of the
+widely used PyTorch CIFAR ResNets (conv1, bn1, layerS.J..., linear; option A as
+a subsample + zero-pad lambda, option B as shortcut.0/.1), defined here
+independently of unravel, with random weights and batch-norm statistics; plus
+random test images as a CIFAR-10 binary file and the logits PyTorch gives them.
+tests/import-pytorch.test.mjs imports the checkpoint and compares.
+
+    python3 make_checkpoint.py OUTDIR --shortcut A|B|none [--n 1] [--images 16]
+"""
+import argparse
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride, option):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.option = option
+        self.down = stride != 1 or cin != cout
+        if option == "B" and self.down:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        self.cout = cout
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        if self.option == "none":
+            return F.relu(out)
+        if not self.down:
+            sc = x
+        elif self.option == "A":
+            sc = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.cout // 4, self.cout // 4))
+        else:
+            sc = self.shortcut(x)
+        return F.relu(out + sc)
+
+
+class Net(nn.Module):
+    def __init__(self, n, option, widths=(16, 32, 64), classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        cin = widths[0]
+        for s, w in enumerate(widths):
+            layer = []
+            for j in range(n):
+                layer.append(Block(cin, w, 2 if s > 0 and j == 0 else 1, option))
+                cin = w
+            setattr(self, f"layer{s + 1}", nn.Sequential(*layer))
+        self.linear = nn.Linear(widths[-1], classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("out")
+    p.add_argument("--shortcut", default="A")
+    p.add_argument("--n", type=int, default=1)
+    p.add_argument("--images", type=int, default=16)
+    a = p.parse_args()
+    torch.manual_seed(7)
+    net = Net(a.n, a.shortcut)
+    for m in net.modules():    # non-trivial batch-norm statistics, so folding matters
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+            m.running_mean.uniform_(-0.3, 0.3)
+            m.running_var.uniform_(0.5, 2.0)
+    net.eval()
+    os.makedirs(a.out, exist_ok=True)
+    torch.save({"epoch": 1, "state_dict": {"module." + k: v for k, v in net.state_dict().items()}},
+               os.path.join(a.out, "checkpoint.th"))
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 10, a.images, dtype=np.uint8)
+    pixels = rng.integers(0, 256, (a.images, 3, 32, 32), dtype=np.uint8)
+    with open(os.path.join(a.out, "test_batch.bin"), "wb") as f:
+        for i in range(a.images):
+            f.write(bytes([labels[i]]) + pixels[i].tobytes())
+    mean = np.array((0.4914, 0.4822, 0.4465), np.float32)[None, :, None, None]
+    std = np.array((0.2470, 0.2435, 0.2616), np.float32)[None, :, None, None]
+    x = torch.from_numpy((pixels.astype(np.float32) / 255.0 - mean) / std)
+    with torch.no_grad():
+        net(x).numpy().astype("<f4").tofile(os.path.join(a.out, "expected_logits.bin"))
+
+
+if __name__ == "__main__":
+    main()
