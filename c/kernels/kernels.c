@@ -199,9 +199,9 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
         return NULL;
     ctx->isa = isa;
     ctx->threads = threads;
-    /* Winograd only where measured faster: on WASM SIMD128 it lost to the
-     * spaced direct kernels (ResNet-20 batch 100: 444 vs 504 img/s), as V8
-     * spills the 4x4 patch the transforms hold. */
+    /* Winograd only where measured faster: on WASM SIMD128 it loses to the
+     * spaced direct kernels (ResNet-20 batch 100: 470 vs 505 img/s, batch 1:
+     * 417 vs 480), as V8 spills the 4x4 patch the transforms hold. */
     ctx->winograd = isa == UNR_ISA_AVX2;
     ctx->local = calloc((size_t)threads, sizeof *ctx->local);
     if (!ctx->local) {
