@@ -3,6 +3,7 @@
 //   node scripts/model-card.mjs models/resnet20 [models/plain20 ...]
 import fs from 'node:fs';
 import path from 'node:path';
+import { trainingChart } from './svgplot.mjs';
 
 const pct = (x) => `${(100 * x).toFixed(2)}%`;
 
@@ -58,10 +59,24 @@ build/unravel eval --model models/${name}.json --limit 1000  # pixel-exact recor
 
 ## Training curve
 
-| epoch | lr | train loss | train error | test error (10,000) | test error (0-999 exact) |
+${log.length ? `![${name}: error against epoch](${name}-training.svg)\n\n` : ''}| epoch | lr | train loss | train error | test error (10,000) | test error (0-999 exact) |
 |---|---|---|---|---|---|
 ${rows.join('\n')}
 `;
+}
+
+/** NAME-training.svg beside the card, from the training log (if there is one). */
+function writeChart(base) {
+  const logPath = `${base}.log.jsonl`;
+  if (!fs.existsSync(logPath)) return;
+  const log = fs.readFileSync(logPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((e) => !e.partial);
+  if (!log.length) return;
+  const name = path.basename(base);
+  fs.writeFileSync(`${base}-training.svg`, trainingChart(log, {
+    title: `${name}: error during training`,
+    subtitle: 'rebuilt CIFAR-10 (labels exact; test records 0-999 pixel-exact, the rest from JPEG copies)',
+  }));
 }
 
 const args = process.argv.slice(2);
@@ -71,6 +86,7 @@ if (!args.length) {
 }
 for (const a of args) {
   const base = a.replace(/\.json$/, '');
+  writeChart(base);
   fs.writeFileSync(`${base}.md`, card(base));
   console.error(`model-card: wrote ${base}.md`);
 }

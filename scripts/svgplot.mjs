@@ -359,6 +359,41 @@ export function curveChart(data, opts = {}) {
   });
 }
 
+// ---- 3a'. training curve (model cards) ----
+
+/**
+ * log: the trainer's JSON lines ({ epoch, train_error, test_error, test_error_exact_0_999 }).
+ * Error against epoch: training error (augmented batches), the rebuilt 10,000 test images,
+ * and the pixel-exact records 0-999.
+ */
+export function trainingChart(log, opts = {}) {
+  const epochs = log.map((e) => e.epoch);
+  const last = Math.max(...epochs);
+  const series = [
+    { key: 'train_error', label: 'training batches (augmented)', color: COLORS.series[2] },
+    { key: 'test_error', label: 'test, rebuilt 10,000', color: COLORS.series[0] },
+    { key: 'test_error_exact_0_999', label: 'test, pixel-exact 0-999', color: COLORS.series[1] },
+  ];
+  // The first epochs' errors would squash the rest: the axis ends at 2.5x the
+  // final test errors, and the early part of the curves runs off the top.
+  const end = log[log.length - 1];
+  const maxErr = Math.min(Math.max(...log.flatMap((e) => series.map((s) => e[s.key] ?? 0))),
+    2.5 * Math.max(end.test_error ?? 0, end.test_error_exact_0_999 ?? 0, 0.04));
+  const Y = errorAxis(maxErr);
+  const X = niceTicks(0, last, 8);
+  X.ticks = X.ticks.filter((t) => t <= last);
+  return plot({
+    id: opts.id ?? 'train', width: opts.width, height: opts.height,
+    title: opts.title, subtitle: opts.subtitle, xLabel: 'epoch', yLabel: 'error (%)',
+    x: { lo: 0, hi: last, ticks: X.ticks }, y: Y,
+    legend: series.map((s) => ({ label: s.label, color: s.color, kind: 'line' })),
+  }, (ctx) => series.map((s) => {
+    const pts = log.filter((e) => e[s.key] != null);
+    return `<polyline points="${pts.map((e) => `${r2(ctx.sx(e.epoch))},${r2(ctx.sy(e[s.key]))}`).join(' ')}" ` +
+      `fill="none" stroke="${s.color}" stroke-width="2"><title>${esc(s.label)}</title></polyline>`;
+  }).join('\n'));
+}
+
 // ---- 3b. error against Kendall's tau (random swaps) ----
 
 /**
