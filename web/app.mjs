@@ -615,9 +615,15 @@ export function createExplorer(root, options = {}) {
     }
     table(P.paths.table, rows);
     const untrained = !loaded.primary?.info.training;
-    P.paths.why.textContent = plain ? '' : `This network is smaller than the paper's (n = ${n} blocks against 54): expect its window at shorter lengths ` +
-      'and, with far fewer paths in all, holding a larger share of them. What should carry over is the shape: an exponential decay ' +
-      'per length and a window below the mean length n/2.' +
+    const size = n < 54
+      ? `This network is smaller than the paper's (n = ${n} blocks against 54): expect its window at shorter lengths ` +
+        'and, with far fewer paths in all, holding a larger share of them. '
+      : n === 54
+        ? 'This network has the paper\'s 54 blocks (2^54 paths), so its window can be set beside the paper\'s 5–17 directly; ' +
+          'its error and width may still differ. '
+        : `This network is deeper than the paper's (n = ${n} blocks against 54). `;
+    P.paths.why.textContent = plain ? '' : size +
+      'What should carry over is the shape: an exponential decay per length and a window below the mean length n/2.' +
       (untrained ? ' This model has no training record (random weights?): the decay is a property of trained networks, so do not expect it here.' : '');
   }
 
