@@ -64,12 +64,18 @@ export async function predict(pool, key, plan, start, count, { signal } = {}) {
   return (await pool.run({ type: 'predict', key, plan, start, count }, { signal, soft: true })).pred;
 }
 
-/** Default ks: 0..max, thinned to at most ~13 values for deep networks. */
+/**
+ * Default ks: dense up to 20 (where the paper plots its curve), at most ~11
+ * values there, then the middle and the end of the rest for deep networks.
+ */
 export function defaultKs(max) {
-  const step = Math.max(1, Math.ceil(max / 12));
+  const dense = Math.min(max, 20);
+  const step = Math.max(1, Math.ceil(dense / 10));
   const ks = [];
-  for (let k = 0; k <= max; k += step) ks.push(k);
-  if (ks[ks.length - 1] !== max) ks.push(max);
+  for (let k = 0; k <= dense; k += step) ks.push(k);
+  if (ks[ks.length - 1] !== dense) ks.push(dense);
+  if (max >= 2 * dense) ks.push(Math.round((dense + max) / 2));
+  if (max > dense) ks.push(max);
   return ks;
 }
 

@@ -106,7 +106,9 @@ test('deleteRandom / swapRandom: one cooperative task per k, points merged by k'
   await ex.randomCurve(pool, 'compare', 'swap', 500, { ks: [0, 3], samples: 1, seed: 1 });
   assert.ok(pool.calls.slice(5).every((c) => c.fn === 'swapRandom' && c.key === 'compare'));
   assert.deepEqual(ex.defaultKs(9), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual(ex.defaultKs(54), [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 54]);
+  assert.deepEqual(ex.defaultKs(54), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 37, 54]);
+  assert.deepEqual(ex.defaultKs(27), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 27]);
+  assert.deepEqual(ex.defaultKs(7), [0, 1, 2, 3, 4, 5, 6, 7]);
 });
 
 test('pathStats: samples split by firstSample across workers, measurements merged in sample order', async () => {
