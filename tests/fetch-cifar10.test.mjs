@@ -30,10 +30,14 @@ function fakeArchive(dir, recordBytes = 30730000) {
   return { url: `file://${archive}`, md5: createHash('md5').update(bytes).digest('hex'), bytes: String(bytes.length) };
 }
 
-test('an existing copy is found and left alone', () => {
-  const r = run({ CIFAR10_DIR: process.env.CIFAR10_DIR || '../shared/cifar10' });
-  if (r.status !== 0) return;   // no shared copy on this machine: nothing to check
+const sharedDir = process.env.CIFAR10_DIR || '../shared/cifar10';
+test('an existing copy is found and left alone',
+     { skip: !existsSync(path.join(sharedDir, 'test_batch.bin')) && `no CIFAR-10 in ${sharedDir}` }, () => {
+  const before = statSync(path.join(sharedDir, 'test_batch.bin')).mtimeMs;
+  const r = run({ CIFAR10_DIR: sharedDir, CIFAR10_URL: 'file:///nonexistent' });
+  assert.equal(r.status, 0, r.err);
   assert.match(r.err, /CIFAR-10 is in/);
+  assert.equal(statSync(path.join(sharedDir, 'test_batch.bin')).mtimeMs, before);
 });
 
 test('downloads, checks size and MD5, unpacks the six files', () => {
