@@ -1,4 +1,4 @@
-/* common.c: errors, status names and clocks shared by the core. */
+/* common.c: errors, status names, clocks and small helpers shared by the core. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,15 @@ static const char *const status_names[] = {
 };
 _Static_assert(sizeof status_names / sizeof status_names[0] == UNR_STATUS_COUNT,
                "one name per status");
+
+int unr_argmax(const float *v, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
 
 const char *unr_status_name(unr_status s)
 {

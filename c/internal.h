@@ -10,6 +10,8 @@
 unr_status unr_fail(unr_error *err, unr_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void unr_error_clear(unr_error *err);
+/* The index of the largest of v[0..n), the first on ties: the predicted class. */
+int unr_argmax(const float *v, int n);
 
 /* ---- parameters ---- */
 

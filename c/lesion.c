@@ -11,14 +11,8 @@
 static int count_correct(const float *logits, const uint8_t *labels, int n, int k)
 {
     int right = 0;
-    for (int i = 0; i < n; i++) {
-        const float *z = logits + (size_t)i * k;
-        int best = 0;
-        for (int j = 1; j < k; j++)
-            if (z[j] > z[best])
-                best = j;
-        right += best == labels[i];
-    }
+    for (int i = 0; i < n; i++)
+        right += unr_argmax(logits + (size_t)i * k, k) == labels[i];
     return right;
 }
 

@@ -269,15 +269,6 @@ unr_status unr_forward_pixels(unr_runner *r, const unr_plan *p, const uint8_t *p
 
 /* ---- evaluation ---- */
 
-static int argmax(const float *v, int n)
-{
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (v[i] > v[best])
-            best = i;
-    return best;
-}
-
 unr_status unr_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data, int limit,
                         unr_progress_fn progress, void *user, unr_eval_result *out,
                         unr_error *err)
@@ -293,7 +284,7 @@ unr_status unr_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data,
         int n = total - at < r->max_batch ? total - at : r->max_batch;
         st = unr_forward_pixels(r, p, data->pixels + (size_t)at * UNR_IMAGE_BYTES, n, lg, err);
         for (int i = 0; i < n && !st; i++) {
-            int truth = data->labels[at + i], guess = argmax(lg + i * UNR_NUM_CLASSES, UNR_NUM_CLASSES);
+            int truth = data->labels[at + i], guess = unr_argmax(lg + i * UNR_NUM_CLASSES, UNR_NUM_CLASSES);
             out->per_class_total[truth]++;
             out->per_class_correct[truth] += guess == truth;
             out->confusion[truth][guess]++;

@@ -358,10 +358,7 @@ double unr_softmax_xent(const float *logits, const uint8_t *labels, int n, int k
     for (int i = 0; i < n; i++) {
         const float *z = logits + (size_t)i * k;
         float *dz = dlogits ? dlogits + (size_t)i * k : NULL;
-        int best = 0;
-        for (int j = 1; j < k; j++)
-            if (z[j] > z[best])
-                best = j;
+        int best = unr_argmax(z, k);
         right += best == labels[i];
         double zmax = z[best], sum = 0;
         for (int j = 0; j < k; j++)
