@@ -72,6 +72,11 @@ void unr_rng_seed_for(unr_rng *r, uint64_t seed, uint64_t tag, uint64_t a, uint6
 
 /* Allocate the model's block table and parameter layout for arch (zeroed
  * parameters). Validates arch first. */
+/* A tensor between its file layout (little-endian float32; convs PyTorch's
+ * OIHW) and memory (convs HWIO, the kernels' layout). */
+void unr_tensor_from_file(unr_tensor *t, const unsigned char *bytes);
+void unr_tensor_to_file(const unr_tensor *t, unsigned char *bytes);
+
 unr_status unr_model_alloc(const unr_arch *arch, const char *source,
                            unr_model **out, unr_error *err);
 /* Number of raw parameters the arch needs (saturating, before allocation). */

@@ -136,23 +136,6 @@ static void shape_text(char *buf, size_t cap, const int *shape, int ndim)
 }
 
 /* Copy one tensor from file bytes (PyTorch layout) into internal layout. */
-static void import_tensor(unr_tensor *t, const unsigned char *bytes)
-{
-    if (t->kind == UNR_T_CONV) {
-        int co = t->shape[0], ci = t->shape[1], k = t->shape[2];
-        for (int o = 0; o < co; o++)
-            for (int i = 0; i < ci; i++)
-                for (int y = 0; y < k; y++)
-                    for (int x = 0; x < k; x++) {
-                        float v;
-                        memcpy(&v, bytes + 4 * (size_t)(((o * ci + i) * k + y) * k + x), 4);
-                        t->data[((size_t)(y * k + x) * ci + i) * co + o] = v;
-                    }
-    } else {
-        memcpy(t->data, bytes, t->count * 4);
-    }
-}
-
 static unr_status parse_tensors(const cJSON *root, const char *src, unr_model *m,
                                 const unsigned char *weights, size_t weights_len, unr_error *err)
 {
@@ -248,7 +231,7 @@ static unr_status parse_tensors(const cJSON *root, const char *src, unr_model *m
         }
         if (st)
             break;
-        import_tensor(t, weights + off);
+        unr_tensor_from_file(t, weights + off);
         idx++;
     }
     for (int i = 0; !st && i < m->num_tensors; i++)

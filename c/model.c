@@ -404,3 +404,33 @@ double unr_model_macs(const unr_model *m)
     }
     return macs + (double)m->arch.widths[2] * m->arch.num_classes;
 }
+
+/* ---- file layout ---- */
+
+/* One loop for both directions: from `in` into memory, or from memory to
+ * `out`. Each float goes through memcpy (file bytes need not be aligned). */
+static void transfer(const unr_tensor *t, const unsigned char *in, unsigned char *out)
+{
+    if (t->kind != UNR_T_CONV) {
+        if (in)
+            memcpy(t->data, in, t->count * 4);
+        else
+            memcpy(out, t->data, t->count * 4);
+        return;
+    }
+    int co = t->shape[0], ci = t->shape[1], k = t->shape[2];
+    for (int o = 0; o < co; o++)
+        for (int i = 0; i < ci; i++)
+            for (int y = 0; y < k; y++)
+                for (int x = 0; x < k; x++) {
+                    size_t file = 4 * (size_t)(((o * ci + i) * k + y) * k + x);
+                    float *mem = t->data + ((size_t)(y * k + x) * ci + i) * co + o;
+                    if (in)
+                        memcpy(mem, in + file, 4);
+                    else
+                        memcpy(out + file, mem, 4);
+                }
+}
+
+void unr_tensor_from_file(unr_tensor *t, const unsigned char *bytes) { transfer(t, bytes, NULL); }
+void unr_tensor_to_file(const unr_tensor *t, unsigned char *bytes) { transfer(t, NULL, bytes); }

@@ -57,22 +57,6 @@ unr_status unr_read_file(const char *path, size_t limit, void **data,
     return UNR_OK;
 }
 
-static void export_tensor(const unr_tensor *t, unsigned char *bytes)
-{
-    if (t->kind == UNR_T_CONV) {
-        int co = t->shape[0], ci = t->shape[1], k = t->shape[2];
-        for (int o = 0; o < co; o++)
-            for (int i = 0; i < ci; i++)
-                for (int y = 0; y < k; y++)
-                    for (int x = 0; x < k; x++) {
-                        float v = t->data[((size_t)(y * k + x) * ci + i) * co + o];
-                        memcpy(bytes + 4 * (size_t)(((o * ci + i) * k + y) * k + x), &v, 4);
-                    }
-    } else {
-        memcpy(bytes, t->data, t->count * 4);
-    }
-}
-
 /* The weights file named in the manifest, resolved beside the manifest. */
 static unr_status weights_path(const char *manifest_path, const char *manifest, size_t len,
                                char *out, size_t cap, unr_error *err)
@@ -200,7 +184,7 @@ unr_status unr_model_save(const unr_model *m, const char *path, unr_error *err)
     for (int i = 0; i < m->num_tensors; i++) {
         const unr_tensor *t = &m->tensors[i];
         off = (off + ALIGN - 1) / ALIGN * ALIGN;
-        export_tensor(t, bytes + off);
+        unr_tensor_to_file(t, bytes + off);
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "name", t->name);
         cJSON_AddItemToObject(e, "shape", cJSON_CreateIntArray(t->shape, t->ndim));
