@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "train_ops.h"
+#include "vec4.h"
 
 /* ---- batch norm ---- */
 
@@ -28,28 +29,17 @@ typedef struct {
  * channel sees the same operations in the same order as the scalar tail
  * (no FMA contraction under -std=c11), so results are unchanged. */
 #define BN_VEC 4
-typedef float bn_v4 __attribute__((vector_size(16)));
-typedef int bn_v4i __attribute__((vector_size(16)));
-
-static inline bn_v4 ld4(const float *p)
-{
-    bn_v4 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void st4(float *p, bn_v4 v) { memcpy(p, &v, sizeof v); }
 
 /* x where keep holds (all ones), else +0; what `cond ? x : 0.0f` gives. */
-static inline bn_v4 select0(bn_v4i keep, bn_v4 x) { return (bn_v4)(keep & (bn_v4i)x); }
+static inline unr_v4 select0(unr_v4i keep, unr_v4 x) { return (unr_v4)(keep & (unr_v4i)x); }
 
 static void sum_row_centred(float *f1, float *f2, const float *x, const float *mean, int c)
 {
     int k = 0;
     for (; k + BN_VEC <= c; k += BN_VEC) {
-        bn_v4 d = ld4(x + k) - ld4(mean + k);
-        st4(f1 + k, ld4(f1 + k) + d);
-        st4(f2 + k, ld4(f2 + k) + d * d);
+        unr_v4 d = unr_ld4(x + k) - unr_ld4(mean + k);
+        unr_st4(f1 + k, unr_ld4(f1 + k) + d);
+        unr_st4(f2 + k, unr_ld4(f2 + k) + d * d);
     }
     for (; k < c; k++) {
         float d = x[k] - mean[k];
@@ -62,13 +52,13 @@ static void sum_row_dot(float *f1, float *f2, const float *x, const float *y,
                         const float *mk, int c)
 {
     int k = 0;
-    const bn_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    const unr_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
     for (; k + BN_VEC <= c; k += BN_VEC) {
-        bn_v4 xm = ld4(x + k);
+        unr_v4 xm = unr_ld4(x + k);
         if (mk)
-            xm = select0(ld4(mk + k) > zero, xm);
-        st4(f1 + k, ld4(f1 + k) + xm);
-        st4(f2 + k, ld4(f2 + k) + xm * ld4(y + k));
+            xm = select0(unr_ld4(mk + k) > zero, xm);
+        unr_st4(f1 + k, unr_ld4(f1 + k) + xm);
+        unr_st4(f2 + k, unr_ld4(f2 + k) + xm * unr_ld4(y + k));
     }
     for (; k < c; k++) {
         float xm = !mk || mk[k] > 0 ? x[k] : 0.0f;
@@ -146,14 +136,14 @@ static void apply_row_forward(float *v, const float *u, const float *s, int relu
                               const float *k1, const float *k2, const float *k3, int c)
 {
     int k = 0;
-    const bn_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    const unr_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
     for (; k + BN_VEC <= c; k += BN_VEC) {
-        bn_v4 x = ld4(k1 + k) * (ld4(u + k) - ld4(k2 + k)) + ld4(k3 + k);
+        unr_v4 x = unr_ld4(k1 + k) * (unr_ld4(u + k) - unr_ld4(k2 + k)) + unr_ld4(k3 + k);
         if (s)
-            x += ld4(s + k);
+            x += unr_ld4(s + k);
         if (relu)
             x = select0(x > zero, x);
-        st4(v + k, x);
+        unr_st4(v + k, x);
     }
     for (; k < c; k++) {
         float x = k1[k] * (u[k] - k2[k]) + k3[k];
@@ -188,13 +178,13 @@ static void apply_row_backward(float *du, const float *u, const float *dv, const
                                const float *mean, const float *invstd, int c)
 {
     int k = 0;
-    const bn_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    const unr_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
     for (; k + BN_VEC <= c; k += BN_VEC) {
-        bn_v4 xhat = (ld4(u + k) - ld4(mean + k)) * ld4(invstd + k);
-        bn_v4 d = ld4(dv + k);
+        unr_v4 xhat = (unr_ld4(u + k) - unr_ld4(mean + k)) * unr_ld4(invstd + k);
+        unr_v4 d = unr_ld4(dv + k);
         if (mk)
-            d = select0(ld4(mk + k) > zero, d);
-        st4(du + k, ld4(k1 + k) * (d - ld4(k3 + k) - xhat * ld4(k2 + k)));
+            d = select0(unr_ld4(mk + k) > zero, d);
+        unr_st4(du + k, unr_ld4(k1 + k) * (d - unr_ld4(k3 + k) - xhat * unr_ld4(k2 + k)));
     }
     for (; k < c; k++) {
         float xhat = (u[k] - mean[k]) * invstd[k];
@@ -287,18 +277,18 @@ static void elementwise_chunk(void *vargs, int begin, int end, int thread)
     i1 = i1 < a->count ? i1 : a->count;
     float *d = a->dst;
     const float *s = a->src;
-    const bn_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    const unr_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
     size_t i = i0;
     if (a->op == 0) {
         for (; i + BN_VEC <= i1; i += BN_VEC)
-            st4(d + i, select0(ld4(s + i) > zero, ld4(d + i)));
+            unr_st4(d + i, select0(unr_ld4(s + i) > zero, unr_ld4(d + i)));
         for (; i < i1; i++)
             d[i] = s[i] > 0 ? d[i] : 0.0f;
     } else if (a->op == 1) {
         memcpy(d + i0, s + i0, (i1 - i0) * sizeof *d);
     } else {
         for (; i + BN_VEC <= i1; i += BN_VEC)
-            st4(d + i, ld4(d + i) + ld4(s + i));
+            unr_st4(d + i, unr_ld4(d + i) + unr_ld4(s + i));
         for (; i < i1; i++)
             d[i] += s[i];
     }

@@ -22,6 +22,7 @@
  * tolerance as the direct kernels.
  */
 #include "kernels_internal.h"
+#include "vec4.h"
 
 #include <string.h>
 
@@ -36,17 +37,6 @@
  * 4 wide elsewhere (SSE, WASM SIMD128). They are written once, as macros
  * over the vector type, and every loop over the 16 patch positions is
  * unrolled so the patch lives in registers, not on the stack. */
-typedef float wv4 __attribute__((vector_size(16)));
-typedef int wv4i __attribute__((vector_size(16)));
-
-static inline wv4 ld4(const float *p)
-{
-    wv4 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void st4(float *p, wv4 v) { memcpy(p, &v, sizeof v); }
 
 typedef void (*input_tile_fn)(const float *const d[16], int ci, float *v,
                               size_t pstride);
@@ -126,8 +116,8 @@ typedef void (*output_tile_fn)(const float *m, size_t pstride, int co,
         }                                                                   \
     }
 
-INPUT_TILE(input_tile4, , wv4, 4, ld4, st4)
-OUTPUT_TILE(output_tile4, , wv4, wv4i, 4, ld4, st4)
+INPUT_TILE(input_tile4, , unr_v4, 4, unr_ld4, unr_st4)
+OUTPUT_TILE(output_tile4, , unr_v4, unr_v4i, 4, unr_ld4, unr_st4)
 
 #if defined(UNR_HAVE_AVX2_BUILD)
 #define UNR_AVX2 __attribute__((target("avx2,fma")))
@@ -163,20 +153,20 @@ static void transform_weights(const unr_wino_weights *wt, int cin, int cout,
 {
     const int np = (cout + nr - 1) / nr;
     const size_t pstride = (size_t)np * cin * nr;
-    const wv4 half = {0.5f, 0.5f, 0.5f, 0.5f};
+    const unr_v4 half = {0.5f, 0.5f, 0.5f, 0.5f};
     memset(u, 0, 16 * pstride * sizeof(float));
     /* Four out channels at a time (cout % 4 == 0, and nr is a multiple of
      * 4, so they share a panel). */
     for (int i = 0; i < cin; i++)
     for (int o = 0; o < cout; o += 4) {
-        wv4 g[3][3], t[4][3];
+        unr_v4 g[3][3], t[4][3];
         for (int ky = 0; ky < 3; ky++)
         for (int kx = 0; kx < 3; kx++) {
             const int tap = wt->flip ? (2 - ky) * 3 + (2 - kx) : ky * 3 + kx;
             const float *src = wt->w + tap * wt->tap_stride + i * wt->in_stride +
                                o * wt->out_stride;
             const ptrdiff_t os = wt->out_stride;
-            g[ky][kx] = os == 1 ? ld4(src) : (wv4){src[0], src[os], src[2 * os], src[3 * os]};
+            g[ky][kx] = os == 1 ? unr_ld4(src) : (unr_v4){src[0], src[os], src[2 * os], src[3 * os]};
         }
         for (int c = 0; c < 3; c++) {   /* t = G g */
             t[0][c] = g[0][c];
@@ -186,10 +176,10 @@ static void transform_weights(const unr_wino_weights *wt, int cin, int cout,
         }
         float *d = u + ((size_t)(o / nr) * cin + i) * nr + o % nr;
         for (int r = 0; r < 4; r++) {   /* U = t G^T */
-            st4(d + (r * 4 + 0) * pstride, t[r][0]);
-            st4(d + (r * 4 + 1) * pstride, half * (t[r][0] + t[r][1] + t[r][2]));
-            st4(d + (r * 4 + 2) * pstride, half * (t[r][0] - t[r][1] + t[r][2]));
-            st4(d + (r * 4 + 3) * pstride, t[r][2]);
+            unr_st4(d + (r * 4 + 0) * pstride, t[r][0]);
+            unr_st4(d + (r * 4 + 1) * pstride, half * (t[r][0] + t[r][1] + t[r][2]));
+            unr_st4(d + (r * 4 + 2) * pstride, half * (t[r][0] - t[r][1] + t[r][2]));
+            unr_st4(d + (r * 4 + 3) * pstride, t[r][2]);
         }
     }
 }
