@@ -185,7 +185,6 @@ static void transform_weights(const unr_wino_weights *wt, int cin, int cout,
 }
 
 typedef struct {
-    unr_ctx *ctx;
     const unr_ukernel *uk;
     const unr_conv_shape *s;
     const float *x, *u, *zeros;
@@ -312,7 +311,7 @@ int unr_winograd_conv(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
     transform_weights(wt, s->ci, s->co, NR, u);
 
     wino_job jb = {
-        .ctx = ctx, .uk = uk, .s = s, .x = x, .u = u, .zeros = zeros,
+        .uk = uk, .s = s, .x = x, .u = u, .zeros = zeros,
         .res = residual, .bias = bias, .y = y, .flags = flags,
         .th = (s->h + 1) / 2, .tw = (s->w + 1) / 2,
     };
