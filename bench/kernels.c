@@ -69,7 +69,7 @@ static double best_seconds(const bench_args *b, which op)
     return best;
 }
 
-/* The micro-kernel alone: one 6xNR tile, K = 9*64, all in L1. */
+/* The micro-kernel alone: one MRxNR tile, K = 9*64, all in L1. */
 static double ukernel_gflops(const unr_ukernel *uk)
 {
     enum { KS = 9, KC = 64 };
@@ -112,14 +112,16 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    const unr_ukernel *uks[2] = {NULL, NULL};
+    const unr_ukernel *uks[3] = {NULL, NULL, NULL};
     switch (unr_ctx_isa(ctx)) {
 #if defined(UNR_HAVE_AVX2_BUILD)
     case UNR_ISA_AVX2: {
         static const unr_ukernel w = {6, 16, unr_f32_gemm_6x16__avx2, "6x16__avx2"};
-        static const unr_ukernel n = {6, 8, unr_f32_gemm_6x8__avx2, "6x8__avx2"};
+        static const unr_ukernel n6 = {6, 8, unr_f32_gemm_6x8__avx2, "6x8__avx2"};
+        static const unr_ukernel n8 = {8, 8, unr_f32_gemm_8x8__avx2, "8x8__avx2"};
         uks[0] = &w;
-        uks[1] = &n;
+        uks[1] = &n6;
+        uks[2] = &n8;
         break;
     }
 #endif
@@ -135,7 +137,7 @@ int main(int argc, char **argv)
     }
     printf("isa %s, %d thread(s), batch %d\n", unr_isa_name(unr_ctx_isa(ctx)),
            unr_ctx_threads(ctx), batch);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (uks[i])
             printf("micro-kernel %-14s (1 thread, L1): %6.1f GFLOP/s\n",
                    uks[i]->name, ukernel_gflops(uks[i]));
@@ -151,6 +153,7 @@ int main(int argc, char **argv)
         {0, 32, 32, 16, 32, 1, 2},
         {0, 16, 16, 32, 64, 1, 2},
         {0, 32, 32, 8, 8, 3, 1},
+        {0, 32, 32, 8, 16, 3, 2},
     };
     printf("%-26s %10s %10s %10s   (GFLOP/s)\n", "shape (H W Ci Co k s)",
            "forward", "bwd-data", "bwd-wts");

@@ -19,51 +19,104 @@ typedef struct {
     long rows;
     int c, chunks;
     double *partial;         /* [chunks][2][c] */
-    int second_is_square;
-    const float *mean;       /* subtract before summing, if set */
+    const float *mean;       /* without b: subtract before summing, if set */
 } bn_sum_args;
 
 /* Channel loops below run four channels at a time in GCC/Clang vector
  * types, then a scalar tail: they are memory-bound and were a third of a
  * training step as scalar code, which -O2 does not vectorize here. Each
  * channel sees the same operations in the same order as the scalar tail
- * (no FMA contraction under -std=c11), so results are unchanged. */
+ * (no FMA contraction under -std=c11), so results do not depend on c. */
 #define BN_VEC 4
+/* Rows summed in float before the partial sums go into doubles: fast inner
+ * loops without losing precision over 10^5 rows. */
+#define BN_BLOCK_ROWS 64
 
 /* x where keep holds (all ones), else +0; what `cond ? x : 0.0f` gives. */
 static inline unr_v4 select0(unr_v4i keep, unr_v4 x) { return (unr_v4)(keep & (unr_v4i)x); }
 
-static void sum_row_centred(float *f1, float *f2, const float *x, const float *mean, int c)
+enum { SUM_CENTRED, SUM_DOT, SUM_DOT_MASKED };
+
+/* Row r's terms for four channels: (x - mean, (x - mean)^2) or
+ * (x masked, x * y). */
+static inline __attribute__((always_inline)) void sum_terms(
+    int kind, const float *x, const float *y, const float *mk, unr_v4 m,
+    size_t o, unr_v4 *p, unr_v4 *q)
 {
-    int k = 0;
-    for (; k + BN_VEC <= c; k += BN_VEC) {
-        unr_v4 d = unr_ld4(x + k) - unr_ld4(mean + k);
-        unr_st4(f1 + k, unr_ld4(f1 + k) + d);
-        unr_st4(f2 + k, unr_ld4(f2 + k) + d * d);
+    const unr_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    if (kind == SUM_CENTRED) {
+        *p = unr_ld4(x + o) - m;
+        *q = *p * *p;
+        return;
     }
-    for (; k < c; k++) {
-        float d = x[k] - mean[k];
-        f1[k] += d;
-        f2[k] += d * d;
-    }
+    *p = unr_ld4(x + o);
+    if (kind == SUM_DOT_MASKED)
+        *p = select0(unr_ld4(mk + o) > zero, *p);
+    *q = *p * unr_ld4(y + o);
 }
 
-static void sum_row_dot(float *f1, float *f2, const float *x, const float *y,
-                        const float *mk, int c)
+/* Four channels of n rows, c floats apart: even and odd rows in separate
+ * chains, all in registers. Summing a row at a time into arrays made every
+ * row wait for the previous row's store (8-channel layers ran at a third
+ * of memory speed). */
+static inline __attribute__((always_inline)) void sum_channels4(
+    int kind, const float *x, const float *y, const float *mk, unr_v4 m,
+    long n, int c, unr_v4 *s1, unr_v4 *s2)
 {
-    int k = 0;
     const unr_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (; k + BN_VEC <= c; k += BN_VEC) {
-        unr_v4 xm = unr_ld4(x + k);
-        if (mk)
-            xm = select0(unr_ld4(mk + k) > zero, xm);
-        unr_st4(f1 + k, unr_ld4(f1 + k) + xm);
-        unr_st4(f2 + k, unr_ld4(f2 + k) + xm * unr_ld4(y + k));
+    unr_v4 e1 = zero, e2 = zero, o1 = zero, o2 = zero, p, q;
+    long r = 0;
+    for (; r + 1 < n; r += 2) {
+        sum_terms(kind, x, y, mk, m, (size_t)r * c, &p, &q);
+        e1 += p, e2 += q;
+        sum_terms(kind, x, y, mk, m, (size_t)(r + 1) * c, &p, &q);
+        o1 += p, o2 += q;
     }
-    for (; k < c; k++) {
-        float xm = !mk || mk[k] > 0 ? x[k] : 0.0f;
-        f1[k] += xm;
-        f2[k] += xm * y[k];
+    if (r < n) {
+        sum_terms(kind, x, y, mk, m, (size_t)r * c, &p, &q);
+        e1 += p, e2 += q;
+    }
+    *s1 = e1 + o1;
+    *s2 = e2 + o2;
+}
+
+/* Rows [r0, r1) into s1, s2 (doubles, per channel). */
+static void sum_block(double *s1, double *s2, const bn_sum_args *a, long r0, long r1)
+{
+    const int c = a->c;
+    const float *x = a->a + (size_t)r0 * c;
+    const float *y = a->b ? a->b + (size_t)r0 * c : NULL;
+    const float *mk = a->mask && a->b ? a->mask + (size_t)r0 * c : NULL;
+    const int kind = !y ? SUM_CENTRED : mk ? SUM_DOT_MASKED : SUM_DOT;
+    const long n = r1 - r0;
+    const unr_v4 zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    int k = 0;
+    for (; k + BN_VEC <= c; k += BN_VEC) {
+        const unr_v4 m = a->mean && !y ? unr_ld4(a->mean + k) : zero;
+        unr_v4 v1, v2;
+        if (kind == SUM_CENTRED)
+            sum_channels4(SUM_CENTRED, x + k, NULL, NULL, m, n, c, &v1, &v2);
+        else if (kind == SUM_DOT)
+            sum_channels4(SUM_DOT, x + k, y + k, NULL, m, n, c, &v1, &v2);
+        else
+            sum_channels4(SUM_DOT_MASKED, x + k, y + k, mk + k, m, n, c, &v1, &v2);
+        for (int j = 0; j < BN_VEC; j++)
+            s1[k + j] += v1[j], s2[k + j] += v2[j];
+    }
+    for (; k < c; k++) {        /* the same sums, one channel at a time */
+        float e1 = 0, e2 = 0, o1 = 0, o2 = 0;
+        const float m = a->mean && !y ? a->mean[k] : 0.0f;
+        for (long r = 0; r < n; r++) {
+            const size_t o = (size_t)r * c + k;
+            float p = !y ? x[o] - m : !mk || mk[o] > 0 ? x[o] : 0.0f;
+            float q = !y ? p * p : p * y[o];
+            if (r & 1)
+                o1 += p, o2 += q;
+            else
+                e1 += p, e2 += q;
+        }
+        s1[k] += e1 + o1;
+        s2[k] += e2 + o2;
     }
 }
 
@@ -75,25 +128,9 @@ static void bn_sum_chunk(void *vargs, int begin, int end, int thread)
     for (int ch = begin; ch < end; ch++) {
         long r0 = a->rows * ch / a->chunks, r1 = a->rows * (ch + 1) / a->chunks;
         double *s1 = a->partial + (size_t)ch * 2 * c, *s2 = s1 + c;
-        float f1[BN_MAX_C], f2[BN_MAX_C];
         memset(s1, 0, 2 * (size_t)c * sizeof *s1);
-        /* Float partial sums over short runs of rows, flushed into doubles:
-         * fast inner loops without losing precision over 10^5 rows. */
-        for (long r = r0; r < r1;) {
-            long stop = r + 64 < r1 ? r + 64 : r1;
-            memset(f1, 0, (size_t)c * sizeof *f1);
-            memset(f2, 0, (size_t)c * sizeof *f2);
-            for (; r < stop; r++) {
-                const float *x = a->a + (size_t)r * c;
-                if (a->second_is_square)
-                    sum_row_centred(f1, f2, x, a->mean, c);
-                else
-                    sum_row_dot(f1, f2, x, a->b + (size_t)r * c,
-                                a->mask ? a->mask + (size_t)r * c : NULL, c);
-            }
-            for (int k = 0; k < c; k++)
-                s1[k] += f1[k], s2[k] += f2[k];
-        }
+        for (long r = r0; r < r1; r += BN_BLOCK_ROWS)
+            sum_block(s1, s2, a, r, r + BN_BLOCK_ROWS < r1 ? r + BN_BLOCK_ROWS : r1);
     }
 }
 
@@ -108,7 +145,7 @@ static void bn_sums(unr_ctx *ctx, const float *a, const float *b, const float *m
     if (chunks > rows)
         chunks = (int)rows;
     double *partial = malloc((size_t)chunks * 2 * c * sizeof *partial);
-    bn_sum_args args = {a, b, mask, rows, c, chunks, partial, b == NULL, mean};
+    bn_sum_args args = {a, b, mask, rows, c, chunks, partial, mean};
     unr_parallel_for(ctx, chunks, bn_sum_chunk, &args);
     memset(s1, 0, (size_t)c * sizeof *s1);
     memset(s2, 0, (size_t)c * sizeof *s2);

@@ -213,8 +213,8 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
     case UNR_ISA_AVX2:
         ctx->uk_wide = (unr_ukernel){6, 16, unr_f32_gemm_6x16__avx2,
                                      "6x16__avx2"};
-        ctx->uk_narrow = (unr_ukernel){6, 8, unr_f32_gemm_6x8__avx2,
-                                       "6x8__avx2"};
+        ctx->uk_narrow = (unr_ukernel){8, 8, unr_f32_gemm_8x8__avx2,
+                                       "8x8__avx2"};
         ctx->pad_3x3 = 1;
         break;
 #endif

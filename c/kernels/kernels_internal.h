@@ -67,6 +67,10 @@ void unr_f32_gemm_6x8__avx2(int ks, int kc, const float *const *a,
                             ptrdiff_t as, const float *b, float *const *c,
                             const float *const *r, const float *bias,
                             int flags);
+void unr_f32_gemm_8x8__avx2(int ks, int kc, const float *const *a,
+                            ptrdiff_t as, const float *b, float *const *c,
+                            const float *const *r, const float *bias,
+                            int flags);
 #endif
 
 #if defined(__wasm_simd128__)

@@ -96,6 +96,55 @@ static void bn_running_statistics_follow_pytorch(void)
     CHECK_NEAR(rv, 0.9 + 0.1 * 5.0 / 3.0, 1e-6);
 }
 
+/* The per-channel sums run in blocks of rows, four channels at a time, over
+ * threads: on a shape with many blocks, odd row counts, a channel tail and a
+ * ReLU mask, forward and backward must match the textbook formulas in double. */
+static void bn_sums_match_a_double_reference_on_a_large_shape(void)
+{
+    enum { ROWS = 4099, C = 13 };
+    unr_rng r;
+    unr_rng_seed(&r, 7);
+    float *u = malloc(sizeof(float) * ROWS * C), *dv = malloc(sizeof(float) * ROWS * C);
+    float *mk = malloc(sizeof(float) * ROWS * C), *v = malloc(sizeof(float) * ROWS * C);
+    float *du = malloc(sizeof(float) * ROWS * C);
+    float gamma[C], beta[C], mean[C], istd[C], dg[C] = {0}, db[C] = {0};
+    for (int i = 0; i < ROWS * C; i++) {
+        u[i] = 5 * frand(&r) + 20;      /* an offset mean tests the centring */
+        dv[i] = frand(&r);
+        mk[i] = frand(&r);              /* the gate: dv counts where mk > 0 */
+    }
+    for (int k = 0; k < C; k++)
+        gamma[k] = 1 + frand(&r) / 2, beta[k] = frand(&r);
+    unr_bn_train_forward(ctx, u, ROWS, C, gamma, beta, 1e-5f, 0.1f, NULL, NULL, mean, istd, NULL, 0, v);
+    unr_bn_train_backward(ctx, u, dv, mk, ROWS, C, gamma, mean, istd, du, dg, db);
+    for (int k = 0; k < C; k++) {
+        double m = 0, var = 0, sd = 0, sdx = 0;
+        for (long i = 0; i < ROWS; i++)
+            m += u[i * C + k];
+        m /= ROWS;
+        for (long i = 0; i < ROWS; i++)
+            var += (u[i * C + k] - m) * (u[i * C + k] - m);
+        var /= ROWS;
+        const double is = 1 / sqrt(var + 1e-5);
+        for (long i = 0; i < ROWS; i++) {
+            const double d = mk[i * C + k] > 0 ? dv[i * C + k] : 0;
+            sd += d;
+            sdx += d * (u[i * C + k] - m) * is;
+        }
+        CHECK_NEAR(mean[k], m, 1e-5 * fabs(m));
+        CHECK_NEAR(istd[k], is, 1e-5 * is);
+        CHECK_NEAR(db[k], sd, 1e-4);
+        CHECK_NEAR(dg[k], sdx, 1e-4);
+        for (long i = 0; i < ROWS; i += 97) {
+            const double xh = (u[i * C + k] - m) * is;
+            const double d = mk[i * C + k] > 0 ? dv[i * C + k] : 0;
+            CHECK_NEAR(v[i * C + k], gamma[k] * xh + beta[k], 1e-4);
+            CHECK_NEAR(du[i * C + k], gamma[k] * is * (d - sd / ROWS - xh * sdx / ROWS), 1e-5);
+        }
+    }
+    free(u); free(dv); free(mk); free(v); free(du);
+}
+
 /* ---- loss, pooling, shortcut A ---- */
 
 static void softmax_xent_gradient_matches_finite_differences(void)
@@ -255,6 +304,7 @@ static void teardown(void) { unr_ctx_destroy(ctx); }
 TEST_MAIN(TEST_CASE(setup),
           TEST_CASE(bn_backward_matches_finite_differences),
           TEST_CASE(bn_running_statistics_follow_pytorch),
+          TEST_CASE(bn_sums_match_a_double_reference_on_a_large_shape),
           TEST_CASE(softmax_xent_gradient_matches_finite_differences),
           TEST_CASE(avgpool_and_shortcut_a_backward_are_adjoints),
           TEST_CASE(network_gradient_shortcut_a),
