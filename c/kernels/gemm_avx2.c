@@ -156,6 +156,44 @@ UNR_AVX2 void unr_f32_gemm_8x8__avx2(int ks, int kc, const float *const *a,
     store8(c[7], r ? r[7] : NULL, bias, flags, c7);
 }
 
+/* 8x8 over rows 8 floats apart (a tile of 8 adjacent pixels of a padded
+ * 8-channel input): one pointer per K segment instead of eight, so the
+ * driver sets up 3 pointers per tile, not 24 (see the spaced contract). */
+UNR_AVX2 void unr_f32_gemm_8x8__avx2_s8(int ks, int kc, const float *const *a,
+                                        ptrdiff_t as, const float *b,
+                                        float *const *c, const float *const *r,
+                                        const float *bias, int flags)
+{
+    (void)as;
+    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
+    __m256 c2 = _mm256_setzero_ps(), c3 = _mm256_setzero_ps();
+    __m256 c4 = _mm256_setzero_ps(), c5 = _mm256_setzero_ps();
+    __m256 c6 = _mm256_setzero_ps(), c7 = _mm256_setzero_ps();
+
+    for (int s = 0; s < ks; s++, a += 8) {
+        const float *p = a[0];
+        for (int k = 0; k < kc; k++, p++, b += 8) {
+            const __m256 b0 = _mm256_loadu_ps(b);
+            c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(p), b0, c0);
+            c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 8), b0, c1);
+            c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 16), b0, c2);
+            c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 24), b0, c3);
+            c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 32), b0, c4);
+            c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 40), b0, c5);
+            c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 48), b0, c6);
+            c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 56), b0, c7);
+        }
+    }
+    store8(c[0], r ? r[0] : NULL, bias, flags, c0);
+    store8(c[1], r ? r[1] : NULL, bias, flags, c1);
+    store8(c[2], r ? r[2] : NULL, bias, flags, c2);
+    store8(c[3], r ? r[3] : NULL, bias, flags, c3);
+    store8(c[4], r ? r[4] : NULL, bias, flags, c4);
+    store8(c[5], r ? r[5] : NULL, bias, flags, c5);
+    store8(c[6], r ? r[6] : NULL, bias, flags, c6);
+    store8(c[7], r ? r[7] : NULL, bias, flags, c7);
+}
+
 #else
 typedef int unr_gemm_avx2_unused;   /* ISO C forbids an empty file */
 #endif

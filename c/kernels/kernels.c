@@ -80,7 +80,7 @@ struct unr_ctx {
     int threads;
     unr_ukernel uk_wide;     /* main micro-kernel */
     unr_ukernel uk_narrow;   /* for N <= its nr (e.g. 8 channels) */
-    /* uk_wide for rows a fixed distance apart; spacing 0 ends the list */
+    /* micro-kernels for rows a fixed distance apart; spacing 0 ends the list */
     unr_spaced_ukernel spaced[UNR_MAX_SPACED + 1];
     /* 3x3 convs without a spaced kernel still read a zero-padded copy of
      * their source, as 3 K segments of 3*C per row (see conv_job.rows3). */
@@ -215,6 +215,7 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
                                      "6x16__avx2"};
         ctx->uk_narrow = (unr_ukernel){8, 8, unr_f32_gemm_8x8__avx2,
                                        "8x8__avx2"};
+        ctx->spaced[0] = (unr_spaced_ukernel){8, 8, 8, unr_f32_gemm_8x8__avx2_s8};
         ctx->pad_3x3 = 1;
         break;
 #endif
@@ -224,10 +225,10 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
         ctx->uk_wide = (unr_ukernel){4, 8, unr_f32_gemm_4x8__wasmsimd,
                                      "4x8__wasmsimd"};
         ctx->uk_narrow = ctx->uk_wide;
-        ctx->spaced[0] = (unr_spaced_ukernel){16, unr_f32_gemm_4x8__wasmsimd_s16};
-        ctx->spaced[1] = (unr_spaced_ukernel){32, unr_f32_gemm_4x8__wasmsimd_s32};
-        ctx->spaced[2] = (unr_spaced_ukernel){64, unr_f32_gemm_4x8__wasmsimd_s64};
-        ctx->spaced[3] = (unr_spaced_ukernel){128, unr_f32_gemm_4x8__wasmsimd_s128};
+        ctx->spaced[0] = (unr_spaced_ukernel){16, 4, 8, unr_f32_gemm_4x8__wasmsimd_s16};
+        ctx->spaced[1] = (unr_spaced_ukernel){32, 4, 8, unr_f32_gemm_4x8__wasmsimd_s32};
+        ctx->spaced[2] = (unr_spaced_ukernel){64, 4, 8, unr_f32_gemm_4x8__wasmsimd_s64};
+        ctx->spaced[3] = (unr_spaced_ukernel){128, 4, 8, unr_f32_gemm_4x8__wasmsimd_s128};
         break;
 #endif
     default:
@@ -492,6 +493,17 @@ static void spaced_tile(const conv_job *jb, int b, int ii, int jj)
     }
 }
 
+/* The spaced stand-in for micro-kernel uk over rows `spacing` floats apart,
+ * or NULL. */
+static unr_ukernel_fn find_spaced(const unr_ctx *ctx, const unr_ukernel *uk,
+                                  int spacing)
+{
+    for (const unr_spaced_ukernel *sp = ctx->spaced; sp->spacing; sp++)
+        if (sp->spacing == spacing && sp->mr == uk->mr && sp->nr == uk->nr)
+            return sp->fn;
+    return NULL;
+}
+
 /* Rows [r_begin, r_end) of one job, in MR-row tiles. */
 static void conv_rows(const conv_job *jb, int r_begin, int r_end)
 {
@@ -716,11 +728,8 @@ void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
     /* A spaced micro-kernel wants every tap of every row inside: give it a
      * zero-padded copy of x (a copy costs ~1/(9*Co) of the conv). */
     unr_ukernel_fn spaced = NULL;
-    if (s->k == 3 && uk == &ctx->uk_wide && kdim > UNR_GATHER_MAX_K &&
-        s->co % uk->nr == 0)
-        for (const unr_spaced_ukernel *sp = ctx->spaced; sp->spacing; sp++)
-            if (sp->spacing == s->stride * s->ci)
-                spaced = sp->fn;
+    if (s->k == 3 && kdim > UNR_GATHER_MAX_K && s->co % uk->nr == 0)
+        spaced = find_spaced(ctx, uk, s->stride * s->ci);
     const int rows3 = !spaced && ctx->pad_3x3 && s->k == 3 && kdim > UNR_GATHER_MAX_K;
     float *xp = spaced || rows3
                     ? scratch_get(&ctx->padded, (size_t)s->n * (s->h + 2 * pad) *
@@ -770,8 +779,10 @@ static int backward_data_3x3_padded(unr_ctx *ctx, const unr_conv_shape *s,
         .rmul = 1, .ks = 9, .zeros = NULL,
         .dst = dx, .dh = s->h, .dw = s->w, .nc = s->ci, .dmul = 1,
         .bpack = bp, .flags = accumulate ? UNR_UK_ACCUMULATE : 0,
-        .rows3 = 1,
     };
+    if (s->ci % uk->nr == 0)
+        jb.spaced = find_spaced(ctx, uk, s->co);
+    jb.rows3 = !jb.spaced;
     for (int t = 0; t < 9; t++) {
         jb.ty[t] = t / 3;
         jb.tx[t] = t % 3;

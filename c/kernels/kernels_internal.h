@@ -50,10 +50,12 @@ typedef struct {
     const char *name;
 } unr_ukernel;
 
-/* Spaced micro-kernels: same mr, nr as the context's wide micro-kernel. */
+/* Spaced micro-kernels, each standing in for the context's micro-kernel of
+ * the same mr x nr when rows are `spacing` floats apart. */
 #define UNR_MAX_SPACED 4
 typedef struct {
     int spacing;            /* floats between rows; 0 ends the list */
+    int mr, nr;
     unr_ukernel_fn fn;
 } unr_spaced_ukernel;
 
@@ -71,6 +73,10 @@ void unr_f32_gemm_8x8__avx2(int ks, int kc, const float *const *a,
                             ptrdiff_t as, const float *b, float *const *c,
                             const float *const *r, const float *bias,
                             int flags);
+void unr_f32_gemm_8x8__avx2_s8(int ks, int kc, const float *const *a,
+                               ptrdiff_t as, const float *b, float *const *c,
+                               const float *const *r, const float *bias,
+                               int flags);
 #endif
 
 #if defined(__wasm_simd128__)

@@ -508,6 +508,10 @@ int main(void)
     check_conv(shape(1, 5, 3, 32, 8, 3, 2), 1);
     check_conv(shape(2, 3, 6, 64, 8, 3, 1), 1);
     check_conv(shape(2, 7, 5, 16, 12, 3, 1), 1);
+    /* 8 channels in and out: the AVX2 spaced 8x8 kernel, forward and
+     * backward-data, with tiles that cross image rows (w = 11) and not. */
+    check_conv(shape(2, 7, 11, 8, 8, 3, 1), 1);
+    check_conv(shape(3, 16, 16, 8, 8, 3, 1), 1);
     static const int cos[] = {1, 5, 6, 7, 8, 9, 15, 16, 17, 24, 33};
     for (int i = 0; i < (int)(sizeof cos / sizeof cos[0]); i++) {
         check_conv(shape(1, 3, 2, 3, cos[i], 3, 1), 1);      /* 6 rows */
