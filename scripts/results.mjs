@@ -305,7 +305,7 @@ function charts(group, res, dir) {
     const P = r.paths.result;
     const sub = `${P.samples} draws × ${P.batch} training images per length`;
     const f = (suffix, svg) => { const name = `${m.name}-${suffix}.svg`; writeAtomic(path.join(dir, name), svg); files[`${m.name}:${suffix}`] = name; };
-    f('paths-lengths', plot.pathDistChart(P, { id: `${m.name}-pa`, title: `(a) Path lengths, ${m.label}` }));
+    f('paths-lengths', plot.pathDistChart(P, { id: `${m.name}-pa`, title: `(a) Path lengths, ${m.name}` }));
     f('paths-gradient', plot.gradNormChart(P, { id: `${m.name}-pb`, title: '(b) Gradient magnitude per length', subtitle: sub }));
     f('paths-total', plot.totalGradChart(P, { id: `${m.name}-pc`, title: '(c) Total gradient per length' }));
   }
