@@ -34,6 +34,9 @@
 /* Convs with at most this K (taps * channels) copy each row's taps into one
  * contiguous run (the RGB stem: 27). */
 #define UNR_GATHER_MAX_K 32
+/* Winograd output tile where it is on: F(4x4, 3x3), measured faster than
+ * F(2x2, 3x3) (see unr_ctx_set_winograd). */
+#define UNR_WINOGRAD_DEFAULT_M 4
 
 /* Backward-weights: the im2col block holds at most this many floats
  * (256 KiB, within L2) and this many pixels; measured, flat around here. */
@@ -85,7 +88,7 @@ struct unr_ctx {
     /* 3x3 convs without a spaced kernel still read a zero-padded copy of
      * their source, as 3 K segments of 3*C per row (see conv_job.rows3). */
     int pad_3x3;
-    int winograd;            /* 3x3 stride-1 convs as Winograd F(2x2, 3x3) */
+    int winograd;            /* 3x3 stride-1 convs as Winograd F(m x m, 3x3): m, or 0 */
     unr_scratch packed;      /* packed B panels, shared read-only by threads */
     unr_scratch zeros;       /* a row of zeros for padding taps */
     unr_scratch padded;      /* a conv input with its zero border */
@@ -202,7 +205,7 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
     /* Winograd only where measured faster: on WASM SIMD128 it loses to the
      * spaced direct kernels (ResNet-20 batch 100: 470 vs 505 img/s, batch 1:
      * 417 vs 480), as V8 spills the 4x4 patch the transforms hold. */
-    ctx->winograd = isa == UNR_ISA_AVX2;
+    ctx->winograd = isa == UNR_ISA_AVX2 ? UNR_WINOGRAD_DEFAULT_M : 0;
     ctx->local = calloc((size_t)threads, sizeof *ctx->local);
     if (!ctx->local) {
         free(ctx);
@@ -288,9 +291,11 @@ void unr_ctx_destroy(unr_ctx *ctx)
 unr_isa unr_ctx_isa(const unr_ctx *ctx) { return ctx->isa; }
 int unr_ctx_threads(const unr_ctx *ctx) { return ctx->threads; }
 
-void unr_ctx_set_winograd(unr_ctx *ctx, int on)
+void unr_ctx_set_winograd(unr_ctx *ctx, int m)
 {
-    ctx->winograd = on && ctx->isa != UNR_ISA_SCALAR;
+    if (m != 0 && m != 2 && m != 4)
+        m = UNR_WINOGRAD_DEFAULT_M;
+    ctx->winograd = ctx->isa != UNR_ISA_SCALAR ? m : 0;
 }
 
 float *unr_ctx_shared_scratch(unr_ctx *ctx, size_t n)
@@ -700,7 +705,7 @@ void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
     }
     if (ctx->winograd && unr_winograd_fits(s)) {
         const unr_wino_weights wt = {w, (ptrdiff_t)s->ci * s->co, s->co, 1, 0};
-        if (unr_winograd_conv(ctx, s, x, &wt, ep ? ep->bias : NULL,
+        if (unr_winograd_conv(ctx, ctx->winograd, s, x, &wt, ep ? ep->bias : NULL,
                               ep ? ep->residual : NULL, uk_flags(ep), y))
             return;
     }
@@ -809,7 +814,7 @@ void unr_conv_backward_data(unr_ctx *ctx, const unr_conv_shape *s,
     const unr_conv_shape t = {s->n, s->h, s->w, s->co, s->ci, s->k, 1};
     if (ctx->winograd && s->stride == 1 && unr_winograd_fits(&t)) {
         const unr_wino_weights wt = {w, (ptrdiff_t)s->ci * s->co, 1, s->co, 1};
-        if (unr_winograd_conv(ctx, &t, dy, &wt, NULL, NULL,
+        if (unr_winograd_conv(ctx, ctx->winograd, &t, dy, &wt, NULL, NULL,
                               accumulate ? UNR_UK_ACCUMULATE : 0, dx))
             return;
     }

@@ -101,7 +101,8 @@ const unr_ukernel *unr_ctx_pick_ukernel(const unr_ctx *ctx, int n);
 float *unr_ctx_shared_scratch(unr_ctx *ctx, size_t n);
 float *unr_ctx_thread_scratch(unr_ctx *ctx, int thread, size_t n);
 
-/* Winograd F(2x2, 3x3) (winograd.c), for 3x3 stride-1 convs. The weights
+/* Winograd F(m x m, 3x3), m = 2 or 4 (winograd.c), for 3x3 stride-1 convs.
+ * The weights
  * are read as g(ky, kx, in, out) = w[tap*tap_stride + in*in_stride +
  * out*out_stride], tap = ky*3 + kx, or (2-ky)*3 + (2-kx) when flip: a
  * forward conv reads HWIO as is; backward-data reads it flipped with in and
@@ -117,9 +118,10 @@ typedef struct {
  * unr_winograd_conv itself takes any 3x3 stride-1 shape with channels a
  * multiple of 4. */
 int unr_winograd_fits(const unr_conv_shape *s);
-/* y = epilogue(conv(x, g)) with s->ci in and s->co out channels, same H, W.
- * Returns 0 (nothing written) if scratch memory runs out. */
-int unr_winograd_conv(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
+/* y = epilogue(conv(x, g)) with s->ci in and s->co out channels, same H, W,
+ * in m x m output tiles. Returns 0 (nothing written) if m is not 2 or 4 or
+ * scratch memory runs out. */
+int unr_winograd_conv(unr_ctx *ctx, int m, const unr_conv_shape *s, const float *x,
                       const unr_wino_weights *wt, const float *bias,
                       const float *residual, int flags, float *y);
 

@@ -1,25 +1,28 @@
-/* winograd.c: 3x3 stride-1 convolutions as Winograd F(2x2, 3x3).
+/* winograd.c: 3x3 stride-1 convolutions as Winograd F(2x2, 3x3) or
+ * F(4x4, 3x3).
  *
- * Each 2x2 block of outputs ("tile") comes from a 4x4 patch of input. With
- * the transforms of Lavin & Gray (2016),
+ * Each m x m block of outputs ("tile") comes from an a x a patch of input,
+ * a = m + 2. With the transforms of Lavin & Gray (2016),
  *
  *   U = G g G^T (per in/out channel pair),  V = B^T d B (per tile and input
  *   channel),  Y = A^T [U . V summed over input channels] A,
  *
- * the 36 multiply-adds per output pixel and channel pair of the direct conv
- * become 16 per 4 outputs: 2.25x fewer. The sum over input channels at each
- * of the 16 transform positions is a GEMM (tiles x Ci) x (Ci x Co), run by
- * the ISA's micro-kernel, so this file only adds the transforms:
+ * the 9 multiply-adds per output pixel and channel pair of the direct conv
+ * become a^2 / m^2: 16 per 4 outputs for F(2x2) (2.25x fewer), 36 per 16
+ * for F(4x4) (4x fewer). The sum over input channels at each of the a^2
+ * transform positions is a GEMM (tiles x Ci) x (Ci x Co), run by the ISA's
+ * micro-kernel, so this file only adds the transforms:
  *
  *   per block of tiles (sized to stay in L2), on each thread:
- *     V[16][tiles][Ci]  <- input transform (zeros outside the image)
- *     M[16][tiles][Co]  <- 16 micro-kernel GEMMs with the packed U
+ *     V[a^2][tiles][Ci] <- input transform (zeros outside the image)
+ *     M[a^2][tiles][Co] <- a^2 micro-kernel GEMMs with the packed U
  *     y                 <- output transform + epilogue (bias, residual,
  *                          relu, or accumulate), edge tiles clipped
  *
- * The transforms only add and subtract (G's halves are exact in binary), so
- * F(2x2, 3x3) loses almost nothing to rounding; tests hold it to the same
- * tolerance as the direct kernels.
+ * F(2x2)'s transforms only add and subtract (G's halves are exact in
+ * binary), so it loses almost nothing to rounding. F(4x4)'s constants (4, 5,
+ * 1/6, 1/24) round, costing about one more decimal digit; tests hold both to
+ * the same tolerance as the direct kernels.
  */
 #include "kernels_internal.h"
 #include "vec4.h"
@@ -38,16 +41,35 @@
  * over the vector type, and every loop over the 16 patch positions is
  * unrolled so the patch lives in registers, not on the stack. */
 
-typedef void (*input_tile_fn)(const float *const d[16], int ci, float *v,
+/* d: the a^2 patch pixels (row-major); y, res: the m^2 outputs. */
+typedef void (*input_tile_fn)(const float *const *d, int ci, float *v,
                               size_t pstride);
 typedef void (*output_tile_fn)(const float *m, size_t pstride, int co,
-                               float *const y[4], const float *const res[4],
+                               float *const *y, const float *const *res,
                                const float *bias, int flags);
+
+/* One output vector through the epilogue: accumulate, or bias, residual,
+ * relu. ReLU maps v < 0 to 0 and keeps NaN, as the reference does. */
+#define EPILOGUE(VT, VTI, LD, ST, zero, yk, rk, c, bias, flags, v0)         \
+    do {                                                                    \
+        VT v = (v0);                                                        \
+        if ((flags) & UNR_UK_ACCUMULATE) {                                  \
+            ST((yk) + (c), LD((yk) + (c)) + v);                             \
+            break;                                                          \
+        }                                                                   \
+        if (bias)                                                           \
+            v += LD((bias) + (c));                                          \
+        if (rk)                                                             \
+            v += LD((rk) + (c));                                            \
+        if ((flags) & UNR_UK_RELU)                                          \
+            v = (VT)((VTI)v & ~(VTI)(v < (zero)));                          \
+        ST((yk) + (c), v);                                                  \
+    } while (0)
 
 /* V[p][row] = (B^T d B)[p] for one tile; d[16] point at the patch's pixels
  * (row-major 4x4), or at zeros. W channels per step. */
 #define INPUT_TILE(NAME, ATTR, VT, W, LD, ST)                                 \
-    static ATTR void NAME(const float *const d[16], int ci, float *v,       \
+    static ATTR void NAME(const float *const *d, int ci, float *v,          \
                           size_t pstride)                                   \
     {                                                                       \
         for (int c = 0; c < ci; c += W) {                                   \
@@ -74,11 +96,10 @@ typedef void (*output_tile_fn)(const float *m, size_t pstride, int co,
     }
 
 /* The 2x2 outputs (A^T M A) of one tile, through the epilogue; y[k] NULL
- * for outputs past the image edge. ReLU maps v < 0 to 0 and keeps NaN, as
- * the reference does. */
+ * for outputs past the image edge. */
 #define OUTPUT_TILE(NAME, ATTR, VT, VTI, W, LD, ST)                           \
     static ATTR void NAME(const float *m, size_t pstride, int co,           \
-                          float *const y[4], const float *const res[4],     \
+                          float *const *y, const float *const *res,         \
                           const float *bias, int flags)                     \
     {                                                                       \
         const VT zero = {0};                                                \
@@ -97,27 +118,106 @@ typedef void (*output_tile_fn)(const float *m, size_t pstride, int co,
             out[2] = s1[0] + s1[1] + s1[2];                                 \
             out[3] = s1[1] - s1[2] - s1[3];                                 \
             _Pragma("GCC unroll 4")                                         \
-            for (int k = 0; k < 4; k++) {                                   \
-                if (!y[k])                                                  \
-                    continue;                                               \
-                VT v = out[k];                                              \
-                if (flags & UNR_UK_ACCUMULATE) {                            \
-                    ST(y[k] + c, LD(y[k] + c) + v);                         \
-                    continue;                                               \
-                }                                                           \
-                if (bias)                                                   \
-                    v += LD(bias + c);                                      \
-                if (res)                                                    \
-                    v += LD(res[k] + c);                                    \
-                if (flags & UNR_UK_RELU)                                    \
-                    v = (VT)((VTI)v & ~(VTI)(v < zero));                    \
-                ST(y[k] + c, v);                                            \
+            for (int k = 0; k < 4; k++)                                     \
+                if (y[k])                                                   \
+                    EPILOGUE(VT, VTI, LD, ST, zero, y[k], res ? res[k] : NULL, \
+                             c, bias, flags, out[k]);                       \
+        }                                                                   \
+    }
+
+/* F(4x4, 3x3). B^T, one 6-vector: rows of
+ *   [4 0 -5 0 1 0] [0 -4 -4 1 1 0] [0 4 -4 -1 1 0]
+ *   [0 -2 -1 2 1 0] [0 2 -1 -2 1 0] [0 4 0 -5 0 1]. */
+#define BT6(x0, x1, x2, x3, x4, x5, r0, r1, r2, r3, r4, r5)                   \
+    do {                                                                    \
+        r0 = 4.0f * (x0) - 5.0f * (x2) + (x4);                              \
+        r1 = ((x3) + (x4)) - 4.0f * ((x1) + (x2));                          \
+        r2 = ((x4) - (x3)) + 4.0f * ((x1) - (x2));                          \
+        r3 = 2.0f * ((x3) - (x1)) + ((x4) - (x2));                          \
+        r4 = 2.0f * ((x1) - (x3)) + ((x4) - (x2));                          \
+        r5 = 4.0f * (x1) - 5.0f * (x3) + (x5);                              \
+    } while (0)
+
+/* A^T, one 6-vector to 4: rows [1 1 1 1 1 0] [0 1 -1 2 -2 0]
+ * [0 1 1 4 4 0] [0 1 -1 8 -8 1]. */
+#define AT6(VT, q0, q1, q2, q3, q4, q5, o0, o1, o2, o3)                       \
+    do {                                                                    \
+        const VT p12 = (q1) + (q2), m12 = (q1) - (q2);                      \
+        const VT p34 = (q3) + (q4), m34 = (q3) - (q4);                      \
+        o0 = (q0) + p12 + p34;                                              \
+        o1 = m12 + 2.0f * m34;                                              \
+        o2 = p12 + 4.0f * p34;                                              \
+        o3 = m12 + 8.0f * m34 + (q5);                                       \
+    } while (0)
+
+/* V = B^T d B for one 6x6 patch: columns into t, then rows out. The patch
+ * (36 vectors) cannot live in 16 registers, so t goes through L1. */
+#define INPUT_TILE6(NAME, ATTR, VT, W, LD, ST)                                \
+    static ATTR void NAME(const float *const *d, int ci, float *v,          \
+                          size_t pstride)                                   \
+    {                                                                       \
+        for (int c = 0; c < ci; c += W) {                                   \
+            VT t[36];                                                       \
+            _Pragma("GCC unroll 6")                                         \
+            for (int col = 0; col < 6; col++) {                             \
+                const VT x0 = LD(d[col] + c), x1 = LD(d[6 + col] + c);      \
+                const VT x2 = LD(d[12 + col] + c), x3 = LD(d[18 + col] + c); \
+                const VT x4 = LD(d[24 + col] + c), x5 = LD(d[30 + col] + c); \
+                BT6(x0, x1, x2, x3, x4, x5, t[col], t[6 + col], t[12 + col], \
+                    t[18 + col], t[24 + col], t[30 + col]);                 \
             }                                                               \
+            _Pragma("GCC unroll 6")                                         \
+            for (int r = 0; r < 6; r++) {                                   \
+                const VT *x = t + 6 * r;                                    \
+                VT o0, o1, o2, o3, o4, o5;                                  \
+                BT6(x[0], x[1], x[2], x[3], x[4], x[5], o0, o1, o2, o3, o4, o5); \
+                float *o = v + (size_t)(6 * r) * pstride + c;               \
+                ST(o, o0);                                                  \
+                ST(o + pstride, o1);                                        \
+                ST(o + 2 * pstride, o2);                                    \
+                ST(o + 3 * pstride, o3);                                    \
+                ST(o + 4 * pstride, o4);                                    \
+                ST(o + 5 * pstride, o5);                                    \
+            }                                                               \
+        }                                                                   \
+    }
+
+/* The 4x4 outputs A^T M A of one tile, through the epilogue. */
+#define OUTPUT_TILE6(NAME, ATTR, VT, VTI, W, LD, ST)                          \
+    static ATTR void NAME(const float *m, size_t pstride, int co,           \
+                          float *const *y, const float *const *res,         \
+                          const float *bias, int flags)                     \
+    {                                                                       \
+        const VT zero = {0};                                                \
+        for (int c = 0; c < co; c += W) {                                   \
+            VT s[24], out[16];                                              \
+            _Pragma("GCC unroll 6")                                         \
+            for (int col = 0; col < 6; col++) {     /* s = A^T q */         \
+                const float *q = m + (size_t)col * pstride + c;             \
+                const VT q0 = LD(q), q1 = LD(q + 6 * pstride);              \
+                const VT q2 = LD(q + 12 * pstride), q3 = LD(q + 18 * pstride); \
+                const VT q4 = LD(q + 24 * pstride), q5 = LD(q + 30 * pstride); \
+                AT6(VT, q0, q1, q2, q3, q4, q5, s[col], s[6 + col],          \
+                    s[12 + col], s[18 + col]);                              \
+            }                                                               \
+            _Pragma("GCC unroll 4")                                         \
+            for (int r = 0; r < 4; r++) {           /* out = s A */         \
+                const VT *q = s + 6 * r;                                    \
+                AT6(VT, q[0], q[1], q[2], q[3], q[4], q[5], out[4 * r],     \
+                    out[4 * r + 1], out[4 * r + 2], out[4 * r + 3]);        \
+            }                                                               \
+            _Pragma("GCC unroll 16")                                        \
+            for (int k = 0; k < 16; k++)                                    \
+                if (y[k])                                                   \
+                    EPILOGUE(VT, VTI, LD, ST, zero, y[k], res ? res[k] : NULL, \
+                             c, bias, flags, out[k]);                       \
         }                                                                   \
     }
 
 INPUT_TILE(input_tile4, , unr_v4, 4, unr_ld4, unr_st4)
 OUTPUT_TILE(output_tile4, , unr_v4, unr_v4i, 4, unr_ld4, unr_st4)
+INPUT_TILE6(input_tile6x6_4, , unr_v4, 4, unr_ld4, unr_st4)
+OUTPUT_TILE6(output_tile6x6_4, , unr_v4, unr_v4i, 4, unr_ld4, unr_st4)
 
 #if defined(UNR_HAVE_AVX2_BUILD)
 #define UNR_AVX2 __attribute__((target("avx2,fma")))
@@ -135,6 +235,8 @@ static inline UNR_AVX2 void st8(float *p, wv8 v) { memcpy(p, &v, sizeof v); }
 
 INPUT_TILE(input_tile8, UNR_AVX2, wv8, 8, ld8, st8)
 OUTPUT_TILE(output_tile8, UNR_AVX2, wv8, wv8i, 8, ld8, st8)
+INPUT_TILE6(input_tile6x6_8, UNR_AVX2, wv8, 8, ld8, st8)
+OUTPUT_TILE6(output_tile6x6_8, UNR_AVX2, wv8, wv8i, 8, ld8, st8)
 #endif
 
 /* 8-channel layers stay direct: their 8-deep GEMMs are too short to beat
@@ -146,20 +248,40 @@ int unr_winograd_fits(const unr_conv_shape *s)
            s->ci >= 16 && s->co >= 16 && (long)s->n * s->h * s->w >= WINO_MIN_PIXELS;
 }
 
+/* G, one 3-vector to a: F(2x2) rows [1 0 0] [1/2 1/2 1/2] [1/2 -1/2 1/2]
+ * [0 0 1]; F(4x4) rows [1/4 0 0] [-1/6 -1/6 -1/6] [-1/6 1/6 -1/6]
+ * [1/24 1/12 1/6] [1/24 -1/12 1/6] [0 0 1]. */
+static void g_rows(int m, const unr_v4 g[3], unr_v4 *t, int stride)
+{
+    if (m == 2) {
+        const float h = 0.5f;
+        t[0] = g[0];
+        t[stride] = h * (g[0] + g[1] + g[2]);
+        t[2 * stride] = h * (g[0] - g[1] + g[2]);
+        t[3 * stride] = g[2];
+        return;
+    }
+    t[0] = g[0] * (1.0f / 4);
+    t[stride] = (g[0] + g[1] + g[2]) * (-1.0f / 6);
+    t[2 * stride] = (g[0] - g[1] + g[2]) * (-1.0f / 6);
+    t[3 * stride] = g[0] * (1.0f / 24) + g[1] * (1.0f / 12) + g[2] * (1.0f / 6);
+    t[4 * stride] = g[0] * (1.0f / 24) - g[1] * (1.0f / 12) + g[2] * (1.0f / 6);
+    t[5 * stride] = g[2];
+}
+
 /* U[p][panel][i][NR] = (G g G^T)[p] for in channel i, out channel
  * panel*NR + j; zero past the last out channel. */
 static void transform_weights(const unr_wino_weights *wt, int cin, int cout,
-                              int nr, float *u)
+                              int nr, int m, float *u)
 {
-    const int np = (cout + nr - 1) / nr;
+    const int a = m + 2, np = (cout + nr - 1) / nr;
     const size_t pstride = (size_t)np * cin * nr;
-    const unr_v4 half = {0.5f, 0.5f, 0.5f, 0.5f};
-    memset(u, 0, 16 * pstride * sizeof(float));
+    memset(u, 0, (size_t)a * a * pstride * sizeof(float));
     /* Four out channels at a time (cout % 4 == 0, and nr is a multiple of
      * 4, so they share a panel). */
     for (int i = 0; i < cin; i++)
     for (int o = 0; o < cout; o += 4) {
-        unr_v4 g[3][3], t[4][3];
+        unr_v4 g[3][3], t[6][3], col[3], row[6];
         for (int ky = 0; ky < 3; ky++)
         for (int kx = 0; kx < 3; kx++) {
             const int tap = wt->flip ? (2 - ky) * 3 + (2 - kx) : ky * 3 + kx;
@@ -168,18 +290,16 @@ static void transform_weights(const unr_wino_weights *wt, int cin, int cout,
             const ptrdiff_t os = wt->out_stride;
             g[ky][kx] = os == 1 ? unr_ld4(src) : (unr_v4){src[0], src[os], src[2 * os], src[3 * os]};
         }
-        for (int c = 0; c < 3; c++) {   /* t = G g */
-            t[0][c] = g[0][c];
-            t[1][c] = half * (g[0][c] + g[1][c] + g[2][c]);
-            t[2][c] = half * (g[0][c] - g[1][c] + g[2][c]);
-            t[3][c] = g[2][c];
+        for (int c = 0; c < 3; c++) {   /* t = G g, column by column */
+            for (int k = 0; k < 3; k++)
+                col[k] = g[k][c];
+            g_rows(m, col, &t[0][c], 3);
         }
         float *d = u + ((size_t)(o / nr) * cin + i) * nr + o % nr;
-        for (int r = 0; r < 4; r++) {   /* U = t G^T */
-            unr_st4(d + (r * 4 + 0) * pstride, t[r][0]);
-            unr_st4(d + (r * 4 + 1) * pstride, half * (t[r][0] + t[r][1] + t[r][2]));
-            unr_st4(d + (r * 4 + 2) * pstride, half * (t[r][0] - t[r][1] + t[r][2]));
-            unr_st4(d + (r * 4 + 3) * pstride, t[r][2]);
+        for (int r = 0; r < a; r++) {   /* U = t G^T, row by row */
+            g_rows(m, t[r], row, 1);
+            for (int j = 0; j < a; j++)
+                unr_st4(d + (size_t)(r * a + j) * pstride, row[j]);
         }
     }
 }
@@ -191,6 +311,7 @@ typedef struct {
     const float *res, *bias;
     float *y;
     int flags;
+    int m, a;               /* output tile side, patch side (m + 2) */
     input_tile_fn input_tile;
     output_tile_fn output_tile;
     int th, tw, tiles, block, nchunks;
@@ -202,6 +323,7 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
 {
     const unr_conv_shape *s = jb->s;
     const int ci = s->ci, co = s->co, h = s->h, w = s->w;
+    const int m = jb->m, a = jb->a, positions = a * a;
     const int MR = jb->uk->mr, NR = jb->uk->nr;
     const int np = (co + NR - 1) / NR, cop = np * NR;
     const int rows = (nt + MR - 1) / MR * MR;
@@ -211,15 +333,15 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
     int b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
     const size_t row = (size_t)w * ci;
     for (int q = 0; q < nt; q++) {
-        const int oy = 2 * ty, ox = 2 * tx;
-        const float *d[16];
-        if (oy >= 1 && oy + 2 < h && ox >= 1 && ox + 2 < w) {
+        const int oy = m * ty, ox = m * tx;
+        const float *d[36];
+        if (oy >= 1 && oy + m < h && ox >= 1 && ox + m < w) {
             const float *p0 = jb->x + (((size_t)b * h + oy - 1) * w + ox - 1) * ci;
-            for (int e = 0; e < 16; e++)
-                d[e] = p0 + (e / 4) * row + (e % 4) * (size_t)ci;
+            for (int e = 0; e < positions; e++)
+                d[e] = p0 + (e / a) * row + (e % a) * (size_t)ci;
         } else {
-            for (int e = 0; e < 16; e++) {
-                const int iy = oy - 1 + e / 4, ix = ox - 1 + e % 4;
+            for (int e = 0; e < positions; e++) {
+                const int iy = oy - 1 + e / a, ix = ox - 1 + e % a;
                 d[e] = iy >= 0 && iy < h && ix >= 0 && ix < w
                            ? jb->x + (((size_t)b * h + iy) * w + ix) * ci
                            : jb->zeros;
@@ -235,32 +357,32 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
         }
     }
 
-    const float *a[UNR_MAX_MR];
+    const float *ap[UNR_MAX_MR];
     float *c[UNR_MAX_MR];
-    for (int p = 0; p < 16; p++)
+    for (int p = 0; p < positions; p++)
     for (int r0 = 0; r0 < rows; r0 += MR) {
         for (int i = 0; i < MR; i++) {
             /* rows past nt repeat a valid row; their results go unused */
             const int row = r0 + i < nt ? r0 + i : r0;
-            a[i] = v + p * vp + (size_t)row * ci;
+            ap[i] = v + p * vp + (size_t)row * ci;
             c[i] = mm + p * mp + (size_t)(r0 + i) * cop;
         }
         for (int j = 0; j < np; j++) {
             float *cj[UNR_MAX_MR];
             for (int i = 0; i < MR; i++)
                 cj[i] = c[i] + j * NR;
-            jb->uk->fn(1, ci, a, 1,
+            jb->uk->fn(1, ci, ap, 1,
                        jb->u + ((size_t)p * np + j) * ci * NR, cj, NULL, NULL, 0);
         }
     }
 
     b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
     for (int q = 0; q < nt; q++) {
-        const int oy = 2 * ty, ox = 2 * tx;
-        float *y[4];
-        const float *res[4];
-        for (int k = 0; k < 4; k++) {
-            const int py = oy + k / 2, px = ox + k % 2;
+        const int oy = m * ty, ox = m * tx;
+        float *y[16];
+        const float *res[16];
+        for (int k = 0; k < m * m; k++) {
+            const int py = oy + k / m, px = ox + k % m;
             const size_t off = (((size_t)b * h + py) * w + px) * co;
             const int inside = py < h && px < w;
             y[k] = inside ? jb->y + off : NULL;
@@ -288,7 +410,7 @@ static void wino_chunk(void *arg, int begin, int end, int thread)
         const int MR = jb->uk->mr;
         const size_t rows = (size_t)(jb->block + MR - 1) / MR * MR;
         float *v = jb->scratch[chunk];
-        float *mm = v + 16 * rows * jb->s->ci;
+        float *mm = v + (size_t)jb->a * jb->a * rows * jb->s->ci;
         for (int t0 = t_begin; t0 < t_end; t0 += jb->block) {
             const int nt = t_end - t0 < jb->block ? t_end - t0 : jb->block;
             run_block(jb, v, mm, t0, nt);
@@ -296,37 +418,41 @@ static void wino_chunk(void *arg, int begin, int end, int thread)
     }
 }
 
-int unr_winograd_conv(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
+int unr_winograd_conv(unr_ctx *ctx, int m, const unr_conv_shape *s, const float *x,
                       const unr_wino_weights *wt, const float *bias,
                       const float *residual, int flags, float *y)
 {
+    if (m != 2 && m != 4)
+        return 0;
+    const int a = m + 2, positions = a * a;
     const unr_ukernel *uk = unr_ctx_pick_ukernel(ctx, s->co);
     const int MR = uk->mr, NR = uk->nr;
     const int np = (s->co + NR - 1) / NR, cop = np * NR;
-    float *u = unr_ctx_shared_scratch(ctx, 16 * (size_t)np * s->ci * NR + s->ci);
+    float *u = unr_ctx_shared_scratch(ctx, (size_t)positions * np * s->ci * NR + s->ci);
     if (!u)
         return 0;
-    float *zeros = u + 16 * (size_t)np * s->ci * NR;
+    float *zeros = u + (size_t)positions * np * s->ci * NR;
     memset(zeros, 0, (size_t)s->ci * sizeof(float));
-    transform_weights(wt, s->ci, s->co, NR, u);
+    transform_weights(wt, s->ci, s->co, NR, m, u);
 
     wino_job jb = {
         .uk = uk, .s = s, .x = x, .u = u, .zeros = zeros,
         .res = residual, .bias = bias, .y = y, .flags = flags,
-        .th = (s->h + 1) / 2, .tw = (s->w + 1) / 2,
+        .m = m, .a = a,
+        .th = (s->h + m - 1) / m, .tw = (s->w + m - 1) / m,
     };
     jb.tiles = s->n * jb.th * jb.tw;
-    jb.input_tile = input_tile4;
-    jb.output_tile = output_tile4;
+    jb.input_tile = m == 2 ? input_tile4 : input_tile6x6_4;
+    jb.output_tile = m == 2 ? output_tile4 : output_tile6x6_4;
 #if defined(UNR_HAVE_AVX2_BUILD)
     if (unr_ctx_isa(ctx) == UNR_ISA_AVX2) {
         if (s->ci % 8 == 0)
-            jb.input_tile = input_tile8;
+            jb.input_tile = m == 2 ? input_tile8 : input_tile6x6_8;
         if (s->co % 8 == 0)
-            jb.output_tile = output_tile8;
+            jb.output_tile = m == 2 ? output_tile8 : output_tile6x6_8;
     }
 #endif
-    jb.block = WINO_BLOCK_FLOATS / (16 * (s->ci + cop)) / MR * MR;
+    jb.block = WINO_BLOCK_FLOATS / (positions * (s->ci + cop)) / MR * MR;
     if (jb.block < MR)
         jb.block = MR;
     /* One chunk per thread when each gets at least a block of tiles. */
@@ -338,7 +464,7 @@ int unr_winograd_conv(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
         jb.nchunks = 64;
     const size_t rows = (size_t)(jb.block + MR - 1) / MR * MR;
     for (int t = 0; t < jb.nchunks; t++) {
-        jb.scratch[t] = unr_ctx_thread_scratch(ctx, t, 16 * rows * (s->ci + cop));
+        jb.scratch[t] = unr_ctx_thread_scratch(ctx, t, positions * rows * (s->ci + cop));
         if (!jb.scratch[t])
             return 0;
     }

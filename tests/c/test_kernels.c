@@ -78,10 +78,10 @@ static const char *shape_str(const unr_conv_shape *s)
 
 /* ---------------------------------------------------------------- variants */
 
-#define MAX_CTX 8
+#define MAX_CTX 12
 static unr_ctx *ref_ctx;
 static unr_ctx *ctxs[MAX_CTX];
-static int ctx_direct[MAX_CTX];     /* Winograd turned off */
+static int ctx_wino[MAX_CTX];       /* Winograd tile m: 2, 4, or 0 (off) */
 static int n_ctx;
 
 static void make_contexts(void)
@@ -104,15 +104,20 @@ static void make_contexts(void)
                 unr_ctx_destroy(c);
                 continue;
             }
-            unr_ctx_set_winograd(c, 1);    /* even where not the default */
+            /* Each ISA with F(4x4), F(2x2) (even where Winograd is not the
+             * default) and with every conv direct, so every path is held to
+             * the reference whichever one the dispatch prefers. */
+            unr_ctx_set_winograd(c, 4);
+            ctx_wino[n_ctx] = 4;
             ctxs[n_ctx++] = c;
-            /* The same ISA with every conv direct, so both paths are held
-             * to the reference whichever one the dispatch prefers. */
-            unr_ctx *d = unr_ctx_create(thread_counts[t], (unr_isa)isa);
-            if (d) {
-                unr_ctx_set_winograd(d, 0);
-                ctx_direct[n_ctx] = 1;
-                ctxs[n_ctx++] = d;
+            static const int others[] = {2, 0};
+            for (int k = 0; k < 2; k++) {
+                unr_ctx *d = unr_ctx_create(thread_counts[t], (unr_isa)isa);
+                if (d) {
+                    unr_ctx_set_winograd(d, others[k]);
+                    ctx_wino[n_ctx] = others[k];
+                    ctxs[n_ctx++] = d;
+                }
             }
         }
     }
@@ -121,12 +126,12 @@ static void make_contexts(void)
 static const char *ctx_str(unr_ctx *c)
 {
     static char buf[32];
-    int direct = 0;
+    int m = 0;
     for (int i = 0; i < n_ctx; i++)
         if (ctxs[i] == c)
-            direct = ctx_direct[i];
+            m = ctx_wino[i];
     snprintf(buf, sizeof buf, "%s/t%d%s", unr_isa_name(unr_ctx_isa(c)),
-             unr_ctx_threads(c), direct ? "/direct" : "");
+             unr_ctx_threads(c), m == 4 ? "/F4" : m == 2 ? "/F2" : "/direct");
     return buf;
 }
 
@@ -236,12 +241,12 @@ static void check_winograd(unr_conv_shape s)
     const unr_conv_shape t = {s.n, s.h, s.w, s.co, s.ci, 3, 1};
     const unr_wino_weights bw = {w, (ptrdiff_t)s.ci * s.co, 1, s.co, 1};
     for (int c = 0; c < n_ctx; c++) {
-        if (ctx_direct[c])
+        if (!ctx_wino[c])
             continue;
         for (int e = 0; e < 4; e++) {
             float *want = copy_array(y0, ny), *got = copy_array(y0, ny);
             unr_conv_forward(ref_ctx, &s, x, w, &eps[e], want);
-            int ok = unr_winograd_conv(ctxs[c], &s, x, &fw, eps[e].bias,
+            int ok = unr_winograd_conv(ctxs[c], ctx_wino[c], &s, x, &fw, eps[e].bias,
                                        eps[e].residual, flags[e], got);
             snprintf(what, sizeof what, "winograd forward ep%d %s [%s]", e,
                      shape_str(&s), ctx_str(ctxs[c]));
@@ -257,7 +262,7 @@ static void check_winograd(unr_conv_shape s)
         for (int acc = 0; acc < 2; acc++) {
             float *want = copy_array(dx0, nx), *got = copy_array(dx0, nx);
             unr_conv_backward_data(ref_ctx, &s, dy, w, want, acc);
-            unr_winograd_conv(ctxs[c], &t, dy, &bw, NULL, NULL, acc ? 2 : 0, got);
+            unr_winograd_conv(ctxs[c], ctx_wino[c], &t, dy, &bw, NULL, NULL, acc ? 2 : 0, got);
             snprintf(what, sizeof what, "winograd backward_data acc%d %s [%s]",
                      acc, shape_str(&s), ctx_str(ctxs[c]));
             expect_close(what, got, want, nx, 9 * s.co);
@@ -275,12 +280,15 @@ static void check_winograd_taken(unr_conv_shape s, int expect)
     const size_t nx = (size_t)s.n * s.h * s.w * s.ci;
     const size_t ny = (size_t)s.n * s.h * s.w * s.co;
     float *x = rand_array(nx), *w = rand_array((size_t)9 * s.ci * s.co);
-    for (int c = 0; c + 1 < n_ctx; c++) {
-        if (ctx_direct[c] || !ctx_direct[c + 1])
+    for (int c = 0; c < n_ctx; c++) {
+        int d = c + 1;          /* the direct context of the same ISA/threads */
+        while (d < n_ctx && ctx_wino[d])
+            d++;
+        if (!ctx_wino[c] || d == n_ctx)
             continue;
         float *a = rand_array(ny), *b = copy_array(a, ny);
         unr_conv_forward(ctxs[c], &s, x, w, NULL, a);
-        unr_conv_forward(ctxs[c + 1], &s, x, w, NULL, b);
+        unr_conv_forward(ctxs[d], &s, x, w, NULL, b);
         n_checks++;
         const int differs = memcmp(a, b, ny * sizeof *a) != 0;
         if (differs != expect) {
