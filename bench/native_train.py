@@ -23,10 +23,11 @@ STEPS = int(os.environ.get("BENCH_STEPS", "30"))
 BATCH, THREADS = 128, 2
 
 
-def unravel_train(n, tmp):
+def unravel_train(n, widths, tmp):
     out = os.path.join(tmp, f"t{n}")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([CLI, "train", "--blocks-per-stage", str(n), "--shortcut", "A", "--epochs", "1",
+    subprocess.run([CLI, "train", "--blocks-per-stage", str(n), "--widths", ",".join(map(str, widths)),
+                    "--shortcut", "A", "--epochs", "1",
                     "--batch", str(BATCH), "--threads", str(THREADS), "--max-steps", str(STEPS),
                     "--eval-limit", "100", "--data", DATA, "--out", out],
                    check=True, capture_output=True)
@@ -36,8 +37,8 @@ def unravel_train(n, tmp):
     return line["train_images_per_second"], max(peak_kb, before) / 1024
 
 
-def torch_train(n, x, y):
-    model = CifarResNet(n, [16, 32, 64], "A").train()
+def torch_train(n, widths, x, y):
+    model = CifarResNet(n, widths, "A").train()
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
     def step(i):
         xb = x[(i * BATCH) % (len(x) - BATCH):][:BATCH]
@@ -58,14 +59,16 @@ def main():
     x, y = cifar_batch(DATA, 2048, [0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, n in (("ResNet-20", 3), ("ResNet-56", 9)):
-            u, rss = unravel_train(n, tmp)
-            t = torch_train(n, x, y)
+        # ResNet-110-half: the paper's 54 blocks at widths 8/16/32, thin layers
+        for name, n, widths in (("ResNet-20", 3, [16, 32, 64]), ("ResNet-56", 9, [16, 32, 64]),
+                                ("ResNet-110-half", 18, [8, 16, 32])):
+            u, rss = unravel_train(n, widths, tmp)
+            t = torch_train(n, widths, x, y)
             rows.append((name, u, t, rss))
     print(f"native training, batch {BATCH}, {THREADS} threads, {STEPS} steps, torch {torch.__version__}")
-    print(f"{'network':<10} {'unravel img/s':>14} {'PyTorch img/s':>14} {'ratio':>7} {'unravel peak RSS':>17}")
+    print(f"{'network':<16} {'unravel img/s':>14} {'PyTorch img/s':>14} {'ratio':>7} {'unravel peak RSS':>17}")
     for name, u, t, rss in rows:
-        print(f"{name:<10} {u:>14.0f} {t:>14.0f} {u / t:>6.2f}x {rss:>14.0f} MB")
+        print(f"{name:<16} {u:>14.0f} {t:>14.0f} {u / t:>6.2f}x {rss:>14.0f} MB")
 
 
 if __name__ == "__main__":
