@@ -6,9 +6,11 @@ export const MODEL_CANDIDATES = Object.freeze([
   { name: 'plain20', label: 'Plain-20 (no skips)' },
   { name: 'resnet56', label: 'ResNet-56' },
   { name: 'resnet110-half', label: 'ResNet-110 (half width)' },
+  { name: 'resnet110-half-k23', label: 'ResNet-110 (half width), short-path training' },
   // Random-weight development models (`unravel init`), never shipped.
   { name: 'dev-resnet20', label: 'dev ResNet-20 (random weights)', dev: true },
   { name: 'dev-plain20', label: 'dev Plain-20 (random weights)', dev: true },
+  { name: 'dev-resnet110-half', label: 'dev ResNet-110 half (random weights)', dev: true },
 ]);
 
 /** Where things live, relative to this module (the web root). */
