@@ -99,7 +99,9 @@ static inline void store4(float *c, const float *r, const float *bias,
 
 GEMM_MRX8(4)    /* the one the context uses */
 GEMM_MRX8(6)    /* for comparison (bench/kernels.c, bench/simd_peak.c) */
-/* 3x3 convs over 16, 32, 64 channels at stride 1, 16 and 32 at stride 2. */
+/* 3x3 convs over 8, 16, 32, 64 channels at stride 1, 8, 16 and 32 at
+ * stride 2 (spacing = stride * channels). */
+GEMM_4X8_SPACED(8)
 GEMM_4X8_SPACED(16)
 GEMM_4X8_SPACED(32)
 GEMM_4X8_SPACED(64)

@@ -228,10 +228,11 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
         ctx->uk_wide = (unr_ukernel){4, 8, unr_f32_gemm_4x8__wasmsimd,
                                      "4x8__wasmsimd"};
         ctx->uk_narrow = ctx->uk_wide;
-        ctx->spaced[0] = (unr_spaced_ukernel){16, 4, 8, unr_f32_gemm_4x8__wasmsimd_s16};
-        ctx->spaced[1] = (unr_spaced_ukernel){32, 4, 8, unr_f32_gemm_4x8__wasmsimd_s32};
-        ctx->spaced[2] = (unr_spaced_ukernel){64, 4, 8, unr_f32_gemm_4x8__wasmsimd_s64};
-        ctx->spaced[3] = (unr_spaced_ukernel){128, 4, 8, unr_f32_gemm_4x8__wasmsimd_s128};
+        ctx->spaced[0] = (unr_spaced_ukernel){8, 4, 8, unr_f32_gemm_4x8__wasmsimd_s8};
+        ctx->spaced[1] = (unr_spaced_ukernel){16, 4, 8, unr_f32_gemm_4x8__wasmsimd_s16};
+        ctx->spaced[2] = (unr_spaced_ukernel){32, 4, 8, unr_f32_gemm_4x8__wasmsimd_s32};
+        ctx->spaced[3] = (unr_spaced_ukernel){64, 4, 8, unr_f32_gemm_4x8__wasmsimd_s64};
+        ctx->spaced[4] = (unr_spaced_ukernel){128, 4, 8, unr_f32_gemm_4x8__wasmsimd_s128};
         break;
 #endif
     default:

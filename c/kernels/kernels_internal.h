@@ -52,7 +52,7 @@ typedef struct {
 
 /* Spaced micro-kernels, each standing in for the context's micro-kernel of
  * the same mr x nr when rows are `spacing` floats apart. */
-#define UNR_MAX_SPACED 4
+#define UNR_MAX_SPACED 5
 typedef struct {
     int spacing;            /* floats between rows; 0 ends the list */
     int mr, nr;
@@ -86,6 +86,7 @@ void unr_f32_gemm_8x8__avx2_s8(int ks, int kc, const float *const *a,
               const float *bias, int flags);
 UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd)
 UNR_WASMSIMD_KERNEL(unr_f32_gemm_6x8__wasmsimd)
+UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s8)
 UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s16)
 UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s32)
 UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s64)
