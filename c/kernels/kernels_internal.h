@@ -126,6 +126,13 @@ int unr_winograd_conv(unr_ctx *ctx, int m, const unr_conv_shape *s, const float 
                       const unr_wino_weights *wt, const float *bias,
                       const float *residual, int flags, float *y);
 
+/* dw += backward-weights of a 3x3 stride-1 conv (HWIO, as
+ * unr_conv_backward_weights) by Winograd F(m x m, 3x3). Returns 0 (nothing
+ * written) if m is not 2 or 4, a channel count is not a multiple of 4, or
+ * scratch memory runs out. */
+int unr_winograd_backward_weights(unr_ctx *ctx, int m, const unr_conv_shape *s,
+                                  const float *x, const float *dy, float *dw);
+
 /* Scalar reference kernels (ref.c): plain loops, single thread, the truth. */
 void unr_conv_forward__scalar(const unr_conv_shape *s, const float *x,
                               const float *w, const unr_epilogue *ep, float *y);

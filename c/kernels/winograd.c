@@ -474,3 +474,262 @@ int unr_winograd_conv(unr_ctx *ctx, int m, const unr_conv_shape *s, const float 
         wino_chunk(&jb, 0, 1, 0);
     return 1;
 }
+
+/* ---------------------------------------------------------------------------
+ * Backward-weights. The forward tile is Y = A^T [(G g G^T) . V] A, linear in
+ * g, so by transposition dL/dg = G^T [V . (A dY A^T)] G: the same input
+ * transform V = B^T d B, dy transformed by A (a x m), and G^T (3 x a) to
+ * come back. Summed over tiles, each of the a^2 positions is a GEMM
+ * (Ci x tiles) x (tiles x Co) with the tiles as K; threads take ranges of
+ * tiles into private sums, reduced in a fixed order (no timing in results).
+ */
+
+/* Tiles per GEMM call (its K): long enough to amortise the micro-kernel's
+ * accumulator loads and stores, short enough that a position's A and B
+ * (tiles x (Ci + Co)) stay in L2. */
+#define WINO_BWW_MAX_TILES 256
+#define WINO_BWW_POSITION_FLOATS 16384
+
+/* T = A dY A^T for one m x m tile of dy (y[k] NULL outside the image:
+ * zero), W channels at a time, into out[p*pstride + (c / nr)*panel + c % nr]:
+ * the packed B layout of the GEMMs. A (m = 4) has rows (1 0 0 0) (1 1 1 1)
+ * (1 -1 1 -1) (1 2 4 8) (1 -2 4 -8) (0 0 0 1); (m = 2) (1 0) (1 1) (1 -1)
+ * (0 -1). Columns first into t (through L1), then rows straight out. */
+typedef void (*dy_tile_fn)(const float *const *y, int co, float *out, size_t pstride,
+                           int nr, size_t panel);
+
+#define A4(VT, y0, y1, y2, y3, o, s)                                          \
+    do {                                                                    \
+        const VT p02 = (y0) + (y2), p13 = (y1) + (y3);                      \
+        const VT q02 = (y0) + 4.0f * (y2), q13 = 2.0f * (y1) + 8.0f * (y3); \
+        o[0] = (y0);                                                        \
+        o[s] = p02 + p13;                                                   \
+        o[2 * (s)] = p02 - p13;                                             \
+        o[3 * (s)] = q02 + q13;                                             \
+        o[4 * (s)] = q02 - q13;                                             \
+        o[5 * (s)] = (y3);                                                  \
+    } while (0)
+
+#define DY_TILE4(NAME, ATTR, VT, W, LD, ST)                                   \
+    static ATTR void NAME(const float *const *y, int co, float *out,        \
+                          size_t pstride, int nr, size_t panel)             \
+    {                                                                       \
+        const VT zero = {0};                                                \
+        for (int c = 0; c < co; c += W) {                                   \
+            VT d[16], t[24], r[6];                                          \
+            _Pragma("GCC unroll 16")                                        \
+            for (int k = 0; k < 16; k++)                                    \
+                d[k] = y[k] ? LD(y[k] + c) : zero;                          \
+            _Pragma("GCC unroll 4")                                         \
+            for (int col = 0; col < 4; col++) {                             \
+                VT *o = t + col;                                            \
+                A4(VT, d[col], d[4 + col], d[8 + col], d[12 + col], o, 4);  \
+            }                                                               \
+            float *base = out + (size_t)(c / nr) * panel + c % nr;          \
+            _Pragma("GCC unroll 6")                                         \
+            for (int row = 0; row < 6; row++) {                             \
+                const VT *q = t + 4 * row;                                  \
+                A4(VT, q[0], q[1], q[2], q[3], r, 1);                       \
+                float *o = base + (size_t)(6 * row) * pstride;              \
+                _Pragma("GCC unroll 6")                                     \
+                for (int k = 0; k < 6; k++)                                 \
+                    ST(o + (size_t)k * pstride, r[k]);                      \
+            }                                                               \
+        }                                                                   \
+    }
+
+#define DY_TILE2(NAME, ATTR, VT, W, LD, ST)                                   \
+    static ATTR void NAME(const float *const *y, int co, float *out,        \
+                          size_t pstride, int nr, size_t panel)             \
+    {                                                                       \
+        const VT zero = {0};                                                \
+        for (int c = 0; c < co; c += W) {                                   \
+            VT d[4], t[8];                                                  \
+            _Pragma("GCC unroll 4")                                         \
+            for (int k = 0; k < 4; k++)                                     \
+                d[k] = y[k] ? LD(y[k] + c) : zero;                          \
+            _Pragma("GCC unroll 2")                                         \
+            for (int col = 0; col < 2; col++) {                             \
+                t[col] = d[col];                                            \
+                t[2 + col] = d[col] + d[2 + col];                           \
+                t[4 + col] = d[col] - d[2 + col];                           \
+                t[6 + col] = -d[2 + col];                                   \
+            }                                                               \
+            float *base = out + (size_t)(c / nr) * panel + c % nr;          \
+            _Pragma("GCC unroll 4")                                         \
+            for (int row = 0; row < 4; row++) {                             \
+                const VT a0 = t[2 * row], a1 = t[2 * row + 1];              \
+                float *o = base + (size_t)(4 * row) * pstride;              \
+                ST(o, a0);                                                  \
+                ST(o + pstride, a0 + a1);                                   \
+                ST(o + 2 * pstride, a0 - a1);                               \
+                ST(o + 3 * pstride, -a1);                                   \
+            }                                                               \
+        }                                                                   \
+    }
+
+DY_TILE4(dy_tile4x4_4, , unr_v4, 4, unr_ld4, unr_st4)
+DY_TILE2(dy_tile2x2_4, , unr_v4, 4, unr_ld4, unr_st4)
+#if defined(UNR_HAVE_AVX2_BUILD)
+DY_TILE4(dy_tile4x4_8, UNR_AVX2, wv8, 8, ld8, st8)
+DY_TILE2(dy_tile2x2_8, UNR_AVX2, wv8, 8, ld8, st8)
+#endif
+
+/* G^T v for one a-vector, to 3. */
+static void gt_rows(int m, const unr_v4 *v, int step, unr_v4 *o, int ostep)
+{
+    if (m == 2) {
+        const unr_v4 h = {0.5f, 0.5f, 0.5f, 0.5f};
+        o[0] = v[0] + h * (v[step] + v[2 * step]);
+        o[ostep] = h * (v[step] - v[2 * step]);
+        o[2 * ostep] = h * (v[step] + v[2 * step]) + v[3 * step];
+        return;
+    }
+    const unr_v4 p12 = v[step] + v[2 * step], m12 = v[2 * step] - v[step];
+    const unr_v4 p34 = v[3 * step] + v[4 * step], m34 = v[3 * step] - v[4 * step];
+    o[0] = v[0] * 0.25f - p12 * (1.0f / 6) + p34 * (1.0f / 24);
+    o[ostep] = m12 * (1.0f / 6) + m34 * (1.0f / 12);
+    o[2 * ostep] = (p34 - p12) * (1.0f / 6) + v[5 * step];
+}
+
+typedef struct {
+    const unr_ukernel *uk;
+    const unr_conv_shape *s;
+    const float *x, *dy, *zeros;
+    int m, a, th, tw, tiles, block, nchunks, cip, cop;
+    input_tile_fn input_tile;
+    dy_tile_fn dy_tile;
+    float *scratch[64];     /* per chunk: sums [a^2][cip][cop], V, D */
+} wino_bww_job;
+
+static void bww_block(const wino_bww_job *jb, float *sums, float *v, float *dd, int t0, int nt)
+{
+    const unr_conv_shape *s = jb->s;
+    const int ci = s->ci, co = s->co, h = s->h, w = s->w, m = jb->m, a = jb->a;
+    const int MR = jb->uk->mr, NR = jb->uk->nr, np = jb->cop / NR;
+    const size_t vp = (size_t)nt * ci, dp = (size_t)np * nt * NR;
+    int b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
+    for (int q = 0; q < nt; q++) {
+        const int oy = m * ty, ox = m * tx;
+        const float *d[36], *y[16];
+        for (int e = 0; e < a * a; e++) {
+            const int iy = oy - 1 + e / a, ix = ox - 1 + e % a;
+            d[e] = iy >= 0 && iy < h && ix >= 0 && ix < w
+                       ? jb->x + (((size_t)b * h + iy) * w + ix) * ci : jb->zeros;
+        }
+        for (int k = 0; k < m * m; k++) {
+            const int py = oy + k / m, px = ox + k % m;
+            y[k] = py < h && px < w ? jb->dy + (((size_t)b * h + py) * w + px) * co : NULL;
+        }
+        jb->input_tile(d, ci, v + (size_t)q * ci, vp);
+        jb->dy_tile(y, co, dd + (size_t)q * NR, dp, NR, (size_t)nt * NR);
+        if (++tx == jb->tw) {
+            tx = 0;
+            if (++ty == jb->th) {
+                ty = 0;
+                b++;
+            }
+        }
+    }
+    /* sums[p][i][j] += sum_q V[p][q][i] * D[p][q][j]: A rows are input
+     * channels read every ci floats; rows past ci land in the padding. */
+    const float *ap[UNR_MAX_MR];
+    float *c[UNR_MAX_MR];
+    for (int p = 0; p < a * a; p++)
+    for (int i0 = 0; i0 < ci; i0 += MR) {
+        for (int i = 0; i < MR; i++)
+            ap[i] = v + p * vp + (i0 + i < ci ? i0 + i : i0);
+        for (int j = 0; j < np; j++) {
+            for (int i = 0; i < MR; i++)
+                c[i] = sums + ((size_t)p * jb->cip + i0 + i) * jb->cop + j * NR;
+            jb->uk->fn(1, nt, ap, ci, dd + p * dp + (size_t)j * nt * NR, c, NULL, NULL,
+                       UNR_UK_ACCUMULATE);
+        }
+    }
+}
+
+static void wino_bww_chunk(void *arg, int begin, int end, int thread)
+{
+    (void)thread;
+    const wino_bww_job *jb = arg;
+    const size_t sums_n = (size_t)jb->a * jb->a * jb->cip * jb->cop;
+    for (int chunk = begin; chunk < end; chunk++) {
+        float *sums = jb->scratch[chunk];
+        float *v = sums + sums_n;
+        float *dd = v + (size_t)jb->a * jb->a * jb->block * jb->s->ci;
+        memset(sums, 0, sums_n * sizeof *sums);
+        const int t_begin = (int)((long long)jb->tiles * chunk / jb->nchunks);
+        const int t_end = (int)((long long)jb->tiles * (chunk + 1) / jb->nchunks);
+        for (int t0 = t_begin; t0 < t_end; t0 += jb->block) {
+            const int nt = t_end - t0 < jb->block ? t_end - t0 : jb->block;
+            bww_block(jb, sums, v, dd, t0, nt);
+        }
+    }
+}
+
+int unr_winograd_backward_weights(unr_ctx *ctx, int m, const unr_conv_shape *s,
+                                  const float *x, const float *dy, float *dw)
+{
+    if ((m != 2 && m != 4) || s->ci % 4 || s->co % 4)
+        return 0;
+    const int a = m + 2, positions = a * a, ci = s->ci, co = s->co;
+    const unr_ukernel *uk = unr_ctx_pick_ukernel(ctx, co);
+    const int MR = uk->mr, NR = uk->nr;
+    wino_bww_job jb = {
+        .uk = uk, .s = s, .x = x, .dy = dy, .m = m, .a = a,
+        .th = (s->h + m - 1) / m, .tw = (s->w + m - 1) / m,
+        .cip = (ci + MR - 1) / MR * MR, .cop = (co + NR - 1) / NR * NR,
+    };
+    jb.tiles = s->n * jb.th * jb.tw;
+    jb.input_tile = m == 2 ? input_tile4 : input_tile6x6_4;
+    jb.dy_tile = m == 2 ? dy_tile2x2_4 : dy_tile4x4_4;
+#if defined(UNR_HAVE_AVX2_BUILD)
+    if (unr_ctx_isa(ctx) == UNR_ISA_AVX2) {
+        if (ci % 8 == 0)
+            jb.input_tile = m == 2 ? input_tile8 : input_tile6x6_8;
+        if (co % 8 == 0)
+            jb.dy_tile = m == 2 ? dy_tile2x2_8 : dy_tile4x4_8;
+    }
+#endif
+    jb.block = WINO_BWW_POSITION_FLOATS / (ci + jb.cop);
+    jb.block = jb.block > WINO_BWW_MAX_TILES ? WINO_BWW_MAX_TILES : jb.block < 8 ? 8 : jb.block;
+    const int threads = unr_ctx_threads(ctx);
+    jb.nchunks = jb.tiles / jb.block < threads ? jb.tiles / jb.block : threads;
+    jb.nchunks = jb.nchunks < 1 ? 1 : jb.nchunks > 64 ? 64 : jb.nchunks;
+    const size_t sums_n = (size_t)positions * jb.cip * jb.cop;
+    const size_t need = sums_n + (size_t)positions * jb.block * (ci + jb.cop);
+    float *zeros = unr_ctx_shared_scratch(ctx, (size_t)ci);
+    if (!zeros)
+        return 0;
+    memset(zeros, 0, (size_t)ci * sizeof *zeros);
+    jb.zeros = zeros;
+    for (int t = 0; t < jb.nchunks; t++)
+        if (!(jb.scratch[t] = unr_ctx_thread_scratch(ctx, t, need)))
+            return 0;
+    if (jb.nchunks > 1)
+        unr_parallel_for(ctx, jb.nchunks, wino_bww_chunk, &jb);
+    else
+        wino_bww_chunk(&jb, 0, 1, 0);
+
+    /* Reduce the chunks' sums in order, then dw[ky][kx][i][o] +=
+     * (G^T S G)[ky][kx], four out channels at a time. */
+    float *total = jb.scratch[0];
+    for (int t = 1; t < jb.nchunks; t++)
+        for (size_t e = 0; e < sums_n; e++)
+            total[e] += jb.scratch[t][e];
+    for (int i = 0; i < ci; i++)
+    for (int o = 0; o < co; o += 4) {
+        unr_v4 sp[36], t[18], r[9];
+        for (int p = 0; p < positions; p++)
+            sp[p] = unr_ld4(total + ((size_t)p * jb.cip + i) * jb.cop + o);
+        for (int col = 0; col < a; col++)       /* t = G^T S, by columns */
+            gt_rows(m, sp + col, a, t + col, a);
+        for (int ky = 0; ky < 3; ky++)          /* r = t G, by rows */
+            gt_rows(m, t + ky * a, 1, r + ky * 3, 1);
+        for (int k = 0; k < 9; k++) {
+            float *dst = dw + ((size_t)k * ci + i) * co + o;
+            unr_st4(dst, unr_ld4(dst) + r[k]);
+        }
+    }
+    return 1;
+}

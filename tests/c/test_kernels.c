@@ -231,7 +231,7 @@ static void check_winograd(unr_conv_shape s)
     const size_t nw = (size_t)9 * s.ci * s.co;
     float *x = rand_array(nx), *w = rand_array(nw), *bias = rand_array(s.co);
     float *res = rand_array(ny), *y0 = rand_array(ny), *dy = rand_array(ny);
-    float *dx0 = rand_array(nx);
+    float *dx0 = rand_array(nx), *dw0 = rand_array(nw);
     char what[256];
     const unr_epilogue eps[] = {
         {bias, res, 1, 0}, {NULL, NULL, 0, 1}, {NULL, NULL, 0, 0}, {NULL, NULL, 1, 0},
@@ -269,8 +269,22 @@ static void check_winograd(unr_conv_shape s)
             free(want);
             free(got);
         }
+        /* Backward-weights accumulates into dw, as the direct kernel does. */
+        float *want = copy_array(dw0, nw), *got = copy_array(dw0, nw);
+        unr_conv_backward_weights(ref_ctx, &s, x, dy, want);
+        int ok = unr_winograd_backward_weights(ctxs[c], ctx_wino[c], &s, x, dy, got);
+        snprintf(what, sizeof what, "winograd backward_weights %s [%s]", shape_str(&s),
+                 ctx_str(ctxs[c]));
+        n_checks++;
+        if (!ok) {
+            printf("FAIL %s: returned 0\n", what);
+            n_failures++;
+        }
+        expect_close(what, got, want, nw, (double)s.n * s.h * s.w);
+        free(want);
+        free(got);
     }
-    free(x); free(w); free(bias); free(res); free(y0); free(dy); free(dx0);
+    free(x); free(w); free(bias); free(res); free(y0); free(dy); free(dx0); free(dw0);
 }
 
 /* The dispatch takes Winograd exactly where its rule says: its sums round
