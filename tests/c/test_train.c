@@ -111,6 +111,50 @@ static void train_options(unr_train_options *o, const char *out)
     o->seed = 5;
 }
 
+/* --active-blocks K saves the test-time rule: every block's branch scaled by
+ * K/n in its bn2 (lr 0, so the trained weights are the initial ones), and
+ * nothing else touched; a plain network keeps its weights. */
+static void active_block_training_saves_branches_scaled_by_k_over_n(void)
+{
+    unr_cifar train = synthetic(64, 8), test = synthetic(20, 9);
+    unr_error err;
+    for (int plain = 0; plain < 2; plain++) {
+        unr_arch arch = {1, {4, 8, 16}, plain ? UNR_SHORTCUT_NONE : UNR_SHORTCUT_A, 10, 1e-5f};
+        unr_model *m = NULL;
+        CHECK_OK(unr_model_init_random(&arch, 3, &m, &err));
+        float *before = malloc(m->num_params * sizeof *before);
+        memcpy(before, m->params, m->num_params * sizeof *before);
+        unr_train_options o;
+        train_options(&o, "/tmp/unravel-test-train-k");
+        remove("/tmp/unravel-test-train-k.ckpt");
+        o.epochs = 1;
+        o.lr = 0;
+        o.active_blocks = 1;
+        CHECK_OK(unr_train(m, &train, &test, &o, NULL, NULL, NULL, &err));
+        const double p = plain ? 1.0 : 1.0 / m->num_blocks;
+        int scaled = 0, kept = 0, wrong = 0;
+        for (int i = 0; i < m->num_tensors; i++) {
+            const unr_tensor *tn = &m->tensors[i];
+            const float *was = before + (tn->data - m->params);
+            const int bn2 = strstr(tn->name, ".bn2.weight") || strstr(tn->name, ".bn2.bias");
+            if (strstr(tn->name, "running_"))
+                continue;   /* batch statistics move even at lr 0 */
+            for (size_t j = 0; j < tn->count; j++) {
+                const float want = bn2 ? (float)(was[j] * p) : was[j];
+                wrong += tn->data[j] != want;
+            }
+            scaled += bn2;
+            kept += !bn2;
+        }
+        CHECK(wrong == 0);
+        CHECK(scaled == 2 * m->num_blocks && kept > 0);
+        free(before);
+        unr_model_free(m);
+    }
+    unr_cifar_free(&train);
+    unr_cifar_free(&test);
+}
+
 static void resuming_gives_the_weights_of_an_uninterrupted_run(void)
 {
     unr_cifar train = synthetic(96, 6), test = synthetic(40, 7);
@@ -219,6 +263,7 @@ static void kill_9_at_any_moment_leaves_a_loadable_checkpoint(void)
 
 TEST_MAIN(TEST_CASE(a_few_steps_lower_the_loss),
           TEST_CASE(inactive_blocks_are_left_untouched),
+          TEST_CASE(active_block_training_saves_branches_scaled_by_k_over_n),
           TEST_CASE(resuming_gives_the_weights_of_an_uninterrupted_run),
           TEST_CASE(damaged_checkpoint_is_refused),
           TEST_CASE(kill_9_at_any_moment_leaves_a_loadable_checkpoint))
