@@ -2,7 +2,7 @@
 // results.mjs: run the paper's experiments on the trained models with the `unravel` CLI and
 // write docs/RESULTS.md with its charts (docs/results/*.svg) and raw numbers (*.json).
 //
-//   node scripts/results.mjs [--models resnet20,plain20,resnet56,resnet110-half]
+//   node scripts/results.mjs [--models resnet20,plain20,resnet56,resnet110-half,resnet110-half-k23]
 //                            [--limit N] [--samples S] [--quick] [--force] [--out DIR]
 //
 // Each experiment's CLI output is cached in DIR/results/NAME-EXPERIMENT.json together with
@@ -20,7 +20,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // ---- options (table-driven) ----
 
 const OPTIONS = [
-  { name: 'models', type: 'list', def: 'resnet20,plain20,resnet56,resnet110-half',
+  { name: 'models', type: 'list', def: 'resnet20,plain20,resnet56,resnet110-half,resnet110-half-k23',
     help: 'model names (models/NAME.json) or paths to manifests, comma-separated; NAME:limit=1000:samples=5 overrides options for one model' },
   { name: 'limit', type: 'int', def: 0, help: 'test images per evaluation (0 = all 10,000)' },
   { name: 'samples', type: 'int', def: 10, help: 'random draws per k for delete-random and swap-random' },
@@ -77,7 +77,10 @@ const show = (f) => (f.startsWith(ROOT + path.sep) ? path.relative(ROOT, f) : f)
 
 // ---- models ----
 
-const KNOWN_LABELS = { resnet20: 'ResNet-20', plain20: 'Plain-20', resnet56: 'ResNet-56', plain56: 'Plain-56', 'resnet110-half': 'ResNet-110 (half width)' };
+const KNOWN_LABELS = {
+  resnet20: 'ResNet-20', plain20: 'Plain-20', resnet56: 'ResNet-56', plain56: 'Plain-56',
+  'resnet110-half': 'ResNet-110 (half width)', 'resnet110-half-k23': 'ResNet-110 (half width), 23 of 54 blocks per batch',
+};
 
 const OVERRIDABLE = ['limit', 'samples', 'path-samples', 'path-batch', 'kmax'];
 
@@ -445,6 +448,32 @@ function modelCard(m) {
   return [m.label, `\`${m.rel}\``, String(m.n), m.widths, m.plain ? 'none (plain)' : m.man.arch.shortcut, m.params.toLocaleString('en-US'), `\`${m.sha256.slice(0, 12)}\``, trained, stored, exact];
 }
 
+/** Claim 7: a model trained with --active-blocks beside the same network trained normally. */
+function shortPaths(models) {
+  const tr = (m) => m.man.training ?? {};
+  const pairs = models.filter((m) => tr(m).active_blocks > 0).map((k) => [
+    models.find((b) => !tr(b).active_blocks && b.bps === k.bps && b.widths === k.widths && b.plain === k.plain), k]).filter(([b]) => b);
+  if (!pairs.length) return [];
+  const err = (m) => { const me = m.man.metrics ?? {}; return [me.test_error != null ? pct(me.test_error, 2) : '—', me.test_error_exact_0_999 != null ? pct(me.test_error_exact_0_999, 2) : '—']; };
+  const L = ['## Training only short paths (claim 7)', ''];
+  for (const [b, k] of pairs) {
+    const K = tr(k).active_blocks;
+    L.push(table([['model', 'residual branches per batch', 'path lengths trained', 'test error (rebuilt, 10,000)', 'records 0–999', 'paper (ResNet-110, CIFAR-10)'],
+      [b.label, `all ${b.n}`, `all, centred on ${b.n / 2}`, ...err(b), '6.10%'],
+      [k.label, `${K} of ${k.n}, drawn per batch`, `at most ${K}, centred on ${K / 2}`, ...err(k), '5.96%']]), '');
+    const d = (k.man.metrics?.test_error ?? NaN) - (b.man.metrics?.test_error ?? NaN);
+    const scaled = tr(k).test_time_branch_scale != null;
+    L.push(`The errors are the ones stored in the manifests (\`unravel eval\` at the end of training). ` +
+      `At test time every block of ${k.label} runs` + (scaled
+        ? `, each residual branch scaled by ${K}/${k.n} (stochastic depth's test rule, folded into the branch's last ` +
+          `batch norm; without it the residual stream is ${(k.n / K).toFixed(1)} times larger than in training). `
+        : ` with its branch unscaled (trained before unravel saved the test-time rule), so the residual stream is about ` +
+          `${(k.n / K).toFixed(1)} times larger than in training and the error says little. `) +
+      (Number.isFinite(d) ? `Training only paths of at most ${K} blocks changes the error by ${pp(d)}; the paper saw −0.14 pp (5.96% against 6.10%).` : ''), '');
+  }
+  return L;
+}
+
 function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
   const rel = (f) => `results/${f}`;
   const L = [];
@@ -500,6 +529,8 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
     if (plainNoPaths.length) L.push(`(${list(plainNoPaths.map((m) => m.label))} has a single path, so it has no path statistics.)`, '');
     L.push('### Where ours differ from the paper, and why', '', differences(gs, o), '');
   }
+
+  L.push(...shortPaths(groups.flatMap((g) => g.models)));
 
   L.push('## How these figures were produced', '');
   L.push('Rerun everything (cached results are reused when the model\'s sha256 and the parameters match; `--force` recomputes):', '');

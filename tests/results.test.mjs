@@ -1,0 +1,67 @@
+// scripts/results.mjs: on tiny models (a ResNet and its plain twin, and a
+// pair trained with and without --active-blocks) it writes RESULTS.md with
+// every section and chart, reuses its cached results on a rerun, and sets
+// the short-path model beside its normally trained twin (claim 7).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const CLI = process.env.UNRAVEL_CLI || 'build/unravel';
+const DATA = process.env.CIFAR10_DIR || '../shared/cifar10';
+const skip = !existsSync(path.join(DATA, 'test_batch.bin')) && `no CIFAR-10 in ${DATA}`;
+const FAST = ['--limit', '60', '--samples', '1', '--path-samples', '2', '--path-batch', '4', '--kmax', '2', '--nice', '0'];
+
+const run = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, CIFAR10_DIR: DATA } });
+const ok = (r) => assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+
+test('a ResNet and its plain twin: every section, chart and cached rerun', { skip }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'unravel-results-'));
+  try {
+    for (const [name, sc] of [['net', 'A'], ['flat', 'none']])
+      ok(run(CLI, ['init', '--blocks-per-stage', '1', '--width', '4', '--shortcut', sc, '--seed', '1', '--out', path.join(dir, name)]));
+    const models = `${dir}/net.json,${dir}/flat.json`;
+    let r = run('node', ['scripts/results.mjs', '--models', models, ...FAST, '--out', path.join(dir, 'out')]);
+    ok(r);
+    const md = readFileSync(path.join(dir, 'out', 'RESULTS.md'), 'utf8');
+    for (const h of ['## Models', '### Key numbers', '### Deleting single blocks (claim 2)', '### Deleting k random blocks (claim 3)',
+      '### Paths and their gradients', '## How these figures were produced'])
+      assert.ok(md.includes(h), `RESULTS.md lacks "${h}"`);
+    assert.ok(!md.includes('## Training only short paths'), 'no short-path pair here');
+    const files = readdirSync(path.join(dir, 'out', 'results'));
+    assert.ok(files.filter((f) => f.endsWith('.svg')).length >= 5, files.join(' '));
+    for (const f of files.filter((f) => f.endsWith('.svg')))
+      assert.match(readFileSync(path.join(dir, 'out', 'results', f), 'utf8'), /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    // A rerun with the same models and options computes nothing.
+    r = run('node', ['scripts/results.mjs', '--models', models, ...FAST, '--out', path.join(dir, 'out')]);
+    ok(r);
+    assert.doesNotMatch(r.stderr, /running /);
+    assert.match(r.stderr, /cached/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model trained with --active-blocks sits beside its normally trained twin', { skip }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'unravel-results-k-'));
+  try {
+    for (const [name, extra] of [['full', []], ['short', ['--active-blocks', '1']]])
+      ok(run(CLI, ['train', '--blocks-per-stage', '1', '--width', '4', '--shortcut', 'A', '--epochs', '1', '--max-steps', '2',
+        '--batch', '32', '--eval-limit', '50', '--data', DATA, '--out', path.join(dir, name), ...extra]));
+    const short = JSON.parse(readFileSync(path.join(dir, 'short.json'), 'utf8'));
+    assert.equal(short.training.active_blocks, 1);
+    assert.equal(short.training.test_time_branch_scale, 0.333333);
+    const r = run('node', ['scripts/results.mjs', '--models', `${dir}/full.json,${dir}/short.json`, ...FAST, '--out', path.join(dir, 'out')]);
+    ok(r);
+    const md = readFileSync(path.join(dir, 'out', 'RESULTS.md'), 'utf8');
+    const sec = md.slice(md.indexOf('## Training only short paths (claim 7)'));
+    assert.ok(md.includes('## Training only short paths (claim 7)'), md);
+    assert.match(sec, /1 of 3, drawn per batch/);
+    assert.match(sec, /scaled by 1\/3/);
+    assert.match(sec, /6\.10%/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
