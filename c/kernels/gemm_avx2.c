@@ -84,115 +84,66 @@ UNR_AVX2 void unr_f32_gemm_6x16__avx2(int ks, int kc, const float *const *a,
 #undef ROW
 }
 
-/* 6x8 for 8-channel layers, where 6x16 would waste half its work. */
-UNR_AVX2 void unr_f32_gemm_6x8__avx2(int ks, int kc, const float *const *a,
-                                     ptrdiff_t as, const float *b,
-                                     float *const *c, const float *const *r,
-                                     const float *bias, int flags)
-{
-    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
-    __m256 c2 = _mm256_setzero_ps(), c3 = _mm256_setzero_ps();
-    __m256 c4 = _mm256_setzero_ps(), c5 = _mm256_setzero_ps();
+/* MRx8 kernels for 8-channel layers, where 6x16 would waste half its work,
+ * written once over the row count. 8x8 is the one the context uses: 8
+ * accumulator chains cover the FMA latency (4 cycles x 2 ports) where 6x8
+ * left a quarter of the FMA slots idle; per k, 9 loads feed 8 FMAs. 12 rows
+ * would need more pointers than x86-64 has general registers (measured:
+ * spills made 12x8 slower than 6x8). 6x8 stays for bench/kernels.c. */
+#define DECL8(i)  __m256 c##i = _mm256_setzero_ps();
+#define APTR8(i)  const float *a##i = a[i];
+#define STEP8(i)  c##i = _mm256_fmadd_ps(_mm256_broadcast_ss(a##i + o), b0, c##i);
+#define STORE8(i) store8(c[i], r ? r[i] : NULL, bias, flags, c##i);
+#define ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define ROWS8(X) ROWS6(X) X(6) X(7)
 
-    for (int s = 0; s < ks; s++, a += 6) {
-        const float *a0 = a[0], *a1 = a[1], *a2 = a[2];
-        const float *a3 = a[3], *a4 = a[4], *a5 = a[5];
-        ptrdiff_t o = 0;
-        for (int k = 0; k < kc; k++, o += as, b += 8) {
-            const __m256 b0 = _mm256_loadu_ps(b);
-            c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + o), b0, c0);
-            c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + o), b0, c1);
-            c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + o), b0, c2);
-            c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + o), b0, c3);
-            c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + o), b0, c4);
-            c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + o), b0, c5);
-        }
+#define GEMM_MRX8(MR)                                                       \
+    UNR_AVX2 void unr_f32_gemm_##MR##x8__avx2(                              \
+        int ks, int kc, const float *const *a, ptrdiff_t as, const float *b,\
+        float *const *c, const float *const *r, const float *bias,          \
+        int flags)                                                          \
+    {                                                                       \
+        ROWS##MR(DECL8)                                                     \
+        for (int s = 0; s < ks; s++, a += MR) {                             \
+            ROWS##MR(APTR8)                                                 \
+            ptrdiff_t o = 0;                                                \
+            for (int k = 0; k < kc; k++, o += as, b += 8) {                 \
+                const __m256 b0 = _mm256_loadu_ps(b);                       \
+                ROWS##MR(STEP8)                                             \
+            }                                                               \
+        }                                                                   \
+        ROWS##MR(STORE8)                                                    \
     }
-    store8(c[0], r ? r[0] : NULL, bias, flags, c0);
-    store8(c[1], r ? r[1] : NULL, bias, flags, c1);
-    store8(c[2], r ? r[2] : NULL, bias, flags, c2);
-    store8(c[3], r ? r[3] : NULL, bias, flags, c3);
-    store8(c[4], r ? r[4] : NULL, bias, flags, c4);
-    store8(c[5], r ? r[5] : NULL, bias, flags, c5);
-}
 
-/* 8x8 for 8-channel layers: 8 accumulator chains cover the FMA latency
- * (4 cycles x 2 ports) where 6x8 left a quarter of the FMA slots idle; per
- * k, 9 loads feed 8 FMAs. 12 rows would need more pointers than x86-64 has
- * general registers (measured: spills made 12x8 slower than 6x8). */
-UNR_AVX2 void unr_f32_gemm_8x8__avx2(int ks, int kc, const float *const *a,
-                                     ptrdiff_t as, const float *b,
-                                     float *const *c, const float *const *r,
-                                     const float *bias, int flags)
-{
-    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
-    __m256 c2 = _mm256_setzero_ps(), c3 = _mm256_setzero_ps();
-    __m256 c4 = _mm256_setzero_ps(), c5 = _mm256_setzero_ps();
-    __m256 c6 = _mm256_setzero_ps(), c7 = _mm256_setzero_ps();
+/* 8x8 over rows D floats apart (a tile of 8 adjacent pixels of a padded
+ * input with D / stride channels): one pointer per K segment instead of
+ * eight, so the driver sets up 3 pointers per tile, not 24 (see the spaced
+ * contract). */
+#define STEP8_SPACED(i) \
+    c##i = _mm256_fmadd_ps(_mm256_broadcast_ss(p + (i) * D), b0, c##i);
 
-    for (int s = 0; s < ks; s++, a += 8) {
-        const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-        const float *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
-        ptrdiff_t o = 0;
-        for (int k = 0; k < kc; k++, o += as, b += 8) {
-            const __m256 b0 = _mm256_loadu_ps(b);
-            c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + o), b0, c0);
-            c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + o), b0, c1);
-            c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + o), b0, c2);
-            c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + o), b0, c3);
-            c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + o), b0, c4);
-            c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + o), b0, c5);
-            c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(a6 + o), b0, c6);
-            c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(a7 + o), b0, c7);
-        }
+#define GEMM_8X8_SPACED(DD)                                                 \
+    UNR_AVX2 void unr_f32_gemm_8x8__avx2_s##DD(                             \
+        int ks, int kc, const float *const *a, ptrdiff_t as, const float *b,\
+        float *const *c, const float *const *r, const float *bias,          \
+        int flags)                                                          \
+    {                                                                       \
+        enum { D = DD };                                                    \
+        (void)as;                                                           \
+        ROWS8(DECL8)                                                        \
+        for (int s = 0; s < ks; s++, a += 8) {                              \
+            const float *p = a[0];                                          \
+            for (int k = 0; k < kc; k++, p++, b += 8) {                     \
+                const __m256 b0 = _mm256_loadu_ps(b);                       \
+                ROWS8(STEP8_SPACED)                                         \
+            }                                                               \
+        }                                                                   \
+        ROWS8(STORE8)                                                       \
     }
-    store8(c[0], r ? r[0] : NULL, bias, flags, c0);
-    store8(c[1], r ? r[1] : NULL, bias, flags, c1);
-    store8(c[2], r ? r[2] : NULL, bias, flags, c2);
-    store8(c[3], r ? r[3] : NULL, bias, flags, c3);
-    store8(c[4], r ? r[4] : NULL, bias, flags, c4);
-    store8(c[5], r ? r[5] : NULL, bias, flags, c5);
-    store8(c[6], r ? r[6] : NULL, bias, flags, c6);
-    store8(c[7], r ? r[7] : NULL, bias, flags, c7);
-}
 
-/* 8x8 over rows 8 floats apart (a tile of 8 adjacent pixels of a padded
- * 8-channel input): one pointer per K segment instead of eight, so the
- * driver sets up 3 pointers per tile, not 24 (see the spaced contract). */
-UNR_AVX2 void unr_f32_gemm_8x8__avx2_s8(int ks, int kc, const float *const *a,
-                                        ptrdiff_t as, const float *b,
-                                        float *const *c, const float *const *r,
-                                        const float *bias, int flags)
-{
-    (void)as;
-    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
-    __m256 c2 = _mm256_setzero_ps(), c3 = _mm256_setzero_ps();
-    __m256 c4 = _mm256_setzero_ps(), c5 = _mm256_setzero_ps();
-    __m256 c6 = _mm256_setzero_ps(), c7 = _mm256_setzero_ps();
-
-    for (int s = 0; s < ks; s++, a += 8) {
-        const float *p = a[0];
-        for (int k = 0; k < kc; k++, p++, b += 8) {
-            const __m256 b0 = _mm256_loadu_ps(b);
-            c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(p), b0, c0);
-            c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 8), b0, c1);
-            c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 16), b0, c2);
-            c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 24), b0, c3);
-            c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 32), b0, c4);
-            c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 40), b0, c5);
-            c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 48), b0, c6);
-            c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(p + 56), b0, c7);
-        }
-    }
-    store8(c[0], r ? r[0] : NULL, bias, flags, c0);
-    store8(c[1], r ? r[1] : NULL, bias, flags, c1);
-    store8(c[2], r ? r[2] : NULL, bias, flags, c2);
-    store8(c[3], r ? r[3] : NULL, bias, flags, c3);
-    store8(c[4], r ? r[4] : NULL, bias, flags, c4);
-    store8(c[5], r ? r[5] : NULL, bias, flags, c5);
-    store8(c[6], r ? r[6] : NULL, bias, flags, c6);
-    store8(c[7], r ? r[7] : NULL, bias, flags, c7);
-}
+GEMM_MRX8(8)
+GEMM_MRX8(6)
+GEMM_8X8_SPACED(8)
 
 #else
 typedef int unr_gemm_avx2_unused;   /* ISO C forbids an empty file */
