@@ -172,6 +172,20 @@ out:
     return done;
 }
 
+/* Appends one line to the log (NULL: none; truncate: empty it first),
+ * opening and closing it each time: a log replaced while training runs (an
+ * editor, a git checkout) gets the next lines instead of an unlinked file
+ * keeping them. */
+static unr_status append_log(const char *path, const char *line, int truncate, unr_error *err)
+{
+    FILE *f = fopen(path, truncate ? "w" : "a");
+    if (!f)
+        return unr_fail(err, UNR_ERR_IO, "%s: cannot write the log", path);
+    int bad = line && fprintf(f, "%s\n", line) < 0;
+    bad |= fclose(f) != 0;
+    return bad ? unr_fail(err, UNR_ERR_IO, "%s: cannot write the log", path) : UNR_OK;
+}
+
 /* ---- the loop ---- */
 
 /* The test-time rule of --active-blocks training (as stochastic depth, Huang
@@ -273,7 +287,6 @@ unr_status unr_train(unr_model *m, const unr_cifar *train, const unr_cifar *test
     char *opts = options_json(m, o);
     const double scale = branch_scale(m, o);
     float *scale_keep = malloc(branch_scale_floats(m) * sizeof *scale_keep + 1);
-    FILE *log = NULL;
     unr_status st = UNR_OK;
     if (!plan || !perm || !chosen || !active || !input || !labels || !opts || !scale_keep)
         st = unr_fail(err, UNR_ERR_NOMEM, "train: out of memory");
@@ -288,8 +301,9 @@ unr_status unr_train(unr_model *m, const unr_cifar *train, const unr_cifar *test
         if (start < 0)
             st = err ? err->status : UNR_ERR_PARSE;
     }
-    if (!st && !(log = fopen(logp, start > 0 ? "a" : "w")))
-        st = unr_fail(err, UNR_ERR_IO, "%s: cannot write the log", logp);
+    /* A fresh run starts a fresh log; a resumed one appends to it. */
+    if (!st)
+        st = append_log(logp, NULL, start == 0, err);
     double full = 1, exact = 1;
     int total_steps = 0;
     for (int epoch = start; !st && epoch < o->epochs; epoch++) {
@@ -356,8 +370,9 @@ unr_status unr_train(unr_model *m, const unr_cifar *train, const unr_cifar *test
                  "\"train_images_per_second\":%.1f,\"elapsed_seconds\":%.1f}",
                  epoch + 1, seen < (long)steps * o->batch ? ",\"partial\":true" : "", sgd.lr, loss_sum / seen, 1.0 - (double)right / seen, full, exact,
                  unr_now_seconds() - t0, seen / train_seconds, elapsed);
-        fprintf(log, "%s\n", line);
-        fflush(log);
+        st = append_log(logp, line, 0, err);
+        if (st)
+            break;
         if (on_epoch)
             on_epoch(user, line);
         /* A checkpoint stands for whole epochs only: a --max-steps stop
@@ -404,8 +419,6 @@ unr_status unr_train(unr_model *m, const unr_cifar *train, const unr_cifar *test
         if (!st)
             st = unr_model_save(m, o->out, err);
     }
-    if (log)
-        fclose(log);
     cJSON_free(opts);
     free(labels);
     free(input);

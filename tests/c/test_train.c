@@ -155,6 +155,45 @@ static void active_block_training_saves_branches_scaled_by_k_over_n(void)
     unr_cifar_free(&test);
 }
 
+/* After each epoch's line, replace the log by a copy (what `git stash`, a
+ * checkout or an editor does): the next line must reach the new file. */
+static void replace_log(void *user, const char *line)
+{
+    (void)line;
+    const char *path = user;
+    char buf[8192];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f)
+        fclose(f);
+    remove(path);
+    f = fopen(path, "w");
+    fwrite(buf, 1, n, f);
+    fclose(f);
+}
+
+static void a_log_replaced_while_training_still_gets_every_line(void)
+{
+    unr_cifar train = synthetic(64, 6), test = synthetic(20, 7);
+    unr_error err;
+    unr_train_options o;
+    unr_model *m = tiny(4);
+    train_options(&o, "/tmp/unravel-test-train-log");
+    remove("/tmp/unravel-test-train-log.ckpt");
+    CHECK_OK(unr_train(m, &train, &test, &o, NULL, replace_log,
+                       (void *)"/tmp/unravel-test-train-log.log.jsonl", &err));
+    FILE *f = fopen("/tmp/unravel-test-train-log.log.jsonl", "r");
+    int lines = 0, c;
+    while (f && (c = fgetc(f)) != EOF)
+        lines += c == '\n';
+    if (f)
+        fclose(f);
+    CHECK(lines == o.epochs);
+    unr_model_free(m);
+    unr_cifar_free(&train);
+    unr_cifar_free(&test);
+}
+
 static void resuming_gives_the_weights_of_an_uninterrupted_run(void)
 {
     unr_cifar train = synthetic(96, 6), test = synthetic(40, 7);
@@ -265,5 +304,6 @@ TEST_MAIN(TEST_CASE(a_few_steps_lower_the_loss),
           TEST_CASE(inactive_blocks_are_left_untouched),
           TEST_CASE(active_block_training_saves_branches_scaled_by_k_over_n),
           TEST_CASE(resuming_gives_the_weights_of_an_uninterrupted_run),
+          TEST_CASE(a_log_replaced_while_training_still_gets_every_line),
           TEST_CASE(damaged_checkpoint_is_refused),
           TEST_CASE(kill_9_at_any_moment_leaves_a_loadable_checkpoint))
