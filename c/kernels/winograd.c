@@ -1,5 +1,6 @@
 /* winograd.c: 3x3 stride-1 convolutions as Winograd F(2x2, 3x3) or
- * F(4x4, 3x3).
+ * F(4x4, 3x3): forward and backward-data here, backward-weights at the end
+ * of the file.
  *
  * Each m x m block of outputs ("tile") comes from an a x a patch of input,
  * a = m + 2. With the transforms of Lavin & Gray (2016),
