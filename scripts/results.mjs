@@ -427,8 +427,13 @@ function differences(sums, o) {
   const res = sums.filter((s) => !s.m.plain);
   const t = [];
   const sizes = res.map((s) => `${s.m.label} has ${s.m.n} blocks (widths ${s.m.widths})`);
-  if (sizes.length) t.push(`Our networks are smaller than the paper's ResNet-110 (54 blocks, widths 16-32-64): ${list(sizes)}. ` +
-    'Fewer blocks mean fewer paths (2^n), a different binomial spread of lengths, and a window that cannot be compared length-for-length with 5–17.');
+  const fewer = res.filter((s) => s.m.n < 54), same = res.filter((s) => s.m.n === 54);
+  if (sizes.length) t.push(`The paper's ResNet-110 has 54 blocks of widths 16-32-64; ${list(sizes)}.`);
+  if (fewer.length) t.push(`Fewer blocks (${list(fewer.map((s) => s.m.label))}) mean fewer paths (2^n), a different binomial ` +
+    'spread of lengths, and a window that cannot be compared length-for-length with 5–17.');
+  if (same.length) t.push(`${list(same.map((s) => s.m.label))} ${same.length > 1 ? 'have' : 'has'} the paper's 54 blocks, so ` +
+    'its path-length distribution is the paper\'s exactly and its window compares length-for-length with 5–17; only the widths ' +
+    (same.some((s) => s.m.widths !== '16-32-64') ? '(half the paper\'s) ' : '') + 'and the training differ.');
   const err = res.filter((s) => s.full != null).map((s) => `${s.m.label} ${pct(s.full, 2)}`);
   if (err.length) t.push(`Full-network errors (${list(err)}) are measured on the rebuilt test set, not the official one` +
     (res.every((s) => s.m.man.training) ? ', and come from our own training recipe (see each model card)' : '') + ", so they are not expected to match the paper's 6.1%.");
