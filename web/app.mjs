@@ -265,11 +265,23 @@ export function createExplorer(root, options = {}) {
     }
   }
 
+  /** "trained 50 epochs; test error 12.22% (rebuilt set) / 9.80% (exact records 0-999)", from the manifest. */
+  function trainingSummary(name) {
+    const m = available.find((x) => x.name === name && x.manifest);
+    let j = m?.json;
+    try { j = j ?? JSON.parse(m?.manifest ?? 'null'); } catch { j = null; }
+    const tr = j?.training, me = j?.metrics;
+    if (!tr?.epochs || typeof me?.test_error !== 'number') return '';
+    const pc = (x) => `${(100 * x).toFixed(2)}%`;
+    return `, trained ${tr.epochs} epochs${tr.active_blocks ? ` (${tr.active_blocks} blocks per batch)` : ''}: ` +
+      `test error ${pc(me.test_error)} (rebuilt set)` +
+      (typeof me.test_error_exact_0_999 === 'number' ? ` / ${pc(me.test_error_exact_0_999)} (exact records 0-999)` : '');
+  }
+
   function describeEngine(info) {
     const p = loaded.primary?.info;
     engine.textContent = `unravel ${info.version} · ${info.isa}${info.simd ? ' (SIMD128)' : ''} · ${pool.size} worker${pool.size > 1 ? 's' : ''}` +
-      (p ? ` · ${p.name}: ${p.blocks.length} blocks, ${(p.params / 1e6).toFixed(2)} M parameters` : '') +
-      '';
+      (p ? ` · ${p.name}: ${p.blocks.length} blocks, ${(p.params / 1e6).toFixed(2)} M parameters${trainingSummary(loaded.primary.name)}` : '');
   }
 
   async function applyPrimary(planFromUrl) {
