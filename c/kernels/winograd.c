@@ -15,8 +15,8 @@
  * micro-kernel, so this file only adds the transforms:
  *
  *   per block of tiles (sized to stay in L2), on each thread:
- *     V[a^2][tiles][Ci] <- input transform (zeros outside the image)
- *     M[a^2][tiles][Co] <- a^2 micro-kernel GEMMs with the packed U
+ *     V[tiles][a^2][Ci] <- input transform (zeros outside the image)
+ *     M[tiles][a^2][Co] <- a^2 micro-kernel GEMMs with the packed U
  *     y                 <- output transform + epilogue (bias, residual,
  *                          relu, or accumulate), edge tiles clipped
  *
@@ -319,7 +319,11 @@ typedef struct {
     float *scratch[64];     /* per chunk: V then M */
 } wino_job;
 
-/* Tiles [t0, t0 + nt) (nt <= block): transform, multiply, transform back. */
+/* Tiles [t0, t0 + nt) (nt <= block): transform, multiply, transform back.
+ * V and M are tile-major, so each transform reads or writes one contiguous
+ * a^2 x C run per tile; the GEMMs do not mind, as the micro-kernel takes a
+ * pointer per row (measured: forward 32->32 about +8% over position-major,
+ * whose a^2 scattered streams per tile made the transforms store-bound). */
 static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
 {
     const unr_conv_shape *s = jb->s;
@@ -328,7 +332,6 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
     const int MR = jb->uk->mr, NR = jb->uk->nr;
     const int np = (co + NR - 1) / NR, cop = np * NR;
     const int rows = (nt + MR - 1) / MR * MR;
-    const size_t vp = (size_t)rows * ci, mp = (size_t)rows * cop;
 
     /* Walk (b, ty, tx) along the tiles instead of dividing per tile. */
     int b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
@@ -348,7 +351,7 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
                            : jb->zeros;
             }
         }
-        jb->input_tile(d, ci, v + (size_t)q * ci, vp);
+        jb->input_tile(d, ci, v + (size_t)q * positions * ci, ci);
         if (++tx == jb->tw) {
             tx = 0;
             if (++ty == jb->th) {
@@ -365,8 +368,8 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
         for (int i = 0; i < MR; i++) {
             /* rows past nt repeat a valid row; their results go unused */
             const int row = r0 + i < nt ? r0 + i : r0;
-            ap[i] = v + p * vp + (size_t)row * ci;
-            c[i] = mm + p * mp + (size_t)(r0 + i) * cop;
+            ap[i] = v + ((size_t)row * positions + p) * ci;
+            c[i] = mm + ((size_t)(r0 + i) * positions + p) * cop;
         }
         for (int j = 0; j < np; j++) {
             float *cj[UNR_MAX_MR];
@@ -396,7 +399,7 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
                 b++;
             }
         }
-        jb->output_tile(mm + (size_t)q * cop, mp, co, y, jb->res ? res : NULL,
+        jb->output_tile(mm + (size_t)q * positions * cop, cop, co, y, jb->res ? res : NULL,
                         jb->bias, jb->flags);
     }
 }
