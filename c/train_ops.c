@@ -134,7 +134,7 @@ static void bn_sum_chunk(void *vargs, int begin, int end, int thread)
     }
 }
 
-/* Sums over rows: s1 = sum(a - mean), s2 = sum((a - mean)^2), or with b:
+/* Sums over rows: s1 = sum(a - mean), s2 = sum((a - mean)^2) (mean NULL: 0), or with b:
  * s1 = sum a, s2 = sum a*b. */
 static void bn_sums(unr_ctx *ctx, const float *a, const float *b, const float *mask,
                     const float *mean, long rows, int c, double *s1, double *s2)
@@ -251,10 +251,10 @@ void unr_bn_train_forward(unr_ctx *ctx, const float *u, long rows, int c, const 
                           const float *residual, int relu, float *v)
 {
     double s1[BN_MAX_C], s2[BN_MAX_C];
-    float zero[BN_MAX_C] = {0}, scale[BN_MAX_C];
+    float scale[BN_MAX_C];
     /* Two passes (mean, then centred squares): stable where E[x^2]-E[x]^2
      * would cancel. */
-    bn_sums(ctx, u, NULL, NULL, zero, rows, c, s1, s2);
+    bn_sums(ctx, u, NULL, NULL, NULL, rows, c, s1, s2);
     for (int k = 0; k < c; k++)
         mean[k] = (float)(s1[k] / rows);
     bn_sums(ctx, u, NULL, NULL, mean, rows, c, s1, s2);
