@@ -326,6 +326,41 @@ static void path_gradient_at_k_0_and_n_does_not_depend_on_the_draw(void)
     unr_model_free(m);
 }
 
+/* Residual branches scaled by 2^-12 each (exact), so a path through all 24
+ * carries ~2^-288 of the gradient: far below float's range, yet it must be
+ * measured (not read as 0), and fall with every branch added. */
+static void path_gradient_far_below_float_range_is_measured(void)
+{
+    unr_model *m = tiny(UNR_SHORTCUT_A, 8, 4);
+    CHECK(m);
+    for (int b = 0; b < m->num_blocks; b++) {
+        unr_fconv *c2 = &m->fb[b].c2;
+        for (size_t i = 0; i < (size_t)c2->k * c2->k * c2->ci * c2->co; i++)
+            c2->w[i] = ldexpf(c2->w[i], -12);
+        for (int o = 0; o < c2->co; o++)
+            c2->b[o] = ldexpf(c2->b[o], -12);
+    }
+    enum { B = 4, N = 24 };
+    static uint8_t pix[B * UNR_IMAGE_BYTES], labels[B];
+    random_pixels(pix, labels, B, 12);
+    unr_cifar data = {B, labels, pix};
+    unr_runner *run;
+    unr_error err;
+    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err));
+    double g[N + 1];
+    CHECK_OK(unr_paths_sample(run, &data, B, 1, 0, g, &err));
+    int positive = 0, falling = 0;
+    for (int k = 0; k <= N; k++) {
+        positive += g[k] > 0 && isfinite(g[k]);
+        falling += k > 0 && g[k] < g[k - 1] * 0x1p-6;
+    }
+    CHECK(positive == N + 1);
+    CHECK(falling == N);              /* each branch costs about 2^-12 */
+    CHECK(log2(g[N]) < -200);         /* a float could not hold it */
+    unr_runner_free(run);
+    unr_model_free(m);
+}
+
 TEST_MAIN(TEST_CASE(linear_network_equals_sum_over_all_paths),
           TEST_CASE(lesion_sweep_equals_evaluating_each_plan),
           TEST_CASE(random_deletions_are_distinct_seeded_and_deletable),
@@ -333,4 +368,5 @@ TEST_MAIN(TEST_CASE(linear_network_equals_sum_over_all_paths),
           TEST_CASE(path_distribution_matches_known_values),
           TEST_CASE(effective_window_is_the_shortest_interval),
           TEST_CASE(gradient_per_length_matches_exhaustive_average),
-          TEST_CASE(path_gradient_at_k_0_and_n_does_not_depend_on_the_draw))
+          TEST_CASE(path_gradient_at_k_0_and_n_does_not_depend_on_the_draw),
+          TEST_CASE(path_gradient_far_below_float_range_is_measured))
