@@ -305,6 +305,36 @@ static void transform_weights(const unr_wino_weights *wt, int cin, int cout,
     }
 }
 
+/* The a x a input patch of the tile whose top-left output is (oy, ox) in
+ * image b of x [n][h][w][ci], row-major: pixels outside read zeros. */
+static void patch_pointers(const float *x, const float *zeros, int h, int w, int ci, int a,
+                           int b, int oy, int ox, const float **d)
+{
+    if (oy >= 1 && oy + a - 2 < h && ox >= 1 && ox + a - 2 < w) {
+        const float *p0 = x + (((size_t)b * h + oy - 1) * w + ox - 1) * ci;
+        for (int e = 0; e < a * a; e++)
+            d[e] = p0 + ((size_t)(e / a) * w + e % a) * ci;
+        return;
+    }
+    for (int e = 0; e < a * a; e++) {
+        const int iy = oy - 1 + e / a, ix = ox - 1 + e % a;
+        d[e] = iy >= 0 && iy < h && ix >= 0 && ix < w
+                   ? x + (((size_t)b * h + iy) * w + ix) * ci : zeros;
+    }
+}
+
+/* The next tile of a walk over (b, ty, tx), th x tw tiles per image. */
+static void next_tile(int *b, int *ty, int *tx, int th, int tw)
+{
+    if (++*tx == tw) {
+        *tx = 0;
+        if (++*ty == th) {
+            *ty = 0;
+            ++*b;
+        }
+    }
+}
+
 typedef struct {
     const unr_ukernel *uk;
     const unr_conv_shape *s;
@@ -335,30 +365,11 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
 
     /* Walk (b, ty, tx) along the tiles instead of dividing per tile. */
     int b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
-    const size_t row = (size_t)w * ci;
     for (int q = 0; q < nt; q++) {
-        const int oy = m * ty, ox = m * tx;
         const float *d[36];
-        if (oy >= 1 && oy + m < h && ox >= 1 && ox + m < w) {
-            const float *p0 = jb->x + (((size_t)b * h + oy - 1) * w + ox - 1) * ci;
-            for (int e = 0; e < positions; e++)
-                d[e] = p0 + (e / a) * row + (e % a) * (size_t)ci;
-        } else {
-            for (int e = 0; e < positions; e++) {
-                const int iy = oy - 1 + e / a, ix = ox - 1 + e % a;
-                d[e] = iy >= 0 && iy < h && ix >= 0 && ix < w
-                           ? jb->x + (((size_t)b * h + iy) * w + ix) * ci
-                           : jb->zeros;
-            }
-        }
+        patch_pointers(jb->x, jb->zeros, h, w, ci, a, b, m * ty, m * tx, d);
         jb->input_tile(d, ci, v + (size_t)q * positions * ci, ci);
-        if (++tx == jb->tw) {
-            tx = 0;
-            if (++ty == jb->th) {
-                ty = 0;
-                b++;
-            }
-        }
+        next_tile(&b, &ty, &tx, jb->th, jb->tw);
     }
 
     const float *ap[UNR_MAX_MR];
@@ -392,13 +403,7 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
             y[k] = inside ? jb->y + off : NULL;
             res[k] = inside && jb->res ? jb->res + off : NULL;
         }
-        if (++tx == jb->tw) {
-            tx = 0;
-            if (++ty == jb->th) {
-                ty = 0;
-                b++;
-            }
-        }
+        next_tile(&b, &ty, &tx, jb->th, jb->tw);
         jb->output_tile(mm + (size_t)q * positions * cop, cop, co, y, jb->res ? res : NULL,
                         jb->bias, jb->flags);
     }
@@ -616,24 +621,14 @@ static void bww_block(const wino_bww_job *jb, float *sums, float *v, float *dd, 
     for (int q = 0; q < nt; q++) {
         const int oy = m * ty, ox = m * tx;
         const float *d[36], *y[16];
-        for (int e = 0; e < a * a; e++) {
-            const int iy = oy - 1 + e / a, ix = ox - 1 + e % a;
-            d[e] = iy >= 0 && iy < h && ix >= 0 && ix < w
-                       ? jb->x + (((size_t)b * h + iy) * w + ix) * ci : jb->zeros;
-        }
+        patch_pointers(jb->x, jb->zeros, h, w, ci, a, b, oy, ox, d);
         for (int k = 0; k < m * m; k++) {
             const int py = oy + k / m, px = ox + k % m;
             y[k] = py < h && px < w ? jb->dy + (((size_t)b * h + py) * w + px) * co : NULL;
         }
         jb->input_tile(d, ci, v + (size_t)q * vq, ci);
         jb->dy_tile(y, co, dd + (size_t)q * NR, dp, NR, (size_t)nt * NR);
-        if (++tx == jb->tw) {
-            tx = 0;
-            if (++ty == jb->th) {
-                ty = 0;
-                b++;
-            }
-        }
+        next_tile(&b, &ty, &tx, jb->th, jb->tw);
     }
     /* sums[p][i][j] += sum_q V[q][p][i] * D[p][q][j]: A rows are input
      * channels read every a^2 * ci floats (V is tile-major, so the input
