@@ -83,7 +83,12 @@ unr_status unr_model_alloc(const unr_arch *arch, const char *source,
 uint64_t unr_arch_param_count(const unr_arch *arch);
 
 /* Final width of the network (input to the linear layer). */
-static inline int unr_final_width(const unr_arch *a) { return a->widths[2]; }
+/* depth, blocks_per_stage (one number, or one per stage where they differ)
+ * and widths into a cJSON object: the manifest's spelling. */
+struct cJSON;
+void unr_arch_add_json(struct cJSON *obj, const unr_arch *a);
+/* a: resolved (a model's arch). */
+static inline int unr_final_width(const unr_arch *a) { return a->widths[a->num_stages - 1]; }
 
 /* ---- platform helpers ---- */
 double unr_now_seconds(void);

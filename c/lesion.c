@@ -146,8 +146,10 @@ static long count_pairs(const unr_model *m, int stage)
 
 int unr_max_swaps(const unr_model *m)
 {
-    long total = count_pairs(m, 0) + count_pairs(m, 1) + count_pairs(m, 2);
-    long cap = 3 * UNR_MAX_BLOCKS_PER_STAGE;  /* what unr_rng_choose draws at most */
+    long total = 0;
+    for (int s = 0; s < m->arch.num_stages; s++)
+        total += count_pairs(m, s);
+    long cap = UNR_MAX_BLOCKS;  /* what unr_rng_choose draws at most */
     return (int)(total < cap ? total : cap);
 }
 

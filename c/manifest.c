@@ -79,6 +79,34 @@ static unr_status get_floats(const cJSON *obj, const char *key, const char *path
 
 /* ---- the architecture ---- */
 
+void unr_arch_add_json(cJSON *obj, const unr_arch *in)
+{
+    unr_arch a = unr_arch_resolve(in);
+    cJSON_AddNumberToObject(obj, "depth", unr_arch_depth(&a));
+    if (a.blocks_per_stage)
+        cJSON_AddNumberToObject(obj, "blocks_per_stage", a.blocks_per_stage);
+    else
+        cJSON_AddItemToObject(obj, "blocks_per_stage", cJSON_CreateIntArray(a.stage_blocks, a.num_stages));
+    cJSON_AddItemToObject(obj, "widths", cJSON_CreateIntArray(a.widths, a.num_stages));
+}
+
+/* arch.KEY: exactly n integers in lo..hi. */
+static unr_status get_int_array(const cJSON *arch, const char *key, const char *src, int n, int lo,
+                                int hi, int *out, unr_error *err)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(arch, key);
+    for (int i = 0; i < n; i++) {
+        const cJSON *e = cJSON_GetArrayItem(arr, i);
+        if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble))
+            return unr_fail(err, UNR_ERR_FIELD, "%s: arch.%s[%d]: expected an integer", src, key, i);
+        if (e->valuedouble < lo || e->valuedouble > hi)
+            return unr_fail(err, UNR_ERR_RANGE, "%s: arch.%s[%d]: %.17g is outside %d..%d", src,
+                            key, i, e->valuedouble, lo, hi);
+        out[i] = (int)e->valuedouble;
+    }
+    return UNR_OK;
+}
+
 static unr_status parse_arch(const cJSON *root, const char *src, unr_arch *a, unr_error *err)
 {
     const cJSON *arch;
@@ -91,23 +119,34 @@ static unr_status parse_arch(const cJSON *root, const char *src, unr_arch *a, un
     if (strcmp(family, "cifar-resnet") != 0)
         return unr_fail(err, UNR_ERR_FIELD, "%s: arch.family: \"%s\" is not \"cifar-resnet\"",
                         src, family);
-    long long v;
-    if ((st = get_int(arch, "blocks_per_stage", "arch.", src, 1, UNR_MAX_BLOCKS_PER_STAGE, &v, err)))
-        return st;
-    a->blocks_per_stage = (int)v;
+    /* widths: one per stage (1..4); blocks_per_stage: one count for every
+     * stage, or one per stage. */
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(arch, "widths");
     if (!w)
         return unr_fail(err, UNR_ERR_FIELD, "%s: arch.widths: missing", src);
-    if (!cJSON_IsArray(w) || cJSON_GetArraySize(w) != 3)
-        return unr_fail(err, UNR_ERR_FIELD, "%s: arch.widths: expected an array of 3 integers", src);
-    for (int s = 0; s < 3; s++) {
-        const cJSON *e = cJSON_GetArrayItem(w, s);
-        if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble))
-            return unr_fail(err, UNR_ERR_FIELD, "%s: arch.widths[%d]: expected an integer", src, s);
-        if (e->valuedouble < 1 || e->valuedouble > UNR_MAX_WIDTH)
-            return unr_fail(err, UNR_ERR_RANGE, "%s: arch.widths[%d]: %.17g is outside 1..%d",
-                            src, s, e->valuedouble, UNR_MAX_WIDTH);
-        a->widths[s] = (int)e->valuedouble;
+    int stages = cJSON_IsArray(w) ? cJSON_GetArraySize(w) : 0;
+    if (stages < 1 || stages > UNR_MAX_STAGES)
+        return unr_fail(err, UNR_ERR_FIELD,
+                        "%s: arch.widths: expected an array of 1 to %d integers (one per stage)",
+                        src, UNR_MAX_STAGES);
+    memset(a, 0, sizeof *a);
+    a->num_stages = stages;
+    if ((st = get_int_array(arch, "widths", src, stages, 1, UNR_MAX_WIDTH, a->widths, err)))
+        return st;
+    long long v;
+    const cJSON *bps = cJSON_GetObjectItemCaseSensitive(arch, "blocks_per_stage");
+    if (cJSON_IsArray(bps)) {
+        if (cJSON_GetArraySize(bps) != stages)
+            return unr_fail(err, UNR_ERR_FIELD,
+                            "%s: arch.blocks_per_stage: %d counts for %d stages (arch.widths)", src,
+                            cJSON_GetArraySize(bps), stages);
+        if ((st = get_int_array(arch, "blocks_per_stage", src, stages, 1, UNR_MAX_BLOCKS_PER_STAGE,
+                                a->stage_blocks, err)))
+            return st;
+    } else {
+        if ((st = get_int(arch, "blocks_per_stage", "arch.", src, 1, UNR_MAX_BLOCKS_PER_STAGE, &v, err)))
+            return st;
+        a->blocks_per_stage = (int)v;
     }
     if ((st = get_string(arch, "shortcut", "arch.", src, &shortcut, err)))
         return st;

@@ -25,12 +25,75 @@ int unr_shortcut_parse(const char *name, unr_shortcut *out)
     return -1;
 }
 
-unr_status unr_arch_validate(const unr_arch *a, const char *src, unr_error *err)
+unr_arch unr_arch_resolve(const unr_arch *in)
 {
-    if (a->blocks_per_stage < 1 || a->blocks_per_stage > UNR_MAX_BLOCKS_PER_STAGE)
+    unr_arch a = *in;
+    if (a.num_stages == 0)
+        a.num_stages = 3;
+    int given = 0;
+    for (int s = 0; s < UNR_MAX_STAGES; s++)
+        given |= a.stage_blocks[s] != 0;
+    for (int s = 0; s < UNR_MAX_STAGES; s++) {
+        if (s >= a.num_stages)
+            a.stage_blocks[s] = a.widths[s] = 0;
+        else if (!given)
+            a.stage_blocks[s] = a.blocks_per_stage;
+    }
+    a.blocks_per_stage = a.stage_blocks[0];
+    for (int s = 1; s < a.num_stages; s++)
+        if (a.stage_blocks[s] != a.stage_blocks[0])
+            a.blocks_per_stage = 0;
+    return a;
+}
+
+int unr_arch_num_blocks(const unr_arch *in)
+{
+    unr_arch a = unr_arch_resolve(in);
+    int n = 0;
+    for (int s = 0; s < a.num_stages; s++)
+        n += a.stage_blocks[s];
+    return n;
+}
+
+int unr_arch_depth(const unr_arch *a) { return 2 * unr_arch_num_blocks(a) + 2; }
+
+const char *unr_arch_format(const unr_arch *in, char *buf, size_t cap)
+{
+    unr_arch a = unr_arch_resolve(in);
+    char blocks[64] = "", widths[64] = "";
+    for (int s = 0; s < a.num_stages; s++) {
+        size_t nb = strlen(blocks), nw = strlen(widths);
+        snprintf(blocks + nb, sizeof blocks - nb, "%s%d", s ? "/" : "", a.stage_blocks[s]);
+        snprintf(widths + nw, sizeof widths - nw, "%s%d", s ? "/" : "", a.widths[s]);
+    }
+    snprintf(buf, cap, "blocks %s, widths %s", blocks, widths);
+    return buf;
+}
+
+unr_status unr_arch_validate(const unr_arch *in, const char *src, unr_error *err)
+{
+    if (in->num_stages < 0 || in->num_stages > UNR_MAX_STAGES)
+        return unr_fail(err, UNR_ERR_RANGE, "%s: arch.widths: %d stages is outside 1..%d", src,
+                        in->num_stages, UNR_MAX_STAGES);
+    int per_stage = 0;
+    for (int s = 0; s < UNR_MAX_STAGES; s++)
+        per_stage |= in->stage_blocks[s] != 0;
+    unr_arch resolved = unr_arch_resolve(in);
+    const unr_arch *a = &resolved;
+    for (int s = 0; s < a->num_stages; s++) {
+        int n = a->stage_blocks[s];
+        if (n >= 1 && n <= UNR_MAX_BLOCKS_PER_STAGE)
+            continue;
+        if (per_stage)
+            return unr_fail(err, UNR_ERR_RANGE, "%s: arch.blocks_per_stage[%d]: %d is outside 1..%d",
+                            src, s, n, UNR_MAX_BLOCKS_PER_STAGE);
         return unr_fail(err, UNR_ERR_RANGE, "%s: arch.blocks_per_stage: %d is outside 1..%d",
-                        src, a->blocks_per_stage, UNR_MAX_BLOCKS_PER_STAGE);
-    for (int s = 0; s < 3; s++) {
+                        src, n, UNR_MAX_BLOCKS_PER_STAGE);
+    }
+    if (unr_arch_num_blocks(a) > UNR_MAX_BLOCKS)
+        return unr_fail(err, UNR_ERR_RANGE, "%s: arch.blocks_per_stage: %d blocks in all is over %d",
+                        src, unr_arch_num_blocks(a), UNR_MAX_BLOCKS);
+    for (int s = 0; s < a->num_stages; s++) {
         if (a->widths[s] < 1 || a->widths[s] > UNR_MAX_WIDTH)
             return unr_fail(err, UNR_ERR_RANGE, "%s: arch.widths[%d]: %d is outside 1..%d",
                             src, s, a->widths[s], UNR_MAX_WIDTH);
@@ -41,7 +104,7 @@ unr_status unr_arch_validate(const unr_arch *a, const char *src, unr_error *err)
         /* Option A pads channels with zeros: widths may only grow, by an even
          * amount so the padding is symmetric. */
         int prev = a->widths[0];
-        for (int s = 1; s < 3; s++) {
+        for (int s = 1; s < a->num_stages; s++) {
             int d = a->widths[s] - prev;
             if (d < 0 || d % 2)
                 return unr_fail(err, UNR_ERR_FIELD,
@@ -85,14 +148,15 @@ static void visit_conv(tensor_visit visit, void *ctx, const char *name, int co, 
     visit(ctx, name, UNR_T_CONV, 4, (int[4]){co, ci, k, k});
 }
 
+/* a: resolved (unr_arch_resolve). */
 static void visit_tensors(const unr_arch *a, tensor_visit visit, void *ctx)
 {
     char name[48];
     visit_conv(visit, ctx, "stem.conv.weight", a->widths[0], 3, 3);
     visit_bn(visit, ctx, "stem.bn", a->widths[0]);
     int cin = a->widths[0], b = 0;
-    for (int s = 0; s < 3; s++) {
-        for (int i = 0; i < a->blocks_per_stage; i++, b++) {
+    for (int s = 0; s < a->num_stages; s++) {
+        for (int i = 0; i < a->stage_blocks[s]; i++, b++) {
             int cout = a->widths[s];
             int down = (s > 0 && i == 0) || cin != cout;
             snprintf(name, sizeof name, "blocks.%d.conv1.weight", b);
@@ -112,7 +176,7 @@ static void visit_tensors(const unr_arch *a, tensor_visit visit, void *ctx)
             cin = cout;
         }
     }
-    visit(ctx, "fc.weight", UNR_T_FC_WEIGHT, 2, (int[4]){a->num_classes, a->widths[2], 0, 0});
+    visit(ctx, "fc.weight", UNR_T_FC_WEIGHT, 2, (int[4]){a->num_classes, a->widths[a->num_stages - 1], 0, 0});
     visit(ctx, "fc.bias", UNR_T_FC_BIAS, 1, (int[4]){a->num_classes, 0, 0, 0});
 }
 
@@ -130,21 +194,26 @@ static void count_visit(void *vctx, const char *name, unr_tensor_kind kind, int 
     c->tensors++;
 }
 
-uint64_t unr_arch_param_count(const unr_arch *a)
+uint64_t unr_arch_param_count(const unr_arch *in)
 {
     /* Guard the visitor against absurd sizes: the count is bounded by this
      * closed form, computed in 64 bits. */
-    uint64_t w = 0;
-    for (int s = 0; s < 3; s++)
-        if (a->widths[s] > 0 && (uint64_t)a->widths[s] > w)
-            w = (uint64_t)a->widths[s];
-    if (a->blocks_per_stage <= 0 || w == 0)
+    if (in->num_stages < 0 || in->num_stages > UNR_MAX_STAGES)
         return 0;
-    uint64_t bound = (uint64_t)a->blocks_per_stage * 3 * (2 * 9 * w * w + w * w + 12 * w);
+    unr_arch a = unr_arch_resolve(in);
+    uint64_t w = 0, blocks = 0;
+    for (int s = 0; s < a.num_stages; s++) {
+        if (a.widths[s] <= 0 || a.stage_blocks[s] <= 0)
+            return 0;
+        if ((uint64_t)a.widths[s] > w)
+            w = (uint64_t)a.widths[s];
+        blocks += (uint64_t)a.stage_blocks[s];
+    }
+    uint64_t bound = (blocks + 1) * (2 * 9 * w * w + w * w + 12 * w);
     if (bound > ((uint64_t)1 << 40))
         return bound;
     count_ctx c = {0, 0};
-    visit_tensors(a, count_visit, &c);
+    visit_tensors(&a, count_visit, &c);
     return c.params;
 }
 
@@ -201,8 +270,8 @@ static void fill_blocks(unr_model *m)
 {
     const unr_arch *a = &m->arch;
     int cin = a->widths[0], h = UNR_IMAGE_SIDE, b = 0;
-    for (int s = 0; s < 3; s++)
-        for (int i = 0; i < a->blocks_per_stage; i++, b++) {
+    for (int s = 0; s < a->num_stages; s++)
+        for (int i = 0; i < a->stage_blocks[s]; i++, b++) {
             unr_block_info *bi = &m->blocks[b];
             bi->stage = s;
             bi->index_in_stage = i;
@@ -247,13 +316,14 @@ unr_status unr_model_alloc(const unr_arch *arch, const char *source, unr_model *
     unr_status st = unr_arch_validate(arch, source, err);
     if (st)
         return st;
+    unr_arch resolved = unr_arch_resolve(arch);
     count_ctx c = {0, 0};
-    visit_tensors(arch, count_visit, &c);
+    visit_tensors(&resolved, count_visit, &c);
     unr_model *m = calloc(1, sizeof *m);
     if (!m)
         return unr_fail(err, UNR_ERR_NOMEM, "%s: out of memory", source);
-    m->arch = *arch;
-    m->num_blocks = 3 * arch->blocks_per_stage;
+    m->arch = resolved;
+    m->num_blocks = unr_arch_num_blocks(&resolved);
     m->num_params = (size_t)c.params;
     m->blocks = calloc((size_t)m->num_blocks, sizeof *m->blocks);
     m->bp = calloc((size_t)m->num_blocks, sizeof *m->bp);
@@ -270,7 +340,7 @@ unr_status unr_model_alloc(const unr_arch *arch, const char *source, unr_model *
     }
     fill_blocks(m);
     layout_ctx lc = {m, 0};
-    visit_tensors(arch, layout_visit, &lc);
+    visit_tensors(&m->arch, layout_visit, &lc);
     bind_views(m);
 
     size_t nf = folded_count(m);
@@ -372,7 +442,7 @@ unr_status unr_model_init_random(const unr_arch *arch, uint64_t seed, unr_model 
             break; /* biases and means start at zero */
         }
     }
-    snprintf(m->name, sizeof m->name, "random-resnet%d%s", 6 * arch->blocks_per_stage + 2,
+    snprintf(m->name, sizeof m->name, "random-resnet%d%s", unr_arch_depth(arch),
              arch->shortcut == UNR_SHORTCUT_NONE ? "-plain" : "");
     unr_model_refold(m);
     return UNR_OK;
@@ -402,7 +472,7 @@ double unr_model_macs(const unr_model *m)
         if (m->bp[b].has_proj)
             macs += px * bi->cin * bi->cout;
     }
-    return macs + (double)m->arch.widths[2] * m->arch.num_classes;
+    return macs + (double)unr_final_width(&m->arch) * m->arch.num_classes;
 }
 
 /* ---- file layout ---- */

@@ -165,9 +165,7 @@ unr_status unr_model_save(const unr_model *m, const char *path, unr_error *err)
     cJSON_AddStringToObject(root, "name", stem);
     cJSON *arch = cJSON_AddObjectToObject(root, "arch");
     cJSON_AddStringToObject(arch, "family", "cifar-resnet");
-    cJSON_AddNumberToObject(arch, "depth", 6 * m->arch.blocks_per_stage + 2);
-    cJSON_AddNumberToObject(arch, "blocks_per_stage", m->arch.blocks_per_stage);
-    cJSON_AddItemToObject(arch, "widths", cJSON_CreateIntArray(m->arch.widths, 3));
+    unr_arch_add_json(arch, &m->arch);
     cJSON_AddStringToObject(arch, "shortcut", unr_shortcut_name(m->arch.shortcut));
     cJSON_AddNumberToObject(arch, "num_classes", m->arch.num_classes);
     cJSON_AddNumberToObject(arch, "bn_eps", (double)m->arch.bn_eps);

@@ -49,7 +49,7 @@ unr_status unr_runner_create(const unr_model *m, int max_batch, int threads, unr
                         "this build or on this CPU", unr_isa_name(isa));
     }
     r->input = malloc((size_t)max_batch * UNR_IMAGE_BYTES * sizeof(float));
-    r->pooled = malloc((size_t)max_batch * m->arch.widths[2] * sizeof(float));
+    r->pooled = malloc((size_t)max_batch * unr_final_width(&m->arch) * sizeof(float));
     r->logits = malloc((size_t)max_batch * m->arch.num_classes * sizeof(float));
     int ok = r->input && r->pooled && r->logits;
     for (int i = 0; i < 4; i++)
@@ -209,7 +209,7 @@ void unr_net_block(unr_runner *r, int b, int deleted, const float *x, int n, flo
 void unr_net_head(unr_runner *r, const float *x, int n, float *logits)
 {
     const unr_model *m = r->m;
-    int c = m->arch.widths[2], hw = m->blocks[m->num_blocks - 1].h_out;
+    int c = unr_final_width(&m->arch), hw = m->blocks[m->num_blocks - 1].h_out;
     hw *= hw;
     for (int i = 0; i < n; i++) {
         float *p = r->pooled + (size_t)i * c;

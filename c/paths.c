@@ -111,7 +111,7 @@ static void relu_mask(float *d, const float *y, size_t count)
 static void head_backward(unr_runner *r, const uint8_t *labels, int n, float *dy)
 {
     const unr_model *m = r->m;
-    int c = m->arch.widths[2], k = m->arch.num_classes;
+    int c = unr_final_width(&m->arch), k = m->arch.num_classes;
     int hw = m->blocks[m->num_blocks - 1].h_out;
     hw *= hw;
     for (int i = 0; i < n; i++) {

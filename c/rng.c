@@ -73,7 +73,7 @@ void unr_rng_choose(unr_rng *r, int n, int k, int *out)
     /* Partial Fisher-Yates over the implicit array 0..n-1: only the slots
      * that were swapped away are remembered (at most k of them), so no
      * n-sized scratch is needed. k is a block count, so O(k^2) is cheap. */
-    enum { MAX_K = 3 * UNR_MAX_BLOCKS_PER_STAGE };
+    enum { MAX_K = UNR_MAX_BLOCKS };
     int moved_pos[MAX_K], moved_val[MAX_K], moved = 0;
     if (k > n)
         k = n;

@@ -80,8 +80,12 @@ static double round_sig(double x)
 static char *options_json(const unr_model *m, const unr_train_options *o)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "blocks_per_stage", m->arch.blocks_per_stage);
-    cJSON_AddItemToObject(j, "widths", cJSON_CreateIntArray(m->arch.widths, 3));
+    if (m->arch.blocks_per_stage)   /* the spelling of checkpoints before per-stage counts */
+        cJSON_AddNumberToObject(j, "blocks_per_stage", m->arch.blocks_per_stage);
+    else
+        cJSON_AddItemToObject(j, "blocks_per_stage",
+                              cJSON_CreateIntArray(m->arch.stage_blocks, m->arch.num_stages));
+    cJSON_AddItemToObject(j, "widths", cJSON_CreateIntArray(m->arch.widths, m->arch.num_stages));
     cJSON_AddStringToObject(j, "shortcut", unr_shortcut_name(m->arch.shortcut));
     cJSON_AddNumberToObject(j, "epochs", o->epochs);
     cJSON_AddNumberToObject(j, "batch", o->batch);

@@ -63,8 +63,8 @@ unr_status unr_trainer_create(unr_model *m, int max_batch, int threads, unr_isa 
     t->bs = calloc(nb, sizeof *t->bs);
     t->blocks_mem = malloc(block_floats * sizeof(float));
     t->stats = malloc(stat_floats * sizeof(float));
-    t->pooled = malloc(B * m->arch.widths[2] * sizeof(float));
-    t->dpooled = malloc(B * m->arch.widths[2] * sizeof(float));
+    t->pooled = malloc(B * unr_final_width(&m->arch) * sizeof(float));
+    t->dpooled = malloc(B * unr_final_width(&m->arch) * sizeof(float));
     t->logits = malloc(B * UNR_NUM_CLASSES * sizeof(float));
     t->dlogits = malloc(B * UNR_NUM_CLASSES * sizeof(float));
     int ok = t->ctx && t->grads && t->momentum && t->tensor_block && t->stem_u && t->stem_y &&
@@ -281,7 +281,7 @@ double unr_trainer_backprop(unr_trainer *t, const float *input, const uint8_t *l
                             int update_running, int *correct)
 {
     unr_model *m = t->m;
-    int c = m->arch.widths[2], k = m->arch.num_classes;
+    int c = unr_final_width(&m->arch), k = m->arch.num_classes;
     int hw = m->blocks[m->num_blocks - 1].h_out;
     hw *= hw;
     memset(t->grads, 0, m->num_params * sizeof *t->grads);

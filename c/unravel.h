@@ -42,6 +42,8 @@
 /* Limits that protect against absurd inputs before anything is allocated. */
 #define UNR_MAX_BLOCKS_PER_STAGE 400   /* ResNet-1202 has 200 */
 #define UNR_MAX_WIDTH 1024             /* channels per stage */
+#define UNR_MAX_STAGES 4               /* 32x32 -> 16 -> 8 -> 4 */
+#define UNR_MAX_BLOCKS 1200            /* over all stages */
 #define UNR_MAX_MANIFEST_BYTES (16u << 20)
 #define UNR_MAX_BATCH 4096
 #define UNR_NUM_CLASSES 10             /* CIFAR-10 */
@@ -86,20 +88,29 @@ typedef int (*unr_progress_fn)(void *user, double done, double total);
 
 typedef enum { UNR_SHORTCUT_A = 0, UNR_SHORTCUT_B, UNR_SHORTCUT_NONE } unr_shortcut;
 
+/* The CIFAR ResNets of He et al. have three stages of n blocks each
+ * (depth 6n+2): {n, {16, 32, 64}, shortcut, 10, 1e-5f} describes one. Other
+ * shapes (ResNet-18/34-style nets with four stages and per-stage block
+ * counts) set num_stages and stage_blocks. Every stage after the first
+ * starts with a stride-2 block. A loaded or created model holds the
+ * resolved form (unr_arch_resolve): num_stages and stage_blocks filled in,
+ * blocks_per_stage the common count or 0 where stages differ. */
 typedef struct {
-    int blocks_per_stage;   /* n: depth 6n+2 */
-    int widths[3];          /* channels of stages 1..3, e.g. 16 32 64 */
+    int blocks_per_stage;   /* n, the same in every stage (ignored where stage_blocks is set) */
+    int widths[UNR_MAX_STAGES]; /* channels per stage, e.g. 16 32 64 */
     unr_shortcut shortcut;
     int num_classes;        /* must be 10 */
     float bn_eps;           /* batch-norm epsilon, e.g. 1e-5 */
+    int num_stages;         /* 1..4; 0 means 3 */
+    int stage_blocks[UNR_MAX_STAGES]; /* blocks per stage; all 0 means blocks_per_stage each */
 } unr_arch;
 
 typedef struct {
-    int stage;              /* 0, 1, 2 */
+    int stage;              /* 0 .. num_stages-1 */
     int index_in_stage;
     int cin, cout;
     int h_in, h_out;        /* square feature maps */
-    int stride;             /* 2 for the first block of stages 1 and 2 */
+    int stride;             /* 2 for the first block of every stage but the first */
     int downsample;         /* stride 2 or cin != cout */
 } unr_block_info;
 
@@ -107,6 +118,13 @@ const char *unr_shortcut_name(unr_shortcut s);
 int unr_shortcut_parse(const char *name, unr_shortcut *out); /* 0 on success */
 /* Checks every architecture field; names the bad one in err. */
 unr_status unr_arch_validate(const unr_arch *arch, const char *source, unr_error *err);
+/* The explicit form: num_stages and stage_blocks filled in, blocks_per_stage
+ * the common count (0 if the stages differ). Call on a validated arch. */
+unr_arch unr_arch_resolve(const unr_arch *arch);
+int unr_arch_num_blocks(const unr_arch *arch);  /* over all stages */
+int unr_arch_depth(const unr_arch *arch);       /* weighted layers: 2 per block + stem + fc */
+/* "blocks 3/3/3, widths 16/32/64" into buf (cap bytes); returns buf. */
+const char *unr_arch_format(const unr_arch *arch, char *buf, size_t cap);
 
 /* ---- models ------------------------------------------------------------ */
 

@@ -98,12 +98,11 @@ UNR_EXPORT char *unr_wasm_model_info(const unr_model *m, unr_error *err)
     if (!o)
         goto nomem;
     cJSON_AddStringToObject(o, "name", unr_model_name(m));
-    cJSON_AddNumberToObject(o, "depth", 6 * a->blocks_per_stage + 2);
+    cJSON_AddNumberToObject(o, "depth", unr_arch_depth(a));
     cJSON *arch = cJSON_AddObjectToObject(o, "arch");
     if (arch) {
         cJSON_AddStringToObject(arch, "family", "cifar-resnet");
-        cJSON_AddNumberToObject(arch, "blocks_per_stage", a->blocks_per_stage);
-        cJSON_AddItemToObject(arch, "widths", cJSON_CreateIntArray(a->widths, 3));
+        unr_arch_add_json(arch, a);
         cJSON_AddStringToObject(arch, "shortcut", unr_shortcut_name(a->shortcut));
         cJSON_AddNumberToObject(arch, "num_classes", a->num_classes);
         cJSON_AddNumberToObject(arch, "bn_eps", a->bn_eps);

@@ -1,5 +1,6 @@
 /* cli.c: option parsing, errors and progress bars for the `unravel` tool. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -165,20 +166,55 @@ const char *cli_data_dir(const char *flag_value)
     return env && *env ? env : "../shared/cifar10";
 }
 
+/* "a,b,c": 1..UNR_MAX_STAGES integers in lo..hi; returns the count, or 0
+ * with a message naming the flag. */
+static int parse_stage_list(const char *cmd, const char *flag, const char *text, long lo, long hi,
+                            int *out)
+{
+    int n = 0;
+    const char *p = text;
+    for (;;) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < lo || v > hi || n == UNR_MAX_STAGES || (*end && *end != ',')) {
+            cli_failf(cmd, "%s: '%s' is not 1 to %d comma-separated integers in %ld..%ld", flag,
+                      text, UNR_MAX_STAGES, lo, hi);
+            return 0;
+        }
+        out[n++] = (int)v;
+        if (!*end)
+            return n;
+        p = end + 1;
+    }
+}
+
 int cli_get_arch(const char *cmd, const cli_option *opts, int nopts, unr_arch *out)
 {
-    long n, w;
-    if (cli_get_int(cmd, opts, nopts, "--blocks-per-stage", 1, UNR_MAX_BLOCKS_PER_STAGE, 3, &n) ||
-        cli_get_int(cmd, opts, nopts, "--width", 1, UNR_MAX_WIDTH / 4, 16, &w))
+    /* --blocks-per-stage N (every stage) or a,b,c,d (one per stage);
+     * --widths a,b,c,d or --width W (W, 2W, 4W, ... per stage). The stage
+     * count comes from whichever list is given, else 3. */
+    *out = (unr_arch){0, {0}, UNR_SHORTCUT_A, UNR_NUM_CLASSES, 1e-5f, 0, {0}};
+    int blocks[UNR_MAX_STAGES], widths[UNR_MAX_STAGES], nb = 0, nw = 0;
+    const char *bt = cli_get(opts, nopts, "--blocks-per-stage"), *wt = cli_get(opts, nopts, "--widths");
+    if (bt && !(nb = parse_stage_list(cmd, "--blocks-per-stage", bt, 1, UNR_MAX_BLOCKS_PER_STAGE, blocks)))
         return 2;
-    *out = (unr_arch){(int)n, {(int)w, 2 * (int)w, 4 * (int)w}, UNR_SHORTCUT_A, UNR_NUM_CLASSES, 1e-5f};
-    const char *widths = cli_get(opts, nopts, "--widths");
-    char extra;
-    if (widths && sscanf(widths, "%d,%d,%d%c", &out->widths[0], &out->widths[1], &out->widths[2],
-                         &extra) != 3)
-        return cli_failf(cmd, "--widths: '%s' is not three comma-separated integers", widths);
+    if (wt && !(nw = parse_stage_list(cmd, "--widths", wt, 1, UNR_MAX_WIDTH, widths)))
+        return 2;
+    if (nb > 1 && nw && nb != nw)
+        return cli_failf(cmd, "--blocks-per-stage gives %d stages but --widths %d", nb, nw);
+    int stages = nb > 1 ? nb : nw ? nw : 3;
+    long w;
+    if (cli_get_int(cmd, opts, nopts, "--width", 1, UNR_MAX_WIDTH >> (stages - 1), 16, &w))
+        return 2;
+    out->num_stages = stages;
+    for (int s = 0; s < stages; s++) {
+        out->stage_blocks[s] = nb == 0 ? 3 : nb == 1 ? blocks[0] : blocks[s];
+        out->widths[s] = nw ? widths[s] : (int)w << s;
+    }
     const char *sc = cli_get(opts, nopts, "--shortcut");
     if (sc && unr_shortcut_parse(sc, &out->shortcut))
         return cli_failf(cmd, "--shortcut: '%s' is not A, B or none", sc);
+    *out = unr_arch_resolve(out);
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "cJSON.h"
 #include "cli.h"
+#include "../internal.h"
 
 int cmd_info(int argc, char **argv)
 {
@@ -31,9 +32,7 @@ int cmd_info(int argc, char **argv)
     if (cli_get(opts, nopts, "--json")) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", unr_model_name(m));
-        cJSON_AddNumberToObject(o, "depth", 6 * a->blocks_per_stage + 2);
-        cJSON_AddNumberToObject(o, "blocks_per_stage", a->blocks_per_stage);
-        cJSON_AddItemToObject(o, "widths", cJSON_CreateIntArray(a->widths, 3));
+        unr_arch_add_json(o, a);
         cJSON_AddStringToObject(o, "shortcut", unr_shortcut_name(a->shortcut));
         cJSON_AddNumberToObject(o, "parameters", (double)unr_model_num_params(m));
         cJSON_AddNumberToObject(o, "macs_per_image", unr_model_macs(m));
@@ -59,9 +58,9 @@ int cmd_info(int argc, char **argv)
         cJSON_Delete(o);
     } else {
         printf("model       %s (%s)\n", unr_model_name(m), path);
-        printf("network     ResNet-%d for CIFAR-10: %d blocks per stage, widths %d/%d/%d, "
-               "shortcut %s%s\n", 6 * a->blocks_per_stage + 2, a->blocks_per_stage, a->widths[0],
-               a->widths[1], a->widths[2], unr_shortcut_name(a->shortcut),
+        char shape[160];
+        printf("network     ResNet-%d for CIFAR-10: %s, shortcut %s%s\n", unr_arch_depth(a),
+               unr_arch_format(a, shape, sizeof shape), unr_shortcut_name(a->shortcut),
                a->shortcut == UNR_SHORTCUT_NONE ? " (plain network, one path)" : "");
         printf("parameters  %zu trainable and batch-norm statistics\n", unr_model_num_params(m));
         printf("compute     %.1f M multiply-adds per image\n", unr_model_macs(m) / 1e6);
@@ -121,7 +120,7 @@ int cmd_init(int argc, char **argv)
         return cli_fail("init", &err);
     }
     fprintf(stderr, "unravel init: wrote %s (ResNet-%d, %zu parameters, random weights)\n", out,
-            6 * arch.blocks_per_stage + 2, unr_model_num_params(m));
+            unr_arch_depth(&arch), unr_model_num_params(m));
     unr_model_free(m);
     return 0;
 }

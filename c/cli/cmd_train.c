@@ -97,7 +97,7 @@ int cmd_train(int argc, char **argv)
     if (cli_get_int("train", opts, nopts, "--epochs", 1, 10000, o.epochs, &epochs) ||
         cli_get_int("train", opts, nopts, "--batch", 1, UNR_MAX_BATCH, o.batch, &batch) ||
         cli_get_int("train", opts, nopts, "--seed", 0, 0x7fffffffL, 1, &seed) ||
-        cli_get_int("train", opts, nopts, "--active-blocks", 0, 3 * UNR_MAX_BLOCKS_PER_STAGE, 0, &active) ||
+        cli_get_int("train", opts, nopts, "--active-blocks", 0, UNR_MAX_BLOCKS, 0, &active) ||
         cli_get_int("train", opts, nopts, "--threads", 0, 256, 0, &threads) ||
         cli_get_int("train", opts, nopts, "--eval-limit", 0, 1000000, 0, &eval_limit) ||
         cli_get_int("train", opts, nopts, "--max-steps", 0, 100000000, 0, &max_steps) ||
@@ -130,9 +130,10 @@ int cmd_train(int argc, char **argv)
     } else {
         train_ui ui;
         cli_progress_start(&ui.bar, "train");
-        fprintf(stderr, "unravel train: ResNet-%d (%s, widths %d/%d/%d, %zu parameters) on %d images, "
-                "%d epochs, batch %d\n", 6 * arch.blocks_per_stage + 2, unr_shortcut_name(arch.shortcut),
-                arch.widths[0], arch.widths[1], arch.widths[2], unr_model_num_params(m), train.n,
+        char shape[160];
+        fprintf(stderr, "unravel train: ResNet-%d (%s, %s, %zu parameters) on %d images, "
+                "%d epochs, batch %d\n", unr_arch_depth(&arch), unr_shortcut_name(arch.shortcut),
+                unr_arch_format(&arch, shape, sizeof shape), unr_model_num_params(m), train.n,
                 o.epochs, o.batch);
         if (unr_train(m, &train, &test, &o, on_step, on_epoch, &ui, &err))
             rc = cli_fail("train", &err);

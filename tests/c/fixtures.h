@@ -109,8 +109,8 @@ static inline void free_bytes(model_bytes *b)
 /* A 10-class architecture with the usual batch-norm epsilon. */
 static inline unr_arch tiny_arch(unr_shortcut sc, int n, int w0, int w1, int w2)
 {
-    unr_arch a = {n, {w0, w1, w2}, sc, 10, 1e-5f};
-    return a;
+    return (unr_arch){.blocks_per_stage = n, .widths = {w0, w1, w2}, .shortcut = sc,
+                      .num_classes = 10, .bn_eps = 1e-5f};
 }
 
 #endif

@@ -203,7 +203,7 @@ static void avgpool_and_shortcut_a_backward_are_adjoints(void)
 
 static void whole_network_gradient(unr_shortcut sc, const int widths[3], int use_active)
 {
-    unr_arch arch = {2, {widths[0], widths[1], widths[2]}, sc, 10, 1e-5f};
+    unr_arch arch = {.blocks_per_stage = 2, .widths = {widths[0], widths[1], widths[2]}, .shortcut = sc, .num_classes = 10, .bn_eps = 1e-5f};
     unr_model *m;
     unr_trainer *t;
     unr_error err;

@@ -8,7 +8,7 @@
 
 static unr_model *tiny(unr_shortcut sc, int bps, uint64_t seed)
 {
-    unr_arch arch = {bps, {4, 6, 8}, sc, 10, 1e-5f};
+    unr_arch arch = {.blocks_per_stage = bps, .widths = {4, 6, 8}, .shortcut = sc, .num_classes = 10, .bn_eps = 1e-5f};
     if (sc != UNR_SHORTCUT_A)
         arch.widths[0] = 3, arch.widths[1] = 5, arch.widths[2] = 7;
     unr_model *m = NULL;

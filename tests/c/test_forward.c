@@ -19,7 +19,7 @@ typedef struct {
     cJSON *root;
     unsigned char *bin;
     size_t bin_len;
-    int n, w[3];
+    int stages, nb, blocks[UNR_MAX_STAGES], w[UNR_MAX_STAGES];  /* nb: blocks in all */
     unr_shortcut sc;
     double eps, mean[3], std[3];
 } ref_net;
@@ -48,9 +48,15 @@ static int ref_open(const unr_model *m, const char *name, ref_net *r)
     if (!r->root || !r->bin)
         return 0;
     const cJSON *a = cJSON_GetObjectItem(r->root, "arch");
-    r->n = cJSON_GetObjectItem(a, "blocks_per_stage")->valueint;
-    for (int s = 0; s < 3; s++)
-        r->w[s] = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "widths"), s)->valueint;
+    /* widths: one per stage; blocks_per_stage: one count, or one per stage */
+    const cJSON *widths = cJSON_GetObjectItem(a, "widths"), *bps = cJSON_GetObjectItem(a, "blocks_per_stage");
+    r->stages = cJSON_GetArraySize(widths);
+    r->nb = 0;
+    for (int s = 0; s < r->stages; s++) {
+        r->w[s] = cJSON_GetArrayItem(widths, s)->valueint;
+        r->blocks[s] = cJSON_IsArray(bps) ? cJSON_GetArrayItem(bps, s)->valueint : bps->valueint;
+        r->nb += r->blocks[s];
+    }
     unr_shortcut_parse(cJSON_GetObjectItem(a, "shortcut")->valuestring, &r->sc);
     r->eps = cJSON_GetObjectItem(a, "bn_eps")->valuedouble;
     const cJSON *in = cJSON_GetObjectItem(r->root, "input");
@@ -122,7 +128,9 @@ static void ref_relu(double *x, size_t n)
 /* One block, x[cin][h][h] -> y[cout][ho][ho]; returns ho. */
 static int ref_block(const ref_net *r, int b, int deleted, const double *x, int h, double *y)
 {
-    int s = b / r->n, idx = b % r->n;
+    int s = 0, idx = b;
+    while (idx >= r->blocks[s])
+        idx -= r->blocks[s++];
     int cout = r->w[s], cin = idx ? r->w[s] : s ? r->w[s - 1] : r->w[0];
     int stride = s > 0 && idx == 0 ? 2 : 1;
     int down = stride == 2 || cin != cout;
@@ -191,13 +199,13 @@ static void ref_forward(const ref_net *r, const uint8_t *img, const int *order,
     ref_bn(r, "stem.bn", a, r->w[0], h * h);
     ref_relu(a, (size_t)r->w[0] * h * h);
     double *cur = a, *nxt = b;
-    for (int pos = 0; pos < 3 * r->n; pos++) {
+    for (int pos = 0; pos < r->nb; pos++) {
         int blk = order ? order[pos] : pos;
         h = ref_block(r, blk, deleted ? deleted[blk] : 0, cur, h, nxt);
         double *tmp = cur;
         cur = nxt, nxt = tmp;
     }
-    int c = r->w[2];
+    int c = r->w[r->stages - 1];
     const float *fw = ref_t(r, "fc.weight"), *fb = ref_t(r, "fc.bias");
     for (int j = 0; j < 10; j++) {
         double acc = fb[j];
@@ -214,12 +222,11 @@ static void ref_forward(const ref_net *r, const uint8_t *img, const int *order,
 /* ---- fixtures ---- */
 
 /* A random model whose batch norms are far from the identity. */
-static unr_model *random_model(unr_shortcut sc, int n, int w0, int w1, int w2, uint64_t seed)
+static unr_model *random_model_arch(const unr_arch *a, uint64_t seed)
 {
-    unr_arch a = tiny_arch(sc, n, w0, w1, w2);
     unr_model *m;
     unr_error err;
-    if (unr_model_init_random(&a, seed, &m, &err)) {
+    if (unr_model_init_random(a, seed, &m, &err)) {
         fprintf(stderr, "init: %s\n", err.message);
         return NULL;
     }
@@ -241,6 +248,12 @@ static unr_model *random_model(unr_shortcut sc, int n, int w0, int w1, int w2, u
     }
     unr_model_refold(m);
     return m;
+}
+
+static unr_model *random_model(unr_shortcut sc, int n, int w0, int w1, int w2, uint64_t seed)
+{
+    unr_arch a = tiny_arch(sc, n, w0, w1, w2);
+    return random_model_arch(&a, seed);
 }
 
 static uint8_t *random_images(int n, uint64_t seed)
@@ -372,6 +385,48 @@ static void forward_matches_reference_for_single_block_stages(void)
     int ok = matches_reference(m, "ref_n1", NULL, NULL);
     unr_model_free(m);
     CHECK(ok);
+}
+
+/* Four stages (down to 4x4 maps), different block counts per stage, and
+ * fewer stages, for every shortcut; with blocks deleted and swapped too. */
+static void forward_matches_reference_for_other_stage_layouts(void)
+{
+    static const struct {
+        unr_shortcut sc;
+        int stages, blocks[4], widths[4];
+    } layouts[] = {
+        {UNR_SHORTCUT_B, 4, {2, 1, 1, 2}, {4, 8, 12, 16}},   /* ResNet-18's shape, narrow */
+        {UNR_SHORTCUT_A, 4, {1, 2, 3, 1}, {4, 6, 8, 10}},
+        {UNR_SHORTCUT_NONE, 4, {2, 2, 1, 2}, {4, 8, 8, 16}},
+        {UNR_SHORTCUT_A, 2, {3, 1}, {4, 8}},
+        {UNR_SHORTCUT_B, 1, {3}, {5}},
+    };
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+        unr_arch a = {.shortcut = layouts[i].sc, .num_classes = 10, .bn_eps = 1e-5f,
+                      .num_stages = layouts[i].stages};
+        memcpy(a.stage_blocks, layouts[i].blocks, sizeof a.stage_blocks);
+        memcpy(a.widths, layouts[i].widths, sizeof a.widths);
+        unr_model *m = random_model_arch(&a, 300 + i);
+        CHECK(m);
+        char name[64];
+        snprintf(name, sizeof name, "ref_layout_%zu", i);
+        CHECK(matches_reference(m, name, NULL, NULL));
+        /* Delete every other deletable block; swap the first swappable pair. */
+        unr_plan *p = unr_plan_create(m);
+        for (int b = 0; b < m->num_blocks; b += 2)
+            p->deleted[b] = (unsigned char)unr_block_deletable(m, b);
+        for (int b = 0; b + 1 < m->num_blocks; b++)
+            if (unr_block_swappable(m, b) && unr_block_swappable(m, b + 1) &&
+                m->blocks[b].stage == m->blocks[b + 1].stage) {
+                p->order[b] = b + 1, p->order[b + 1] = b;
+                break;
+            }
+        unr_error err;
+        CHECK(unr_plan_validate(m, p, &err) == UNR_OK);
+        CHECK(matches_reference(m, name, p->order, p->deleted));
+        unr_plan_free(p);
+        unr_model_free(m);
+    }
 }
 
 /* Editing the raw parameters and refolding changes the output to match. */
@@ -673,6 +728,7 @@ static void evaluate_counts_agree_with_forward(void)
 TEST_MAIN(
     TEST_CASE(forward_matches_reference_for_every_shortcut),
     TEST_CASE(forward_matches_reference_for_single_block_stages),
+    TEST_CASE(forward_matches_reference_for_other_stage_layouts),
     TEST_CASE(refold_follows_edited_batch_norm),
     TEST_CASE(deleting_a_block_equals_zeroing_its_bn2),
     TEST_CASE(deleting_a_plain_block_passes_its_input_through),

@@ -32,7 +32,7 @@ static unr_cifar synthetic(int n, uint64_t seed)
 
 static unr_model *tiny(uint64_t seed)
 {
-    unr_arch arch = {1, {4, 8, 16}, UNR_SHORTCUT_A, 10, 1e-5f};
+    unr_arch arch = {.blocks_per_stage = 1, .widths = {4, 8, 16}, .shortcut = UNR_SHORTCUT_A, .num_classes = 10, .bn_eps = 1e-5f};
     unr_model *m = NULL;
     unr_error err;
     unr_model_init_random(&arch, seed, &m, &err);
@@ -119,7 +119,7 @@ static void active_block_training_saves_branches_scaled_by_k_over_n(void)
     unr_cifar train = synthetic(64, 8), test = synthetic(20, 9);
     unr_error err;
     for (int plain = 0; plain < 2; plain++) {
-        unr_arch arch = {1, {4, 8, 16}, plain ? UNR_SHORTCUT_NONE : UNR_SHORTCUT_A, 10, 1e-5f};
+        unr_arch arch = {.blocks_per_stage = 1, .widths = {4, 8, 16}, .shortcut = plain ? UNR_SHORTCUT_NONE : UNR_SHORTCUT_A, .num_classes = 10, .bn_eps = 1e-5f};
         unr_model *m = NULL;
         CHECK_OK(unr_model_init_random(&arch, 3, &m, &err));
         float *before = malloc(m->num_params * sizeof *before);
