@@ -144,11 +144,17 @@ static long count_pairs(const unr_model *m, int stage)
     return s * (s - 1) / 2;
 }
 
-int unr_max_swaps(const unr_model *m)
+static long count_all_pairs(const unr_model *m)
 {
     long total = 0;
     for (int s = 0; s < m->arch.num_stages; s++)
         total += count_pairs(m, s);
+    return total;
+}
+
+int unr_max_swaps(const unr_model *m)
+{
+    long total = count_all_pairs(m);
     long cap = UNR_MAX_BLOCKS;  /* what unr_rng_choose draws at most */
     return (int)(total < cap ? total : cap);
 }
@@ -192,7 +198,7 @@ unr_status unr_draw_swaps(const unr_model *m, int k, uint64_t seed, int sample, 
         free(pick), free(pos), free(members);
         return unr_fail(err, UNR_ERR_NOMEM, "swap-random: out of memory");
     }
-    long total = count_pairs(m, 0) + count_pairs(m, 1) + count_pairs(m, 2);
+    long total = count_all_pairs(m);
     unr_rng rng;
     unr_rng_seed_for(&rng, seed, TAG_SWAP, (uint64_t)k, (uint64_t)sample);
     /* Pair indices: draws of distinct integers in [0, total). */

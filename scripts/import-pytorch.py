@@ -12,10 +12,13 @@ Reads the state dict (a bare one, or under "state_dict" / "model"; a DataParalle
   - unravel's own names (stem.conv, stem.bn, blocks.I.conv1, ..., fc);
   - the layout of the widely used PyTorch CIFAR ResNets (conv1, bn1,
     layerS.J.conv1/bn1/conv2/bn2, shortcut.0/shortcut.1 or downsample.0/
-    downsample.1 for projections, linear or fc).
+    downsample.1 for projections, linear or fc), with 3 stages (ResNet-20 to
+    ResNet-1202) or 4 (the ResNet-18/34 of CIFAR training repositories, with a
+    3x3 stem), and any number of blocks per stage.
 
-The architecture (blocks per stage, widths, classes) is read off the tensors'
-shapes. Shortcut A (parameter-free subsample + zero-pad) and `none` leave no
+The architecture (stages, blocks per stage, widths, classes) is read off the
+tensor names and shapes (unravel's own blocks.I names carry no stages: they are
+taken as 3 equal stages unless --blocks-per-stage says otherwise). Shortcut A (parameter-free subsample + zero-pad) and `none` leave no
 tensors, so a checkpoint without projections is taken as A unless --shortcut
 none says it is a plain network. --mean/--std must be the normalisation the
 network was trained with (in 0..1 pixel units); the default is the usual
@@ -66,27 +69,33 @@ def load_state_dict(path):
     return sd
 
 
-def to_unravel_names(sd, path):
-    """Maps a state dict to unravel's tensor names; returns (tensors, n, widths)."""
+def to_unravel_names(sd, path, stage_blocks=None):
+    """Maps a state dict to unravel's tensor names; returns (tensors, blocks per stage, widths)."""
     if any(k.startswith("blocks.") for k in sd):
         out = dict(sd)
     else:
         out = {}
         blocks = {}
         for k in sd:
-            m = re.match(r"layer([123])\.(\d+)\.", k)
+            m = re.match(r"layer(\d+)\.(\d+)\.", k)
             if m:
                 blocks.setdefault(int(m.group(1)), set()).add(int(m.group(2)))
-        if sorted(blocks) != [1, 2, 3]:
-            fail(f"{path}: expected layer1, layer2 and layer3 (or unravel's blocks.I); found {sorted(blocks)}")
-        counts = {len(v) for v in blocks.values()}
-        if len(counts) != 1:
-            fail(f"{path}: stages have different block counts {[len(blocks[s]) for s in (1, 2, 3)]}")
-        n = counts.pop()
+        stages = sorted(blocks)
+        if stages not in ([1, 2, 3], [1, 2, 3, 4]):
+            fail(f"{path}: expected layer1 to layer3 or layer4 (or unravel's blocks.I); found "
+                 f"{['layer%d' % s for s in stages]}")
+        for s in stages:
+            if sorted(blocks[s]) != list(range(len(blocks[s]))):
+                fail(f"{path}: layer{s} has blocks {sorted(blocks[s])}, not 0..{len(blocks[s]) - 1}")
+        found = [len(blocks[s]) for s in stages]
+        if stage_blocks and stage_blocks != found:
+            fail(f"{path}: --blocks-per-stage says {stage_blocks}, the checkpoint has {found}")
+        stage_blocks = found
+        first = [sum(stage_blocks[:s]) for s in range(len(stage_blocks))]
         for k, v in sd.items():
-            m = re.match(r"layer([123])\.(\d+)\.(.*)", k)
+            m = re.match(r"layer(\d+)\.(\d+)\.(.*)", k)
             if m:
-                i = (int(m.group(1)) - 1) * n + int(m.group(2))
+                i = first[int(m.group(1)) - 1] + int(m.group(2))
                 rest = m.group(3)
                 rest = re.sub(r"^(shortcut|downsample)\.0\.", "shortcut.conv.", rest)
                 rest = re.sub(r"^(shortcut|downsample)\.1\.", "shortcut.bn.", rest)
@@ -100,19 +109,28 @@ def to_unravel_names(sd, path):
             else:
                 fail(f"{path}: tensor '{k}' has no place in a CIFAR ResNet")
     nblocks = 1 + max((int(k.split(".")[1]) for k in out if k.startswith("blocks.")), default=-1)
-    if nblocks == 0 or nblocks % 3:
-        fail(f"{path}: {nblocks} blocks; a CIFAR ResNet has 3 stages of n blocks")
-    n = nblocks // 3
+    if stage_blocks is None:
+        if nblocks == 0 or nblocks % 3:
+            fail(f"{path}: {nblocks} blocks in unravel's names, not 3 equal stages: "
+                 f"give --blocks-per-stage")
+        stage_blocks = [nblocks // 3] * 3
+    if sum(stage_blocks) != nblocks:
+        fail(f"{path}: {nblocks} blocks, but --blocks-per-stage adds up to {sum(stage_blocks)}")
     for name in ("stem.conv.weight", "fc.weight", "fc.bias") + tuple(f"stem.bn.{p}" for p in BN_PARTS):
         if name not in out:
             fail(f"{path}: tensor '{name}' (or its PyTorch-layout name) is missing")
-    widths = [int(out[f"blocks.{s * n}.conv1.weight"].shape[0]) for s in range(3)]
-    return out, n, widths
+    first = [sum(stage_blocks[:s]) for s in range(len(stage_blocks))]
+    for f in first:
+        if f"blocks.{f}.conv1.weight" not in out:
+            fail(f"{path}: tensor 'blocks.{f}.conv1.weight' (or its PyTorch-layout name) is missing")
+    widths = [int(out[f"blocks.{f}.conv1.weight"].shape[0]) for f in first]
+    return out, stage_blocks, widths
 
 
 def build(args):
     sd = load_state_dict(args.checkpoint)
-    t, n, widths = to_unravel_names(sd, args.checkpoint)
+    t, stage_blocks, widths = to_unravel_names(sd, args.checkpoint, args.blocks_per_stage)
+    nblocks = sum(stage_blocks)
     has_proj = any(".shortcut.conv." in k for k in t)
     shortcut = args.shortcut or ("B" if has_proj else "A")
     if has_proj and shortcut != "B":
@@ -123,7 +141,7 @@ def build(args):
 
     # Every tensor unravel expects, in its order; the loader checks the shapes.
     names = ["stem.conv.weight"] + [f"stem.bn.{p}" for p in BN_PARTS]
-    for b in range(3 * n):
+    for b in range(nblocks):
         names += [f"blocks.{b}.conv1.weight"] + [f"blocks.{b}.bn1.{p}" for p in BN_PARTS]
         names += [f"blocks.{b}.conv2.weight"] + [f"blocks.{b}.bn2.{p}" for p in BN_PARTS]
         if shortcut == "B" and f"blocks.{b}.shortcut.conv.weight" in t:
@@ -149,7 +167,9 @@ def build(args):
         "format": "unravel-model",
         "version": 1,
         "name": args.name or base,
-        "arch": {"family": "cifar-resnet", "depth": 6 * n + 2, "blocks_per_stage": n, "widths": widths,
+        "arch": {"family": "cifar-resnet", "depth": 2 * nblocks + 2,
+                 "blocks_per_stage": stage_blocks[0] if len(set(stage_blocks)) == 1 else stage_blocks,
+                 "widths": widths,
                  "shortcut": shortcut, "num_classes": classes, "bn_eps": args.bn_eps,
                  "block": "post-activation basic block: relu(shortcut(x) + bn2(conv2(relu(bn1(conv1(x))))))"},
         "input": {"layout": "CIFAR-10 record: uint8 R, G, B planes of 32x32; x = (pixel/255 - mean) / std",
@@ -169,8 +189,19 @@ def build(args):
     with open(args.out + ".json", "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
-    print(f"import-pytorch: wrote {args.out}.json + .bin: ResNet-{6 * n + 2} ({3 * n} blocks, widths "
-          f"{'/'.join(map(str, widths))}, shortcut {shortcut}, {classes} classes, {params:,} parameters)")
+    print(f"import-pytorch: wrote {args.out}.json + .bin: ResNet-{2 * nblocks + 2} ({nblocks} blocks: "
+          f"{'/'.join(map(str, stage_blocks))}, widths {'/'.join(map(str, widths))}, shortcut {shortcut}, "
+          f"{classes} classes, {params:,} parameters)")
+
+
+def stage_counts(s):
+    try:
+        v = [int(x) for x in s.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not 1 to 4 block counts like 3,3,3")
+    if not 1 <= len(v) <= 4 or min(v) < 1:
+        raise argparse.ArgumentTypeError(f"'{s}' is not 1 to 4 block counts like 3,3,3")
+    return v
 
 
 def triple(s):
@@ -191,6 +222,9 @@ def main():
     p.add_argument("--shortcut", choices=("A", "B", "none"), help="default: B if the checkpoint has projections, else A")
     p.add_argument("--mean", type=triple, default=CIFAR_MEAN, help="per-channel mean in 0..1 units (default CIFAR-10's)")
     p.add_argument("--std", type=triple, default=CIFAR_STD, help="per-channel std in 0..1 units (default CIFAR-10's)")
+    p.add_argument("--blocks-per-stage", type=stage_counts,
+                   help="blocks in each stage, e.g. 2,2,2,2 (read from layerS names; needed for "
+                        "unravel's blocks.I names when the stages differ)")
     p.add_argument("--bn-eps", type=float, default=1e-5, help="batch-norm epsilon (PyTorch's default 1e-5)")
     p.add_argument("--name", help="model name in the manifest (default: the output's file name)")
     args = p.parse_args()

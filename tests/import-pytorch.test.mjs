@@ -18,17 +18,29 @@ const CLI = process.env.UNRAVEL_CLI || 'build/unravel';
 const run = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
 const floats = (f) => { const b = readFileSync(f); return new Float32Array(b.buffer, b.byteOffset, b.length / 4); };
 
-for (const [shortcut, n] of [['A', 1], ['B', 2], ['none', 2]]) {
-  test(`a shortcut-${shortcut} checkpoint imports with PyTorch's logits`, { skip }, () => {
+// [shortcut, blocks per stage, widths, extra make_checkpoint flags]
+const LAYOUTS = [
+  ['A', [1, 1, 1], [16, 32, 64], []],
+  ['B', [2, 2, 2], [16, 32, 64], []],
+  ['none', [2, 2, 2], [16, 32, 64], []],
+  ['B', [2, 2, 2, 2], [8, 16, 32, 64], []],                        // ResNet-18's layout, narrow
+  ['A', [1, 2, 1, 3], [8, 12, 16, 24], []],
+  ['B', [1, 2, 1], [8, 16, 32], ['--torchvision-names']],         // downsample.0/.1 and fc
+];
+
+for (const [shortcut, blocks, widths, extra] of LAYOUTS) {
+  const nb = blocks.reduce((a, b) => a + b, 0);
+  test(`a shortcut-${shortcut} checkpoint with blocks ${blocks.join('/')} imports with PyTorch's logits`, { skip }, () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'unravel-import-'));
     try {
-      let r = run(PY, ['tests/pytorch/make_checkpoint.py', dir, '--shortcut', shortcut, '--n', String(n)]);
+      let r = run(PY, ['tests/pytorch/make_checkpoint.py', dir, '--shortcut', shortcut, '--blocks', blocks.join(','),
+                       '--widths', widths.join(','), ...extra]);
       assert.equal(r.status, 0, r.stderr);
       const args = ['scripts/import-pytorch.py', path.join(dir, 'checkpoint.th'), '--out', path.join(dir, 'model')];
       if (shortcut === 'none') args.push('--shortcut', 'none');
       r = run(PY, args);
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`ResNet-${6 * n + 2} \\(${3 * n} blocks, widths 16/32/64, shortcut ${shortcut}`));
+      assert.match(r.stdout, new RegExp(`ResNet-${2 * nb + 2} \\(${nb} blocks: ${blocks.join('/')}, widths ${widths.join('/')}, shortcut ${shortcut}`));
       r = run(CLI, ['eval', '--model', path.join(dir, 'model.json'), '--data', dir, '--json',
                     '--dump-logits', path.join(dir, 'got.bin')]);
       assert.equal(r.status, 0, r.stderr);
@@ -55,6 +67,13 @@ test('bad checkpoints and options are refused with one line naming the problem',
     // A truncated checkpoint, and one missing a tensor.
     writeFileSync(path.join(dir, 'short.th'), readFileSync(ckpt).subarray(0, 2000));
     cases.push([[path.join(dir, 'short.th')], /not a PyTorch checkpoint/]);
+    // Five stages, and a stage count the checkpoint contradicts.
+    const five = run(PY, ['-c', `import torch; c = torch.load('${ckpt}'); sd = c['state_dict']; ` +
+      `sd.update({k.replace('layer3', 'layer5'): v for k, v in sd.items() if 'layer3' in k}); torch.save(c, '${dir}/five.th')`]);
+    assert.equal(five.status, 0, five.stderr);
+    cases.push([[path.join(dir, 'five.th')], /expected layer1 to layer3 or layer4 .*layer5/]);
+    cases.push([[ckpt, '--blocks-per-stage', '2,2,2'], /--blocks-per-stage says \[2, 2, 2\], the checkpoint has \[1, 1, 1\]/]);
+    cases.push([[ckpt, '--blocks-per-stage', '2,x'], /is not 1 to 4 block counts/]);
     const drop = run(PY, ['-c', `import torch; c = torch.load('${ckpt}'); del c['state_dict']['module.layer2.0.bn2.running_var']; torch.save(c, '${dir}/drop.th')`]);
     assert.equal(drop.status, 0, drop.stderr);
     cases.push([[path.join(dir, 'drop.th')], /missing 1 tensor\(s\), first 'blocks\.1\.bn2\.running_var'/]);

@@ -201,8 +201,10 @@ int cli_get_arch(const char *cmd, const cli_option *opts, int nopts, unr_arch *o
         return 2;
     if (wt && !(nw = parse_stage_list(cmd, "--widths", wt, 1, UNR_MAX_WIDTH, widths)))
         return 2;
-    if (nb > 1 && nw && nb != nw)
-        return cli_failf(cmd, "--blocks-per-stage gives %d stages but --widths %d", nb, nw);
+    if (nb > 1 && nw && nb != nw) {
+        cli_failf(cmd, "--blocks-per-stage gives %d stages but --widths %d", nb, nw);
+        return 2;
+    }
     int stages = nb > 1 ? nb : nw ? nw : 3;
     long w;
     if (cli_get_int(cmd, opts, nopts, "--width", 1, UNR_MAX_WIDTH >> (stages - 1), 16, &w))
@@ -213,8 +215,10 @@ int cli_get_arch(const char *cmd, const cli_option *opts, int nopts, unr_arch *o
         out->widths[s] = nw ? widths[s] : (int)w << s;
     }
     const char *sc = cli_get(opts, nopts, "--shortcut");
-    if (sc && unr_shortcut_parse(sc, &out->shortcut))
-        return cli_failf(cmd, "--shortcut: '%s' is not A, B or none", sc);
+    if (sc && unr_shortcut_parse(sc, &out->shortcut)) {
+        cli_failf(cmd, "--shortcut: '%s' is not A, B or none", sc);
+        return 2;
+    }
     *out = unr_arch_resolve(out);
     return 0;
 }

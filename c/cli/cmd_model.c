@@ -88,9 +88,10 @@ int cmd_info(int argc, char **argv)
 int cmd_init(int argc, char **argv)
 {
     cli_option opts[] = {
-        {"--blocks-per-stage", 1, "n: blocks per stage (depth 6n+2), e.g. 3 for ResNet-20", NULL},
-        {"--width", 1, "width of the first stage (default 16; stages are W, 2W, 4W)", NULL},
-        {"--widths", 1, "all three widths, e.g. 8,16,32 (overrides --width)", NULL},
+        {"--blocks-per-stage", 1, "n for every stage (depth 6n+2 with 3 stages; 3 = ResNet-20), or one "
+                                  "count per stage, e.g. 2,2,2,2 (4 stages at most)", NULL},
+        {"--width", 1, "width of the first stage (default 16; stages are W, 2W, 4W, ...)", NULL},
+        {"--widths", 1, "one width per stage, e.g. 8,16,32 or 64,128,256,512 (overrides --width)", NULL},
         {"--shortcut", 1, "A (identity + zero-pad), B (1x1 projection) or none (plain)", NULL},
         {"--seed", 1, "random seed (default 1)", NULL},
         {"--out", 1, "output path, e.g. models/tiny (writes tiny.json + tiny.bin)", NULL},

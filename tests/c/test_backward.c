@@ -201,9 +201,9 @@ static void avgpool_and_shortcut_a_backward_are_adjoints(void)
 
 /* ---- a whole tiny network ---- */
 
-static void whole_network_gradient(unr_shortcut sc, const int widths[3], int use_active)
+/* arch: six blocks in all (the active set below has six entries). */
+static void whole_network_gradient(unr_arch arch, int use_active)
 {
-    unr_arch arch = {.blocks_per_stage = 2, .widths = {widths[0], widths[1], widths[2]}, .shortcut = sc, .num_classes = 10, .bn_eps = 1e-5f};
     unr_model *m;
     unr_trainer *t;
     unr_error err;
@@ -293,10 +293,26 @@ static void whole_network_gradient(unr_shortcut sc, const int widths[3], int use
     unr_model_free(m);
 }
 
-static void network_gradient_shortcut_a(void) { whole_network_gradient(UNR_SHORTCUT_A, (int[]){4, 6, 8}, 0); }
-static void network_gradient_shortcut_b(void) { whole_network_gradient(UNR_SHORTCUT_B, (int[]){3, 5, 7}, 0); }
-static void network_gradient_plain(void) { whole_network_gradient(UNR_SHORTCUT_NONE, (int[]){3, 5, 7}, 0); }
-static void network_gradient_with_inactive_blocks(void) { whole_network_gradient(UNR_SHORTCUT_A, (int[]){4, 6, 8}, 1); }
+static unr_arch two_per_stage(unr_shortcut sc, int w0, int w1, int w2)
+{
+    return (unr_arch){.blocks_per_stage = 2, .widths = {w0, w1, w2}, .shortcut = sc,
+                      .num_classes = 10, .bn_eps = 1e-5f};
+}
+
+static void network_gradient_shortcut_a(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_A, 4, 6, 8), 0); }
+static void network_gradient_shortcut_b(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_B, 3, 5, 7), 0); }
+static void network_gradient_plain(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_NONE, 3, 5, 7), 0); }
+static void network_gradient_with_inactive_blocks(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_A, 4, 6, 8), 1); }
+
+/* Four stages down to 4x4 maps, 2/1/1/2 blocks (ResNet-18's layout, narrow). */
+static void network_gradient_four_stages(void)
+{
+    unr_arch a = {.shortcut = UNR_SHORTCUT_B, .num_classes = 10, .bn_eps = 1e-5f, .num_stages = 4,
+                  .stage_blocks = {2, 1, 1, 2}, .widths = {4, 6, 8, 10}};
+    whole_network_gradient(a, 0);
+    a.shortcut = UNR_SHORTCUT_A;
+    whole_network_gradient(a, 1);
+}
 
 static void setup(void) { ctx = unr_ctx_create(2, UNR_ISA_SCALAR); }
 static void teardown(void) { unr_ctx_destroy(ctx); }
@@ -311,4 +327,5 @@ TEST_MAIN(TEST_CASE(setup),
           TEST_CASE(network_gradient_shortcut_b),
           TEST_CASE(network_gradient_plain),
           TEST_CASE(network_gradient_with_inactive_blocks),
+          TEST_CASE(network_gradient_four_stages),
           TEST_CASE(teardown))

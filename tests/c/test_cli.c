@@ -118,6 +118,53 @@ static void init_then_info_describes_the_model(void)
     CHECK(ok);
 }
 
+/* Per-stage block counts and four stages, from the flags to the manifest;
+ * inconsistent flags are refused naming the flag. */
+static void init_takes_per_stage_blocks_and_four_stages(void)
+{
+    if (!have_cli())
+        return;
+    char args[512], *out, *err;
+    snprintf(args, sizeof args, "init --blocks-per-stage 2,1,1,2 --widths 4,8,12,16 --shortcut B "
+             "--out %s/r18", temp_dir());
+    CHECK(run(args, &out, &err) == 0);
+    free(out), free(err);
+    snprintf(args, sizeof args, "info %s/r18.json --json", temp_dir());
+    CHECK(run(args, &out, &err) == 0);
+    cJSON *o = cJSON_Parse(out);
+    free(out), free(err);
+    CHECK(o);
+    CHECK(cJSON_GetObjectItem(o, "depth")->valueint == 14);
+    const cJSON *bps = cJSON_GetObjectItem(o, "blocks_per_stage");
+    CHECK(cJSON_IsArray(bps) && cJSON_GetArraySize(bps) == 4);
+    CHECK(cJSON_GetArrayItem(bps, 3)->valueint == 2);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(o, "widths")) == 4);
+    const cJSON *last = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "blocks"), 5);
+    CHECK(cJSON_GetArrayItem(cJSON_GetObjectItem(last, "out"), 0)->valueint == 4);  /* 4x4 maps */
+    cJSON_Delete(o);
+    snprintf(args, sizeof args, "info %s/r18.json", temp_dir());
+    CHECK(run(args, &out, NULL) == 0);
+    int ok = strstr(out, "ResNet-14 for CIFAR-10: blocks 2/1/1/2, widths 4/8/12/16") != NULL;
+    free(out);
+    CHECK(ok);
+    static const struct { const char *flags, *frag; } bad[] = {
+        {"--blocks-per-stage 2,1 --widths 4,8,16", "--blocks-per-stage gives 2 stages but --widths 3"},
+        {"--widths 4,8,16,32,64", "--widths"},
+        {"--blocks-per-stage 2,,1", "--blocks-per-stage"},
+        {"--blocks-per-stage 2,0,1", "--blocks-per-stage"},
+        {"--blocks-per-stage 3,3,3,3 --width 300", "--width"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args, "init %s --out %s/never", bad[i].flags, temp_dir());
+        int rc = run(args, &out, &err);
+        ok = rc == 2 && strstr(err, bad[i].frag);
+        if (!ok)
+            fprintf(stderr, "  %s: rc %d, stderr: %s\n", bad[i].flags, rc, err);
+        free(out), free(err);
+        CHECK(ok);
+    }
+}
+
 static void info_on_a_broken_model_fails_naming_the_field(void)
 {
     if (!have_cli())
@@ -186,5 +233,6 @@ static void eval_runs_a_plan_on_cifar(void)
 
 TEST_MAIN(
     TEST_CASE(init_then_info_describes_the_model),
+    TEST_CASE(init_takes_per_stage_blocks_and_four_stages),
     TEST_CASE(info_on_a_broken_model_fails_naming_the_field),
     TEST_CASE(eval_runs_a_plan_on_cifar))

@@ -8,7 +8,8 @@
 
 static unr_model *tiny(unr_shortcut sc, int bps, uint64_t seed)
 {
-    unr_arch arch = {.blocks_per_stage = bps, .widths = {4, 6, 8}, .shortcut = sc, .num_classes = 10, .bn_eps = 1e-5f};
+    unr_arch arch = {.blocks_per_stage = bps, .widths = {4, 6, 8}, .shortcut = sc,
+                     .num_classes = 10, .bn_eps = 1e-5f};
     if (sc != UNR_SHORTCUT_A)
         arch.widths[0] = 3, arch.widths[1] = 5, arch.widths[2] = 7;
     unr_model *m = NULL;
@@ -208,6 +209,48 @@ static void random_swaps_stay_in_stage_and_tau_falls(void)
     unr_model_free(m);
 }
 
+/* Four stages of 3/2/4/3 blocks: swap pairs are counted in every stage
+ * (stage 1: 3 pairs, stage 2: none, stage 3: 3, stage 4: 1), draws stay in
+ * their stage, and the reusing sweep still equals plain evaluation. */
+static void four_stage_networks_draw_and_sweep_correctly(void)
+{
+    unr_arch a = {.shortcut = UNR_SHORTCUT_A, .num_classes = 10, .bn_eps = 1e-5f, .num_stages = 4,
+                  .stage_blocks = {3, 2, 4, 3}, .widths = {4, 6, 8, 10}};
+    unr_model *m;
+    unr_error err;
+    CHECK_OK(unr_model_init_random(&a, 3, &m, &err));
+    CHECK(unr_max_swaps(m) == 7);
+    CHECK(unr_max_deletions(m) == 12);
+    unr_plan *p = unr_plan_create(m);
+    for (int s = 0; s < 20; s++) {
+        CHECK_OK(unr_draw_swaps(m, 7, 9, s, p, &err));
+        CHECK_OK(unr_plan_validate(m, p, &err));
+        for (int pos = 0; pos < m->num_blocks; pos++)
+            CHECK(m->blocks[p->order[pos]].stage == m->blocks[pos].stage);
+    }
+    CHECK(unr_draw_swaps(m, 8, 9, 0, p, &err) == UNR_ERR_RANGE);
+    enum { N = 23 };
+    static uint8_t pix[N * UNR_IMAGE_BYTES], labels[N];
+    random_pixels(pix, labels, N, 8);
+    unr_cifar data = {N, labels, pix};
+    unr_runner *run;
+    CHECK_OK(unr_runner_create(m, 10, 2, UNR_ISA_AUTO, &run, &err));
+    unr_lesion_result res;
+    unr_plan_reset(p);
+    CHECK_OK(unr_lesion_single(run, p, &data, 0, NULL, NULL, &res, &err));
+    for (int b = 0; b < m->num_blocks; b++) {
+        unr_plan_reset(p);
+        p->deleted[b] = 1;
+        unr_eval_result ev;
+        CHECK_OK(unr_evaluate(run, p, &data, 0, NULL, NULL, &ev, &err));
+        CHECK(res.error[b] == ev.error);
+    }
+    free(res.error);
+    unr_runner_free(run);
+    unr_plan_free(p);
+    unr_model_free(m);
+}
+
 /* ---- claims 4-6: paths ---- */
 
 static void path_distribution_matches_known_values(void)
@@ -365,6 +408,7 @@ TEST_MAIN(TEST_CASE(linear_network_equals_sum_over_all_paths),
           TEST_CASE(lesion_sweep_equals_evaluating_each_plan),
           TEST_CASE(random_deletions_are_distinct_seeded_and_deletable),
           TEST_CASE(random_swaps_stay_in_stage_and_tau_falls),
+          TEST_CASE(four_stage_networks_draw_and_sweep_correctly),
           TEST_CASE(path_distribution_matches_known_values),
           TEST_CASE(effective_window_is_the_shortest_interval),
           TEST_CASE(gradient_per_length_matches_exhaustive_average),

@@ -6,6 +6,11 @@ random test images as a CIFAR-10 binary file and the logits PyTorch gives them.
 tests/import-pytorch.test.mjs imports the checkpoint and compares.
 
     python3 make_checkpoint.py OUTDIR --shortcut A|B|none [--n 1] [--images 16]
+                               [--blocks 2,2,2,2 --widths 8,16,32,64] [--torchvision-names]
+
+--blocks/--widths give other stage layouts (4 stages: the ResNet-18/34 of CIFAR
+training repositories); --torchvision-names spells projections downsample.0/.1
+and the classifier fc, as torchvision's ResNet does.
 """
 import argparse
 import os
@@ -17,7 +22,7 @@ import torch.nn.functional as F
 
 
 class Block(nn.Module):
-    def __init__(self, cin, cout, stride, option):
+    def __init__(self, cin, cout, stride, option, proj_name="shortcut"):
         super().__init__()
         self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(cout)
@@ -25,9 +30,10 @@ class Block(nn.Module):
         self.bn2 = nn.BatchNorm2d(cout)
         self.option = option
         self.down = stride != 1 or cin != cout
+        self.proj_name = proj_name
         if option == "B" and self.down:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-        self.cout = cout
+            setattr(self, proj_name, nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)))
+        self.pad = (cout - cin) // 2
 
     def forward(self, x):
         out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
@@ -36,30 +42,35 @@ class Block(nn.Module):
         if not self.down:
             sc = x
         elif self.option == "A":
-            sc = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.cout // 4, self.cout // 4))
+            sc = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
         else:
-            sc = self.shortcut(x)
+            sc = getattr(self, self.proj_name)(x)
         return F.relu(out + sc)
 
 
 class Net(nn.Module):
-    def __init__(self, n, option, widths=(16, 32, 64), classes=10):
+    def __init__(self, blocks, option, widths=(16, 32, 64), classes=10, torchvision_names=False):
         super().__init__()
         self.conv1 = nn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
         cin = widths[0]
+        self.layers = []
         for s, w in enumerate(widths):
             layer = []
-            for j in range(n):
-                layer.append(Block(cin, w, 2 if s > 0 and j == 0 else 1, option))
+            for j in range(blocks[s]):
+                layer.append(Block(cin, w, 2 if s > 0 and j == 0 else 1, option,
+                                   "downsample" if torchvision_names else "shortcut"))
                 cin = w
             setattr(self, f"layer{s + 1}", nn.Sequential(*layer))
-        self.linear = nn.Linear(widths[-1], classes)
+            self.layers.append(f"layer{s + 1}")
+        self.head = "fc" if torchvision_names else "linear"
+        setattr(self, self.head, nn.Linear(widths[-1], classes))
 
     def forward(self, x):
         x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
-        return self.linear(F.adaptive_avg_pool2d(x, 1).flatten(1))
+        for name in self.layers:
+            x = getattr(self, name)(x)
+        return getattr(self, self.head)(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
 def main():
@@ -68,9 +79,14 @@ def main():
     p.add_argument("--shortcut", default="A")
     p.add_argument("--n", type=int, default=1)
     p.add_argument("--images", type=int, default=16)
+    p.add_argument("--blocks", help="blocks per stage, e.g. 2,2,2,2 (default: n in each of 3 stages)")
+    p.add_argument("--widths", default="16,32,64")
+    p.add_argument("--torchvision-names", action="store_true")
     a = p.parse_args()
     torch.manual_seed(7)
-    net = Net(a.n, a.shortcut)
+    widths = [int(w) for w in a.widths.split(",")]
+    blocks = [int(b) for b in a.blocks.split(",")] if a.blocks else [a.n] * len(widths)
+    net = Net(blocks, a.shortcut, widths, torchvision_names=a.torchvision_names)
     for m in net.modules():    # non-trivial batch-norm statistics, so folding matters
         if isinstance(m, nn.BatchNorm2d):
             m.weight.data.uniform_(0.5, 1.5)
