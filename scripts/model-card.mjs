@@ -17,7 +17,8 @@ function card(base) {
     ? fs.readFileSync(logPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
     : [];
   const name = path.basename(base);
-  const blocks = 3 * a.blocks_per_stage;
+  const stageBlocks = Array.isArray(a.blocks_per_stage) ? a.blocks_per_stage : a.widths.map(() => a.blocks_per_stage);
+  const blocks = stageBlocks.reduce((x, y) => x + y, 0);
   const kind = a.shortcut === 'none' ? 'plain network (no shortcuts: one path)'
     : `residual network, shortcut ${a.shortcut} (${a.shortcut === 'A' ? 'identity; subsample + zero-pad at downsampling blocks' : '1x1 projection at downsampling blocks'})`;
   const hours = t.wall_seconds ? (t.wall_seconds / 3600).toFixed(2) : '?';
@@ -28,7 +29,7 @@ function card(base) {
 
 | | |
 |---|---|
-| network | CIFAR ResNet of depth ${6 * a.blocks_per_stage + 2}: ${blocks} blocks, widths ${a.widths.join('/')}, ${kind} |
+| network | CIFAR ResNet of depth ${2 * blocks + 2}: ${blocks} blocks (${stageBlocks.join('/')} per stage), widths ${a.widths.join('/')}, ${kind} |
 | parameters | ${man.weights.parameters ?? '?'} (batch-norm running statistics included) |
 | files | \`${name}.json\` (manifest), \`${name}.bin\` (float32 weights, sha256 \`${man.weights.sha256.slice(0, 16)}…\`) |
 | **test error, rebuilt test set (10,000 images)** | **${m.test_error !== undefined ? pct(m.test_error) : '?'}** |
@@ -52,7 +53,7 @@ production classifier.
 **Reproduce.**
 
 \`\`\`sh
-build/unravel train --blocks-per-stage ${a.blocks_per_stage} --widths ${a.widths.join(',')} --shortcut ${a.shortcut} \\
+build/unravel train --blocks-per-stage ${stageBlocks.join(',')} --widths ${a.widths.join(',')} --shortcut ${a.shortcut} \\
   --epochs ${t.epochs} --batch ${t.batch} --lr ${t.lr} --seed ${t.seed}${t.active_blocks ? ` --active-blocks ${t.active_blocks}` : ''} --out models/${name}
 build/unravel eval --model models/${name}.json            # full rebuilt test set
 build/unravel eval --model models/${name}.json --limit 1000  # pixel-exact records 0-999

@@ -98,20 +98,24 @@ function loadModel(arg) {
   const name = path.basename(file, '.json');
   if (!existsSync(file)) return { name, file, missing: true, over };
   const man = JSON.parse(readFileSync(file, 'utf8'));
-  const a = man.arch, bps = a.blocks_per_stage, n = 3 * bps;
+  const a = man.arch;
+  // blocks_per_stage: one count for every stage, or one per stage
+  const stageBlocks = Array.isArray(a.blocks_per_stage) ? a.blocks_per_stage : a.widths.map(() => a.blocks_per_stage);
+  const n = stageBlocks.reduce((x, y) => x + y, 0);
   const plain = a.shortcut === 'none';
   const widths = a.widths.join('-');
   const label = KNOWN_LABELS[name] ??
-    `${plain ? 'Plain' : 'ResNet'}-${6 * bps + 2}${widths === '16-32-64' ? '' : ` (widths ${widths})`} [${name}]`;
-  // What the CLI allows: plain nets cannot delete their two downsampling blocks; swaps are
-  // same-stage pairs of non-downsampling blocks (capped as in unr_max_swaps).
+    `${plain ? 'Plain' : 'ResNet'}-${2 * n + 2}${widths === '16-32-64' ? '' : ` (widths ${widths})`} [${name}]`;
+  // What the CLI allows: plain nets cannot delete their downsampling blocks (the first of
+  // every stage but the first); swaps are same-stage pairs of non-downsampling blocks
+  // (capped as in unr_max_swaps).
   const pairs = (s) => (s * (s - 1)) / 2;
-  const maxSwaps = Math.min(pairs(bps) + 2 * pairs(bps - 1), 3 * 64);
+  const maxSwaps = Math.min(stageBlocks.reduce((t, b, s) => t + pairs(s ? b - 1 : b), 0), 1200);
   return {
-    name, file, man, label, plain, n, bps, widths, over,
+    name, file, man, label, plain, n, layout: stageBlocks.join('-'), widths, over,
     rel: file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file,
     sha256: man.weights.sha256, params: man.weights.parameters,
-    maxDeletions: plain ? n - 2 : n, maxSwaps,
+    maxDeletions: plain ? n - (stageBlocks.length - 1) : n, maxSwaps,
   };
 }
 
@@ -457,7 +461,7 @@ function modelCard(m) {
 function shortPaths(models) {
   const tr = (m) => m.man.training ?? {};
   const pairs = models.filter((m) => tr(m).active_blocks > 0).map((k) => [
-    models.find((b) => !tr(b).active_blocks && b.bps === k.bps && b.widths === k.widths && b.plain === k.plain), k]).filter(([b]) => b);
+    models.find((b) => !tr(b).active_blocks && b.layout === k.layout && b.widths === k.widths && b.plain === k.plain), k]).filter(([b]) => b);
   if (!pairs.length) return [];
   const err = (m) => { const me = m.man.metrics ?? {}; return [me.test_error != null ? pct(me.test_error, 2) : '—', me.test_error_exact_0_999 != null ? pct(me.test_error_exact_0_999, 2) : '—']; };
   const L = ['## Training only short paths (claim 7)', ''];
@@ -584,7 +588,7 @@ async function main() {
   const used = new Set();
   for (const m of models) {
     if (used.has(m)) continue;
-    const twin = models.find((x) => !used.has(x) && x !== m && x.plain !== m.plain && x.bps === m.bps && x.widths === m.widths);
+    const twin = models.find((x) => !used.has(x) && x !== m && x.plain !== m.plain && x.layout === m.layout && x.widths === m.widths);
     const ms = [m, twin].filter(Boolean).sort((a, b) => a.plain - b.plain);
     ms.forEach((x) => used.add(x));
     groups.push({ id: ms.map((x) => x.name).join('-vs-'), title: list(ms.map((x) => x.label)), models: ms });

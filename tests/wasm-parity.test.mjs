@@ -131,6 +131,31 @@ describe('WASM matches the native CLI', () => {
     data.dispose();
   });
 
+  test('four-stage networks with per-stage block counts match too, with the same info and draws', () => {
+    const synthDir = path.join(dir, 'synth-four');
+    fs.mkdirSync(synthDir);
+    const bytes = syntheticCifar(30, 4);
+    fs.writeFileSync(path.join(synthDir, 'test_batch.bin'), bytes);
+    const data = u.loadCifar(bytes);
+    for (const shortcut of ['B', 'A']) {
+      const m = makeModel(dir, `four-${shortcut}`, { blocksPerStage: '2,1,1,3', shortcut, seed: 5, widths: [8, 12, 16, 24] });
+      const model = u.loadModel(m.manifest, m.weights);
+      assert.deepEqual(model.info.arch.stageBlocks, [2, 1, 1, 3]);
+      assert.equal(model.info.arch.blocksPerStage, null);
+      assert.equal(model.info.depth, 16);
+      assert.deepEqual(model.info.blocks.map((b) => b.stage), [1, 1, 2, 3, 4, 4, 4]);
+      assert.deepEqual(model.info.blocks.at(-1).outShape, [4, 4, 24]);
+      // blocks 5 and 6 (stage 4) may trade places; block 4 (downsampling) may not
+      for (const plan of [{}, { deleted: [0, 5] }, { order: [1, 0, 2, 3, 4, 6, 5] }]) {
+        const native = nativeEval(dir, m.json, synthDir, plan);
+        checkParity(native, model.evaluate(data, plan), model.forward(data, plan));
+      }
+      assert.throws(() => model.evaluate(data, { order: [0, 1, 2, 4, 3, 5, 6] }), /stage/);
+      model.dispose();
+    }
+    data.dispose();
+  });
+
   test('SIMD128 and scalar WASM kernels agree', async () => {
     const scalarIsa = await unravel(undefined, { isa: 'scalar' });
     assert.equal(scalarIsa.simd, false);

@@ -35,7 +35,8 @@ export declare class Unravel {
 
 export interface BlockInfo {
   id: number;
-  stage: 1 | 2 | 3;
+  /** 1 .. number of stages (3, or 4 for ResNet-18/34-style nets) */
+  stage: number;
   indexInStage: number;
   inShape: [number, number, number];
   outShape: [number, number, number];
@@ -48,7 +49,8 @@ export interface BlockInfo {
 export interface ModelInfo {
   name: string;
   depth: number;
-  arch: { family: string; blocksPerStage: number; widths: number[];
+  /** blocksPerStage: the common count, null where stages differ; stageBlocks: per stage */
+  arch: { family: string; blocksPerStage: number | null; stageBlocks: number[]; widths: number[];
           shortcut: 'A' | 'B' | 'none'; numClasses: number; bnEps: number };
   blocks: BlockInfo[];
   params: number;

@@ -377,7 +377,7 @@ function asBytes(b, what) {
 /**
  * @typedef {object} BlockInfo
  * @property {number} id block number, 0..blocks-1 in network order
- * @property {number} stage 1, 2 or 3
+ * @property {number} stage 1 .. number of stages (3 for the CIFAR ResNets of He et al., 4 for ResNet-18/34-style nets)
  * @property {number} indexInStage
  * @property {number[]} inShape [h, w, c]
  * @property {number[]} outShape [h, w, c]
@@ -390,8 +390,8 @@ function asBytes(b, what) {
 /**
  * @typedef {object} ModelInfo
  * @property {string} name
- * @property {number} depth 6n+2
- * @property {{family: string, blocksPerStage: number, widths: number[],
+ * @property {number} depth weighted layers: 2 per block, the stem and the classifier
+ * @property {{family: string, blocksPerStage: number|null, stageBlocks: number[], widths: number[],
  *             shortcut: 'A'|'B'|'none', numClasses: number, bnEps: number}} arch
  * @property {BlockInfo[]} blocks
  * @property {number} params parameters (incl. batch-norm statistics)
@@ -406,7 +406,9 @@ function modelInfo(j) {
     depth: j.depth,
     arch: {
       family: j.arch.family,
-      blocksPerStage: j.arch.blocks_per_stage,
+      // one count where every stage has it, else null; stageBlocks always per stage
+      blocksPerStage: Array.isArray(j.arch.blocks_per_stage) ? null : j.arch.blocks_per_stage,
+      stageBlocks: j.arch.widths.map((_, s) => j.blocks.filter((b) => b.stage === s + 1).length),
       widths: j.arch.widths,
       shortcut: j.arch.shortcut,
       numClasses: j.arch.num_classes,

@@ -52,8 +52,8 @@ export const VIEWS = Object.freeze(['lesion', 'delete', 'swap', 'paths']);
 
 // Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
 export const COLORS = Object.freeze({
-  stage: ['#0072B2', '#E69F00', '#009E73'],   // stage 1, 2, 3
-  stageLight: ['#cfe3f1', '#f8e6c2', '#c6ebde'],
+  stage: ['#0072B2', '#E69F00', '#009E73', '#CC79A7'],   // stage 1, 2, 3, 4
+  stageLight: ['#cfe3f1', '#f8e6c2', '#c6ebde', '#f3dcea'],
   resnet: '#0072B2',
   plain: '#D55E00',
   paper: '#6b6b6b',
