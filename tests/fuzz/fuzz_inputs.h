@@ -125,7 +125,8 @@ static void fuzz_plan_input(const uint8_t *data, size_t size)
 {
     static unr_model *m;
     if (!m) {
-        unr_arch a = {.blocks_per_stage = 3, .widths = {4, 8, 16}, .shortcut = UNR_SHORTCUT_NONE, .num_classes = 10, .bn_eps = 1e-5f};
+        unr_arch a = {.blocks_per_stage = 3, .widths = {4, 8, 16}, .shortcut = UNR_SHORTCUT_NONE,
+                      .num_classes = 10, .bn_eps = 1e-5f};
         unr_error err;
         if (unr_model_init_random(&a, 1, &m, &err))
             abort();

@@ -89,10 +89,22 @@ int main(int argc, char **argv)
     mkdir(tmp, 0755);
 
     snprintf(dir, sizeof dir, "%s/model", argv[1]);
-    int ok = model_seed(dir, tmp, "a-n1-2-2-2", (unr_arch){1, {2, 2, 2}, UNR_SHORTCUT_A, 10, 1e-5f}, 0, 0) &&
-             model_seed(dir, tmp, "a-n1-1-3-5", (unr_arch){1, {1, 3, 5}, UNR_SHORTCUT_A, 10, 1e-5f}, 1, 1) &&
-             model_seed(dir, tmp, "b-n1-1-3-2", (unr_arch){1, {1, 3, 2}, UNR_SHORTCUT_B, 10, 1e-5f}, 1, 0) &&
-             model_seed(dir, tmp, "none-n2-2-1-3", (unr_arch){2, {2, 1, 3}, UNR_SHORTCUT_NONE, 10, 1e-3f}, 1, 0);
+    /* n, widths, shortcut; the last has four stages of 1/2/1/1 blocks. */
+    const unr_arch a1 = {.blocks_per_stage = 1, .widths = {2, 2, 2}, .shortcut = UNR_SHORTCUT_A,
+                         .num_classes = 10, .bn_eps = 1e-5f};
+    const unr_arch a2 = {.blocks_per_stage = 1, .widths = {1, 3, 5}, .shortcut = UNR_SHORTCUT_A,
+                         .num_classes = 10, .bn_eps = 1e-5f};
+    const unr_arch b1 = {.blocks_per_stage = 1, .widths = {1, 3, 2}, .shortcut = UNR_SHORTCUT_B,
+                         .num_classes = 10, .bn_eps = 1e-5f};
+    const unr_arch plain = {.blocks_per_stage = 2, .widths = {2, 1, 3}, .shortcut = UNR_SHORTCUT_NONE,
+                            .num_classes = 10, .bn_eps = 1e-3f};
+    const unr_arch four = {.num_stages = 4, .stage_blocks = {1, 2, 1, 1}, .widths = {2, 2, 4, 4},
+                           .shortcut = UNR_SHORTCUT_B, .num_classes = 10, .bn_eps = 1e-5f};
+    int ok = model_seed(dir, tmp, "a-n1-2-2-2", a1, 0, 0) &&
+             model_seed(dir, tmp, "a-n1-1-3-5", a2, 1, 1) &&
+             model_seed(dir, tmp, "b-n1-1-3-2", b1, 1, 0) &&
+             model_seed(dir, tmp, "none-n2-2-1-3", plain, 1, 0) &&
+             model_seed(dir, tmp, "b-4stages-1-2-1-1", four, 1, 0);
     rmdir(tmp);
 
     /* CIFAR: one record, three records, and one with a bad label. */
