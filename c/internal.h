@@ -40,7 +40,9 @@ typedef struct {
 
 /* A conv with batch norm folded in: y = conv(x, w) + b. */
 typedef struct { float *w; float *b; int k, ci, co, stride; } unr_fconv;
-typedef struct { unr_fconv c1, c2, proj; } unr_fblock;
+/* A batch norm before a ReLU (pre-activation): y = x * scale + shift. */
+typedef struct { float *scale, *shift; } unr_affine;
+typedef struct { unr_fconv c1, c2, proj; unr_affine pre; } unr_fblock;
 
 struct unr_model {
     char name[64];
@@ -54,13 +56,15 @@ struct unr_model {
     unr_tensor *tensors;
     int num_tensors;
     unr_conv stem;
-    unr_bn stem_bn;
+    unr_bn stem_bn;               /* post-activation only */
+    unr_bn head_bn;               /* pre-activation with arch.head_bn only */
     unr_block_params *bp;         /* [num_blocks] */
     float *fc_w;                  /* (classes, width[2]) */
     float *fc_b;                  /* (classes) */
 
     float *folded;                /* folded inference weights, one allocation */
     unr_fconv fstem;
+    unr_affine fhead;             /* folded head_bn (pre-activation) */
     unr_fblock *fb;               /* [num_blocks] */
 
     char *metrics_json, *training_json;   /* NULL if absent */
@@ -133,6 +137,13 @@ void unr_net_stem(unr_runner *r, const float *input, int n, float *y);
 void unr_net_block(unr_runner *r, int block, int deleted, const float *x, int n, float *y,
                    float *t, float *s);
 void unr_net_head(unr_runner *r, const float *x, int n, float *logits);
+/* Tests: the gradient of one path set (as unr_paths_gradient) as a vector
+ * w.r.t. the normalised input (NHWC, n x 32 x 32 x 3 floats). Summed over
+ * all 2^n sets it is the network's whole input gradient. */
+unr_status unr_paths_gradient_vector(unr_runner *r, const uint8_t *pixels, const uint8_t *labels,
+                                     int n, const unsigned char *active, float *grad, unr_error *err);
+/* y = relu?(x * scale + shift) per channel over pixels x c floats (may alias). */
+void unr_affine_relu(const unr_affine *f, const float *x, size_t pixels, int c, int relu, float *y);
 /* Shortcut A: take every second pixel (if stride 2) and zero-pad channels
  * symmetrically. */
 void unr_shortcut_a(const float *x, int n, int h, int cin, int stride, int cout, float *y);

@@ -88,6 +88,25 @@ void unr_arch_add_json(cJSON *obj, const unr_arch *in)
     else
         cJSON_AddItemToObject(obj, "blocks_per_stage", cJSON_CreateIntArray(a.stage_blocks, a.num_stages));
     cJSON_AddItemToObject(obj, "widths", cJSON_CreateIntArray(a.widths, a.num_stages));
+    /* written only where they differ from the default, so older readers
+     * still read every post-activation model */
+    if (a.stem_width != a.widths[0])
+        cJSON_AddNumberToObject(obj, "stem_width", a.stem_width);
+    if (a.preactivation) {
+        cJSON_AddBoolToObject(obj, "preactivation", 1);
+        cJSON_AddBoolToObject(obj, "head_bn", a.head_bn);
+    }
+}
+
+/* arch.KEY: a boolean, or fallback where absent. */
+static unr_status get_bool(const cJSON *arch, const char *key, const char *src, int fallback,
+                           int *out, unr_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(arch, key);
+    if (v && !cJSON_IsBool(v))
+        return unr_fail(err, UNR_ERR_FIELD, "%s: arch.%s: expected true or false", src, key);
+    *out = v ? cJSON_IsTrue(v) : fallback;
+    return UNR_OK;
 }
 
 /* arch.KEY: exactly n integers in lo..hi. */
@@ -160,6 +179,17 @@ static unr_status parse_arch(const cJSON *root, const char *src, unr_arch *a, un
     if (eps && !cJSON_IsNumber(eps))
         return unr_fail(err, UNR_ERR_FIELD, "%s: arch.bn_eps: expected a number", src);
     a->bn_eps = eps ? (float)eps->valuedouble : 1e-5f;
+    if (cJSON_GetObjectItemCaseSensitive(arch, "stem_width")) {
+        if ((st = get_int(arch, "stem_width", "arch.", src, 1, UNR_MAX_WIDTH, &v, err)))
+            return st;
+        a->stem_width = (int)v;
+    }
+    if ((st = get_bool(arch, "preactivation", src, 0, &a->preactivation, err)) ||
+        (st = get_bool(arch, "head_bn", src, 0, &a->head_bn, err)))
+        return st;
+    if (a->head_bn && !a->preactivation)
+        return unr_fail(err, UNR_ERR_FIELD, "%s: arch.head_bn: only pre-activation networks have "
+                        "a batch norm before the pool", src);
     return unr_arch_validate(a, src, err);
 }
 

@@ -39,6 +39,11 @@ unr_arch unr_arch_resolve(const unr_arch *in)
         else if (!given)
             a.stage_blocks[s] = a.blocks_per_stage;
     }
+    if (a.stem_width == 0)
+        a.stem_width = a.widths[0];
+    if (!a.preactivation)
+        a.head_bn = 0;
+    a.preactivation = !!a.preactivation, a.head_bn = !!a.head_bn;
     a.blocks_per_stage = a.stage_blocks[0];
     for (int s = 1; s < a.num_stages; s++)
         if (a.stage_blocks[s] != a.stage_blocks[0])
@@ -66,7 +71,12 @@ const char *unr_arch_format(const unr_arch *in, char *buf, size_t cap)
         snprintf(blocks + nb, sizeof blocks - nb, "%s%d", s ? "/" : "", a.stage_blocks[s]);
         snprintf(widths + nw, sizeof widths - nw, "%s%d", s ? "/" : "", a.widths[s]);
     }
-    snprintf(buf, cap, "blocks %s, widths %s", blocks, widths);
+    char stem[32] = "";
+    if (a.stem_width != a.widths[0])
+        snprintf(stem, sizeof stem, ", stem %d", a.stem_width);
+    snprintf(buf, cap, "blocks %s, widths %s%s%s", blocks, widths, stem,
+             !a.preactivation ? "" : a.head_bn ? ", pre-activation (batch norm before the pool)"
+                                               : ", pre-activation");
     return buf;
 }
 
@@ -98,13 +108,16 @@ unr_status unr_arch_validate(const unr_arch *in, const char *src, unr_error *err
             return unr_fail(err, UNR_ERR_RANGE, "%s: arch.widths[%d]: %d is outside 1..%d",
                             src, s, a->widths[s], UNR_MAX_WIDTH);
     }
+    if (a->stem_width < 1 || a->stem_width > UNR_MAX_WIDTH)
+        return unr_fail(err, UNR_ERR_RANGE, "%s: arch.stem_width: %d is outside 1..%d", src,
+                        a->stem_width, UNR_MAX_WIDTH);
     if ((unsigned)a->shortcut > UNR_SHORTCUT_NONE)
         return unr_fail(err, UNR_ERR_FIELD, "%s: arch.shortcut: unknown kind", src);
     if (a->shortcut == UNR_SHORTCUT_A) {
         /* Option A pads channels with zeros: widths may only grow, by an even
          * amount so the padding is symmetric. */
-        int prev = a->widths[0];
-        for (int s = 1; s < a->num_stages; s++) {
+        int prev = a->stem_width;
+        for (int s = 0; s < a->num_stages; s++) {
             int d = a->widths[s] - prev;
             if (d < 0 || d % 2)
                 return unr_fail(err, UNR_ERR_FIELD,
@@ -152,13 +165,31 @@ static void visit_conv(tensor_visit visit, void *ctx, const char *name, int co, 
 static void visit_tensors(const unr_arch *a, tensor_visit visit, void *ctx)
 {
     char name[48];
-    visit_conv(visit, ctx, "stem.conv.weight", a->widths[0], 3, 3);
-    visit_bn(visit, ctx, "stem.bn", a->widths[0]);
-    int cin = a->widths[0], b = 0;
+    visit_conv(visit, ctx, "stem.conv.weight", a->stem_width, 3, 3);
+    if (!a->preactivation)
+        visit_bn(visit, ctx, "stem.bn", a->stem_width);
+    int cin = a->stem_width, b = 0;
     for (int s = 0; s < a->num_stages; s++) {
         for (int i = 0; i < a->stage_blocks[s]; i++, b++) {
             int cout = a->widths[s];
             int down = (s > 0 && i == 0) || cin != cout;
+            if (a->preactivation) {
+                /* bn1 reads the block's input; the projection has no batch norm */
+                snprintf(name, sizeof name, "blocks.%d.bn1", b);
+                visit_bn(visit, ctx, name, cin);
+                snprintf(name, sizeof name, "blocks.%d.conv1.weight", b);
+                visit_conv(visit, ctx, name, cout, cin, 3);
+                snprintf(name, sizeof name, "blocks.%d.bn2", b);
+                visit_bn(visit, ctx, name, cout);
+                snprintf(name, sizeof name, "blocks.%d.conv2.weight", b);
+                visit_conv(visit, ctx, name, cout, cout, 3);
+                if (a->shortcut == UNR_SHORTCUT_B && down) {
+                    snprintf(name, sizeof name, "blocks.%d.shortcut.conv.weight", b);
+                    visit_conv(visit, ctx, name, cout, cin, 1);
+                }
+                cin = cout;
+                continue;
+            }
             snprintf(name, sizeof name, "blocks.%d.conv1.weight", b);
             visit_conv(visit, ctx, name, cout, cin, 3);
             snprintf(name, sizeof name, "blocks.%d.bn1", b);
@@ -176,6 +207,8 @@ static void visit_tensors(const unr_arch *a, tensor_visit visit, void *ctx)
             cin = cout;
         }
     }
+    if (a->head_bn)
+        visit_bn(visit, ctx, "head.bn", a->widths[a->num_stages - 1]);
     visit(ctx, "fc.weight", UNR_T_FC_WEIGHT, 2, (int[4]){a->num_classes, a->widths[a->num_stages - 1], 0, 0});
     visit(ctx, "fc.bias", UNR_T_FC_BIAS, 1, (int[4]){a->num_classes, 0, 0, 0});
 }
@@ -209,6 +242,10 @@ uint64_t unr_arch_param_count(const unr_arch *in)
             w = (uint64_t)a.widths[s];
         blocks += (uint64_t)a.stage_blocks[s];
     }
+    if (a.stem_width < 1)
+        return 0;
+    if ((uint64_t)a.stem_width > w)
+        w = (uint64_t)a.stem_width;
     uint64_t bound = (blocks + 1) * (2 * 9 * w * w + w * w + 12 * w);
     if (bound > ((uint64_t)1 << 40))
         return bound;
@@ -243,24 +280,42 @@ static void bind_views(unr_model *m)
 {
     const unr_tensor *t = m->tensors;
     const unr_arch *a = &m->arch;
-    m->stem = (unr_conv){t[0].data, 3, 3, a->widths[0], 1};
-    m->stem_bn = (unr_bn){t[1].data, t[2].data, t[3].data, t[4].data, a->widths[0]};
-    int ti = 5;
+    m->stem = (unr_conv){t[0].data, 3, 3, a->stem_width, 1};
+    int ti = 1;
+    if (!a->preactivation) {
+        m->stem_bn = (unr_bn){t[1].data, t[2].data, t[3].data, t[4].data, a->stem_width};
+        ti = 5;
+    }
     for (int b = 0; b < m->num_blocks; b++) {
         const unr_block_info *bi = &m->blocks[b];
         unr_block_params *p = &m->bp[b];
+        p->has_proj = a->shortcut == UNR_SHORTCUT_B && bi->downsample;
+        if (a->preactivation) {
+            p->bn1 = (unr_bn){t[ti].data, t[ti + 1].data, t[ti + 2].data, t[ti + 3].data, bi->cin};
+            p->conv1 = (unr_conv){t[ti + 4].data, 3, bi->cin, bi->cout, bi->stride};
+            p->bn2 = (unr_bn){t[ti + 5].data, t[ti + 6].data, t[ti + 7].data, t[ti + 8].data, bi->cout};
+            p->conv2 = (unr_conv){t[ti + 9].data, 3, bi->cout, bi->cout, 1};
+            ti += 10;
+            if (p->has_proj)
+                p->proj = (unr_conv){t[ti++].data, 1, bi->cin, bi->cout, bi->stride};
+            continue;
+        }
         p->conv1 = (unr_conv){t[ti].data, 3, bi->cin, bi->cout, bi->stride};
         p->bn1 = (unr_bn){t[ti + 1].data, t[ti + 2].data, t[ti + 3].data, t[ti + 4].data, bi->cout};
         p->conv2 = (unr_conv){t[ti + 5].data, 3, bi->cout, bi->cout, 1};
         p->bn2 = (unr_bn){t[ti + 6].data, t[ti + 7].data, t[ti + 8].data, t[ti + 9].data, bi->cout};
         ti += 10;
-        p->has_proj = a->shortcut == UNR_SHORTCUT_B && bi->downsample;
         if (p->has_proj) {
             p->proj = (unr_conv){t[ti].data, 1, bi->cin, bi->cout, bi->stride};
             p->proj_bn = (unr_bn){t[ti + 1].data, t[ti + 2].data, t[ti + 3].data, t[ti + 4].data,
                                   bi->cout};
             ti += 5;
         }
+    }
+    if (a->head_bn) {
+        int c = unr_final_width(a);
+        m->head_bn = (unr_bn){t[ti].data, t[ti + 1].data, t[ti + 2].data, t[ti + 3].data, c};
+        ti += 4;
     }
     m->fc_w = t[ti].data;
     m->fc_b = t[ti + 1].data;
@@ -269,7 +324,7 @@ static void bind_views(unr_model *m)
 static void fill_blocks(unr_model *m)
 {
     const unr_arch *a = &m->arch;
-    int cin = a->widths[0], h = UNR_IMAGE_SIDE, b = 0;
+    int cin = a->stem_width, h = UNR_IMAGE_SIDE, b = 0;
     for (int s = 0; s < a->num_stages; s++)
         for (int i = 0; i < a->stage_blocks[s]; i++, b++) {
             unr_block_info *bi = &m->blocks[b];
@@ -296,8 +351,10 @@ static size_t folded_count(const unr_model *m)
         n += 9 * (size_t)p->conv2.ci * p->conv2.co + p->conv2.co;
         if (p->has_proj)
             n += (size_t)p->proj.ci * p->proj.co + p->proj.co;
+        if (m->arch.preactivation)
+            n += 2 * (size_t)p->conv1.ci;     /* bn1 as a scale and shift */
     }
-    return n;
+    return n + 2 * (size_t)unr_final_width(&m->arch);   /* the head's batch norm */
 }
 
 static float *bind_fconv(unr_fconv *f, const unr_conv *c, float *at)
@@ -355,7 +412,13 @@ unr_status unr_model_alloc(const unr_arch *arch, const char *source, unr_model *
         at = bind_fconv(&m->fb[b].c2, &m->bp[b].conv2, at);
         if (m->bp[b].has_proj)
             at = bind_fconv(&m->fb[b].proj, &m->bp[b].proj, at);
+        if (m->arch.preactivation) {
+            m->fb[b].pre.scale = at, at += m->bp[b].conv1.ci;
+            m->fb[b].pre.shift = at, at += m->bp[b].conv1.ci;
+        }
     }
+    m->fhead.scale = at, at += unr_final_width(&m->arch);
+    m->fhead.shift = at;
     *out = m;
     return UNR_OK;
 }
@@ -382,17 +445,49 @@ static void fold_conv(unr_fconv *f, const unr_conv *c, const unr_bn *bn, float e
     size_t taps = (size_t)c->k * c->k * c->ci;
     for (int o = 0; o < c->co; o++) {
         /* Computed in double: the folded net should match the unfolded one to
-         * float rounding, whatever the variance. */
-        double scale = bn->gamma[o] / sqrt((double)bn->var[o] + eps);
+         * float rounding, whatever the variance. No bn: a plain copy. */
+        double scale = bn ? bn->gamma[o] / sqrt((double)bn->var[o] + eps) : 1.0;
         for (size_t t = 0; t < taps; t++)
             f->w[t * c->co + o] = (float)(c->w[t * c->co + o] * scale);
-        f->b[o] = (float)(bn->beta[o] - bn->mean[o] * scale);
+        f->b[o] = bn ? (float)(bn->beta[o] - bn->mean[o] * scale) : 0.0f;
     }
+}
+
+/* A batch norm at inference as y = x * scale + shift per channel. */
+static void fold_affine(unr_affine *f, const unr_bn *bn, float eps)
+{
+    for (int c = 0; c < bn->c; c++) {
+        double scale = bn->gamma[c] / sqrt((double)bn->var[c] + eps);
+        f->scale[c] = (float)scale;
+        f->shift[c] = (float)(bn->beta[c] - bn->mean[c] * scale);
+    }
+}
+
+/* Pre-activation: bn2 follows conv1 (folded in); conv2, the projection and
+ * the stem have no batch norm after them; bn1 and the head's batch norm
+ * precede a ReLU and stay as scale and shift. */
+static void refold_preactivation(unr_model *m)
+{
+    float eps = m->arch.bn_eps;
+    fold_conv(&m->fstem, &m->stem, NULL, eps);
+    for (int b = 0; b < m->num_blocks; b++) {
+        fold_affine(&m->fb[b].pre, &m->bp[b].bn1, eps);
+        fold_conv(&m->fb[b].c1, &m->bp[b].conv1, &m->bp[b].bn2, eps);
+        fold_conv(&m->fb[b].c2, &m->bp[b].conv2, NULL, eps);
+        if (m->bp[b].has_proj)
+            fold_conv(&m->fb[b].proj, &m->bp[b].proj, NULL, eps);
+    }
+    if (m->arch.head_bn)
+        fold_affine(&m->fhead, &m->head_bn, eps);
 }
 
 void unr_model_refold(unr_model *m)
 {
     float eps = m->arch.bn_eps;
+    if (m->arch.preactivation) {
+        refold_preactivation(m);
+        return;
+    }
     fold_conv(&m->fstem, &m->stem, &m->stem_bn, eps);
     for (int b = 0; b < m->num_blocks; b++) {
         fold_conv(&m->fb[b].c1, &m->bp[b].conv1, &m->bp[b].bn1, eps);

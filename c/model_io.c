@@ -169,8 +169,10 @@ unr_status unr_model_save(const unr_model *m, const char *path, unr_error *err)
     cJSON_AddStringToObject(arch, "shortcut", unr_shortcut_name(m->arch.shortcut));
     cJSON_AddNumberToObject(arch, "num_classes", m->arch.num_classes);
     cJSON_AddNumberToObject(arch, "bn_eps", (double)m->arch.bn_eps);
-    cJSON_AddStringToObject(arch, "block", "post-activation basic block: relu(shortcut(x) + "
-                            "bn2(conv2(relu(bn1(conv1(x))))))");
+    cJSON_AddStringToObject(arch, "block", m->arch.preactivation
+        ? "pre-activation basic block: shortcut(x) + conv2(relu(bn2(conv1(relu(bn1(x)))))); "
+          "a projection reads relu(bn1(x))"
+        : "post-activation basic block: relu(shortcut(x) + bn2(conv2(relu(bn1(conv1(x))))))");
     cJSON *input = cJSON_AddObjectToObject(root, "input");
     cJSON_AddStringToObject(input, "layout", "CIFAR-10 record: uint8 R, G, B planes of 32x32; "
                             "x = (pixel/255 - mean) / std");

@@ -161,7 +161,55 @@ void unr_shortcut_a(const float *x, int n, int h, int cin, int stride, int cout,
 
 void unr_net_stem(unr_runner *r, const float *input, int n, float *y)
 {
-    conv(r, &r->m->fstem, n, UNR_IMAGE_SIDE, input, NULL, 1, y);
+    /* post-activation: relu(bn(conv)); pre-activation: the bare conv */
+    conv(r, &r->m->fstem, n, UNR_IMAGE_SIDE, input, NULL, !r->m->arch.preactivation, y);
+}
+
+void unr_affine_relu(const unr_affine *f, const float *x, size_t pixels, int c, int relu, float *y)
+{
+    for (size_t p = 0; p < pixels; p++) {
+        const float *xp = x + p * c;
+        float *yp = y + p * c;
+        for (int k = 0; k < c; k++) {
+            float v = xp[k] * f->scale[k] + f->shift[k];
+            yp[k] = relu && v < 0 ? 0.0f : v;
+        }
+    }
+}
+
+/* A pre-activation block: u = relu(bn1(x)); y = shortcut + conv2(relu(c1(u)))
+ * with bn2 folded into c1; the projection (B) reads u, identity and A read x.
+ * u lives in y until conv2 overwrites it. */
+static void preact_block(unr_runner *r, int b, int deleted, const float *x, int n, float *y,
+                         float *t, float *s)
+{
+    const unr_model *m = r->m;
+    const unr_block_info *bi = &m->blocks[b];
+    const unr_fblock *f = &m->fb[b];
+    size_t in_px = (size_t)n * bi->h_in * bi->h_in, out_floats = (size_t)n * bi->h_out * bi->h_out * bi->cout;
+    int relu = !r->linear_branches;
+    const float *sc = x;    /* identity, and a deleted plain block */
+    if (m->arch.shortcut == UNR_SHORTCUT_NONE) {
+        sc = NULL;
+    } else if (bi->downsample && m->arch.shortcut == UNR_SHORTCUT_A) {
+        unr_shortcut_a(x, n, bi->h_in, bi->cin, bi->stride, bi->cout, s);
+        sc = s;
+    }
+    int proj = bi->downsample && m->bp[b].has_proj;
+    if (deleted && !proj) {
+        memcpy(y, sc ? sc : x, out_floats * sizeof *y);
+        return;
+    }
+    float *u = deleted ? t : y;
+    unr_affine_relu(&f->pre, x, in_px, bi->cin, relu, u);
+    if (proj) {
+        conv(r, &f->proj, n, bi->h_in, u, NULL, 0, deleted ? y : s);
+        sc = s;
+        if (deleted)
+            return;
+    }
+    conv(r, &f->c1, n, bi->h_in, u, NULL, relu, t);
+    conv(r, &f->c2, n, bi->h_out, t, sc, 0, y);
 }
 
 /* The shortcut of block b applied to x: returns x itself for identity, or
@@ -187,6 +235,10 @@ void unr_net_block(unr_runner *r, int b, int deleted, const float *x, int n, flo
                    float *t, float *s)
 {
     const unr_model *m = r->m;
+    if (m->arch.preactivation) {
+        preact_block(r, b, deleted, x, n, y, t, s);
+        return;
+    }
     const unr_block_info *bi = &m->blocks[b];
     size_t out_floats = (size_t)n * bi->h_out * bi->h_out * bi->cout;
     int relu = !r->linear_branches;
@@ -211,13 +263,20 @@ void unr_net_head(unr_runner *r, const float *x, int n, float *logits)
     const unr_model *m = r->m;
     int c = unr_final_width(&m->arch), hw = m->blocks[m->num_blocks - 1].h_out;
     hw *= hw;
+    const unr_affine *bn = m->arch.head_bn ? &m->fhead : NULL;  /* relu(bn(x)) before the pool */
     for (int i = 0; i < n; i++) {
         float *p = r->pooled + (size_t)i * c;
         memset(p, 0, (size_t)c * sizeof *p);
         for (int q = 0; q < hw; q++) {
             const float *v = x + ((size_t)i * hw + q) * c;
-            for (int k = 0; k < c; k++)
-                p[k] += v[k];
+            if (bn)
+                for (int k = 0; k < c; k++) {
+                    float a = v[k] * bn->scale[k] + bn->shift[k];
+                    p[k] += a > 0 ? a : 0.0f;
+                }
+            else
+                for (int k = 0; k < c; k++)
+                    p[k] += v[k];
         }
         for (int k = 0; k < c; k++)
             p[k] *= 1.0f / (float)hw;

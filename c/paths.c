@@ -160,54 +160,134 @@ static void keep_in_range(float *d, size_t count, int *e2)
     *e2 += e;
 }
 
+/* dx = d(relu(x * scale + shift))/dx applied to dy, where u is that
+ * activation (its sign gives the ReLU's mask). */
+static void affine_relu_backward(const unr_affine *f, const float *u, const float *dy, size_t pixels,
+                                 int c, float *dx)
+{
+    for (size_t p = 0; p < pixels; p++)
+        for (int k = 0; k < c; k++) {
+            size_t i = p * c + k;
+            dx[i] = u[i] > 0 ? dy[i] * f->scale[k] : 0.0f;
+        }
+}
+
+/* The transpose of shortcut A (subsample + zero-pad): dy -> dx. */
+static void shortcut_a_backward(const unr_block_info *bi, int n, const float *dy, float *dx)
+{
+    size_t in_count = (size_t)n * bi->h_in * bi->h_in * bi->cin;
+    memset(dx, 0, in_count * sizeof *dx);
+    int pad = (bi->cout - bi->cin) / 2, s = bi->stride;
+    for (int i = 0; i < n; i++)
+        for (int y = 0; y < bi->h_out; y++)
+            for (int x = 0; x < bi->h_out; x++) {
+                const float *src = dy + (((size_t)i * bi->h_out + y) * bi->h_out + x) * bi->cout + pad;
+                float *dst = dx + (((size_t)i * bi->h_in + y * s) * bi->h_in + x * s) * bi->cin;
+                memcpy(dst, src, (size_t)bi->cin * sizeof *dst);
+            }
+}
+
+/* One pre-activation block backward, dy (its output) -> dx (its input): the
+ * residual branch if active, else the shortcut. u = relu(bn1(x)) and the
+ * branch's inner activation are recomputed from the saved input. */
+static void preact_block_backward(unr_runner *r, int b, int n, int active, const float *dy,
+                                  float *dx, float *dt)
+{
+    const unr_model *m = r->m;
+    const unr_block_info *bi = &m->blocks[b];
+    const unr_fblock *f = &m->fb[b];
+    size_t in_px = (size_t)n * bi->h_in * bi->h_in;
+    size_t out_count = (size_t)n * bi->h_out * bi->h_out * bi->cout;
+    int proj = bi->downsample && m->bp[b].has_proj;
+    if (!active && !bi->downsample) {
+        memcpy(dx, dy, in_px * bi->cin * sizeof *dx);
+        return;
+    }
+    if (!active && !proj) {
+        shortcut_a_backward(bi, n, dy, dx);
+        return;
+    }
+    float *u = r->act[3], *t = r->act[2];
+    unr_affine_relu(&f->pre, r->saved[b], in_px, bi->cin, 1, u);
+    if (active) {
+        unr_conv_shape s1 = {n, bi->h_in, bi->h_in, bi->cin, bi->cout, 3, bi->stride};
+        unr_epilogue ep = {f->c1.b, NULL, 1, 0};
+        unr_conv_forward(r->ctx, &s1, u, f->c1.w, &ep, t);
+        conv_data(r, &f->c2, n, bi->h_out, dy, dt, 0);
+        relu_mask(dt, t, out_count);
+        conv_data(r, &f->c1, n, bi->h_in, dt, dx, 0);
+    } else {
+        conv_data(r, &f->proj, n, bi->h_in, dy, dx, 0);
+    }
+    affine_relu_backward(&f->pre, u, dx, in_px, bi->cin, dx);
+}
+
+/* One post-activation block backward, dy (its output; masked here by the
+ * ReLU after the sum) -> dx: the residual branch if active, else the
+ * shortcut. The branch's inner activation is recomputed from the saved input. */
+static void postact_block_backward(unr_runner *r, int b, int n, int active, float *dy, float *dx,
+                                   float *dt)
+{
+    const unr_model *m = r->m;
+    const unr_block_info *bi = &m->blocks[b];
+    size_t out_count = (size_t)n * bi->h_out * bi->h_out * bi->cout;
+    size_t in_count = (size_t)n * bi->h_in * bi->h_in * bi->cin;
+    relu_mask(dy, r->saved[b + 1], out_count);
+    if (active) {
+        /* t = relu(bn1(conv1(x))) */
+        unr_conv_shape s1 = {n, bi->h_in, bi->h_in, bi->cin, bi->cout, 3, bi->stride};
+        unr_epilogue ep = {m->fb[b].c1.b, NULL, 1, 0};
+        unr_conv_forward(r->ctx, &s1, r->saved[b], m->fb[b].c1.w, &ep, r->act[2]);
+        conv_data(r, &m->fb[b].c2, n, bi->h_out, dy, dt, 0);
+        relu_mask(dt, r->act[2], out_count);
+        conv_data(r, &m->fb[b].c1, n, bi->h_in, dt, dx, 0);
+    } else if (!bi->downsample) {
+        memcpy(dx, dy, in_count * sizeof *dx);
+    } else if (m->arch.shortcut == UNR_SHORTCUT_A) {
+        shortcut_a_backward(bi, n, dy, dx);
+    } else {
+        conv_data(r, &m->fb[b].proj, n, bi->h_in, dy, dx, 0);
+    }
+}
+
 /* Given the saved forward pass, the input-gradient norm with the residual
- * branch taken at blocks where active[b] and the shortcut elsewhere. */
+ * branch taken at blocks where active[b] and the shortcut elsewhere; the
+ * gradient itself into grad (NHWC, the normalised input) unless NULL. */
 static double path_backward(unr_runner *r, const uint8_t *labels, int n,
-                            const unsigned char *active)
+                            const unsigned char *active, float *grad)
 {
     const unr_model *m = r->m;
     float *dy = r->grad[0], *dx = r->grad[1], *dt = r->grad[2];
     int e2 = 0;     /* the true gradient is the computed one times 2^e2 */
     head_backward(r, labels, n, dy);
+    if (m->arch.head_bn) {
+        /* through relu(bn(x)) before the pool; x is the last block's output */
+        const unr_block_info *last = &m->blocks[m->num_blocks - 1];
+        size_t px = (size_t)n * last->h_out * last->h_out;
+        unr_affine_relu(&m->fhead, r->saved[m->num_blocks], px, last->cout, 1, r->act[3]);
+        affine_relu_backward(&m->fhead, r->act[3], dy, px, last->cout, dy);
+    }
     for (int b = m->num_blocks - 1; b >= 0; b--) {
         const unr_block_info *bi = &m->blocks[b];
-        size_t out_count = (size_t)n * bi->h_out * bi->h_out * bi->cout;
         size_t in_count = (size_t)n * bi->h_in * bi->h_in * bi->cin;
-        relu_mask(dy, r->saved[b + 1], out_count);
-        if (active[b]) {
-            /* Recompute the branch's inner activation t = relu(bn1(conv1(x))). */
-            unr_conv_shape s1 = {n, bi->h_in, bi->h_in, bi->cin, bi->cout, 3, bi->stride};
-            unr_epilogue ep = {m->fb[b].c1.b, NULL, 1, 0};
-            unr_conv_forward(r->ctx, &s1, r->saved[b], m->fb[b].c1.w, &ep, r->act[2]);
-            conv_data(r, &m->fb[b].c2, n, bi->h_out, dy, dt, 0);
-            relu_mask(dt, r->act[2], out_count);
-            conv_data(r, &m->fb[b].c1, n, bi->h_in, dt, dx, 0);
-        } else if (!bi->downsample) {
-            memcpy(dx, dy, in_count * sizeof *dx);
-        } else if (m->arch.shortcut == UNR_SHORTCUT_A) {
-            memset(dx, 0, in_count * sizeof *dx);
-            /* the transpose of subsample + zero-pad */
-            int pad = (bi->cout - bi->cin) / 2, s = bi->stride;
-            for (int i = 0; i < n; i++)
-                for (int y = 0; y < bi->h_out; y++)
-                    for (int x = 0; x < bi->h_out; x++) {
-                        const float *src = dy + (((size_t)i * bi->h_out + y) * bi->h_out + x) * bi->cout + pad;
-                        float *dst = dx + (((size_t)i * bi->h_in + y * s) * bi->h_in + x * s) * bi->cin;
-                        memcpy(dst, src, (size_t)bi->cin * sizeof *dst);
-                    }
-        } else {
-            conv_data(r, &m->fb[b].proj, n, bi->h_in, dy, dx, 0);
-        }
+        if (m->arch.preactivation)
+            preact_block_backward(r, b, n, active[b], dy, dx, dt);
+        else
+            postact_block_backward(r, b, n, active[b], dy, dx, dt);
         if (active[b])
             keep_in_range(dx, in_count, &e2);
         float *tmp = dy;
         dy = dx, dx = tmp;
     }
-    relu_mask(dy, r->saved[0], (size_t)n * UNR_IMAGE_SIDE * UNR_IMAGE_SIDE * m->arch.widths[0]);
+    if (!m->arch.preactivation)   /* a pre-activation stem is a bare conv */
+        relu_mask(dy, r->saved[0], (size_t)n * UNR_IMAGE_SIDE * UNR_IMAGE_SIDE * m->arch.stem_width);
     conv_data(r, &m->fstem, n, UNR_IMAGE_SIDE, dy, dx, 0);
     double ss = 0;
-    for (size_t i = 0; i < (size_t)n * UNR_IMAGE_BYTES; i++)
+    for (size_t i = 0; i < (size_t)n * UNR_IMAGE_BYTES; i++) {
         ss += (double)dx[i] * dx[i];
+        if (grad)
+            grad[i] = (float)ldexp(dx[i], e2);
+    }
     return ldexp(sqrt(ss), e2);
 }
 
@@ -228,7 +308,18 @@ unr_status unr_paths_gradient(unr_runner *r, const uint8_t *pixels, const uint8_
     if (!st)
         st = forward_saving(r, pixels, n, err);
     if (!st)
-        *norm = path_backward(r, labels, n, active);
+        *norm = path_backward(r, labels, n, active, NULL);
+    return st;
+}
+
+unr_status unr_paths_gradient_vector(unr_runner *r, const uint8_t *pixels, const uint8_t *labels,
+                                     int n, const unsigned char *active, float *grad, unr_error *err)
+{
+    unr_status st = check_paths(r, n, err);
+    if (!st)
+        st = forward_saving(r, pixels, n, err);
+    if (!st)
+        path_backward(r, labels, n, active, grad);
     return st;
 }
 
@@ -265,7 +356,7 @@ unr_status unr_paths_sample(unr_runner *r, const unr_cifar *data, int batch, uin
         memset(active, 0, (size_t)nb);
         for (int i = 0; i < k; i++)
             active[idx[i]] = 1;
-        norms[k] = path_backward(r, labels, batch, active);
+        norms[k] = path_backward(r, labels, batch, active, NULL);
     }
 done:
     free(active);

@@ -40,6 +40,13 @@ unr_status unr_trainer_create(unr_model *m, int max_batch, int threads, unr_isa 
     if (max_batch < 1 || max_batch > UNR_MAX_BATCH)
         return unr_fail(err, UNR_ERR_RANGE, "train: batch %d is outside 1..%d", max_batch,
                         UNR_MAX_BATCH);
+    if (m->arch.preactivation)
+        return unr_fail(err, UNR_ERR_UNSUPPORTED, "train: pre-activation networks can be imported "
+                        "and taken apart, not trained here (the trainer builds post-activation nets)");
+    if (m->arch.stem_width != m->arch.widths[0])
+        return unr_fail(err, UNR_ERR_UNSUPPORTED, "train: a stem width (%d) other than the first "
+                        "stage's (%d) is not supported by the trainer", m->arch.stem_width,
+                        m->arch.widths[0]);
     unr_trainer *t = calloc(1, sizeof *t);
     if (!t)
         return unr_fail(err, UNR_ERR_NOMEM, "train: out of memory");

@@ -103,6 +103,17 @@ typedef struct {
     float bn_eps;           /* batch-norm epsilon, e.g. 1e-5 */
     int num_stages;         /* 1..4; 0 means 3 */
     int stage_blocks[UNR_MAX_STAGES]; /* blocks per stage; all 0 means blocks_per_stage each */
+    /* Pre-activation blocks (He et al., "Identity mappings", 2016; the
+     * PreActResNet and Wide ResNet of CIFAR repositories): the block is
+     * y = shortcut + conv2(relu(bn2(conv1(relu(bn1(x)))))), no ReLU after the
+     * sum, a projection shortcut reads relu(bn1(x)) and has no batch norm,
+     * and the stem is a bare conv. head_bn: a final batch norm + ReLU before
+     * the pool (Wide ResNet, fb.resnet.torch), absent in some PreActResNets.
+     * Inference and the experiments only: the trainer builds post-activation
+     * nets. */
+    int preactivation;
+    int head_bn;            /* pre-activation only */
+    int stem_width;         /* channels out of the stem; 0 means widths[0] (Wide ResNets: 16) */
 } unr_arch;
 
 typedef struct {

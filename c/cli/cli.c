@@ -194,7 +194,7 @@ int cli_get_arch(const char *cmd, const cli_option *opts, int nopts, unr_arch *o
     /* --blocks-per-stage N (every stage) or a,b,c,d (one per stage);
      * --widths a,b,c,d or --width W (W, 2W, 4W, ... per stage). The stage
      * count comes from whichever list is given, else 3. */
-    *out = (unr_arch){0, {0}, UNR_SHORTCUT_A, UNR_NUM_CLASSES, 1e-5f, 0, {0}};
+    *out = (unr_arch){.shortcut = UNR_SHORTCUT_A, .num_classes = UNR_NUM_CLASSES, .bn_eps = 1e-5f};
     int blocks[UNR_MAX_STAGES], widths[UNR_MAX_STAGES], nb = 0, nw = 0;
     const char *bt = cli_get(opts, nopts, "--blocks-per-stage"), *wt = cli_get(opts, nopts, "--widths");
     if (bt && !(nb = parse_stage_list(cmd, "--blocks-per-stage", bt, 1, UNR_MAX_BLOCKS_PER_STAGE, blocks)))
@@ -213,6 +213,17 @@ int cli_get_arch(const char *cmd, const cli_option *opts, int nopts, unr_arch *o
     for (int s = 0; s < stages; s++) {
         out->stage_blocks[s] = nb == 0 ? 3 : nb == 1 ? blocks[0] : blocks[s];
         out->widths[s] = nw ? widths[s] : (int)w << s;
+    }
+    long stem = 0;
+    if (cli_get(opts, nopts, "--stem-width") &&
+        cli_get_int(cmd, opts, nopts, "--stem-width", 1, UNR_MAX_WIDTH, 0, &stem))
+        return 2;
+    out->stem_width = (int)stem;
+    out->preactivation = cli_get(opts, nopts, "--preactivation") != NULL;
+    out->head_bn = cli_get(opts, nopts, "--head-bn") != NULL;
+    if (out->head_bn && !out->preactivation) {
+        cli_failf(cmd, "--head-bn: only with --preactivation");
+        return 2;
     }
     const char *sc = cli_get(opts, nopts, "--shortcut");
     if (sc && unr_shortcut_parse(sc, &out->shortcut)) {

@@ -20,6 +20,7 @@ typedef struct {
     unsigned char *bin;
     size_t bin_len;
     int stages, nb, blocks[UNR_MAX_STAGES], w[UNR_MAX_STAGES];  /* nb: blocks in all */
+    int stem_w, pre, head_bn;   /* pre-activation blocks; batch norm + ReLU before the pool */
     unr_shortcut sc;
     double eps, mean[3], std[3];
 } ref_net;
@@ -57,6 +58,10 @@ static int ref_open(const unr_model *m, const char *name, ref_net *r)
         r->blocks[s] = cJSON_IsArray(bps) ? cJSON_GetArrayItem(bps, s)->valueint : bps->valueint;
         r->nb += r->blocks[s];
     }
+    const cJSON *sw = cJSON_GetObjectItem(a, "stem_width");
+    r->stem_w = sw ? sw->valueint : r->w[0];
+    r->pre = cJSON_IsTrue(cJSON_GetObjectItem(a, "preactivation"));
+    r->head_bn = cJSON_IsTrue(cJSON_GetObjectItem(a, "head_bn"));
     unr_shortcut_parse(cJSON_GetObjectItem(a, "shortcut")->valuestring, &r->sc);
     r->eps = cJSON_GetObjectItem(a, "bn_eps")->valuedouble;
     const cJSON *in = cJSON_GetObjectItem(r->root, "input");
@@ -131,7 +136,7 @@ static int ref_block(const ref_net *r, int b, int deleted, const double *x, int 
     int s = 0, idx = b;
     while (idx >= r->blocks[s])
         idx -= r->blocks[s++];
-    int cout = r->w[s], cin = idx ? r->w[s] : s ? r->w[s - 1] : r->w[0];
+    int cout = r->w[s], cin = idx ? r->w[s] : s ? r->w[s - 1] : r->stem_w;
     int stride = s > 0 && idx == 0 ? 2 : 1;
     int down = stride == 2 || cin != cout;
     int ho = (h - 1) / stride + 1;
@@ -186,26 +191,96 @@ static int ref_block(const ref_net *r, int b, int deleted, const double *x, int 
     return ho;
 }
 
+/* One pre-activation block: u = relu(bn1(x)); y = shortcut + conv2(relu(bn2(conv1(u)))),
+ * the projection reading u, identity and option A reading x; no ReLU after
+ * the sum. Deleted: y = shortcut (x for a plain block). */
+static int ref_block_pre(const ref_net *r, int b, int deleted, const double *x, int h, double *y)
+{
+    int s = 0, idx = b;
+    while (idx >= r->blocks[s])
+        idx -= r->blocks[s++];
+    int cout = r->w[s], cin = idx ? r->w[s] : s ? r->w[s - 1] : r->stem_w;
+    int stride = s > 0 && idx == 0 ? 2 : 1;
+    int down = stride == 2 || cin != cout;
+    int ho = (h - 1) / stride + 1;
+    size_t out = (size_t)cout * ho * ho, in = (size_t)cin * h * h;
+    static double u[REF_MAX], sc[REF_MAX], t[REF_MAX];
+    char name[96];
+    memcpy(u, x, in * sizeof *u);
+    snprintf(name, sizeof name, "blocks.%d.bn1", b);
+    ref_bn(r, name, u, cin, h * h);
+    ref_relu(u, in);
+    int have_sc = r->sc != UNR_SHORTCUT_NONE || deleted;
+    if (!down) {
+        memcpy(sc, x, out * sizeof *sc);
+    } else if (r->sc == UNR_SHORTCUT_A) {
+        int pad = (cout - cin) / 2;
+        for (size_t i = 0; i < out; i++)
+            sc[i] = 0;
+        for (int c = 0; c < cin; c++)
+            for (int oy = 0; oy < ho; oy++)
+                for (int ox = 0; ox < ho; ox++)
+                    sc[((size_t)(c + pad) * ho + oy) * ho + ox] =
+                        x[((size_t)c * h + oy * stride) * h + ox * stride];
+    } else if (r->sc == UNR_SHORTCUT_B) {
+        snprintf(name, sizeof name, "blocks.%d.shortcut.conv.weight", b);
+        ref_conv(u, cin, h, ref_t(r, name), cout, 1, stride, sc);
+    } else if (deleted) {
+        abort();   /* a plain downsampling block cannot be deleted */
+    }
+    if (deleted) {
+        memcpy(y, sc, out * sizeof *y);
+        return ho;
+    }
+    snprintf(name, sizeof name, "blocks.%d.conv1.weight", b);
+    ref_conv(u, cin, h, ref_t(r, name), cout, 3, stride, t);
+    snprintf(name, sizeof name, "blocks.%d.bn2", b);
+    ref_bn(r, name, t, cout, ho * ho);
+    ref_relu(t, out);
+    snprintf(name, sizeof name, "blocks.%d.conv2.weight", b);
+    ref_conv(t, cout, ho, ref_t(r, name), cout, 3, 1, y);
+    for (size_t i = 0; have_sc && i < out; i++)
+        y[i] += sc[i];
+    return ho;
+}
+
 /* Logits of one record-layout image under (order, deleted); NULL = identity. */
+static void ref_forward_input(const ref_net *r, const double *x, const int *order,
+                              const unsigned char *deleted, double logits[10]);
+
 static void ref_forward(const ref_net *r, const uint8_t *img, const int *order,
                         const unsigned char *deleted, double logits[10])
 {
-    static double a[REF_MAX], b[REF_MAX];
     double x[3 * 32 * 32];
     for (int c = 0; c < 3; c++)
         for (int p = 0; p < 1024; p++)
             x[c * 1024 + p] = (img[c * 1024 + p] / 255.0 - r->mean[c]) / r->std[c];
-    int h = ref_conv(x, 3, 32, ref_t(r, "stem.conv.weight"), r->w[0], 3, 1, a);
-    ref_bn(r, "stem.bn", a, r->w[0], h * h);
-    ref_relu(a, (size_t)r->w[0] * h * h);
+    ref_forward_input(r, x, order, deleted, logits);
+}
+
+/* The same from the normalised input x[3][32][32]. */
+static void ref_forward_input(const ref_net *r, const double *x, const int *order,
+                              const unsigned char *deleted, double logits[10])
+{
+    static double a[REF_MAX], b[REF_MAX];
+    int h = ref_conv(x, 3, 32, ref_t(r, "stem.conv.weight"), r->stem_w, 3, 1, a);
+    if (!r->pre) {   /* a pre-activation stem is a bare conv */
+        ref_bn(r, "stem.bn", a, r->stem_w, h * h);
+        ref_relu(a, (size_t)r->stem_w * h * h);
+    }
     double *cur = a, *nxt = b;
     for (int pos = 0; pos < r->nb; pos++) {
         int blk = order ? order[pos] : pos;
-        h = ref_block(r, blk, deleted ? deleted[blk] : 0, cur, h, nxt);
+        int del = deleted ? deleted[blk] : 0;
+        h = r->pre ? ref_block_pre(r, blk, del, cur, h, nxt) : ref_block(r, blk, del, cur, h, nxt);
         double *tmp = cur;
         cur = nxt, nxt = tmp;
     }
     int c = r->w[r->stages - 1];
+    if (r->head_bn) {
+        ref_bn(r, "head.bn", cur, c, h * h);
+        ref_relu(cur, (size_t)c * h * h);
+    }
     const float *fw = ref_t(r, "fc.weight"), *fb = ref_t(r, "fc.bias");
     for (int j = 0; j < 10; j++) {
         double acc = fb[j];
@@ -427,6 +502,130 @@ static void forward_matches_reference_for_other_stage_layouts(void)
         unr_plan_free(p);
         unr_model_free(m);
     }
+}
+
+/* Pre-activation networks (PreActResNet, Wide ResNet shapes) for every
+ * shortcut, with and without the head's batch norm and a stem narrower than
+ * the first stage; then with blocks deleted and swapped. */
+static void preactivation_forward_matches_reference(void)
+{
+    static const struct {
+        unr_shortcut sc;
+        int stages, blocks[4], widths[4], stem, head_bn;
+    } nets[] = {
+        {UNR_SHORTCUT_B, 4, {2, 1, 1, 2}, {4, 8, 12, 16}, 0, 0},   /* PreActResNet-18, narrow */
+        {UNR_SHORTCUT_B, 3, {2, 2, 2}, {12, 16, 24}, 4, 1},         /* Wide ResNet, narrow */
+        {UNR_SHORTCUT_A, 3, {2, 1, 2}, {4, 8, 12}, 0, 1},
+        {UNR_SHORTCUT_NONE, 3, {2, 2, 1}, {4, 6, 8}, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+        unr_arch a = {.shortcut = nets[i].sc, .num_classes = 10, .bn_eps = 1e-5f,
+                      .num_stages = nets[i].stages, .stem_width = nets[i].stem,
+                      .preactivation = 1, .head_bn = nets[i].head_bn};
+        memcpy(a.stage_blocks, nets[i].blocks, sizeof a.stage_blocks);
+        memcpy(a.widths, nets[i].widths, sizeof a.widths);
+        unr_model *m = random_model_arch(&a, 500 + i);
+        CHECK(m);
+        char name[64];
+        snprintf(name, sizeof name, "ref_pre_%zu", i);
+        CHECK(matches_reference(m, name, NULL, NULL));
+        unr_plan *p = unr_plan_create(m);
+        for (int b = 1; b < m->num_blocks; b += 2)
+            p->deleted[b] = (unsigned char)unr_block_deletable(m, b);
+        p->deleted[0] = (unsigned char)unr_block_deletable(m, 0);
+        for (int b = 0; b + 1 < m->num_blocks; b++)
+            if (unr_block_swappable(m, b) && unr_block_swappable(m, b + 1) &&
+                m->blocks[b].stage == m->blocks[b + 1].stage) {
+                p->order[b] = b + 1, p->order[b + 1] = b;
+                break;
+            }
+        unr_error err;
+        CHECK(unr_plan_validate(m, p, &err) == UNR_OK);
+        CHECK(matches_reference(m, name, p->order, p->deleted));
+        unr_plan_free(p);
+        unr_model_free(m);
+    }
+}
+
+/* The path gradients are pieces of the real gradient: summed over all 2^n
+ * sets of active blocks (branch or shortcut at each block) they give the
+ * network's input gradient. Checked along a random direction against a
+ * central difference of the double-precision reference's mean
+ * cross-entropy, for post- and pre-activation blocks, shortcuts A and B, a
+ * head batch norm and four stages. */
+static void path_gradients_sum_to_the_reference_input_gradient(void)
+{
+    static const struct { unr_shortcut sc; int pre, head_bn, stages, blocks[4], widths[4]; } nets[] = {
+        {UNR_SHORTCUT_A, 0, 0, 3, {2, 1, 2}, {4, 6, 8}},
+        {UNR_SHORTCUT_B, 0, 0, 3, {1, 2, 1}, {3, 5, 7}},
+        {UNR_SHORTCUT_B, 1, 1, 3, {2, 1, 2}, {4, 6, 8}},
+        {UNR_SHORTCUT_B, 1, 0, 4, {1, 1, 2, 1}, {4, 6, 8, 10}},
+        {UNR_SHORTCUT_A, 1, 1, 3, {1, 2, 1}, {4, 6, 8}},
+    };
+    enum { N = 2, PIX = 32 * 32 * 3 };
+    uint8_t *px = random_images(N, 12), labels[N] = {3, 8};
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+        unr_arch a = {.shortcut = nets[i].sc, .num_classes = 10, .bn_eps = 1e-5f,
+                      .num_stages = nets[i].stages, .preactivation = nets[i].pre,
+                      .head_bn = nets[i].head_bn};
+        memcpy(a.stage_blocks, nets[i].blocks, sizeof a.stage_blocks);
+        memcpy(a.widths, nets[i].widths, sizeof a.widths);
+        unr_model *m = random_model_arch(&a, 700 + i);
+        CHECK(m);
+        char name[64];
+        snprintf(name, sizeof name, "ref_grad_%zu", i);
+        ref_net r;
+        CHECK(ref_open(m, name, &r));
+        unr_runner *run;
+        unr_error err;
+        CHECK_OK(unr_runner_create(m, N, 1, UNR_ISA_SCALAR, &run, &err));
+        static float g[N * PIX], sum[N * PIX];
+        memset(sum, 0, sizeof sum);
+        unsigned char active[8];
+        for (int mask = 0; mask < 1 << m->num_blocks; mask++) {
+            for (int b = 0; b < m->num_blocks; b++)
+                active[b] = (unsigned char)(mask >> b & 1);
+            CHECK_OK(unr_paths_gradient_vector(run, px, labels, N, active, g, &err));
+            for (int j = 0; j < N * PIX; j++)
+                sum[j] += g[j];
+        }
+        /* d: random; the reference works in CHW, the gradient is NHWC */
+        unr_rng rng;
+        unr_rng_seed(&rng, 40 + i);
+        static double x[N][PIX], dir[N][PIX], xp[PIX];
+        double gd = 0;
+        for (int n = 0; n < N; n++)
+            for (int c = 0; c < 3; c++)
+                for (int p = 0; p < 1024; p++) {
+                    const uint8_t *img = px + (size_t)n * UNR_IMAGE_BYTES;
+                    x[n][c * 1024 + p] = (img[c * 1024 + p] / 255.0 - r.mean[c]) / r.std[c];
+                    dir[n][c * 1024 + p] = 2 * unr_rng_uniform(&rng) - 1;
+                    gd += dir[n][c * 1024 + p] * sum[((size_t)n * 1024 + p) * 3 + c];
+                }
+        const double h = 1e-6;
+        double loss[2] = {0, 0};
+        for (int sgn = 0; sgn < 2; sgn++)
+            for (int n = 0; n < N; n++) {
+                for (int j = 0; j < PIX; j++)
+                    xp[j] = x[n][j] + (sgn ? -h : h) * dir[n][j];
+                double z[10], top = -INFINITY, se = 0;
+                ref_forward_input(&r, xp, NULL, NULL, z);
+                for (int j = 0; j < 10; j++)
+                    top = z[j] > top ? z[j] : top;
+                for (int j = 0; j < 10; j++)
+                    se += exp(z[j] - top);
+                loss[sgn] += (log(se) + top - z[labels[n]]) / N;
+            }
+        double fd = (loss[0] - loss[1]) / (2 * h);
+        int ok = fabs(gd - fd) <= 1e-3 * fabs(fd) + 1e-6;
+        if (!ok)
+            fprintf(stderr, "  net %zu: sum of path gradients . d = %.8g, reference %.8g\n", i, gd, fd);
+        CHECK(ok);
+        unr_runner_free(run);
+        ref_close(&r);
+        unr_model_free(m);
+    }
+    free(px);
 }
 
 /* Editing the raw parameters and refolding changes the output to match. */
@@ -729,6 +928,8 @@ TEST_MAIN(
     TEST_CASE(forward_matches_reference_for_every_shortcut),
     TEST_CASE(forward_matches_reference_for_single_block_stages),
     TEST_CASE(forward_matches_reference_for_other_stage_layouts),
+    TEST_CASE(preactivation_forward_matches_reference),
+    TEST_CASE(path_gradients_sum_to_the_reference_input_gradient),
     TEST_CASE(refold_follows_edited_batch_norm),
     TEST_CASE(deleting_a_block_equals_zeroing_its_bn2),
     TEST_CASE(deleting_a_plain_block_passes_its_input_through),
