@@ -7,22 +7,26 @@ lesion, reorder and take apart a network trained elsewhere.
                                       [--mean R,G,B --std R,G,B] [--name NAME]
 
 Reads the state dict (a bare one, or under "state_dict" / "model"; a DataParallel
-"module." prefix is dropped) of the usual post-activation CIFAR ResNets:
+"module." prefix is dropped) of CIFAR ResNets in these layouts:
 
   - unravel's own names (stem.conv, stem.bn, blocks.I.conv1, ..., fc);
-  - the layout of the widely used PyTorch CIFAR ResNets (conv1, bn1,
-    layerS.J.conv1/bn1/conv2/bn2, shortcut.0/shortcut.1 or downsample.0/
-    downsample.1 for projections, linear or fc), with 3 stages (ResNet-20 to
-    ResNet-1202) or 4 (the ResNet-18/34 of CIFAR training repositories, with a
-    3x3 stem), and any number of blocks per stage.
+  - the widely used PyTorch CIFAR ResNets (conv1, bn1, layerS.J.conv1/bn1/conv2/bn2,
+    shortcut.0/shortcut.1 or downsample.0/downsample.1 for projections, linear or
+    fc), with 3 stages (ResNet-20 to ResNet-1202) or 4 (the ResNet-18/34 of CIFAR
+    training repositories, with a 3x3 stem), any number of blocks per stage;
+  - pre-activation nets (PreActResNet-18/34; Wide ResNets, whose blockS.layer.J and
+    convShortcut names are read too), with or without a batch norm before the
+    pool, told apart from post-activation ones by the batch-norm shapes
+    (--block pre|post says so explicitly).
 
-The architecture (stages, blocks per stage, widths, classes) is read off the
-tensor names and shapes (unravel's own blocks.I names carry no stages: they are
-taken as 3 equal stages unless --blocks-per-stage says otherwise). Shortcut A (parameter-free subsample + zero-pad) and `none` leave no
-tensors, so a checkpoint without projections is taken as A unless --shortcut
-none says it is a plain network. --mean/--std must be the normalisation the
-network was trained with (in 0..1 pixel units); the default is the usual
-CIFAR-10 one. Check the result with `unravel info` and `unravel eval`.
+The architecture (stages, blocks per stage, widths, stem width, classes) is read
+off the tensor names and shapes (unravel's own blocks.I names carry no stages:
+they are taken as 3 equal stages unless --blocks-per-stage says otherwise).
+Shortcut A (parameter-free subsample + zero-pad) and `none` leave no tensors, so
+a checkpoint without projections is taken as A unless --shortcut none says it is
+a plain network. --mean/--std must be the normalisation the network was trained
+with (in 0..1 pixel units); the default is the usual CIFAR-10 one. Check the
+result with `unravel info` and `unravel eval`.
 
 Needs PyTorch to read the checkpoint (Debian: apt-get install python3-torch).
 """
@@ -69,7 +73,32 @@ def load_state_dict(path):
     return sd
 
 
-def to_unravel_names(sd, path, stage_blocks=None):
+def wrn_to_layer_names(sd):
+    """Wide ResNet names (blockS.layer.J.*, convShortcut) spelled as layerS.J.* / shortcut.0."""
+    out = {}
+    for k, v in sd.items():
+        k = re.sub(r"^block(\d+)\.layer\.(\d+)\.", r"layer\1.\2.", k)
+        k = re.sub(r"\.convShortcut\.", ".shortcut.0.", k)
+        out[k] = v
+    return out
+
+
+def is_preactivation(sd):
+    """Pre-activation blocks put bn1 before conv1, so at a block whose conv1 changes the
+    channel count bn1 has conv1's input width; post-activation bn1 has its output width."""
+    if any(k.startswith("blocks.") for k in sd):
+        return "stem.bn.weight" not in sd
+    for k, w in sd.items():
+        m = re.match(r"(layer\d+\.\d+)\.conv1\.weight$", k)
+        bn = sd.get(f"{m.group(1)}.bn1.weight") if m else None
+        if bn is not None and w.shape[0] != w.shape[1]:
+            return bn.shape[0] == w.shape[1]
+    # every block keeps its width: a post-activation net has a stem batch norm of the stem's width
+    stem, top = sd.get("conv1.weight"), sd.get("bn1.weight")
+    return top is None or stem is None or top.shape[0] != stem.shape[0]
+
+
+def to_unravel_names(sd, path, stage_blocks=None, pre=False):
     """Maps a state dict to unravel's tensor names; returns (tensors, blocks per stage, widths)."""
     if any(k.startswith("blocks.") for k in sd):
         out = dict(sd)
@@ -102,8 +131,9 @@ def to_unravel_names(sd, path, stage_blocks=None):
                 out[f"blocks.{i}.{rest}"] = v
             elif k.startswith("conv1."):
                 out["stem.conv." + k[len("conv1."):]] = v
-            elif k.startswith("bn1."):
-                out["stem.bn." + k[len("bn1."):]] = v
+            elif k.startswith("bn1.") or (pre and k.startswith("bn.")):
+                # post-activation: the stem's batch norm; pre-activation: the one before the pool
+                out[("head.bn." if pre else "stem.bn.") + k.split(".", 1)[1]] = v
             elif k.startswith("linear.") or k.startswith("fc."):
                 out["fc." + k.split(".", 1)[1]] = v
             else:
@@ -116,7 +146,7 @@ def to_unravel_names(sd, path, stage_blocks=None):
         stage_blocks = [nblocks // 3] * 3
     if sum(stage_blocks) != nblocks:
         fail(f"{path}: {nblocks} blocks, but --blocks-per-stage adds up to {sum(stage_blocks)}")
-    for name in ("stem.conv.weight", "fc.weight", "fc.bias") + tuple(f"stem.bn.{p}" for p in BN_PARTS):
+    for name in ("stem.conv.weight", "fc.weight", "fc.bias") + (() if pre else tuple(f"stem.bn.{p}" for p in BN_PARTS)):
         if name not in out:
             fail(f"{path}: tensor '{name}' (or its PyTorch-layout name) is missing")
     first = [sum(stage_blocks[:s]) for s in range(len(stage_blocks))]
@@ -128,9 +158,12 @@ def to_unravel_names(sd, path, stage_blocks=None):
 
 
 def build(args):
-    sd = load_state_dict(args.checkpoint)
-    t, stage_blocks, widths = to_unravel_names(sd, args.checkpoint, args.blocks_per_stage)
+    sd = wrn_to_layer_names(load_state_dict(args.checkpoint))
+    pre = is_preactivation(sd) if args.block == "auto" else args.block == "pre"
+    t, stage_blocks, widths = to_unravel_names(sd, args.checkpoint, args.blocks_per_stage, pre)
     nblocks = sum(stage_blocks)
+    head_bn = pre and "head.bn.weight" in t
+    stem_width = int(t["stem.conv.weight"].shape[0])
     has_proj = any(".shortcut.conv." in k for k in t)
     shortcut = args.shortcut or ("B" if has_proj else "A")
     if has_proj and shortcut != "B":
@@ -140,13 +173,18 @@ def build(args):
     classes = int(t["fc.weight"].shape[0])
 
     # Every tensor unravel expects, in its order; the loader checks the shapes.
-    names = ["stem.conv.weight"] + [f"stem.bn.{p}" for p in BN_PARTS]
+    # (pre-activation: bn1 before conv1, no stem or projection batch norm, maybe one before the pool)
+    names = ["stem.conv.weight"] + ([] if pre else [f"stem.bn.{p}" for p in BN_PARTS])
     for b in range(nblocks):
-        names += [f"blocks.{b}.conv1.weight"] + [f"blocks.{b}.bn1.{p}" for p in BN_PARTS]
-        names += [f"blocks.{b}.conv2.weight"] + [f"blocks.{b}.bn2.{p}" for p in BN_PARTS]
+        bn1, bn2 = ([f"blocks.{b}.bn{i}.{p}" for p in BN_PARTS] for i in (1, 2))
+        if pre:
+            names += bn1 + [f"blocks.{b}.conv1.weight"] + bn2 + [f"blocks.{b}.conv2.weight"]
+        else:
+            names += [f"blocks.{b}.conv1.weight"] + bn1 + [f"blocks.{b}.conv2.weight"] + bn2
         if shortcut == "B" and f"blocks.{b}.shortcut.conv.weight" in t:
-            names += [f"blocks.{b}.shortcut.conv.weight"] + [f"blocks.{b}.shortcut.bn.{p}" for p in BN_PARTS]
-    names += ["fc.weight", "fc.bias"]
+            names += [f"blocks.{b}.shortcut.conv.weight"]
+            names += [] if pre else [f"blocks.{b}.shortcut.bn.{p}" for p in BN_PARTS]
+    names += ([f"head.bn.{p}" for p in BN_PARTS] if head_bn else []) + ["fc.weight", "fc.bias"]
     missing = [k for k in names if k not in t]
     if missing:
         fail(f"{args.checkpoint}: missing {len(missing)} tensor(s), first '{missing[0]}'")
@@ -170,8 +208,12 @@ def build(args):
         "arch": {"family": "cifar-resnet", "depth": 2 * nblocks + 2,
                  "blocks_per_stage": stage_blocks[0] if len(set(stage_blocks)) == 1 else stage_blocks,
                  "widths": widths,
+                 **({"stem_width": stem_width} if stem_width != widths[0] else {}),
+                 **({"preactivation": True, "head_bn": head_bn} if pre else {}),
                  "shortcut": shortcut, "num_classes": classes, "bn_eps": args.bn_eps,
-                 "block": "post-activation basic block: relu(shortcut(x) + bn2(conv2(relu(bn1(conv1(x))))))"},
+                 "block": "pre-activation basic block: shortcut(x) + conv2(relu(bn2(conv1(relu(bn1(x)))))); "
+                          "a projection reads relu(bn1(x))" if pre else
+                          "post-activation basic block: relu(shortcut(x) + bn2(conv2(relu(bn1(conv1(x))))))"},
         "input": {"layout": "CIFAR-10 record: uint8 R, G, B planes of 32x32; x = (pixel/255 - mean) / std",
                   "mean": list(args.mean), "std": list(args.std)},
         "weights": {"file": base + ".bin", "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
@@ -191,6 +233,7 @@ def build(args):
         f.write("\n")
     print(f"import-pytorch: wrote {args.out}.json + .bin: ResNet-{2 * nblocks + 2} ({nblocks} blocks: "
           f"{'/'.join(map(str, stage_blocks))}, widths {'/'.join(map(str, widths))}, shortcut {shortcut}, "
+          f"{('pre-activation' + (' + head batch norm' if head_bn else '') + ', ') if pre else ''}"
           f"{classes} classes, {params:,} parameters)")
 
 
@@ -225,6 +268,9 @@ def main():
     p.add_argument("--blocks-per-stage", type=stage_counts,
                    help="blocks in each stage, e.g. 2,2,2,2 (read from layerS names; needed for "
                         "unravel's blocks.I names when the stages differ)")
+    p.add_argument("--block", choices=("auto", "post", "pre"), default="auto",
+                   help="post-activation (ResNet v1) or pre-activation blocks (PreActResNet, Wide ResNet); "
+                        "default: read off the batch-norm shapes")
     p.add_argument("--bn-eps", type=float, default=1e-5, help="batch-norm epsilon (PyTorch's default 1e-5)")
     p.add_argument("--name", help="model name in the manifest (default: the output's file name)")
     args = p.parse_args()

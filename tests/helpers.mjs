@@ -46,12 +46,13 @@ export function cli(...args) {
 }
 
 /** Write a random-weight model with the CLI; returns { json, bin, manifest, weights }. */
-export function makeModel(dir, name, { blocksPerStage = 3, shortcut = 'A', seed = 7, widths } = {}) {
+export function makeModel(dir, name, { blocksPerStage = 3, shortcut = 'A', seed = 7, widths, extra = [] } = {}) {
   const out = path.join(dir, name);
   const args = ['init', '--blocks-per-stage', String(blocksPerStage), '--shortcut', shortcut,
                 '--seed', String(seed), '--out', out];
   if (widths)
     args.push('--widths', widths.join(','));
+  args.push(...extra);
   cli(...args);
   return readModel(out + '.json');
 }

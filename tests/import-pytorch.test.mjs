@@ -26,6 +26,8 @@ const LAYOUTS = [
   ['B', [2, 2, 2, 2], [8, 16, 32, 64], []],                        // ResNet-18's layout, narrow
   ['A', [1, 2, 1, 3], [8, 12, 16, 24], []],
   ['B', [1, 2, 1], [8, 16, 32], ['--torchvision-names']],         // downsample.0/.1 and fc
+  ['B', [2, 2, 2, 2], [8, 16, 32, 64], ['--preact']],              // PreActResNet-18, narrow
+  ['B', [2, 1, 2], [16, 24, 32], ['--wrn', '--stem', '8']],       // Wide ResNet: stem 8, bn before the pool
 ];
 
 for (const [shortcut, blocks, widths, extra] of LAYOUTS) {
@@ -41,6 +43,9 @@ for (const [shortcut, blocks, widths, extra] of LAYOUTS) {
       r = run(PY, args);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`ResNet-${2 * nb + 2} \\(${nb} blocks: ${blocks.join('/')}, widths ${widths.join('/')}, shortcut ${shortcut}`));
+      const pre = extra.includes('--preact') || extra.includes('--wrn');
+      assert.equal(r.stdout.includes('pre-activation'), pre);
+      assert.equal(r.stdout.includes('head batch norm'), extra.includes('--wrn'));
       r = run(CLI, ['eval', '--model', path.join(dir, 'model.json'), '--data', dir, '--json',
                     '--dump-logits', path.join(dir, 'got.bin')]);
       assert.equal(r.status, 0, r.stderr);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
-  NO_DATA, WASM_SCALAR, cifarDir, makeModel, maxAbsDiff, nativeEval, syntheticCifar, tmpdir,
+  NO_DATA, WASM_SCALAR, cifarDir, cli, makeModel, maxAbsDiff, nativeEval, syntheticCifar, tmpdir,
   unravel,
 } from './helpers.mjs';
 
@@ -151,6 +151,34 @@ describe('WASM matches the native CLI', () => {
         checkParity(native, model.evaluate(data, plan), model.forward(data, plan));
       }
       assert.throws(() => model.evaluate(data, { order: [0, 1, 2, 4, 3, 5, 6] }), /stage/);
+      model.dispose();
+    }
+    data.dispose();
+  });
+
+  test('pre-activation networks match too, in evaluation and path statistics', async () => {
+    const synthDir = path.join(dir, 'synth-pre');
+    fs.mkdirSync(synthDir);
+    const bytes = syntheticCifar(30, 6);
+    fs.writeFileSync(path.join(synthDir, 'test_batch.bin'), bytes);
+    const data = u.loadCifar(bytes);
+    for (const [shortcut, extra] of [['B', ['--head-bn', '--stem-width', '4']], ['A', []]]) {
+      const m = makeModel(dir, `pre-${shortcut}`, { blocksPerStage: '3,1,2', shortcut, seed: 8, widths: [8, 12, 16],
+                                                     extra: ['--preactivation', ...extra] });
+      const model = u.loadModel(m.manifest, m.weights);
+      assert.equal(model.info.arch.preactivation, true);
+      assert.equal(model.info.arch.headBn, extra.length > 0);
+      assert.equal(model.info.arch.stemWidth, extra.length ? 4 : 8);
+      for (const plan of [{}, { deleted: [0, 3] }, { order: [0, 2, 1, 3, 4, 5] }]) {
+        const native = nativeEval(dir, m.json, synthDir, plan);
+        checkParity(native, model.evaluate(data, plan), model.forward(data, plan));
+      }
+      // gradient per path length: the CLI's numbers, to float precision
+      const native = JSON.parse(cli('paths', '--model', m.json, '--data', synthDir, '--split', 'test', '--json',
+                                    '--samples', '2', '--batch', '4', '--seed', '3'));
+      const ours = await model.pathStats(data, { samples: 2, batch: 4, seed: 3 });
+      assert.equal(ours.gradMean.length, 7);
+      ours.gradMean.forEach((g, k) => assert.ok(Math.abs(g - native.grad_mean[k]) <= 1e-4 * native.grad_mean[k], `k = ${k}`));
       model.dispose();
     }
     data.dispose();

@@ -50,7 +50,10 @@ export interface ModelInfo {
   name: string;
   depth: number;
   /** blocksPerStage: the common count, null where stages differ; stageBlocks: per stage */
+  /** preactivation: pre-activation blocks (no ReLU after the sum); headBn: batch norm + ReLU
+   *  before the pool; stemWidth: channels out of the stem */
   arch: { family: string; blocksPerStage: number | null; stageBlocks: number[]; widths: number[];
+          stemWidth: number; preactivation: boolean; headBn: boolean;
           shortcut: 'A' | 'B' | 'none'; numClasses: number; bnEps: number };
   blocks: BlockInfo[];
   params: number;

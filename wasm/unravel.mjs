@@ -392,6 +392,7 @@ function asBytes(b, what) {
  * @property {string} name
  * @property {number} depth weighted layers: 2 per block, the stem and the classifier
  * @property {{family: string, blocksPerStage: number|null, stageBlocks: number[], widths: number[],
+ *             stemWidth: number, preactivation: boolean, headBn: boolean,
  *             shortcut: 'A'|'B'|'none', numClasses: number, bnEps: number}} arch
  * @property {BlockInfo[]} blocks
  * @property {number} params parameters (incl. batch-norm statistics)
@@ -410,6 +411,9 @@ function modelInfo(j) {
       blocksPerStage: Array.isArray(j.arch.blocks_per_stage) ? null : j.arch.blocks_per_stage,
       stageBlocks: j.arch.widths.map((_, s) => j.blocks.filter((b) => b.stage === s + 1).length),
       widths: j.arch.widths,
+      stemWidth: j.arch.stem_width ?? j.arch.widths[0],
+      preactivation: j.arch.preactivation === true,   // pre-activation blocks (PreActResNet, Wide ResNet)
+      headBn: j.arch.head_bn === true,
       shortcut: j.arch.shortcut,
       numClasses: j.arch.num_classes,
       bnEps: j.arch.bn_eps,

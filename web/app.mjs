@@ -281,7 +281,8 @@ export function createExplorer(root, options = {}) {
   function describeEngine(info) {
     const p = loaded.primary?.info;
     engine.textContent = `unravel ${info.version} · ${info.isa}${info.simd ? ' (SIMD128)' : ''} · ${pool.size} worker${pool.size > 1 ? 's' : ''}` +
-      (p ? ` · ${p.name}: ${p.blocks.length} blocks, ${(p.params / 1e6).toFixed(2)} M parameters${trainingSummary(loaded.primary.name)}` : '');
+      (p ? ` · ${p.name}: ${p.blocks.length} blocks${p.arch.preactivation ? ' (pre-activation)' : ''}, ` +
+           `${(p.params / 1e6).toFixed(2)} M parameters${trainingSummary(loaded.primary.name)}` : '');
   }
 
   async function applyPrimary(planFromUrl) {

@@ -147,12 +147,23 @@ static void init_takes_per_stage_blocks_and_four_stages(void)
     int ok = strstr(out, "ResNet-14 for CIFAR-10: blocks 2/1/1/2, widths 4/8/12/16") != NULL;
     free(out);
     CHECK(ok);
+    snprintf(args, sizeof args, "init --blocks-per-stage 1 --widths 8,8,16 --stem-width 4 --preactivation "
+             "--head-bn --shortcut B --out %s/pre", temp_dir());
+    CHECK(run(args, &out, &err) == 0);
+    free(out), free(err);
+    snprintf(args, sizeof args, "info %s/pre.json", temp_dir());
+    CHECK(run(args, &out, NULL) == 0);
+    ok = strstr(out, "stem 4, pre-activation (batch norm before the pool)") != NULL;
+    free(out);
+    CHECK(ok);
     static const struct { const char *flags, *frag; } bad[] = {
         {"--blocks-per-stage 2,1 --widths 4,8,16", "--blocks-per-stage gives 2 stages but --widths 3"},
         {"--widths 4,8,16,32,64", "--widths"},
         {"--blocks-per-stage 2,,1", "--blocks-per-stage"},
         {"--blocks-per-stage 2,0,1", "--blocks-per-stage"},
         {"--blocks-per-stage 3,3,3,3 --width 300", "--width"},
+        {"--head-bn", "--head-bn: only with --preactivation"},
+        {"--stem-width 0", "--stem-width"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(args, sizeof args, "init %s --out %s/never", bad[i].flags, temp_dir());

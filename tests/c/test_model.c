@@ -220,6 +220,11 @@ static void loader_rejects_fields_of_the_wrong_type(void)
         {"arch", "blocks_per_stage", "[1, 1.5, 1]", "arch.blocks_per_stage[1]", UNR_ERR_FIELD},
         {"arch", "blocks_per_stage", "[1, 1, 401]", "arch.blocks_per_stage[2]", UNR_ERR_RANGE},
         {"arch", "shortcut", "\"C\"", "arch.shortcut", UNR_ERR_FIELD},
+        {"arch", "preactivation", "1", "arch.preactivation", UNR_ERR_FIELD},
+        {"arch", "head_bn", "\"yes\"", "arch.head_bn", UNR_ERR_FIELD},
+        {"arch", "head_bn", "true", "arch.head_bn", UNR_ERR_FIELD},    /* on a post-activation net */
+        {"arch", "stem_width", "0", "arch.stem_width", UNR_ERR_RANGE},
+        {"arch", "stem_width", "2.5", "arch.stem_width", UNR_ERR_FIELD},
         {"arch", "family", "\"vgg\"", "arch.family", UNR_ERR_FIELD},
         {"arch", "bn_eps", "-1", "arch.bn_eps", UNR_ERR_FIELD},
         {"arch", "bn_eps", "\"small\"", "arch.bn_eps", UNR_ERR_FIELD},

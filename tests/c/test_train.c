@@ -32,11 +32,34 @@ static unr_cifar synthetic(int n, uint64_t seed)
 
 static unr_model *tiny(uint64_t seed)
 {
-    unr_arch arch = {.blocks_per_stage = 1, .widths = {4, 8, 16}, .shortcut = UNR_SHORTCUT_A, .num_classes = 10, .bn_eps = 1e-5f};
+    unr_arch arch = {.blocks_per_stage = 1, .widths = {4, 8, 16}, .shortcut = UNR_SHORTCUT_A,
+                     .num_classes = 10, .bn_eps = 1e-5f};
     unr_model *m = NULL;
     unr_error err;
     unr_model_init_random(&arch, seed, &m, &err);
     return m;
+}
+
+/* The trainer builds post-activation nets only: a pre-activation model or a
+ * stem narrower than the first stage is refused, naming why, not trained
+ * as something else. */
+static void trainer_refuses_what_it_cannot_train(void)
+{
+    unr_arch pre = {.blocks_per_stage = 1, .widths = {4, 8, 16}, .shortcut = UNR_SHORTCUT_B,
+                    .num_classes = 10, .bn_eps = 1e-5f, .preactivation = 1};
+    unr_arch stem = pre;
+    stem.preactivation = 0, stem.stem_width = 2;
+    const unr_arch *archs[2] = {&pre, &stem};
+    const char *why[2] = {"pre-activation", "stem width"};
+    for (int i = 0; i < 2; i++) {
+        unr_model *m;
+        unr_trainer *t = NULL;
+        unr_error err;
+        CHECK_OK(unr_model_init_random(archs[i], 1, &m, &err));
+        CHECK(unr_trainer_create(m, 8, 1, UNR_ISA_AUTO, &t, &err) == UNR_ERR_UNSUPPORTED);
+        CHECK(t == NULL && strstr(err.message, why[i]));
+        unr_model_free(m);
+    }
 }
 
 static void a_few_steps_lower_the_loss(void)
@@ -300,7 +323,8 @@ static void kill_9_at_any_moment_leaves_a_loadable_checkpoint(void)
     unr_cifar_free(&test);
 }
 
-TEST_MAIN(TEST_CASE(a_few_steps_lower_the_loss),
+TEST_MAIN(TEST_CASE(trainer_refuses_what_it_cannot_train),
+          TEST_CASE(a_few_steps_lower_the_loss),
           TEST_CASE(inactive_blocks_are_left_untouched),
           TEST_CASE(active_block_training_saves_branches_scaled_by_k_over_n),
           TEST_CASE(resuming_gives_the_weights_of_an_uninterrupted_run),

@@ -10,7 +10,11 @@ tests/import-pytorch.test.mjs imports the checkpoint and compares.
 
 --blocks/--widths give other stage layouts (4 stages: the ResNet-18/34 of CIFAR
 training repositories); --torchvision-names spells projections downsample.0/.1
-and the classifier fc, as torchvision's ResNet does.
+and the classifier fc, as torchvision's ResNet does. --preact builds a
+PreActResNet (bare conv stem, pre-activation blocks, projection without batch
+norm, no batch norm before the pool); --wrn a Wide ResNet (the same blocks, a
+16-channel stem, batch norm + ReLU before the pool, the blockS.layer.J /
+convShortcut / bn1 / fc names of the reference PyTorch port).
 """
 import argparse
 import os
@@ -48,6 +52,72 @@ class Block(nn.Module):
         return F.relu(out + sc)
 
 
+class PreActBlock(nn.Module):
+    """relu(bn1(x)) feeds conv1 and a projection; no ReLU after the sum."""
+
+    def __init__(self, cin, cout, stride, option):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.option = option
+        self.down = stride != 1 or cin != cout
+        if option == "B" and self.down:
+            self.convShortcut = nn.Conv2d(cin, cout, 1, stride, bias=False)
+        self.pad = (cout - cin) // 2
+
+    def forward(self, x):
+        u = F.relu(self.bn1(x))
+        out = self.conv2(F.relu(self.bn2(self.conv1(u))))
+        if self.option == "none":
+            return out
+        if not self.down:
+            return out + x
+        if self.option == "A":
+            return out + F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
+        return out + self.convShortcut(u)
+
+
+class PreActNet(nn.Module):
+    """wrn=False: PreActResNet names (layerS.J, shortcut.0, linear), no final batch norm.
+    wrn=True: Wide ResNet names (blockS.layer.J, convShortcut, bn1 before the pool, fc)."""
+
+    def __init__(self, blocks, option, widths, stem, wrn, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, stem, 3, 1, 1, bias=False)
+        cin = stem
+        self.layers = []
+        for s, w in enumerate(widths):
+            layer = []
+            for j in range(blocks[s]):
+                layer.append(PreActBlock(cin, w, 2 if s > 0 and j == 0 else 1, option))
+                cin = w
+            if wrn:
+                holder = nn.Module()
+                holder.layer = nn.Sequential(*layer)
+                setattr(self, f"block{s + 1}", holder)
+                self.layers.append(holder.layer)
+            else:
+                setattr(self, f"layer{s + 1}", nn.Sequential(*layer))
+                self.layers.append(getattr(self, f"layer{s + 1}"))
+        self.wrn = wrn
+        if wrn:
+            self.bn1 = nn.BatchNorm2d(widths[-1])
+            self.fc = nn.Linear(widths[-1], classes)
+        else:
+            self.linear = nn.Linear(widths[-1], classes)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        for layer in self.layers:
+            x = layer(x)
+        if self.wrn:
+            x = F.relu(self.bn1(x))
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.fc(x) if self.wrn else self.linear(x)
+
+
 class Net(nn.Module):
     def __init__(self, blocks, option, widths=(16, 32, 64), classes=10, torchvision_names=False):
         super().__init__()
@@ -82,11 +152,17 @@ def main():
     p.add_argument("--blocks", help="blocks per stage, e.g. 2,2,2,2 (default: n in each of 3 stages)")
     p.add_argument("--widths", default="16,32,64")
     p.add_argument("--torchvision-names", action="store_true")
+    p.add_argument("--preact", action="store_true")
+    p.add_argument("--wrn", action="store_true")
+    p.add_argument("--stem", type=int, help="stem width (default: the first stage's)")
     a = p.parse_args()
     torch.manual_seed(7)
     widths = [int(w) for w in a.widths.split(",")]
     blocks = [int(b) for b in a.blocks.split(",")] if a.blocks else [a.n] * len(widths)
-    net = Net(blocks, a.shortcut, widths, torchvision_names=a.torchvision_names)
+    if a.preact or a.wrn:
+        net = PreActNet(blocks, a.shortcut, widths, a.stem or widths[0], a.wrn)
+    else:
+        net = Net(blocks, a.shortcut, widths, torchvision_names=a.torchvision_names)
     for m in net.modules():    # non-trivial batch-norm statistics, so folding matters
         if isinstance(m, nn.BatchNorm2d):
             m.weight.data.uniform_(0.5, 1.5)
