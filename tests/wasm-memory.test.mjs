@@ -65,6 +65,23 @@ describe('WASM memory stays bounded', () => {
     assert.ok(u.memoryBytes - before <= GROWTH_BOUND);
   });
 
+  test('a wide imported net runs in batches that fit, and oversized path batches are refused', async () => {
+    // 256 channels at 32x32: 1 MB per activation, ~12 MB per image in a lesion
+    // sweep, so 100-image batches would need 1.2 GB. The API runs smaller ones.
+    const wide = makeModel(tmpdir(), 'wide', { blocksPerStage: 1, shortcut: 'B', seed: 2, widths: [256, 256, 256] });
+    const v = await unravel();   // a fresh instance: memory starts small
+    const m = v.loadModel(wide.manifest, wide.weights);
+    const data = v.loadCifar(syntheticCifar(6, 3));
+    const want = m.evaluate(data, { limit: 6, batch: 1 });
+    const lesion = await m.lesionSingle(data, { limit: 6 });
+    assert.equal(m.evaluate(data, { limit: 6 }).error, want.error);
+    assert.equal(lesion.full.error, want.error);
+    assert.ok(v.memoryBytes < 600 * 2 ** 20, `memory grew to ${(v.memoryBytes / 2 ** 20).toFixed(0)} MB`);
+    await assert.rejects(m.pathStats(data, { samples: 1, batch: 100 }), /batch: 100 images need \d+ MB .* at most \d+/);
+    m.dispose();
+    data.dispose();
+  });
+
   test('views survive memory growth', () => {
     // A batch of 2,000 needs ~130 MB of activations: memory must grow while
     // a model and data are live, and both keep working.

@@ -24,6 +24,20 @@ const NUM_CLASSES = 10;
 const IMAGE_SIDE = 32;
 const IMAGE_BYTES = 3 * IMAGE_SIDE * IMAGE_SIDE;
 const DEFAULT_BATCH = 100;
+// Activation memory one instance may hold for a C batch. The heap is capped
+// at 2 GB and a page runs several workers, so a big imported net (a Wide
+// ResNet-28-10 keeps ~11 MB of activations per image in a lesion sweep) is
+// run in smaller batches; evaluation and lesion results do not depend on
+// the batch. Path statistics, whose batch is part of the experiment, refuse
+// a batch over PATHS_BUDGET instead.
+const ACTIVATION_BUDGET = 256 * 2 ** 20;
+const PATHS_BUDGET = 1024 * 2 ** 20;
+
+function checkBatch(batch) {
+  if (!Number.isInteger(batch) || batch < 1 || batch > 4096)
+    throw argError(`batch: ${batch} is outside 1..4096`);
+  return batch;
+}
 
 /** CIFAR-10 class names, by label. */
 export const CIFAR10_CLASSES = Object.freeze([
@@ -548,6 +562,22 @@ export class Model {
   /** Number of residual blocks. @type {number} */
   get numBlocks() { return this.info.blocks.length; }
 
+  // Bytes of activations per image for a runner: the input, four work
+  // buffers, and for lesions and paths the saved input of every block (+ 3
+  // gradient buffers), each as large as the network's largest activation.
+  #bytesPerImage(saved) {
+    const { blocks, arch } = this.info;
+    let act = IMAGE_SIDE * IMAGE_SIDE * Math.max(3, arch.stemWidth);
+    for (const b of blocks)
+      act = Math.max(act, b.inShape[0] * b.inShape[1] * b.inShape[2], b.outShape[0] * b.outShape[1] * b.outShape[2]);
+    return 4 * act * (5 + (saved ? blocks.length + 4 : 0));
+  }
+
+  // The C batch to use for `wanted` images per call: at most what fits the budget.
+  #memoryBatch(wanted, saved) {
+    return Math.max(1, Math.min(wanted, Math.floor(ACTIVATION_BUDGET / this.#bytesPerImage(saved))));
+  }
+
   /**
    * Test error under a plan: the first `limit` images of data (default all).
    * @param {CifarData} data
@@ -556,11 +586,12 @@ export class Model {
    * @returns {EvalResult}
    */
   evaluate(data, options = {}) {
-    const { limit = 0, batch = DEFAULT_BATCH, onProgress, chunk = 0 } = options;
+    const { limit = 0, onProgress, chunk = 0 } = options;
     if (!Number.isInteger(limit) || limit < 0)
       throw argError(`evaluate: limit: ${limit} is not a whole number >= 0`);
     const it = this.#it, x = it.x;
     const dataPtr = checkData(data);
+    const batch = this.#memoryBatch(checkBatch(options.batch ?? DEFAULT_BATCH), false);
     const runner = this.#runner(batch);
     // Images per pass through the network (0: the cache-sized default).
     x.unr_wasm_runner_set_chunk(runner, Number.isInteger(chunk) && chunk > 0 ? chunk : 0);
@@ -591,11 +622,12 @@ export class Model {
   forward(data, options = {}) {
     const it = this.#it, x = it.x;
     const dataPtr = checkData(data);
-    const { start = 0, count = data.n - start, batch = Math.min(DEFAULT_BATCH, count) } = options;
+    const { start = 0, count = data.n - start } = options;
     if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 ||
         start + count > data.n)
       throw argError(`forward: images ${start}..${start + count - 1} are outside the data ` +
                      `set's 0..${data.n - 1}`);
+    const batch = this.#memoryBatch(checkBatch(options.batch ?? Math.min(DEFAULT_BATCH, count)), false);
     const runner = this.#runner(batch);
     this.#writePlan(options);
     const bytes = 4 * NUM_CLASSES * count;
@@ -633,7 +665,8 @@ export class Model {
    * @returns {Promise<LesionResult>}
    */
   async lesionSingle(data, options = {}) {
-    const { limit = 0, batch = DEFAULT_BATCH } = options;
+    const { limit = 0 } = options;
+    const batch = this.#memoryBatch(checkBatch(options.batch ?? DEFAULT_BATCH), true);
     const it = this.#it, x = it.x, nb = this.numBlocks;
     const dataPtr = checkData(data);
     const total = limit > 0 && limit < data.n ? limit : data.n;
@@ -776,6 +809,12 @@ export class Model {
       throw argError(`pathStats: limit: ${limit} is not a whole number >= 0`);
     if (!Number.isInteger(firstSample) || firstSample < 0)
       throw argError(`pathStats: firstSample: ${firstSample} is not a whole number >= 0`);
+    checkBatch(batch);
+    const need = batch * this.#bytesPerImage(true);
+    if (need > PATHS_BUDGET)
+      throw argError(`pathStats: batch: ${batch} images need ${Math.round(need / 2 ** 20)} MB of activations ` +
+                     `for this model, over the ${PATHS_BUDGET / 2 ** 20} MB limit; use a batch of at most ` +
+                     `${Math.floor(PATHS_BUDGET / this.#bytesPerImage(true))}`);
     const norms = Array.from({ length: n + 1 }, () => []);
     const out = it.malloc(8 * (n + 1));
     const stepper = new Stepper(options);
@@ -846,8 +885,7 @@ export class Model {
   // is asked for.
   #runner(batch) {
     const h = this.#live();
-    if (!Number.isInteger(batch) || batch < 1 || batch > 4096)
-      throw argError(`batch: ${batch} is outside 1..4096`);
+    checkBatch(batch);
     if (h.runner && h.batch === batch)
       return h.runner;
     const it = this.#it, x = it.x;
