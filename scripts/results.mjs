@@ -457,6 +457,79 @@ function modelCard(m) {
   return [m.label, `\`${m.rel}\``, String(m.n), m.widths, m.plain ? 'none (plain)' : m.man.arch.shortcut, m.params.toLocaleString('en-US'), `\`${m.sha256.slice(0, 12)}\``, trained, stored, exact];
 }
 
+/**
+ * "Across depths": the normally trained residual networks on relative axes, when there are
+ * two or more: where the paper's claims get stronger with depth. Returns the markdown lines
+ * (charts written into dir).
+ */
+function acrossDepths(models, sums, dir) {
+  const resid = models.filter((m) => !m.plain && !(m.man.training?.active_blocks > 0)).sort((a, b) => a.n - b.n);
+  if (resid.length < 2) return [];
+  const color = (i) => plot.COLORS.series[[0, 2, 3, 4, 5][i % 5]];
+  const save = (name, svg) => { writeAtomic(path.join(dir, name), svg); return `results/${name}`; };
+  const L = ['## Across depths', '',
+    `The normally trained residual networks side by side (${list(resid.map((m) => `${m.label}, n = ${m.n}`))}), ` +
+    'on axes relative to their depth, so networks of different depths can be read together.', ''];
+  const withL = resid.filter((m) => m.r.lesion);
+  if (withL.length >= 2) {
+    const series = withL.map((m, i) => {
+      const R = m.r.lesion.result;
+      return { label: `${m.label} (n = ${m.n})`, color: color(i), points: R.blocks.filter((b) => b.error != null).map((b) => ({
+        x: (100 * (b.block + 0.5)) / m.n, y: 100 * (b.error - R.full_error), hollow: b.downsample,
+        title: `${m.label}, block ${b.block}: ${pp(b.error - R.full_error)}` })) };
+    });
+    const ys = series.flatMap((s) => s.points.map((p) => p.y));
+    const span = Math.max(...ys) - Math.min(...ys);
+    const Y = plot.niceTicks(Math.min(-1, Math.min(...ys) - 0.05 * span), Math.max(1, Math.max(...ys) + 0.05 * span), 6);
+    const f = save('depths-lesion.svg', plot.lineChart({ series }, {
+      id: 'dl', title: 'Deleting one block, by depth', subtitle: 'error increase over the full network; block position as a share of the depth',
+      xLabel: 'position of the deleted block (% of the blocks)', yLabel: 'error increase (pp)', zero: true, hollowLabel: 'downsampling block',
+      x: { lo: 0, hi: 100, ticks: [0, 20, 40, 60, 80, 100], format: (v) => `${v}%` }, y: { lo: Y.lo, hi: Y.hi, ticks: Y.ticks } }));
+    L.push(`![single-block deletions across depths](${f})`, '');
+  }
+  const withD = resid.filter((m) => m.r['delete-random']);
+  if (withD.length >= 2) {
+    const f = save('depths-delete-random.svg', plot.curveChart({
+      series: withD.map((m, i) => ({ label: `${m.label} (n = ${m.n})`, color: color(i), points: m.r['delete-random'].result.points })),
+    }, { id: 'dd', title: 'Deleting k random blocks, by depth', xLabel: 'k, number of blocks deleted', width: 680,
+      subtitle: 'the same k removes a smaller share of a deeper network\'s blocks (and paths: 1 − 2^−k of them in every network)' }));
+    L.push(`![random deletions across depths](${f})`, '');
+  }
+  const withP = resid.filter((m) => m.r.paths);
+  if (withP.length >= 2) {
+    const series = withP.map((m, i) => {
+      const share = m.r.paths.result.total_share;
+      let c = 0;
+      return { label: `${m.label} (n = ${m.n})`, color: color(i), points: share.map((v, k) => {
+        c += v;
+        return { x: (100 * k) / m.n, y: 100 * Math.min(1, c), title: `${m.label}: paths of ≤ ${k} blocks carry ${(100 * Math.min(1, c)).toFixed(1)}% of the gradient` };
+      }) };
+    });
+    const f = save('depths-paths.svg', plot.lineChart({ series }, {
+      id: 'dp', title: 'Where the gradient comes from, by depth', width: 680,
+      subtitle: 'cumulative share of the gradient carried by paths up to a given length, the length as a share of the depth',
+      band: { lo: (100 * 5) / 54, hi: (100 * 17) / 54, label: "the paper's window: lengths 5–17 of 54 (90% of its gradient)" },
+      xLabel: 'path length (% of the blocks)', yLabel: 'cumulative share of gradient (%)',
+      x: { lo: 0, hi: 100, ticks: [0, 20, 40, 60, 80, 100], format: (v) => `${v}%` }, y: { lo: 0, hi: 100, ticks: [0, 25, 50, 75, 100] } }));
+    L.push(`![gradient by relative path length across depths](${f})`, '');
+  }
+  const rows = resid.map((m) => {
+    const s = sums[m.name], P = s.paths;
+    const inc = s.nd?.length ? s.nd.map((b) => b.error - s.full).sort((a, b) => a - b) : null;
+    const med = inc ? inc[Math.floor(inc.length / 2)] : null;
+    const k10 = s.del ? s.del.at(Math.max(1, Math.round(m.n / 10))) : null;
+    return [`${m.label}`, String(m.n), s.full != null ? pct(s.full, 2) : '—',
+      med != null ? `${pp(med)} (max ${pp(inc[inc.length - 1])})` : '—',
+      k10 ? `${pct(k10.mean, 1)} (k = ${k10.k})` : '—',
+      P ? `${P.window.a}–${P.window.b} (${Math.round((100 * P.window.a) / m.n)}–${Math.round((100 * P.window.b) / m.n)}%)` : '—',
+      P ? plot.sharePct(P.window.share_of_paths) : '—',
+      s.decay ? `× ${s.decay.factor.toPrecision(2)}` : '—'];
+  });
+  rows.push(['paper: ResNet-110', '54', '≈ 6.1%', 'no noticeable change', '—', '5–17 (9–31%)', '0.45%', '—']);
+  L.push(table([['model', 'blocks n', 'full network', 'deleting one non-downsampling block: median increase', 'error with 10% of the blocks deleted', 'effective window (90% of gradient)', 'share of paths in it', 'gradient per extra block on the path'], ...rows]), '');
+  return L;
+}
+
 /** Claim 7: a model trained with --active-blocks beside the same network trained normally. */
 function shortPaths(models) {
   const tr = (m) => m.man.training ?? {};
@@ -539,6 +612,7 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
     L.push('### Where ours differ from the paper, and why', '', differences(gs, o), '');
   }
 
+  L.push(...acrossDepths(groups.flatMap((g) => g.models), sums, path.join(outDir, 'results')));
   L.push(...shortPaths(groups.flatMap((g) => g.models)));
 
   L.push('## How these figures were produced', '');

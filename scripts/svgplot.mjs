@@ -202,6 +202,7 @@ function legendKey(it, x, y, id) {
       `<line x1="${x}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${c}" stroke-width="2"/>`;
     case 'whisker': return `<line x1="${x + 9}" x2="${x + 9}" y1="${y - 6}" y2="${y + 6}" stroke="${c}"/>` +
       `<line x1="${x + 6}" x2="${x + 12}" y1="${y - 6}" y2="${y - 6}" stroke="${c}"/><line x1="${x + 6}" x2="${x + 12}" y1="${y + 6}" y2="${y + 6}" stroke="${c}"/>`;
+    case 'hollow': return `<circle cx="${x + 9}" cy="${y}" r="3.6" fill="#ffffff" stroke="${c}" stroke-width="1.6"/>`;
     case 'hatch': return `<rect x="${x + 3}" y="${y - 6}" width="12" height="12" fill="url(#${id}-hatch)" stroke="${COLORS.muted}"/>`;
     default: return `<line x1="${x}" x2="${x + 18}" y1="${y}" y2="${y}" stroke="${c}" stroke-width="2"/>` +
       `<circle cx="${x + 9}" cy="${y}" r="2.8" fill="${c}"/>`;
@@ -519,6 +520,42 @@ export function totalGradChart(data, opts = {}) {
       const y = r2(ctx.sy(v * 100)), bw = Math.max(1, ctx.bw * 0.8);
       o.push(`<rect x="${r2(ctx.sx(k) - bw / 2)}" y="${y}" width="${r2(bw)}" height="${r2(ctx.y0 - y)}" fill="${COLORS.resnet}"><title>length ${k}: ${(v * 100).toPrecision(3)}% of the gradient</title></rect>`);
     });
+    return o.join('\n');
+  });
+}
+
+// ---- 6. several networks on one relative axis (RESULTS.md, "Across depths") ----
+
+/**
+ * data.series: [{ label, color, points: [{ x, y, hollow?, title? }] }], x in opts.x's range.
+ * Lines with markers; hollow markers for points to set apart (downsampling blocks).
+ * opts: { x: {lo, hi, ticks, format}, y: {lo, hi, ticks, format}, xLabel, yLabel, zero: draw y = 0,
+ *         band: { lo, hi, label }: an x range shaded behind the lines (e.g. the paper's window) }.
+ */
+export function lineChart(data, opts = {}) {
+  const series = data.series;
+  const legend = series.map((s) => ({ label: s.label, color: s.color, kind: 'line' }));
+  if (opts.hollowLabel) legend.push({ label: opts.hollowLabel, color: COLORS.muted, kind: 'hollow' });
+  if (opts.band) legend.push({ label: opts.band.label, color: COLORS.window, kind: 'swatch', stroke: COLORS.windowEdge });
+  return plot({
+    id: opts.id ?? 'line', width: opts.width ?? 680, height: opts.height, title: opts.title,
+    subtitle: opts.subtitle, xLabel: opts.xLabel, yLabel: opts.yLabel, x: opts.x, y: opts.y, legend,
+  }, (ctx) => {
+    const o = [];
+    if (opts.band) {
+      const a = r2(ctx.sx(opts.band.lo)), b = r2(ctx.sx(opts.band.hi));
+      o.push(`<rect x="${a}" y="${ctx.y1}" width="${r2(b - a)}" height="${ctx.y0 - ctx.y1}" fill="${COLORS.window}" fill-opacity="0.45"/>`);
+    }
+    if (opts.zero && opts.y.lo < 0)
+      o.push(`<line x1="${ctx.x0}" x2="${ctx.x1}" y1="${r2(ctx.sy(0))}" y2="${r2(ctx.sy(0))}" stroke="${COLORS.axis}" stroke-width="0.8"/>`);
+    for (const s of series) {
+      o.push(`<polyline points="${s.points.map((p) => `${r2(ctx.sx(p.x))},${r2(ctx.sy(p.y))}`).join(' ')}" fill="none" ` +
+        `stroke="${s.color}" stroke-width="1.6" stroke-opacity="0.85"/>`);
+      for (const p of s.points)
+        o.push(`<circle cx="${r2(ctx.sx(p.x))}" cy="${r2(ctx.sy(p.y))}" r="${p.hollow ? 3.6 : 2.6}" ` +
+          (p.hollow ? `fill="#ffffff" stroke="${s.color}" stroke-width="1.6"` : `fill="${s.color}"`) +
+          `>${p.title ? `<title>${esc(p.title)}</title>` : ''}</circle>`);
+    }
     return o.join('\n');
   });
 }

@@ -1,5 +1,6 @@
-// scripts/results.mjs: on tiny models (a ResNet and its plain twin, and a
-// pair trained with and without --active-blocks) it writes RESULTS.md with
+// scripts/results.mjs: on tiny models (a ResNet and its plain twin, two
+// ResNets of different depths, and a pair trained with and without
+// --active-blocks) it writes RESULTS.md with
 // every section and chart, reuses its cached results on a rerun, and sets
 // the short-path model beside its normally trained twin (claim 7).
 import { test } from 'node:test';
@@ -39,6 +40,29 @@ test('a ResNet and its plain twin: every section, chart and cached rerun', { ski
     ok(r);
     assert.doesNotMatch(r.stderr, /running /);
     assert.match(r.stderr, /cached/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('two residual networks of different depths get the "Across depths" section', { skip }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'unravel-results-d-'));
+  try {
+    for (const [name, n] of [['shallow', '1'], ['deeper', '2']])
+      ok(run(CLI, ['init', '--blocks-per-stage', n, '--width', '4', '--shortcut', 'A', '--seed', '1', '--out', path.join(dir, name)]));
+    const r = run('node', ['scripts/results.mjs', '--models', `${dir}/shallow.json,${dir}/deeper.json`, ...FAST, '--out', path.join(dir, 'out')]);
+    ok(r);
+    const md = readFileSync(path.join(dir, 'out', 'RESULTS.md'), 'utf8');
+    const sec = md.slice(md.indexOf('## Across depths'), md.indexOf('## How these figures'));
+    assert.ok(md.includes('## Across depths'), md);
+    for (const f of ['depths-lesion.svg', 'depths-delete-random.svg', 'depths-paths.svg']) {
+      assert.ok(sec.includes(`results/${f}`), `${f} not in the section`);
+      assert.match(readFileSync(path.join(dir, 'out', 'results', f), 'utf8'), /^<svg[^>]*xmlns/);
+    }
+    // one row per network (n = 3 and n = 6) and the paper's
+    assert.match(sec, /\| 3 \|/);
+    assert.match(sec, /\| 6 \|/);
+    assert.match(sec, /paper: ResNet-110 \| 54/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
