@@ -87,6 +87,13 @@ static char *options_json(const unr_model *m, const unr_train_options *o)
                               cJSON_CreateIntArray(m->arch.stage_blocks, m->arch.num_stages));
     cJSON_AddItemToObject(j, "widths", cJSON_CreateIntArray(m->arch.widths, m->arch.num_stages));
     cJSON_AddStringToObject(j, "shortcut", unr_shortcut_name(m->arch.shortcut));
+    /* only where not the default, so older checkpoints still match */
+    if (m->arch.stem_width != m->arch.widths[0])
+        cJSON_AddNumberToObject(j, "stem_width", m->arch.stem_width);
+    if (m->arch.preactivation) {
+        cJSON_AddBoolToObject(j, "preactivation", 1);
+        cJSON_AddBoolToObject(j, "head_bn", m->arch.head_bn);
+    }
     cJSON_AddNumberToObject(j, "epochs", o->epochs);
     cJSON_AddNumberToObject(j, "batch", o->batch);
     cJSON_AddNumberToObject(j, "lr", o->lr);
@@ -207,41 +214,64 @@ static double branch_scale(const unr_model *m, const unr_train_options *o)
     return (double)o->active_blocks / m->num_blocks;
 }
 
+/* The parameters that end block b's residual branch, linearly: scaling them
+ * by p scales the branch by p. Post-activation: bn2's gamma and beta (the
+ * branch is bn2(conv2(...)), added before the ReLU); pre-activation:
+ * conv2's weights (the branch is conv2(...)). Up to two spans. */
+static int branch_tail(const unr_model *m, int b, float *span[2], size_t count[2])
+{
+    const unr_block_params *p = &m->bp[b];
+    if (m->arch.preactivation) {
+        span[0] = p->conv2.w;
+        count[0] = (size_t)p->conv2.k * p->conv2.k * p->conv2.ci * p->conv2.co;
+        return 1;
+    }
+    span[0] = p->bn2.gamma, span[1] = p->bn2.beta;
+    count[0] = count[1] = (size_t)p->bn2.c;
+    return 2;
+}
+
 static size_t branch_scale_floats(const unr_model *m)
 {
-    size_t n = 0;
+    size_t n = 0, count[2];
+    float *span[2];
     for (int b = 0; b < m->num_blocks; b++)
-        n += 2 * (size_t)m->bp[b].bn2.c;
+        for (int i = branch_tail(m, b, span, count) - 1; i >= 0; i--)
+            n += count[i];
     return n;
 }
 
-/* Multiplies every deletable block's bn2 gamma and beta by p, first copying
- * them to keep (when not NULL) for unscale_branches. */
+/* Multiplies the tail of every deletable block's branch by p, first copying
+ * every tail to keep (when not NULL) for unscale_branches. */
 static void scale_branches(unr_model *m, double p, float *keep)
 {
+    size_t count[2];
+    float *span[2];
     for (int b = 0; b < m->num_blocks; b++) {
-        unr_bn *bn = &m->bp[b].bn2;
-        if (keep) {
-            memcpy(keep, bn->gamma, (size_t)bn->c * sizeof *keep);
-            memcpy(keep + bn->c, bn->beta, (size_t)bn->c * sizeof *keep);
-            keep += 2 * bn->c;
-        }
-        if (!unr_block_deletable(m, b))
-            continue;
-        for (int c = 0; c < bn->c; c++) {
-            bn->gamma[c] = (float)(bn->gamma[c] * p);
-            bn->beta[c] = (float)(bn->beta[c] * p);
+        int spans = branch_tail(m, b, span, count);
+        for (int i = 0; i < spans; i++) {
+            if (keep) {
+                memcpy(keep, span[i], count[i] * sizeof *keep);
+                keep += count[i];
+            }
+            if (!unr_block_deletable(m, b))
+                continue;
+            for (size_t j = 0; j < count[i]; j++)
+                span[i][j] = (float)(span[i][j] * p);
         }
     }
 }
 
 static void unscale_branches(unr_model *m, const float *keep)
 {
+    size_t count[2];
+    float *span[2];
     for (int b = 0; b < m->num_blocks; b++) {
-        unr_bn *bn = &m->bp[b].bn2;
-        memcpy(bn->gamma, keep, (size_t)bn->c * sizeof *keep);
-        memcpy(bn->beta, keep + bn->c, (size_t)bn->c * sizeof *keep);
-        keep += 2 * bn->c;
+        int spans = branch_tail(m, b, span, count);
+        for (int i = 0; i < spans; i++) {
+            memcpy(span[i], keep, count[i] * sizeof *keep);
+            keep += count[i];
+        }
     }
 }
 
@@ -405,9 +435,11 @@ unr_status unr_train(unr_model *m, const unr_cifar *train, const unr_cifar *test
                                 "random crop (4-pixel zero padding) + horizontal flip");
         if (scale != 1.0) {
             cJSON_AddNumberToObject(tj, "test_time_branch_scale", round_sig(scale));
-            cJSON_AddStringToObject(tj, "test_time_rule", "every block runs; each residual branch "
-                                    "is scaled by active_blocks / blocks (folded into its bn2 "
-                                    "weight and bias), as stochastic depth does at test time");
+            cJSON_AddStringToObject(tj, "test_time_rule", m->arch.preactivation
+                ? "every block runs; each residual branch is scaled by active_blocks / blocks "
+                  "(folded into its conv2 weights), as stochastic depth does at test time"
+                : "every block runs; each residual branch is scaled by active_blocks / blocks "
+                  "(folded into its bn2 weight and bias), as stochastic depth does at test time");
         }
         cJSON_AddNumberToObject(tj, "wall_seconds", elapsed);
         cJSON_AddStringToObject(tj, "machine", o->machine ? o->machine : "unknown");

@@ -32,4 +32,12 @@ void unr_trainer_sgd_step(unr_trainer *t, const unr_sgd *opt, const unsigned cha
 /* Momentum buffer (for checkpoints), laid out like model->params. */
 float *unr_trainer_momentum(unr_trainer *t);
 
+/* Tests: the logits of the last backprop ([n][classes]), and the batch
+ * statistics of its forward copied into every batch norm's running mean and
+ * (biased) variance, so the inference network computes what training did:
+ * one network, two implementations, checked against each other. Needs a
+ * last backprop with every block active. */
+const float *unr_trainer_logits(const unr_trainer *t);
+void unr_trainer_batch_stats_to_running(unr_trainer *t);
+
 #endif

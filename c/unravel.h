@@ -108,9 +108,7 @@ typedef struct {
      * y = shortcut + conv2(relu(bn2(conv1(relu(bn1(x)))))), no ReLU after the
      * sum, a projection shortcut reads relu(bn1(x)) and has no batch norm,
      * and the stem is a bare conv. head_bn: a final batch norm + ReLU before
-     * the pool (Wide ResNet, fb.resnet.torch), absent in some PreActResNets.
-     * Inference and the experiments only: the trainer builds post-activation
-     * nets. */
+     * the pool (Wide ResNet, fb.resnet.torch), absent in some PreActResNets. */
     int preactivation;
     int head_bn;            /* pre-activation only */
     int stem_width;         /* channels out of the stem; 0 means widths[0] (Wide ResNets: 16) */

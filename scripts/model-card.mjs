@@ -17,8 +17,12 @@ function card(base) {
     ? fs.readFileSync(logPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
     : [];
   const name = path.basename(base);
+  // pre-activation blocks and a stem width of their own, as `unravel train` flags
+  const archFlags = (x) => (x.stem_width ? ` --stem-width ${x.stem_width}` : '') +
+    (x.preactivation ? ` --preactivation${x.head_bn ? ' --head-bn' : ''}` : '');
   const stageBlocks = Array.isArray(a.blocks_per_stage) ? a.blocks_per_stage : a.widths.map(() => a.blocks_per_stage);
   const blocks = stageBlocks.reduce((x, y) => x + y, 0);
+  const blockKind = a.preactivation ? ', pre-activation blocks' + (a.head_bn ? ' (batch norm before the pool)' : '') : '';
   const kind = a.shortcut === 'none' ? 'plain network (no shortcuts: one path)'
     : `residual network, shortcut ${a.shortcut} (${a.shortcut === 'A' ? 'identity; subsample + zero-pad at downsampling blocks' : '1x1 projection at downsampling blocks'})`;
   const hours = t.wall_seconds ? (t.wall_seconds / 3600).toFixed(2) : '?';
@@ -29,7 +33,7 @@ function card(base) {
 
 | | |
 |---|---|
-| network | CIFAR ResNet of depth ${2 * blocks + 2}: ${blocks} blocks (${stageBlocks.join('/')} per stage), widths ${a.widths.join('/')}, ${kind} |
+| network | CIFAR ResNet of depth ${2 * blocks + 2}: ${blocks} blocks (${stageBlocks.join('/')} per stage), widths ${a.widths.join('/')}${blockKind}, ${kind} |
 | parameters | ${man.weights.parameters ?? '?'} (batch-norm running statistics included) |
 | files | \`${name}.json\` (manifest), \`${name}.bin\` (float32 weights, sha256 \`${man.weights.sha256.slice(0, 16)}…\`) |
 | **test error, rebuilt test set (10,000 images)** | **${m.test_error !== undefined ? pct(m.test_error) : '?'}** |
@@ -53,7 +57,7 @@ production classifier.
 **Reproduce.**
 
 \`\`\`sh
-build/unravel train --blocks-per-stage ${stageBlocks.join(',')} --widths ${a.widths.join(',')} --shortcut ${a.shortcut} \\
+build/unravel train --blocks-per-stage ${stageBlocks.join(',')} --widths ${a.widths.join(',')} --shortcut ${a.shortcut}${archFlags(a)} \\
   --epochs ${t.epochs} --batch ${t.batch} --lr ${t.lr} --seed ${t.seed}${t.active_blocks ? ` --active-blocks ${t.active_blocks}` : ''} --out models/${name}
 build/unravel eval --model models/${name}.json            # full rebuilt test set
 build/unravel eval --model models/${name}.json --limit 1000  # pixel-exact records 0-999

@@ -277,12 +277,17 @@ static void whole_network_gradient(unr_arch arch, int use_active)
     double fd_dir = (lpm[0] - lpm[1]) / (2 * DIR_H);
     free(dir);
     free(base);
+    if (!close_enough(gd, fd_dir, 3e-2, 1e-4))
+        fprintf(stderr, "  directional: backprop %.6g, finite difference %.6g\n", gd, fd_dir);
     CHECK(close_enough(gd, fd_dir, 3e-2, 1e-4));
     if (use_active) {
         /* Inactive blocks' residual branches get no gradient at all. */
         for (int ti = 0; ti < m->num_tensors; ti++) {
             int b;
-            if (sscanf(m->tensors[ti].name, "blocks.%d.conv", &b) == 1 && !active[b])
+            if (sscanf(m->tensors[ti].name, "blocks.%d.", &b) == 1 && !active[b] &&
+                !strstr(m->tensors[ti].name, "shortcut") &&
+                /* a pre-activation bn1 also feeds the projection */
+                !(m->arch.preactivation && m->bp[b].has_proj && strstr(m->tensors[ti].name, ".bn1.")))
                 for (size_t j = 0; j < m->tensors[ti].count; j++)
                     CHECK(g[m->tensors[ti].data + j - m->params] == 0.0f);
         }
@@ -303,6 +308,24 @@ static void network_gradient_shortcut_a(void) { whole_network_gradient(two_per_s
 static void network_gradient_shortcut_b(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_B, 3, 5, 7), 0); }
 static void network_gradient_plain(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_NONE, 3, 5, 7), 0); }
 static void network_gradient_with_inactive_blocks(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_A, 4, 6, 8), 1); }
+
+/* Pre-activation blocks: a projection reading relu(bn1(x)), a stem narrower
+ * than the first stage, a batch norm before the pool; option A with
+ * inactive blocks; a plain net. Six blocks each. */
+static void network_gradient_preactivation(void)
+{
+    unr_arch a = {.blocks_per_stage = 2, .widths = {4, 6, 8}, .shortcut = UNR_SHORTCUT_B,
+                  .num_classes = 10, .bn_eps = 1e-5f, .preactivation = 1, .head_bn = 1,
+                  .stem_width = 3};
+    whole_network_gradient(a, 0);
+    whole_network_gradient(a, 1);
+    a.shortcut = UNR_SHORTCUT_A, a.stem_width = 0, a.head_bn = 0;
+    whole_network_gradient(a, 0);
+    a.widths[0] = 3, a.widths[1] = 5, a.widths[2] = 7;
+    whole_network_gradient(a, 1);
+    a.shortcut = UNR_SHORTCUT_NONE, a.head_bn = 1;
+    whole_network_gradient(a, 0);
+}
 
 /* Four stages down to 4x4 maps, 2/1/1/2 blocks (ResNet-18's layout, narrow). */
 static void network_gradient_four_stages(void)
@@ -328,4 +351,5 @@ TEST_MAIN(TEST_CASE(setup),
           TEST_CASE(network_gradient_plain),
           TEST_CASE(network_gradient_with_inactive_blocks),
           TEST_CASE(network_gradient_four_stages),
+          TEST_CASE(network_gradient_preactivation),
           TEST_CASE(teardown))
