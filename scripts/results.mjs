@@ -22,6 +22,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OPTIONS = [
   { name: 'models', type: 'list', def: 'resnet20,plain20,resnet56,resnet110-half,resnet110-half-k23',
     help: 'model names (models/NAME.json) or paths to manifests, comma-separated; NAME:limit=1000:samples=5 overrides options for one model' },
+  { name: 'experiments', type: 'list', def: 'lesion,delete-random,swap-random,paths',
+    help: 'which experiments to run, in this order (the others are read from the cache when there)' },
   { name: 'limit', type: 'int', def: 0, help: 'test images per evaluation (0 = all 10,000)' },
   { name: 'samples', type: 'int', def: 10, help: 'random draws per k for delete-random and swap-random' },
   { name: 'path-samples', type: 'int', def: 100, help: 'gradient measurements per path length (paths --samples)' },
@@ -62,6 +64,7 @@ function parseArgs(argv) {
     if (!given.has('path-samples')) o['path-samples'] = 10;
   }
   o.models = String(o.models).split(',').map((s) => s.trim()).filter(Boolean);
+  o.experiments = String(o.experiments).split(',').map((s) => s.trim()).filter(Boolean);
   return o;
 }
 
@@ -153,7 +156,9 @@ function runCli(bin, args, o) {
 }
 
 /** One experiment: cached result when model, parameters and command match, else a CLI run. */
-async function experiment(exp, m, o, dir, step) {
+/* exp's result: the cached one when the model's sha256 and the arguments match, else
+ * (unless cacheOnly, then null) a fresh CLI run, stored. */
+async function experiment(exp, m, o, dir, step, cacheOnly = false) {
   const args = cliArgs(exp, m, o);
   const command = [o.bin, ...args].join(' ');
   const key = { sha256: m.sha256, args: args.slice(1).filter((x, i, a) => a[i - 1] !== '--model' && x !== '--model') };
@@ -168,6 +173,8 @@ async function experiment(exp, m, o, dir, step) {
       }
     } catch { /* unreadable cache: recompute */ }
   }
+  if (cacheOnly)
+    return null;
   log(`${tag}: running ${command}`);
   const t0 = Date.now();
   const result = await runCli(o.bin, args, o);
@@ -668,7 +675,12 @@ async function main() {
     groups.push({ id: ms.map((x) => x.name).join('-vs-'), title: list(ms.map((x) => x.label)), models: ms });
   }
 
-  const exps = (m) => ['lesion', 'delete-random', ...(m.maxSwaps > 0 ? ['swap-random'] : []), ...(m.plain ? [] : ['paths'])];
+  const known = ['lesion', 'delete-random', 'swap-random', 'paths'];
+  const bad = o.experiments.filter((e) => !known.includes(e));
+  if (bad.length) { log(`results.mjs: --experiments: ${bad.join(', ')} is not one of ${known.join(', ')}`); process.exit(2); }
+  const applies = (m, e) => (e !== 'swap-random' || m.maxSwaps > 0) && (e !== 'paths' || !m.plain);
+  const exps = (m) => o.experiments.filter((e) => applies(m, e));
+  const others = (m) => known.filter((e) => applies(m, e) && !o.experiments.includes(e));
   const total = models.reduce((a, m) => a + exps(m).length, 0);
   let step = 0;
   const res = {}, commands = [];
@@ -682,6 +694,10 @@ async function main() {
       } catch (e) {
         log(`[${step}/${total}] ${m.name} ${exp}: FAILED: ${e.message}`);
       }
+    }
+    for (const exp of others(m)) {   // not asked to run: shown where a matching result is cached
+      const c = await experiment(exp, m, o, resDir, 'cache', true);
+      if (c) res[m.name][exp] = c, commands.push(c.command);
     }
     m.r = res[m.name];
   }

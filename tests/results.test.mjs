@@ -45,6 +45,31 @@ test('a ResNet and its plain twin: every section, chart and cached rerun', { ski
   }
 });
 
+test('--experiments runs only those, in that order, and shows cached others', { skip }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'unravel-results-e-'));
+  try {
+    ok(run(CLI, ['init', '--blocks-per-stage', '1', '--width', '4', '--shortcut', 'A', '--seed', '1', '--out', path.join(dir, 'net')]));
+    const args = ['scripts/results.mjs', '--models', `${dir}/net.json`, ...FAST, '--out', path.join(dir, 'out')];
+    let r = run('node', [...args, '--experiments', 'paths,lesion']);
+    ok(r);
+    assert.ok(r.stderr.indexOf('net paths: running') < r.stderr.indexOf('net lesion: running'), r.stderr);
+    assert.doesNotMatch(r.stderr, /delete-random: running|swap-random: running/);
+    let md = readFileSync(path.join(dir, 'out', 'RESULTS.md'), 'utf8');
+    assert.ok(md.includes('### Deleting single blocks (claim 2)') && !md.includes('### Deleting k random blocks'));
+    r = run('node', [...args, '--experiments', 'delete-random']);
+    ok(r);
+    assert.doesNotMatch(r.stderr, /lesion: running|paths: running/);
+    md = readFileSync(path.join(dir, 'out', 'RESULTS.md'), 'utf8');
+    for (const h of ['### Deleting single blocks (claim 2)', '### Deleting k random blocks (claim 3)', '### Paths and their gradients'])
+      assert.ok(md.includes(h), `RESULTS.md lacks "${h}" (cached results must show)`);
+    r = run('node', [...args, '--experiments', 'lesion,frobnicate']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--experiments: frobnicate is not one of/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('two residual networks of different depths get the "Across depths" section', { skip }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'unravel-results-d-'));
   try {
