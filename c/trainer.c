@@ -63,7 +63,8 @@ unr_status unr_trainer_create(unr_model *m, int max_batch, int threads, unr_isa 
         stat_floats += 6 * (size_t)(bi->cin > bi->cout ? bi->cin : bi->cout);
         final_w = bi->cout;
     }
-    size_t head_floats = m->arch.head_bn ? B * (size_t)m->blocks[nb - 1].h_out * m->blocks[nb - 1].h_out * final_w : 1;
+    size_t last_h = (size_t)m->blocks[nb - 1].h_out;
+    size_t head_floats = m->arch.head_bn ? B * last_h * last_h * final_w : 1;
     stat_floats += 2 * (size_t)final_w;
     t->grads = calloc(m->num_params, sizeof(float));
     t->momentum = calloc(m->num_params, sizeof(float));

@@ -304,10 +304,25 @@ static unr_arch two_per_stage(unr_shortcut sc, int w0, int w1, int w2)
                       .num_classes = 10, .bn_eps = 1e-5f};
 }
 
-static void network_gradient_shortcut_a(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_A, 4, 6, 8), 0); }
-static void network_gradient_shortcut_b(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_B, 3, 5, 7), 0); }
-static void network_gradient_plain(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_NONE, 3, 5, 7), 0); }
-static void network_gradient_with_inactive_blocks(void) { whole_network_gradient(two_per_stage(UNR_SHORTCUT_A, 4, 6, 8), 1); }
+static void network_gradient_shortcut_a(void)
+{
+    whole_network_gradient(two_per_stage(UNR_SHORTCUT_A, 4, 6, 8), 0);
+}
+
+static void network_gradient_shortcut_b(void)
+{
+    whole_network_gradient(two_per_stage(UNR_SHORTCUT_B, 3, 5, 7), 0);
+}
+
+static void network_gradient_plain(void)
+{
+    whole_network_gradient(two_per_stage(UNR_SHORTCUT_NONE, 3, 5, 7), 0);
+}
+
+static void network_gradient_with_inactive_blocks(void)
+{
+    whole_network_gradient(two_per_stage(UNR_SHORTCUT_A, 4, 6, 8), 1);
+}
 
 /* Pre-activation blocks: a projection reading relu(bn1(x)), a stem narrower
  * than the first stage, a batch norm before the pool; option A with

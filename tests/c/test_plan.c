@@ -8,7 +8,8 @@
  * downsample. */
 static unr_model *tiny(unr_shortcut sc)
 {
-    unr_arch a = {.blocks_per_stage = 3, .widths = {4, 8, 16}, .shortcut = sc, .num_classes = 10, .bn_eps = 1e-5f};
+    unr_arch a = {.blocks_per_stage = 3, .widths = {4, 8, 16}, .shortcut = sc, .num_classes = 10,
+                  .bn_eps = 1e-5f};
     unr_model *m = NULL;
     unr_error err;
     if (unr_model_init_random(&a, 1, &m, &err))
@@ -127,7 +128,8 @@ static void out_of_range_ids_are_refused(void)
 static void plan_for_another_model_is_refused(void)
 {
     unr_model *m = tiny(UNR_SHORTCUT_A);
-    unr_arch a = {.blocks_per_stage = 2, .widths = {4, 8, 16}, .shortcut = UNR_SHORTCUT_A, .num_classes = 10, .bn_eps = 1e-5f};
+    unr_arch a = {.blocks_per_stage = 2, .widths = {4, 8, 16}, .shortcut = UNR_SHORTCUT_A,
+                  .num_classes = 10, .bn_eps = 1e-5f};
     unr_model *small;
     unr_error err;
     CHECK_OK(unr_model_init_random(&a, 1, &small, &err));
