@@ -301,26 +301,33 @@ static unr_status check_paths(unr_runner *r, int n, unr_error *err)
     return UNR_OK;
 }
 
-unr_status unr_paths_gradient(unr_runner *r, const uint8_t *pixels, const uint8_t *labels,
-                              int n, const unsigned char *active, double *norm, unr_error *err)
+/* One forward of the batch, then one backward through the given path set:
+ * the norm into *norm and the gradient into grad, each unless NULL. */
+static unr_status one_path_set(unr_runner *r, const uint8_t *pixels, const uint8_t *labels, int n,
+                               const unsigned char *active, double *norm, float *grad,
+                               unr_error *err)
 {
     unr_status st = check_paths(r, n, err);
     if (!st)
         st = forward_saving(r, pixels, n, err);
-    if (!st)
-        *norm = path_backward(r, labels, n, active, NULL);
+    if (!st) {
+        double v = path_backward(r, labels, n, active, grad);
+        if (norm)
+            *norm = v;
+    }
     return st;
+}
+
+unr_status unr_paths_gradient(unr_runner *r, const uint8_t *pixels, const uint8_t *labels,
+                              int n, const unsigned char *active, double *norm, unr_error *err)
+{
+    return one_path_set(r, pixels, labels, n, active, norm, NULL, err);
 }
 
 unr_status unr_paths_gradient_vector(unr_runner *r, const uint8_t *pixels, const uint8_t *labels,
                                      int n, const unsigned char *active, float *grad, unr_error *err)
 {
-    unr_status st = check_paths(r, n, err);
-    if (!st)
-        st = forward_saving(r, pixels, n, err);
-    if (!st)
-        path_backward(r, labels, n, active, grad);
-    return st;
+    return one_path_set(r, pixels, labels, n, active, NULL, grad, err);
 }
 
 unr_status unr_paths_sample(unr_runner *r, const unr_cifar *data, int batch, uint64_t seed,

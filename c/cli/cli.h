@@ -21,6 +21,16 @@ int cli_get_int(const char *cmd, const cli_option *opts, int nopts, const char *
                 long lo, long hi, long fallback, long *out);
 int cli_get_double(const char *cmd, const cli_option *opts, int nopts, const char *name,
                    double lo, double hi, double fallback, double *out);
+/* The options cli_get_arch reads (but --shortcut), for init's and train's tables. */
+#define CLI_ARCH_OPTIONS                                                                                  \
+    {"--blocks-per-stage", 1, "n for every stage (depth 6n+2 with 3 stages; 3 = ResNet-20), or one "      \
+                              "count per stage, e.g. 2,2,2,2 (4 stages at most)", NULL},                  \
+    {"--width", 1, "width of the first stage (default 16; stages are W, 2W, 4W, ...)", NULL},             \
+    {"--widths", 1, "one width per stage, e.g. 8,16,32 or 64,128,256,512 (overrides --width)", NULL},     \
+    {"--stem-width", 1, "channels out of the stem (default: the first stage's; 16 in Wide ResNets)", NULL}, \
+    {"--preactivation", 0, "pre-activation blocks (He et al. 2016b: PreActResNet, Wide ResNet)", NULL},   \
+    {"--head-bn", 0, "with --preactivation: batch norm + ReLU before the pool", NULL}
+
 /* The architecture from --blocks-per-stage, --width/--widths, --shortcut;
  * returns 0 or prints an error and returns an exit code. */
 int cli_get_arch(const char *cmd, const cli_option *opts, int nopts, unr_arch *out);

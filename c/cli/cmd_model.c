@@ -88,13 +88,7 @@ int cmd_info(int argc, char **argv)
 int cmd_init(int argc, char **argv)
 {
     cli_option opts[] = {
-        {"--blocks-per-stage", 1, "n for every stage (depth 6n+2 with 3 stages; 3 = ResNet-20), or one "
-                                  "count per stage, e.g. 2,2,2,2 (4 stages at most)", NULL},
-        {"--width", 1, "width of the first stage (default 16; stages are W, 2W, 4W, ...)", NULL},
-        {"--widths", 1, "one width per stage, e.g. 8,16,32 or 64,128,256,512 (overrides --width)", NULL},
-        {"--stem-width", 1, "channels out of the stem (default: the first stage's; 16 in Wide ResNets)", NULL},
-        {"--preactivation", 0, "pre-activation blocks (He et al. 2016b: PreActResNet, Wide ResNet)", NULL},
-        {"--head-bn", 0, "with --preactivation: batch norm + ReLU before the pool", NULL},
+        CLI_ARCH_OPTIONS,
         {"--shortcut", 1, "A (identity + zero-pad), B (1x1 projection) or none (plain)", NULL},
         {"--seed", 1, "random seed (default 1)", NULL},
         {"--out", 1, "output path, e.g. models/tiny (writes tiny.json + tiny.bin)", NULL},
