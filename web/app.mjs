@@ -139,7 +139,7 @@ export function createExplorer(root, options = {}) {
     'Removing a block removes half of all paths, yet the paper finds a ResNet barely notices, except at the downsampling blocks; ' +
     'deleting a layer of a plain network drops it to chance (90% error).', (force) => runLesion(force));
   P.lesion.chart = chartCard(panels.lesion, { title: 'Error when one block is deleted', name: 'lesion-single', factory: createLesionChart,
-    caption: 'One bar per block (grouped by model when two are compared); dashed lines: the full network; × marks a block that cannot be deleted.' });
+    caption: 'One bar per block (grouped by model when two of the same depth are compared, one panel each otherwise); dashed lines: the full network; × marks a block that cannot be deleted.' });
   panels.lesion.append(h('div', { class: 'result-row' }, P.lesion.chart.fig, h('div', { class: 'result-side' }, P.lesion.table, P.lesion.meta)));
 
   P.delete = panelHead('delete', 'Delete k random blocks at once (draws per k, seeded) and measure the error. ' +
@@ -451,8 +451,7 @@ export function createExplorer(root, options = {}) {
     const count = Math.min(st.images, labels?.length ?? 0);
     const run = begin('lesion', force, `Deleting each block in turn, ${count.toLocaleString('en-US')} images`);
     if (!run) return;
-    const nb = loaded.primary.info.blocks.length;
-    const ms = models().filter((m) => m.key === 'primary' || m.info.blocks.length === nb);
+    const ms = models();
     const parts = ms.map((m) => ({ name: m.name, color: m.color, result: null }));
     const fracs = ms.map(() => 0);
     P.lesion.chart.update({ series: parts });
@@ -469,10 +468,12 @@ export function createExplorer(root, options = {}) {
       results.lesion = { sig: run.s, data: parts };
       P.lesion.chart.update({ series: parts });
       lesionTable(parts);
-      const fe = parts.map((p) => `${parts.length > 1 ? `${p.name} ` : ''}${p.result.forwardEquivalents.toFixed(1)}`).join(', ');
-      P.lesion.meta.replaceChildren(`Cost: ${fe} full forward passes for ${nb + 1} plans (each deletion reuses the activations ` +
+      const fe = parts.map((p) => `${parts.length > 1 ? `${p.name}: ` : ''}${p.result.forwardEquivalents.toFixed(1)} ` +
+        `full forward passes for ${p.result.blocks.length + 1} plans`).join('; ');
+      P.lesion.meta.replaceChildren(`Cost: ${fe} (each deletion reuses the activations ` +
         'before its block). Same numbers as ', cli(`unravel lesion --model ${loaded.primary.name}.json --limit ${count}`), '.');
-      run.finish(`Done: ${nb + 1} plans${ms.length > 1 ? ' per model' : ''} on ${count.toLocaleString('en-US')} images.`);
+      const plans = parts.map((p) => p.result.blocks.length + 1).join(' and ');
+      run.finish(`Done: ${plans} plans${ms.length > 1 ? ` (${parts.map((p) => p.name).join(', ')})` : ''} on ${count.toLocaleString('en-US')} images.`);
     } catch (e) {
       run.finish(isAbort(e) ? 'Cancelled.' : null);
       if (!isAbort(e)) say(`Lesion study failed: ${e.message}`, 'error', 'lesion');

@@ -119,6 +119,16 @@ test('charts render SVG with data, and export produces files', { skip }, async (
     !document.querySelector('#ux-panel-lesion .progress-row.running'), null, { timeout: 90000 });
   assert.ok(await bars.count() >= 3);
   assert.match(await page.locator('#ux-panel-lesion table.compare').innerText(), /paper/);
+  // 3 blocks against 6: one panel per model, stacked (the svg grows), the
+  // compared model's bars all below the primary's
+  const byModel = await bars.evaluateAll((rs) => rs.map((r) => [r.dataset.model, Number(r.getAttribute('y')) +
+    Number(r.getAttribute('height'))]));
+  const bottoms = (name) => byModel.filter(([m]) => m === name).map(([, b]) => b);
+  assert.equal(bottoms('e2e-tiny').length, 3);
+  assert.ok(bottoms('e2e-plain').length >= 4, `plain bars: ${bottoms('e2e-plain').length}`);
+  assert.ok(Math.min(...bottoms('e2e-plain')) > Math.max(...bottoms('e2e-tiny')) + 20);
+  const vbHeight = await page.locator('[data-chart="lesion-single"] svg.chart-svg').evaluate((s) => s.viewBox.baseVal.height);
+  assert.ok(vbHeight > 300, `stacked chart height ${vbHeight}`);
 
   const [csv] = await Promise.all([page.waitForEvent('download'),
     page.locator('[data-chart="lesion-single"] .export[data-format="csv"]').click()]);

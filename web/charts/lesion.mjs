@@ -1,20 +1,38 @@
 // lesion.mjs: chart 1, test error when each block alone is deleted.
-// One bar per block (per model when two are compared), stage bands behind,
-// downsampling blocks marked, a dashed line per model for the full network,
-// a dotted line at chance (90%).
+// One bar per block, stage bands behind, downsampling blocks marked, a dashed
+// line per model for the full network, a dotted line at chance (90%).
+// Two models with the same blocks share one panel (grouped bars); models of
+// different depths get one panel each, stacked, on a shared error scale, so a
+// 9-block and a 54-block net can be set side by side.
 import { COLORS, CHART } from '../config.mjs';
-import { el, text, linear, band, axes, legend, pctFmt } from '../svg.mjs';
+import { el, text, linear, band, axes, legend, pctFmt, frame } from '../svg.mjs';
 import { chartBase, hRule, errorCeiling } from './common.mjs';
+
+const PANEL_HEIGHT = 150;   // plot height of each stacked panel
+const PANEL_GAP = 50;       // room under a stacked panel for its block numbers
 
 /**
  * @param {HTMLElement} container
  * @param {{title?: string}} [options]
  */
 export function createLesionChart(container, options = {}) {
+  const margin = { ...CHART.margin, bottom: 58 };
   const base = chartBase(container, { title: options.title ?? 'Error when one block is deleted',
-                                     empty: 'Run the lesion study to fill this chart.',
-                                     margin: { ...CHART.margin, bottom: 58 } });
-  const { f, reset } = base;
+                                     empty: 'Run the lesion study to fill this chart.', margin });
+  const { svg } = base;
+  const single = { ...base.f };
+
+  // The stacked layout is taller; the svg keeps its width and grows.
+  function resize(height) {
+    svg.setAttribute('viewBox', `0 0 ${single.width} ${height}`);
+    svg.setAttribute('height', height);
+    svg.querySelector(':scope > rect')?.setAttribute('height', height);
+  }
+
+  function reset(message) {
+    resize(single.height);
+    base.reset(message);
+  }
 
   /**
    * @param {{series: {name: string, color: string, result: {full: {error: number}|null,
@@ -22,74 +40,95 @@ export function createLesionChart(container, options = {}) {
    *   error: number|null}[]}}[]}} data
    */
   function update(data) {
-    const g = base.draw(data);
     const series = data.series.filter((s) => s.result?.blocks?.length);
     if (!series.length) { reset(); return; }
-    const blocks = series[0].result.blocks;
-    const n = blocks.length;
     const errs = series.flatMap((s) => [s.result.full?.error, ...s.result.blocks.map((b) => b.error)]);
     const top = errorCeiling(errs);
-    const y = linear([0, top], [f.y0, f.y1]);
-    const xb = band(n, [f.x0, f.x1], 0.25);
-    // stage bands
-    let start = 0;
-    for (let i = 1; i <= n; i++) {
-      if (i === n || blocks[i].stage !== blocks[start].stage) {
-        const st = blocks[start].stage;
-        const x0 = f.x0 + start * xb.step, x1 = f.x0 + i * xb.step;
-        el('rect', { x: x0, y: f.y1, width: x1 - x0, height: f.y0 - f.y1,
-                     fill: COLORS.stageLight[st - 1], opacity: 0.55 }, g);
-        text(g, (x0 + x1) / 2, f.y0 + 42, `stage ${st}`,
-             { 'text-anchor': 'middle', fill: COLORS.stage[st - 1], 'font-weight': 600, 'font-size': 11 });
-        start = i;
-      }
+    const sameBlocks = series.every((s) => s.result.blocks.length === series[0].result.blocks.length);
+    if (sameBlocks) {
+      resize(single.height);
+      const g = base.draw(data);
+      drawPanel(g, single, series, top, { yLabel: 'test error' });
+      legend(g, single, series.map((s) => ({ label: s.name, color: s.color })));
+      return;
     }
-    axes(g, f, { y, yFormat: pctFmt(top <= 0.2 ? 1 : 0), yLabel: 'test error' });
-    const w = xb.width / series.length;
-    series.forEach((s, si) => {
-      for (const b of s.result.blocks) {
-        const x = xb.x(b.block) + si * w;
-        if (!b.deletable) {
-          text(g, x + w / 2, f.y0 - 6, '×', { 'text-anchor': 'middle', fill: s.color, 'font-size': 13 });
-          continue;
-        }
-        if (b.error == null) {
-          el('rect', { x, y: f.y1, width: w, height: f.y0 - f.y1, fill: s.color, opacity: 0.06 }, g);
-          continue;
-        }
-        const rect = el('rect', { x, y: y(b.error), width: Math.max(1, w - 1), height: f.y0 - y(b.error),
-                                  fill: s.color, opacity: b.downsample ? 1 : 0.8,
-                                  'data-block': b.block, 'data-error': b.error }, g);
-        el('title', {}, rect).textContent =
-          `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error`;
-      }
-    });
-    // block labels, downsampling marked; with many narrow bars only every
-    // few blocks and the downsampling ones are named, so labels never collide
-    const every = Math.max(1, Math.ceil(16 / Math.max(1, xb.width)));
-    for (const b of blocks) {
-      const cx = xb.x(b.block) + xb.width / 2;
-      if (!b.downsample && b.block % every) continue;
-      text(g, cx, f.y0 + 15, String(b.block), { 'text-anchor': 'middle', 'font-size': 10,
-        fill: b.downsample ? COLORS.ink : COLORS.muted, 'font-weight': b.downsample ? 700 : 400 });
-      if (b.downsample)
-        text(g, cx, f.y0 + 27, '↓2', { 'text-anchor': 'middle', 'font-size': 10, fill: COLORS.ink });
-    }
-    if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3', 'left');
+    const height = margin.top + series.length * (PANEL_HEIGHT + PANEL_GAP) - PANEL_GAP + margin.bottom;
+    resize(height);
+    const g = base.draw(data);
     series.forEach((s, i) => {
-      if (s.result.full?.error != null)
-        hRule(g, f, y(s.result.full.error), `${s.name} full: ${(100 * s.result.full.error).toFixed(1)}%`, s.color, '5 4',
-              i % 2 ? 'left' : 'right');
+      const y1 = margin.top + i * (PANEL_HEIGHT + PANEL_GAP);
+      const pf = { ...frame(single.width, height, margin), y1, y0: y1 + PANEL_HEIGHT };
+      drawPanel(g, pf, [s], top, { yTicks: 3, yLabel: 'test error' });
+      text(g, pf.x0 + 4, pf.y1 + 12, `${s.name} (${s.result.blocks.length} blocks)`,
+           { fill: s.color, 'font-weight': 600, 'font-size': 11, stroke: '#fff', 'stroke-width': 3,
+             'paint-order': 'stroke' });
     });
-    legend(g, f, series.map((s) => ({ label: s.name, color: s.color })));
   }
 
   return {
-    update, reset, svg: base.svg,
+    update, reset, svg,
     rows: () => (base.current?.series ?? []).flatMap((s) => [
       { model: s.name, block: 'full', stage: '', downsample: '', deletable: '', error: s.result?.full?.error ?? '' },
       ...(s.result?.blocks ?? []).map((b) => ({ model: s.name, block: b.block, stage: b.stage,
         downsample: b.downsample, deletable: b.deletable, error: b.error ?? '' }))]),
     json: () => base.current,
   };
+}
+
+/** One plot frame f: stage bands, axes, a bar per block for each series (grouped), labels. */
+function drawPanel(g, f, series, top, o) {
+  const blocks = series[0].result.blocks;
+  const n = blocks.length;
+  const y = linear([0, top], [f.y0, f.y1]);
+  const xb = band(n, [f.x0, f.x1], 0.25);
+  let start = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i === n || blocks[i].stage !== blocks[start].stage) {
+      const st = blocks[start].stage;
+      const x0 = f.x0 + start * xb.step, x1 = f.x0 + i * xb.step;
+      el('rect', { x: x0, y: f.y1, width: x1 - x0, height: f.y0 - f.y1,
+                   fill: COLORS.stageLight[st - 1], opacity: 0.55 }, g);
+      text(g, (x0 + x1) / 2, f.y0 + 40, `stage ${st}`,
+           { 'text-anchor': 'middle', fill: COLORS.stage[st - 1], 'font-weight': 600, 'font-size': 11 });
+      start = i;
+    }
+  }
+  axes(g, f, { y, yTicks: o.yTicks ? y.ticks(o.yTicks) : undefined, yFormat: pctFmt(top <= 0.2 ? 1 : 0),
+               yLabel: o.yLabel });
+  const w = xb.width / series.length;
+  series.forEach((s, si) => {
+    for (const b of s.result.blocks) {
+      const x = xb.x(b.block) + si * w;
+      if (!b.deletable) {
+        text(g, x + w / 2, f.y0 - 6, '×', { 'text-anchor': 'middle', fill: s.color, 'font-size': 13 });
+        continue;
+      }
+      if (b.error == null) {
+        el('rect', { x, y: f.y1, width: w, height: f.y0 - f.y1, fill: s.color, opacity: 0.06 }, g);
+        continue;
+      }
+      const rect = el('rect', { x, y: y(b.error), width: Math.max(1, w - 1), height: f.y0 - y(b.error),
+                                fill: s.color, opacity: b.downsample ? 1 : 0.8,
+                                'data-block': b.block, 'data-error': b.error, 'data-model': s.name }, g);
+      el('title', {}, rect).textContent =
+        `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error`;
+    }
+  });
+  // block labels, downsampling marked; with many narrow bars only every few
+  // blocks and the downsampling ones are named, so labels never collide
+  const every = Math.max(1, Math.ceil(16 / Math.max(1, xb.width)));
+  for (const b of blocks) {
+    const cx = xb.x(b.block) + xb.width / 2;
+    if (!b.downsample && b.block % every) continue;
+    text(g, cx, f.y0 + 15, String(b.block), { 'text-anchor': 'middle', 'font-size': 10,
+      fill: b.downsample ? COLORS.ink : COLORS.muted, 'font-weight': b.downsample ? 700 : 400 });
+    if (b.downsample)
+      text(g, cx, f.y0 + 27, '↓2', { 'text-anchor': 'middle', 'font-size': 10, fill: COLORS.ink });
+  }
+  if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3', 'left');
+  series.forEach((s, i) => {
+    if (s.result.full?.error != null)
+      hRule(g, f, y(s.result.full.error), `${s.name} full: ${(100 * s.result.full.error).toFixed(1)}%`, s.color, '5 4',
+            i % 2 ? 'left' : 'right');
+  });
 }
