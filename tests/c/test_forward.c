@@ -423,6 +423,28 @@ static int matches_reference(unr_model *m, const char *name, const int *order,
     return ok;
 }
 
+/* The model under a plan that deletes every deletable block of the given
+ * parity (and block 0 too if asked) and swaps the first swappable adjacent
+ * pair of one stage, against the reference under the same plan. */
+static int lesioned_matches_reference(unr_model *m, const char *name, int parity, int delete_first)
+{
+    unr_plan *p = unr_plan_create(m);
+    for (int b = parity; b < m->num_blocks; b += 2)
+        p->deleted[b] = (unsigned char)unr_block_deletable(m, b);
+    if (delete_first)
+        p->deleted[0] = (unsigned char)unr_block_deletable(m, 0);
+    for (int b = 0; b + 1 < m->num_blocks; b++)
+        if (unr_block_swappable(m, b) && unr_block_swappable(m, b + 1) &&
+            m->blocks[b].stage == m->blocks[b + 1].stage) {
+            p->order[b] = b + 1, p->order[b + 1] = b;
+            break;
+        }
+    unr_error err;
+    int ok = unr_plan_validate(m, p, &err) == UNR_OK && matches_reference(m, name, p->order, p->deleted);
+    unr_plan_free(p);
+    return ok;
+}
+
 /* ---- the whole network against the reference ---- */
 
 static const struct {
@@ -486,20 +508,7 @@ static void forward_matches_reference_for_other_stage_layouts(void)
         char name[64];
         snprintf(name, sizeof name, "ref_layout_%zu", i);
         CHECK(matches_reference(m, name, NULL, NULL));
-        /* Delete every other deletable block; swap the first swappable pair. */
-        unr_plan *p = unr_plan_create(m);
-        for (int b = 0; b < m->num_blocks; b += 2)
-            p->deleted[b] = (unsigned char)unr_block_deletable(m, b);
-        for (int b = 0; b + 1 < m->num_blocks; b++)
-            if (unr_block_swappable(m, b) && unr_block_swappable(m, b + 1) &&
-                m->blocks[b].stage == m->blocks[b + 1].stage) {
-                p->order[b] = b + 1, p->order[b + 1] = b;
-                break;
-            }
-        unr_error err;
-        CHECK(unr_plan_validate(m, p, &err) == UNR_OK);
-        CHECK(matches_reference(m, name, p->order, p->deleted));
-        unr_plan_free(p);
+        CHECK(lesioned_matches_reference(m, name, 0, 0));
         unr_model_free(m);
     }
 }
@@ -529,20 +538,7 @@ static void preactivation_forward_matches_reference(void)
         char name[64];
         snprintf(name, sizeof name, "ref_pre_%zu", i);
         CHECK(matches_reference(m, name, NULL, NULL));
-        unr_plan *p = unr_plan_create(m);
-        for (int b = 1; b < m->num_blocks; b += 2)
-            p->deleted[b] = (unsigned char)unr_block_deletable(m, b);
-        p->deleted[0] = (unsigned char)unr_block_deletable(m, 0);
-        for (int b = 0; b + 1 < m->num_blocks; b++)
-            if (unr_block_swappable(m, b) && unr_block_swappable(m, b + 1) &&
-                m->blocks[b].stage == m->blocks[b + 1].stage) {
-                p->order[b] = b + 1, p->order[b + 1] = b;
-                break;
-            }
-        unr_error err;
-        CHECK(unr_plan_validate(m, p, &err) == UNR_OK);
-        CHECK(matches_reference(m, name, p->order, p->deleted));
-        unr_plan_free(p);
+        CHECK(lesioned_matches_reference(m, name, 1, 1));
         unr_model_free(m);
     }
 }
