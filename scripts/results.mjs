@@ -41,6 +41,18 @@ const OPTIONS = [
   { name: 'help', type: 'bool', def: false, help: 'show this help' },
 ];
 
+// The arguments that shape the results: not which experiments this run
+// computed (the others came from the cache), its priority, or --force.
+function rerunArgs(argv) {
+  const out = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [, name, inline] = /^--([a-z-]+)(=.*)?$/.exec(argv[i]) ?? [];
+    if (['experiments', 'nice'].includes(name)) { if (inline === undefined) i++; continue; }
+    if (name !== 'force') out.push(argv[i]);
+  }
+  return out;
+}
+
 function parseArgs(argv) {
   const o = Object.fromEntries(OPTIONS.map((d) => [d.name, d.def]));
   const given = new Set();
@@ -624,7 +636,7 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
 
   L.push('## How these figures were produced', '');
   L.push('Rerun everything (cached results are reused when the model\'s sha256 and the parameters match; `--force` recomputes):', '');
-  L.push('```sh', `make build/unravel`, `node scripts/results.mjs ${o.argv.join(' ')}`.trim(), '```', '');
+  L.push('```sh', `make build/unravel`, `node scripts/results.mjs ${rerunArgs(o.argv).join(' ')}`.trim(), '```', '');
   L.push(`Seed ${o.seed} for every random draw (a draw depends only on the seed, k and the sample number, ` +
     `so the CLI, the JS API and the page draw the same plans). Test-set experiments use ` +
     `${firstN} test images; \`paths\` draws batches from the training set. ` +

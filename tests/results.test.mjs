@@ -62,6 +62,9 @@ test('--experiments runs only those, in that order, and shows cached others', { 
     md = readFileSync(path.join(dir, 'out', 'RESULTS.md'), 'utf8');
     for (const h of ['### Deleting single blocks (claim 2)', '### Deleting k random blocks (claim 3)', '### Paths and their gradients'])
       assert.ok(md.includes(h), `RESULTS.md lacks "${h}" (cached results must show)`);
+    // the rerun command given is the whole run: no --experiments, --nice or --force
+    const rerun = md.split('\n').find((l) => l.startsWith('node scripts/results.mjs'));
+    assert.ok(rerun.includes('--limit 60') && !/--experiments|--nice|--force/.test(rerun), rerun);
     r = run('node', [...args, '--experiments', 'lesion,frobnicate']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--experiments: frobnicate is not one of/);
