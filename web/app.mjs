@@ -163,6 +163,13 @@ export function createExplorer(root, options = {}) {
     PATH_STATS.batches.map((b) => h('option', { value: b }, `${b} images per draw`)));
   pbatchSel.addEventListener('change', () => { setState({ pbatch: Number(pbatchSel.value) }); showView(); });
   panels.paths.querySelector('.run-row').append(pbatchSel);
+  // q only re-reads the measured gradients (pathSummary), so it moves live
+  const qIn = h('input', { type: 'range', id: 'ux-q', min: PATH_STATS.qMin, max: PATH_STATS.qMax, step: 0.01,
+                           'aria-label': 'share of the gradient in the effective window' });
+  const qOut = h('output', { for: 'ux-q', class: 'q-value' });
+  qIn.addEventListener('input', () => { qOut.textContent = `${Math.round(100 * Number(qIn.value))}%`; });
+  qIn.addEventListener('change', () => { setState({ q: Number(qIn.value) }); resummarizePaths(); });
+  panels.paths.querySelector('.run-row').append(h('label', { class: 'q-label' }, 'window holds ', qIn, qOut, ' of the gradient'));
   panels.paths.querySelector('.panel-head').append(P.paths.meta);
   const pathCharts = h('div', { class: 'chart-grid' });
   panels.paths.append(pathCharts);
@@ -170,7 +177,7 @@ export function createExplorer(root, options = {}) {
     caption: 'C(n, k) of the 2ⁿ paths have length k; exact, computed in log space.' });
   P.paths.grad = chartCard(pathCharts, { title: 'Gradient magnitude per path length', name: 'grad-per-length', factory: createGradLengthChart,
     caption: 'Norm of the loss gradient at the input when it flows through the residual branch of k random blocks and the skip of the rest ' +
-      '(mean ± sd over the draws; each draw: a batch of test images and a random set of k blocks).' });
+      '(line: mean over the draws; band: smallest to largest draw; each draw: a batch of test images and a random set of k blocks).' });
   P.paths.total = chartCard(pathCharts, { title: 'Total gradient per path length', name: 'grad-total', factory: createGradTotalChart,
     caption: 'C(n, k) × mean gradient at length k, as a share of the whole; shaded: the shortest window holding a fraction q of it.' });
   P.paths.why = h('p', { class: 'caption' });
@@ -199,6 +206,8 @@ export function createExplorer(root, options = {}) {
   function syncControls() {
     imagesSel.value = String(st.images);
     pbatchSel.value = String(st.pbatch);
+    qIn.value = String(st.q);
+    qOut.textContent = `${Math.round(100 * st.q)}%`;
     samplesIn.value = String(st.samples);
     seedIn.value = String(st.seed);
     for (const b of tabs.children) b.setAttribute('aria-selected', String(b.dataset.view === st.view));
@@ -559,21 +568,45 @@ export function createExplorer(root, options = {}) {
     const t0 = performance.now();
     P.paths.meta.textContent = pathsEstimate(n);
     try {
-      const r = await ex.pathStats(pool, 'primary', count, { samples: st.samples, seed: st.seed, batch: st.pbatch, q: PATH_STATS.q },
+      const r = await ex.pathStats(pool, 'primary', count, { samples: st.samples, seed: st.seed, batch: st.pbatch, q: st.q },
                                    { signal: run.ctl.signal, onProgress: (f) => P.paths.prog.set(f) });
-      results.paths = { sig: run.s, data: r };
-      const color = models()[0].color;
-      P.paths.grad.update({ n: r.n, gradMean: r.gradMean, gradSd: r.gradSd, color, name: loaded.primary.name });
-      P.paths.total.update({ n: r.n, total: r.total, window: r.window, color });
-      P.paths.dist.update({ n: r.n, window: r.window });
-      pathsTable(r, r.n);
-      P.paths.meta.replaceChildren(`${pathsEstimate(n).replace(/, about .*$/, '')}; took ${fmtSeconds((performance.now() - t0) / 1000)}. Same draws as `,
-        cli(`unravel paths --model ${loaded.primary.name}.json --split test --samples ${st.samples} --batch ${st.pbatch} --seed ${st.seed}`),
-        `${count === 10000 ? '' : ` on these ${count.toLocaleString('en-US')} images`}.`);
+      results.paths = { sig: run.s, data: r, seconds: (performance.now() - t0) / 1000, count };
+      showPaths();
       run.finish(`Done: ${st.samples} draws per length, ${st.pbatch} images each.`);
     } catch (e) {
       run.finish(isAbort(e) ? 'Cancelled.' : null);
       if (!isAbort(e)) say(`Path statistics failed: ${e.message}`, 'error', 'paths');
+    }
+  }
+
+  // The measured paths result under the current q: charts, table, and the
+  // CLI command that prints the same numbers.
+  function showPaths() {
+    const { data: r, seconds, count } = results.paths;
+    const color = models()[0].color;
+    P.paths.grad.update({ n: r.n, gradMean: r.gradMean, gradSd: r.gradSd, color, name: loaded.primary.name,
+                          gradMin: r.norms.map((v) => Math.min(...v)), gradMax: r.norms.map((v) => Math.max(...v)) });
+    P.paths.total.update({ n: r.n, total: r.total, window: r.window, color });
+    P.paths.dist.update({ n: r.n, window: r.window });
+    pathsTable(r, r.n);
+    const q = r.window.q === PATH_STATS.q ? '' : ` --q ${r.window.q}`;
+    P.paths.meta.replaceChildren(`${pathsEstimate(r.n).replace(/, about .*$/, '')}; took ${fmtSeconds(seconds)}. Same draws as `,
+      cli(`unravel paths --model ${loaded.primary.name}.json --split test --samples ${st.samples} --batch ${st.pbatch} --seed ${st.seed}${q}`),
+      `${count === 10000 ? '' : ` on these ${count.toLocaleString('en-US')} images`}.`);
+  }
+
+  // A new q: the window of the gradients already measured (nothing reruns).
+  async function resummarizePaths() {
+    const cur = results.paths;
+    if (!cur || cur.sig !== sig('paths') || cur.data.window.q === st.q) return;
+    try {
+      const r = await pool.run({ type: 'pathSummary', key: 'primary', norms: cur.data.norms,
+                                 opts: { q: st.q, seed: st.seed, batch: st.pbatch } });
+      if (results.paths !== cur) return;   // a new run replaced it meanwhile
+      cur.data = r;
+      showPaths();
+    } catch (e) {
+      say(`Effective window: ${e.message}`, 'error', 'paths');
     }
   }
 

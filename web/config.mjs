@@ -42,9 +42,10 @@ export const LESION_BATCH = 100;
 /**
  * Path statistics in the browser: draws per length come from the shared
  * "draws" control (URL samples, default 10); batch: images per draw (URL
- * pbatch); q: the share of the gradient the effective window must hold.
+ * pbatch); q: the share of the gradient the effective window must hold (URL q,
+ * qMin..qMax; moving it re-reads the measured gradients, it runs nothing).
  */
-export const PATH_STATS = Object.freeze({ batches: [8, 16, 32, 64], batch: 16, q: 0.9 });
+export const PATH_STATS = Object.freeze({ batches: [8, 16, 32, 64], batch: 16, q: 0.9, qMin: 0.5, qMax: 0.99 });
 
 export const IMAGE_COUNTS = Object.freeze([500, 1000, 10000]);
 export const SAMPLE_GRID = 16;   // test images shown with predicted / true labels

@@ -18,6 +18,8 @@ export const STATE_TABLE = Object.freeze([
   { name: 'seed', type: 'int', min: 0, max: 2147483647, default: 1, help: 'random seed' },
   { name: 'pbatch', type: 'enum', values: PATH_STATS.batches, default: PATH_STATS.batch,
     help: 'images per draw in the path statistics' },
+  { name: 'q', type: 'fraction', min: PATH_STATS.qMin, max: PATH_STATS.qMax, default: PATH_STATS.q,
+    help: 'the share of the gradient the effective window holds' },
   { name: 'view', type: 'enum', values: VIEWS, default: 'lesion', help: 'which experiment tab' },
 ]);
 
@@ -33,6 +35,13 @@ function parseOne(entry, raw) {
     case 'int': {
       const v = parseInt10(raw);
       if (!Number.isInteger(v)) return { error: `"${raw}" is not a whole number` };
+      if (v < entry.min || v > entry.max)
+        return { error: `${v} is outside ${entry.min}..${entry.max}` };
+      return { value: v };
+    }
+    case 'fraction': {   // two decimals at most: 0.9, 0.95
+      const v = /^(0|1)?\.\d{1,2}$|^(0|1)$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isFinite(v)) return { error: `"${raw}" is not a number like 0.9` };
       if (v < entry.min || v > entry.max)
         return { error: `${v} is outside ${entry.min}..${entry.max}` };
       return { value: v };

@@ -248,7 +248,18 @@ test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { ski
   const table = await page.locator('#ux-panel-paths table.compare').innerText();
   assert.match(table, /lengths 5–17/);
   assert.match(table, /0\.45%/);
-  assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /took .*unravel paths --model e2e-tiny\.json --split test --samples 2 --batch 8 --seed 3/);
+  assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /took .*unravel paths --model e2e-tiny\.json --split test --samples 2 --batch 8 --seed 3\./);
+  // q: the window of the same measurements, live, as `unravel paths --q 0.5` finds it
+  const half = cliJson('paths', '--model', tiny.path, '--samples', '2', '--batch', '8', '--seed', '3', '--q', '0.5');
+  assert.notDeepEqual([half.window.a, half.window.b], [native.window.a, native.window.b], 'the test needs a window that moves');
+  await page.locator('#ux-q').evaluate((el) => { el.value = '0.5'; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); });
+  await page.waitForFunction((a) => document.querySelector('[data-chart="grad-total"] rect[data-a]')?.dataset.a === String(a[0]) &&
+    document.querySelector('[data-chart="grad-total"] rect[data-b]')?.dataset.b === String(a[1]), [half.window.a, half.window.b]);
+  assert.match(page.url(), /q=0\.5/);
+  assert.equal(await page.locator('#ux-panel-paths output.q-value').textContent(), '50%');
+  assert.match(await page.locator('#ux-panel-paths table.compare').innerText(), /effective window \(q = 0\.5\)/);
+  assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /--seed 3 --q 0\.5\./);
+  assert.match(await page.locator('#ux-panel-paths .progress-label').textContent(), /Done/);   // nothing reran
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -28,6 +28,14 @@ test('URL state: defaults, bad values reported and replaced, unknown keys ignore
   assert.equal(parseState('?pbatch=32').state.pbatch, 32);
   assert.equal(parseState('?pbatch=7').state.pbatch, 16);
   assert.equal(serializeState({ ...parseState('').state, pbatch: 64 }), 'pbatch=64');
+  // q, the effective window's share of the gradient: a fraction in 0.5..0.99
+  assert.equal(parseState('?q=0.75').state.q, 0.75);
+  assert.equal(parseState('?q=.5').state.q, 0.5);
+  for (const bad of ['1', '0.3', '0.999', 'abc', '0x1', '1e-1', '-0.9', 'NaN', ''])
+    assert.match(parseState(`?q=${bad}`).problems[0] ?? '', /^URL parameter q=.*using the default \(0\.9\)/, `q=${bad}`);
+  assert.equal(parseState('?q=abc').state.q, 0.9);
+  assert.equal(serializeState({ ...parseState('').state, q: 0.95 }), 'q=0.95');
+  assert.equal(serializeState(parseState('?q=0.90').state), '');
 });
 
 test('URL state: plans are checked against the model', () => {

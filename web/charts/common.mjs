@@ -35,20 +35,27 @@ export function chartBase(container, { title, empty, margin }) {
  * @param {SVGElement} g
  * @param {{x: Function, y: Function}} s scales
  * @param {{color: string, points: {x: number, mean: number, sd?: number, min?: number, max?: number}[]}} series
- * @param {{clampLow?: number, markers?: boolean}} [o]
+ * @param {{clampLow?: number, markers?: boolean, band?: 'sd'|'range'}} [o] band: mean +- sd
+ *   with dotted min / max lines (default), or the min..max range as the band
  */
 export function drawBandSeries(g, s, series, o = {}) {
   const pts = series.points.filter((p) => Number.isFinite(p.mean)).sort((a, b) => a.x - b.x);
   if (!pts.length) return;
   const lowOf = (v) => (o.clampLow != null ? Math.max(o.clampLow, v) : v);
-  if (pts.some((p) => Number.isFinite(p.sd) && p.sd > 0)) {
+  if (o.band === 'range') {
+    // min..max of the draws as the band (for log axes, where mean - sd is often <= 0)
+    const r = pts.filter((p) => Number.isFinite(p.min) && Number.isFinite(p.max));
+    if (r.length)
+      el('path', { d: area(r.map((p) => [s.x(p.x), s.y(p.max)]), r.map((p) => [s.x(p.x), s.y(lowOf(p.min))])),
+                   fill: series.color, opacity: CHART.bandOpacity, stroke: 'none' }, g);
+  } else if (pts.some((p) => Number.isFinite(p.sd) && p.sd > 0)) {
     el('path', {
       d: area(pts.map((p) => [s.x(p.x), s.y(p.mean + (p.sd || 0))]),
               pts.map((p) => [s.x(p.x), s.y(lowOf(p.mean - (p.sd || 0)))])),
       fill: series.color, opacity: CHART.bandOpacity, stroke: 'none',
     }, g);
   }
-  for (const key of ['min', 'max']) {
+  for (const key of o.band === 'range' ? [] : ['min', 'max']) {
     if (pts.every((p) => Number.isFinite(p[key])) && pts.some((p) => p[key] !== p.mean))
       el('path', { d: line(pts.map((p) => [s.x(p.x), s.y(lowOf(p[key]))])), fill: 'none',
                    stroke: series.color, 'stroke-width': 1, 'stroke-dasharray': '2 3',
