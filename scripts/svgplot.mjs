@@ -64,11 +64,16 @@ export function niceTicks(lo, hi, count = 5) {
   return { lo: a, hi: b, step, ticks };
 }
 
-/** Decade ticks (and 2, 5 x 10^e when the range is under two decades) for a log axis. */
+/**
+ * Decade ticks (and 2, 5 x 10^e when the range is under two decades) for a
+ * log axis; over many decades every few powers, at most about 8 labels.
+ */
 export function logTicks(lo, hi) {
   const e0 = Math.floor(Math.log10(lo)), e1 = Math.ceil(Math.log10(hi));
   const ticks = [];
+  const every = Math.max(1, Math.ceil((e1 - e0) / 8));
   for (let e = e0; e <= e1; e++) {
+    if ((e - e1) % every) continue;
     const mult = e1 - e0 <= 2 ? [1, 2, 5] : [1];
     for (const m of mult) ticks.push(m * 10 ** e);
   }
@@ -478,19 +483,23 @@ export function gradNormChart(data, opts = {}) {
   // A log axis cannot show a zero: such lengths are left out and named in the subtitle.
   const zeros = data.grad_mean.map((m, k) => (m > 0 ? null : k)).filter((k) => k != null);
   const zeroNote = zeros.length ? `zero gradient at length${zeros.length > 1 ? 's' : ''} ${ranges(zeros)} (not shown)` : '';
+  const wide = data.grad_mean.filter((m, k) => m > 0 && m - data.grad_sd[k] <= 0).length;
+  const wideNote = wide ? `upper bar only where sd ≥ mean (${wide} of ${n + 1} lengths)` : '';
   return plot({
     id: opts.id ?? 'gnorm', width: opts.width ?? 420, height: opts.height ?? 320, marginLeft: 78,
     title: opts.title ?? '(b) Gradient magnitude per path length',
-    subtitle: [opts.subtitle, zeroNote].filter(Boolean).join('; '),
+    subtitle: [opts.subtitle, zeroNote, wideNote].filter(Boolean).join('; '),
     xLabel: 'path length', yLabel: 'gradient norm at the input (log)',
     x: lengthAxis(n), y: { lo: L.lo, hi: L.hi, ticks: L.ticks, log: true, format: fmtPow10 },
-    legend: [{ label: 'mean ± 1 sd over draws', color: COLORS.resnet, kind: 'line' }],
+    legend: [{ label: 'mean, bars ± 1 sd over draws', color: COLORS.resnet, kind: 'line' }],
   }, (ctx) => {
     const o = [];
+    // Where mean - sd <= 0 the lower bar has no place on a log axis: only the
+    // upper one is drawn (said in the subtitle), not a bar down to the axis.
     data.grad_mean.forEach((m, k) => {
       if (!(m > 0)) return;
       const s = data.grad_sd[k], x = r2(ctx.sx(k));
-      const lo = m - s > 0 ? m - s : L.lo;  // the band reaches zero: draw to the axis
+      const lo = m - s > 0 ? m - s : m;
       o.push(`<line x1="${x}" x2="${x}" y1="${r2(ctx.sy(lo))}" y2="${r2(ctx.sy(m + s))}" stroke="${COLORS.resnet}" stroke-opacity="0.55"/>`);
     });
     // The line breaks where a length has no (zero) gradient.
