@@ -379,6 +379,7 @@ void unr_paths_result_free(unr_paths_result *res)
     free(res->grad_mean);
     free(res->grad_sd);
     free(res->total_share);
+    free(res->norms);
     memset(res, 0, sizeof *res);
 }
 
@@ -395,7 +396,7 @@ unr_status unr_path_stats(unr_runner *r, const unr_cifar *data, int samples, int
     out->grad_mean = malloc((size_t)(nb + 1) * sizeof(double));
     out->grad_sd = malloc((size_t)(nb + 1) * sizeof(double));
     out->total_share = malloc((size_t)(nb + 1) * sizeof(double));
-    double *norms = malloc((size_t)(nb + 1) * samples * sizeof *norms);  /* [k][s] */
+    double *norms = out->norms = malloc((size_t)(nb + 1) * samples * sizeof *norms);  /* [k][s] */
     double *one = malloc((size_t)(nb + 1) * sizeof *one);
     unr_status st = UNR_OK;
     if (!out->distribution || !out->grad_mean || !out->grad_sd || !out->total_share || !norms || !one)
@@ -417,7 +418,6 @@ unr_status unr_path_stats(unr_runner *r, const unr_cifar *data, int samples, int
         st = unr_effective_window(nb, out->grad_mean, q, &out->window, out->total_share, err);
     }
     free(one);
-    free(norms);
     if (st)
         unr_paths_result_free(out);
     return st;

@@ -347,6 +347,8 @@ typedef struct {
     double *distribution;         /* [n+1] */
     double *grad_mean, *grad_sd;  /* [n+1] */
     double *total_share;          /* [n+1] C(n,k) g_k / sum */
+    double *norms;                /* [n+1][samples]: every draw, in sample order (its spread
+                                     spans decades, which mean and sd alone hide) */
     unr_window window;
 } unr_paths_result;
 

@@ -176,7 +176,8 @@ async function experiment(exp, m, o, dir, step, cacheOnly = false) {
   const key = { sha256: m.sha256, args: args.slice(1).filter((x, i, a) => a[i - 1] !== '--model' && x !== '--model') };
   const file = path.join(dir, `${m.name}-${exp}.json`);
   const tag = `[${step}] ${m.name} ${exp}`;
-  if (!o.force && existsSync(file)) {
+  // --force recomputes what this run computes; results it only shows come from the cache
+  if ((!o.force || cacheOnly) && existsSync(file)) {
     try {
       const c = JSON.parse(readFileSync(file, 'utf8'));
       if (c.model_sha256 === key.sha256 && JSON.stringify(c.key_args) === JSON.stringify(key.args)) {
@@ -361,7 +362,7 @@ const list = (xs) => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', 
 
 function keyTable(sums) {
   const head = ['', ...sums.map((s) => s.m.label), 'paper (ResNet-110, 54 blocks)'];
-  const row = (label, f, paper) => [label, ...sums.map((s) => { try { return f(s) ?? '—'; } catch { return '—'; } }), paper];
+  const row = (label, f, paper) => [label, ...sums.map((s) => { try { const v = f(s); return v == null || v === false ? '—' : v; } catch { return '—'; } }), paper];
   const at = (c, k) => { const p = c?.at(k); return p ? `${pct(p.mean)} ± ${pct(p.sd)}` : null; };
   const rows = [head,
     row('test error, full network', (s) => s.full != null && `${pct(s.full, 2)} (${s.images.toLocaleString('en-US')} images)`, PAPER.full),

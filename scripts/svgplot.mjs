@@ -475,15 +475,30 @@ export function pathDistChart(data, opts = {}) {
   });
 }
 
-/** (b) gradient norm at the input for paths of each length: mean +- 1 sd, log scale. */
+/** The q-quantile of xs (linear between order statistics). */
+export function quantile(xs, q) {
+  const v = [...xs].sort((a, b) => a - b);
+  const i = (v.length - 1) * q, lo = Math.floor(i);
+  return lo + 1 < v.length ? v[lo] + (i - lo) * (v[lo + 1] - v[lo]) : v[lo];
+}
+
+/**
+ * (b) gradient norm at the input for paths of each length, log scale: the
+ * mean over draws, with bars over the middle 80% of the draws (data.norms,
+ * [length][draw]; the draws spread over decades, so sd is often above the
+ * mean and has no lower half on a log axis), or +- 1 sd without them.
+ */
 export function gradNormChart(data, opts = {}) {
   const n = data.grad_mean.length - 1;
-  const vals = data.grad_mean.flatMap((m, k) => [m + data.grad_sd[k], m > data.grad_sd[k] ? m - data.grad_sd[k] : m]).filter((v) => v > 0);
+  const spread = data.norms?.length === n + 1
+    ? data.norms.map((d) => [quantile(d, 0.1), quantile(d, 0.9)])
+    : data.grad_mean.map((m, k) => [m - data.grad_sd[k] > 0 ? m - data.grad_sd[k] : m, m + data.grad_sd[k]]);
+  const vals = spread.flat().concat(data.grad_mean).filter((v) => v > 0);
   const L = logTicks(Math.min(...vals) * 0.9, Math.max(...vals) * 1.1);
   // A log axis cannot show a zero: such lengths are left out and named in the subtitle.
   const zeros = data.grad_mean.map((m, k) => (m > 0 ? null : k)).filter((k) => k != null);
   const zeroNote = zeros.length ? `zero gradient at length${zeros.length > 1 ? 's' : ''} ${ranges(zeros)} (not shown)` : '';
-  const wide = data.grad_mean.filter((m, k) => m > 0 && m - data.grad_sd[k] <= 0).length;
+  const wide = data.norms ? 0 : data.grad_mean.filter((m, k) => m > 0 && m - data.grad_sd[k] <= 0).length;
   const wideNote = wide ? `upper bar only where sd ≥ mean (${wide} of ${n + 1} lengths)` : '';
   return plot({
     id: opts.id ?? 'gnorm', width: opts.width ?? 420, height: opts.height ?? 320, marginLeft: 78,
@@ -491,16 +506,17 @@ export function gradNormChart(data, opts = {}) {
     subtitle: [opts.subtitle, zeroNote, wideNote].filter(Boolean).join('; '),
     xLabel: 'path length', yLabel: 'gradient norm at the input (log)',
     x: lengthAxis(n), y: { lo: L.lo, hi: L.hi, ticks: L.ticks, log: true, format: fmtPow10 },
-    legend: [{ label: 'mean, bars ± 1 sd over draws', color: COLORS.resnet, kind: 'line' }],
+    legend: [{ label: data.norms ? 'mean over draws; bars: middle 80% of draws' : 'mean, bars ± 1 sd over draws',
+               color: COLORS.resnet, kind: 'line' }],
   }, (ctx) => {
     const o = [];
-    // Where mean - sd <= 0 the lower bar has no place on a log axis: only the
-    // upper one is drawn (said in the subtitle), not a bar down to the axis.
+    // Without the draws, where mean - sd <= 0 the lower bar has no place on a
+    // log axis: only the upper one is drawn (said in the subtitle).
     data.grad_mean.forEach((m, k) => {
       if (!(m > 0)) return;
-      const s = data.grad_sd[k], x = r2(ctx.sx(k));
-      const lo = m - s > 0 ? m - s : m;
-      o.push(`<line x1="${x}" x2="${x}" y1="${r2(ctx.sy(lo))}" y2="${r2(ctx.sy(m + s))}" stroke="${COLORS.resnet}" stroke-opacity="0.55"/>`);
+      const [lo, hi] = spread[k], x = r2(ctx.sx(k));
+      if (lo > 0 && hi > 0)
+        o.push(`<line x1="${x}" x2="${x}" y1="${r2(ctx.sy(lo))}" y2="${r2(ctx.sy(hi))}" stroke="${COLORS.resnet}" stroke-opacity="0.55"/>`);
     });
     // The line breaks where a length has no (zero) gradient.
     let seg = [];

@@ -65,6 +65,15 @@ test('--experiments runs only those, in that order, and shows cached others', { 
     // the rerun command given is the whole run: no --experiments, --nice or --force
     const rerun = md.split('\n').find((l) => l.startsWith('node scripts/results.mjs'));
     assert.ok(rerun.includes('--limit 60') && !/--experiments|--nice|--force/.test(rerun), rerun);
+    // --force with --experiments recomputes those only; the others still show
+    r = run('node', [...args, '--experiments', 'lesion', '--force']);
+    ok(r);
+    assert.match(r.stderr, /net lesion: running/);
+    assert.doesNotMatch(r.stderr, /delete-random: running|paths: running/);
+    md = readFileSync(path.join(dir, 'out', 'RESULTS.md'), 'utf8');
+    for (const h of ['### Deleting k random blocks (claim 3)', '### Paths and their gradients'])
+      assert.ok(md.includes(h), `RESULTS.md lacks "${h}" after --force --experiments lesion`);
+    assert.doesNotMatch(md, /\| false \|/);
     r = run('node', [...args, '--experiments', 'lesion,frobnicate']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--experiments: frobnicate is not one of/);

@@ -28,3 +28,21 @@ test('gradient chart: bars never run down to the axis where sd exceeds the mean'
   // k = 1 and 3: sd > mean, so the bar starts at the mean (y1 = the point's y)
   for (const k of [1, 3]) assert.equal(Number(bars[k][2]), circles[k], `k = ${k}`);
 });
+
+test('gradient chart: with the draws, bars span their middle 80%', () => {
+  const norms = [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((v) => v * 1e-3), [1e-9, 1e-7, 1e-6, 1e-6, 2e-6, 1e-5, 1e-5, 1e-5, 1e-4, 1e-4, 1e-3]];
+  const mean = (d) => d.reduce((a, b) => a + b) / d.length;
+  assert.equal(plot.quantile(norms[0], 0.1), 2e-3);
+  assert.ok(Math.abs(plot.quantile(norms[0], 0.9) - 10e-3) < 1e-15);
+  const svg = plot.gradNormChart({ grad_mean: norms.map(mean), grad_sd: [1e-3, 1e-3], norms }, { width: 700 });
+  assert.match(svg, /bars: middle 80% of draws/);
+  assert.doesNotMatch(svg, /upper bar only/);
+  const bars = [...svg.matchAll(/<line x1="([\d.]+)" x2="\1" y1="([\d.]+)" y2="([\d.]+)" stroke="[^"]+" stroke-opacity/g)];
+  assert.equal(bars.length, 2);
+  // length 0 spans 2e-3..1e-2 (0.70 decades), length 1 1e-7..1e-4 (3 decades),
+  // which lies wholly below its mean: a few large draws carry the mean
+  const len = (b) => Number(b[2]) - Number(b[3]);
+  assert.ok(Math.abs(len(bars[1]) / len(bars[0]) - 3 / Math.log10(5)) < 0.02, `${len(bars[1]) / len(bars[0])}`);
+  const circles = [...svg.matchAll(/<circle cx="[\d.]+" cy="([\d.]+)" r="[\d.]+" fill="[^"]+"><title>length/g)].map((m) => Number(m[1]));
+  assert.ok(Number(bars[1][3]) > circles[1], 'the 90% draw is below the mean');
+});

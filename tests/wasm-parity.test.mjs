@@ -179,6 +179,10 @@ describe('WASM matches the native CLI', () => {
       const ours = await model.pathStats(data, { samples: 2, batch: 4, seed: 3 });
       assert.equal(ours.gradMean.length, 7);
       ours.gradMean.forEach((g, k) => assert.ok(Math.abs(g - native.grad_mean[k]) <= 1e-4 * native.grad_mean[k], `k = ${k}`));
+      // and every draw, in the same [length][sample] layout
+      assert.equal(native.norms.length, 7);
+      native.norms.forEach((row, k) => row.forEach((v, s) =>
+        assert.ok(Math.abs(v - ours.norms[k][s]) <= 1e-4 * v, `norms[${k}][${s}]: ${v} vs ${ours.norms[k][s]}`)));
       model.dispose();
     }
     data.dispose();

@@ -376,6 +376,10 @@ int cmd_paths(int argc, char **argv)
         cJSON_AddItemToObject(j, "grad_mean", cJSON_CreateDoubleArray(res.grad_mean, n + 1));
         cJSON_AddItemToObject(j, "grad_sd", cJSON_CreateDoubleArray(res.grad_sd, n + 1));
         cJSON_AddItemToObject(j, "total_share", cJSON_CreateDoubleArray(res.total_share, n + 1));
+        cJSON *norms = cJSON_AddArrayToObject(j, "norms");   /* [length][sample], as the JS API's */
+        for (int k = 0; k <= n; k++)
+            cJSON_AddItemToArray(norms, cJSON_CreateDoubleArray(res.norms + (size_t)k * res.samples,
+                                                                res.samples));
         cJSON *w = cJSON_AddObjectToObject(j, "window");
         cJSON_AddNumberToObject(w, "a", res.window.a);
         cJSON_AddNumberToObject(w, "b", res.window.b);

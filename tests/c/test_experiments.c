@@ -335,7 +335,16 @@ static void gradient_per_length_matches_exhaustive_average(void)
         /* within 4 standard errors, and k = 0 and k = n exactly */
         double tol = 4 * res.grad_sd[k] / sqrt(300.0) + 1e-6 * mean;
         CHECK_NEAR(res.grad_mean[k], mean, tol);
+        /* the kept draws are the ones summarised, and sample s is unr_paths_sample's */
+        double sum = 0;
+        for (int s = 0; s < 300; s++)
+            sum += res.norms[(size_t)k * 300 + s];
+        CHECK_NEAR(sum / 300, res.grad_mean[k], 1e-12 * res.grad_mean[k]);
     }
+    double one[UNR_MAX_BLOCKS + 1];
+    CHECK_OK(unr_paths_sample(run, &data, B, 1, 7, one, &err));
+    for (int k = 0; k <= nb; k++)
+        CHECK(one[k] == res.norms[(size_t)k * 300 + 7]);
     unr_paths_result_free(&res);
     unr_runner_free(run);
     unr_model_free(m);
