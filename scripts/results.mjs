@@ -212,6 +212,26 @@ const pp = (d) => `${d >= 0 ? '+' : '−'}${Math.abs(100 * d).toFixed(1)} pp`;
 const pct = plot.pct;
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/**
+ * How the single draws behind each mean gradient spread (the paper reports
+ * means only): the typical width of their middle 80% in decades, and at how
+ * many lengths the mean lies above the median, i.e. is carried by a few large
+ * draws. Empty for results without the draws (older CLI output).
+ */
+function drawSpread(P) {
+  if (!P.norms?.length) return '';
+  const rows = P.norms.filter((d) => d.length > 1 && d.every((v) => v > 0));
+  if (!rows.length) return '';
+  const widths = rows.map((d) => Math.log10(plot.quantile(d, 0.9) / plot.quantile(d, 0.1))).sort((a, b) => a - b);
+  const medianWidth = widths[Math.floor(widths.length / 2)];
+  const skewed = rows.filter((d) => mean(d) > plot.quantile(d, 0.5)).length;
+  const above90 = rows.filter((d) => mean(d) > plot.quantile(d, 0.9)).length;
+  return ` The ${P.samples} draws behind each mean spread widely: their middle 80% spans ${medianWidth.toFixed(1)} decades ` +
+    `(median over lengths), and the mean lies above the median draw at ${skewed} of ${rows.length} lengths` +
+    (above90 ? ` and above the 90th percentile at ${above90}` : '') +
+    ': a few large draws carry it, so means from few draws are noisy.';
+}
+
 /** Key numbers of one model: only what its experiments measured. */
 function summarize(m, r) {
   const s = { m };
@@ -432,6 +452,7 @@ function findings(sums, o) {
         ? `The gradient norm falls with length, by a factor ${d.factor.toFixed(2)} per extra residual branch on a least-squares fit of its logarithm${d.r2 > 0.9 ? ` (R² = ${d.r2.toFixed(2)}: close to exponential, as in the paper)` : ` (R² = ${d.r2.toFixed(2)}: not a clean exponential)`}.`
         : `Unlike the paper, the gradient norm does not fall with length (fitted factor ${d.factor.toFixed(2)} per extra branch).`;
       t += ` The paper's window for its 54-block ResNet-110 is 5–17, ${(100 * 5 / 54).toFixed(0)}–${(100 * 17 / 54).toFixed(0)}% of the depth; ours is ${(100 * w.a / n).toFixed(0)}–${(100 * w.b / n).toFixed(0)}%.`;
+      t += drawSpread(P);
       out.paths.push(t);
     }
   }

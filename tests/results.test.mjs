@@ -31,6 +31,8 @@ test('a ResNet and its plain twin: every section, chart and cached rerun', { ski
       '### Paths and their gradients', '## How these figures were produced'])
       assert.ok(md.includes(h), `RESULTS.md lacks "${h}"`);
     assert.ok(!md.includes('## Training only short paths'), 'no short-path pair here');
+    // the single draws behind the mean gradients (the CLI's norms) are described
+    assert.match(md, /The 2 draws behind each mean spread widely: their middle 80% spans [\d.]+ decades/);
     const files = readdirSync(path.join(dir, 'out', 'results'));
     assert.ok(files.filter((f) => f.endsWith('.svg')).length >= 5, files.join(' '));
     for (const f of files.filter((f) => f.endsWith('.svg')))
