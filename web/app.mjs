@@ -144,6 +144,10 @@ export function createExplorer(root, options = {}) {
 
   P.delete = panelHead('delete', 'Delete k random blocks at once (draws per k, seeded) and measure the error. ' +
     'An ensemble degrades smoothly as members are removed; so, the paper finds, does a ResNet.', (force) => runByK('delete', force));
+  // k/n sets nets of different depths (9 and 54 blocks) on one axis
+  const delModeSel = h('select', { 'aria-label': 'delete chart x axis', id: 'ux-delete-x', onchange: () => P.delete.chart.setXMode(delModeSel.value) },
+    h('option', { value: 'k' }, 'x: number of deleted blocks k'), h('option', { value: 'share' }, 'x: share of the blocks k/n'));
+  panels.delete.querySelector('.run-row').append(delModeSel);
   P.delete.chart = chartCard(panels.delete, { title: 'Error against the number of deleted blocks', name: 'delete-k', factory: createErrorKChart,
     options: { xLabel: 'k: number of deleted blocks' }, caption: 'Line: mean over draws; band: ± one standard deviation; dotted: min and max.' });
   panels.delete.append(h('div', { class: 'result-row' }, P.delete.chart.fig, h('div', { class: 'result-side' }, P.delete.table, P.delete.meta)));
@@ -507,7 +511,7 @@ export function createExplorer(root, options = {}) {
     const ms = models();
     const kmaxOf = (m) => (v === 'delete' ? m.maxDeletions : Math.min(m.maxSwaps, m.info.blocks.length));
     const ksOf = ms.map((m) => ex.defaultKs(kmaxOf(m)));
-    const series = ms.map((m) => ({ name: m.name, color: m.color, points: [] }));
+    const series = ms.map((m) => ({ name: m.name, color: m.color, blocks: m.info.blocks.length, kmax: kmaxOf(m), points: [] }));
     const fracs = ms.map(() => 0);
     const kmax = Math.max(...ms.map(kmaxOf));
     const draw = () => P[v].chart.update({ series, kmax: v === 'delete' ? kmax : undefined });

@@ -155,6 +155,12 @@ test('charts render SVG with data, and export produces files', { skip }, async (
   const j = JSON.parse(fs.readFileSync(await json.path(), 'utf8'));
   assert.equal(j.data.series.length, 2);
   assert.ok(j.data.series[0].points.every((p) => p.mean >= 0 && p.mean <= 1));
+  // x as the share k/n of each model's blocks: 3 and 6 blocks on one axis
+  await page.locator('#ux-delete-x').selectOption('share');
+  const xs = await page.$$eval('[data-chart="delete-k"] circle[data-mean]', (cs) => cs.map((c) => Number(c.dataset.x)));
+  const want = j.data.series.flatMap((s) => s.points.map((p) => p.k / s.blocks));
+  assert.deepEqual(xs.sort(), want.sort());
+  assert.match(await page.locator('[data-chart="delete-k"] svg').innerHTML(), /k\/n: share of the blocks deleted/);
 
   // paths: the binomial path-length chart
   await page.locator('#ux-tab-paths').click();

@@ -1,13 +1,15 @@
 // error-k.mjs: charts 2 and 3, test error against the number k of deleted
-// blocks or of swaps (or, for swaps, against Kendall's tau of the order):
-// mean line, mean +- sd band, dotted min / max, one series per model.
+// blocks or of swaps (or, for swaps, against Kendall's tau of the order; for
+// deletions, against the share k/n of the blocks, which sets nets of
+// different depths on one axis): mean line, mean +- sd band, dotted min /
+// max, one series per model.
 import { COLORS } from '../config.mjs';
 import { linear, axes, legend, pctFmt } from '../svg.mjs';
 import { chartBase, drawBandSeries, hRule, errorCeiling } from './common.mjs';
 
 /**
  * @param {HTMLElement} container
- * @param {{title?: string, xLabel?: string, xMode?: 'k'|'tau'}} [options]
+ * @param {{title?: string, xLabel?: string, xMode?: 'k'|'tau'|'share'}} [options]
  */
 export function createErrorKChart(container, options = {}) {
   const base = chartBase(container, { title: options.title ?? 'Error against k',
@@ -15,18 +17,26 @@ export function createErrorKChart(container, options = {}) {
   const { f, reset } = base;
   let xMode = options.xMode ?? 'k';
 
-  /** @param {{series: {name: string, color: string, points: {k: number, mean: number, sd: number, min: number, max: number, tau?: number}[]}[]}} data */
+  /**
+   * @param {{series: {name: string, color: string, blocks?: number, kmax?: number, points: {k: number, mean: number,
+   *   sd: number, min: number, max: number, tau?: number}[]}[], kmax?: number}} data blocks: the model's n and
+   *   kmax its largest k (for the k/n axis)
+   */
   function update(data) {
     const g = base.draw(data);
     const series = data.series.filter((s) => s.points?.some((p) => Number.isFinite(p.mean)));
     if (!series.length) { reset(); return; }
-    const xOf = (p) => (xMode === 'tau' ? p.tau : p.k);
+    const mode = xMode === 'share' && !series.every((s) => s.blocks > 0) ? 'k' : xMode;
+    const xOf = (p, s) => (mode === 'tau' ? p.tau : mode === 'share' ? p.k / s.blocks : p.k);
     const all = series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.mean)));
     const top = errorCeiling(all.map((p) => p.max ?? p.mean));
     let x;
-    if (xMode === 'tau') {
+    if (mode === 'tau') {
       const lo = Math.min(...all.map((p) => p.tau).filter(Number.isFinite), 0.9);
       x = linear([1, Math.floor(lo * 10) / 10], [f.x0, f.x1]);   // tau falls to the right
+    } else if (mode === 'share') {
+      const most = Math.max(...series.map((s) => (s.kmax ?? Math.max(...s.points.map((p) => p.k))) / s.blocks));
+      x = linear([0, Math.min(1, Math.max(most, 0.1))], [f.x0, f.x1]);
     } else {
       const kmax = Math.max(...(data.kmax != null ? [data.kmax] : all.map((p) => p.k)), 1);
       x = linear([0, kmax], [f.x0, f.x1]);
@@ -34,14 +44,15 @@ export function createErrorKChart(container, options = {}) {
     const y = linear([0, top], [f.y0, f.y1]);
     axes(g, f, {
       x, y, yFormat: pctFmt(top <= 0.2 ? 1 : 0), yLabel: 'test error',
-      xTicks: xMode === 'k' ? x.ticks(Math.min(10, x.domain[1])).filter(Number.isInteger) : x.ticks(6),
-      xFormat: xMode === 'tau' ? (v) => v.toFixed(1) : String,
-      xLabel: xMode === 'tau' ? "Kendall's tau of the block order (1 = original)" : (options.xLabel ?? 'k'),
+      xTicks: mode === 'k' ? x.ticks(Math.min(10, x.domain[1])).filter(Number.isInteger) : x.ticks(6),
+      xFormat: mode === 'tau' ? (v) => v.toFixed(1) : mode === 'share' ? pctFmt(0) : String,
+      xLabel: mode === 'tau' ? "Kendall's tau of the block order (1 = original)"
+        : mode === 'share' ? 'k/n: share of the blocks deleted' : (options.xLabel ?? 'k'),
     });
     if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3');
     for (const s of series)
       drawBandSeries(g, { x, y }, { color: s.color,
-        points: s.points.filter((p) => Number.isFinite(xOf(p))).map((p) => ({ ...p, x: xOf(p) })) });
+        points: s.points.filter((p) => Number.isFinite(xOf(p, s))).map((p) => ({ ...p, x: xOf(p, s) })) });
     legend(g, f, [...series.map((s) => ({ label: s.name, color: s.color })),
                   { label: '± sd', color: COLORS.muted, band: true },
                   { label: 'min/max', color: COLORS.muted, dash: '2 3' }]);
