@@ -173,7 +173,8 @@ export function createExplorer(root, options = {}) {
   const qOut = h('output', { for: 'ux-q', class: 'q-value' });
   qIn.addEventListener('input', () => { qOut.textContent = `${Math.round(100 * Number(qIn.value))}%`; });
   qIn.addEventListener('change', () => { setState({ q: Number(qIn.value) }); resummarizePaths(); });
-  panels.paths.querySelector('.run-row').append(h('label', { class: 'q-label' }, 'window holds ', qIn, qOut, ' of the gradient'));
+  panels.paths.querySelector('.run-row').append(h('label', { class: 'q-label', title: 'q: the share of the gradient the effective window must hold' },
+    'gradient in window', qIn, qOut));
   panels.paths.querySelector('.panel-head').append(P.paths.meta);
   const pathCharts = h('div', { class: 'chart-grid' });
   panels.paths.append(pathCharts);
