@@ -490,7 +490,8 @@ export function quantile(xs, q) {
  */
 export function gradNormChart(data, opts = {}) {
   const n = data.grad_mean.length - 1;
-  const spread = data.norms?.length === n + 1
+  const draws = data.norms?.length === n + 1;
+  const spread = draws
     ? data.norms.map((d) => [quantile(d, 0.1), quantile(d, 0.9)])
     : data.grad_mean.map((m, k) => [m - data.grad_sd[k] > 0 ? m - data.grad_sd[k] : m, m + data.grad_sd[k]]);
   const vals = spread.flat().concat(data.grad_mean).filter((v) => v > 0);
@@ -498,7 +499,7 @@ export function gradNormChart(data, opts = {}) {
   // A log axis cannot show a zero: such lengths are left out and named in the subtitle.
   const zeros = data.grad_mean.map((m, k) => (m > 0 ? null : k)).filter((k) => k != null);
   const zeroNote = zeros.length ? `zero gradient at length${zeros.length > 1 ? 's' : ''} ${ranges(zeros)} (not shown)` : '';
-  const wide = data.norms ? 0 : data.grad_mean.filter((m, k) => m > 0 && m - data.grad_sd[k] <= 0).length;
+  const wide = draws ? 0 : data.grad_mean.filter((m, k) => m > 0 && m - data.grad_sd[k] <= 0).length;
   const wideNote = wide ? `upper bar only where sd ≥ mean (${wide} of ${n + 1} lengths)` : '';
   return plot({
     id: opts.id ?? 'gnorm', width: opts.width ?? 420, height: opts.height ?? 320, marginLeft: 78,
@@ -506,7 +507,7 @@ export function gradNormChart(data, opts = {}) {
     subtitle: [opts.subtitle, zeroNote, wideNote].filter(Boolean).join('; '),
     xLabel: 'path length', yLabel: 'gradient norm at the input (log)',
     x: lengthAxis(n), y: { lo: L.lo, hi: L.hi, ticks: L.ticks, log: true, format: fmtPow10 },
-    legend: [{ label: data.norms ? 'mean over draws; bars: middle 80% of draws' : 'mean, bars ± 1 sd over draws',
+    legend: [{ label: draws ? 'mean over draws; bars: middle 80% of draws' : 'mean, bars ± 1 sd over draws',
                color: COLORS.resnet, kind: 'line' }],
   }, (ctx) => {
     const o = [];
