@@ -6,7 +6,7 @@
 #include <string.h>
 #include "internal.h"
 
-enum { TAG_PATH_BLOCKS = 3, TAG_PATH_BATCH = 4 };
+enum { TAG_PATH_BLOCKS = 3, TAG_PATH_BATCH = 4, TAG_WINDOW_BOOTSTRAP = 5 };
 
 /* ---- distribution and window ---- */
 
@@ -34,6 +34,10 @@ unr_status unr_effective_window(int n, const double *g, double q, unr_window *ou
         return unr_fail(err, UNR_ERR_RANGE, "window: n = %d must be positive", n);
     if (!(q > 0 && q <= 1))
         return unr_fail(err, UNR_ERR_RANGE, "window: q = %g is outside (0, 1]", q);
+    for (int k = 0; k <= n; k++)
+        if (!(g[k] >= 0 && isfinite(g[k])))
+            return unr_fail(err, UNR_ERR_RANGE, "window: the gradient norm of length %d is %g, not a "
+                            "finite non-negative number", k, g[k]);
     double *lt = malloc((size_t)(n + 1) * sizeof *lt), *w = malloc((size_t)(n + 1) * sizeof *w);
     double *dist = malloc((size_t)(n + 1) * sizeof *dist);
     if (!lt || !w || !dist) {
@@ -44,7 +48,7 @@ unr_status unr_effective_window(int n, const double *g, double q, unr_window *ou
     log_binomials(n, lt);
     double top = -INFINITY, sum = 0;
     for (int k = 0; k <= n; k++) {
-        lt[k] = g[k] > 0 && isfinite(g[k]) ? lt[k] + log(g[k]) : -INFINITY;
+        lt[k] = g[k] > 0 ? lt[k] + log(g[k]) : -INFINITY;
         top = lt[k] > top ? lt[k] : top;
     }
     unr_status st = UNR_OK;
@@ -79,6 +83,85 @@ unr_status unr_effective_window(int n, const double *g, double q, unr_window *ou
     *out = (unr_window){best_a, best_b, q, best_mass, share};
 done:
     free(lt), free(w), free(dist);
+    return st;
+}
+
+static int compare_ints(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    return (a > b) - (a < b);
+}
+
+static int compare_doubles(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Window of the means of norms[k][pick[i]], i < samples. */
+static unr_status window_of(int n, const double *norms, int samples, const int *pick, double q,
+                            double *mean, unr_window *w, unr_error *err)
+{
+    for (int k = 0; k <= n; k++) {
+        const double *row = norms + (size_t)k * samples;
+        double s = 0;
+        for (int i = 0; i < samples; i++)
+            s += row[pick[i]];
+        mean[k] = s / samples;
+    }
+    return unr_effective_window(n, mean, q, w, NULL, err);
+}
+
+unr_status unr_window_bootstrap(int n, const double *norms, int samples, double q, int resamples,
+                                uint64_t seed, unr_window_spread *out, unr_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (n < 1 || n > UNR_MAX_BLOCKS)
+        return unr_fail(err, UNR_ERR_RANGE, "window bootstrap: n = %d is outside 1..%d", n, UNR_MAX_BLOCKS);
+    if (samples < 1 || samples > 1000000)
+        return unr_fail(err, UNR_ERR_RANGE, "window bootstrap: samples %d is outside 1..1000000", samples);
+    if (resamples < 1 || resamples > 100000)
+        return unr_fail(err, UNR_ERR_RANGE, "window bootstrap: resamples %d is outside 1..100000", resamples);
+    for (size_t i = 0; i < (size_t)(n + 1) * samples; i++)
+        if (!(norms[i] >= 0 && isfinite(norms[i])))
+            return unr_fail(err, UNR_ERR_RANGE, "window bootstrap: gradient norm %zu (length %zu, "
+                            "sample %zu) is %g, not a finite non-negative number",
+                            i, i / samples, i % samples, norms[i]);
+    int *pick = malloc((size_t)samples * sizeof *pick);
+    double *mean = malloc((size_t)(n + 1) * sizeof *mean);
+    int *as = malloc((size_t)resamples * sizeof *as), *bs = malloc((size_t)resamples * sizeof *bs);
+    double *shares = malloc((size_t)resamples * sizeof *shares);
+    unr_status st = UNR_OK;
+    if (!pick || !mean || !as || !bs || !shares)
+        st = unr_fail(err, UNR_ERR_NOMEM, "window bootstrap: out of memory");
+    unr_window all;
+    for (int i = 0; i < samples && !st; i++)
+        pick[i] = i;
+    if (!st)
+        st = window_of(n, norms, samples, pick, q, mean, &all, err);
+    int same = 0;
+    for (int r = 0; r < resamples && !st; r++) {
+        unr_rng rng;
+        unr_rng_seed_for(&rng, seed, TAG_WINDOW_BOOTSTRAP, (uint64_t)r, 0);
+        for (int i = 0; i < samples; i++)
+            pick[i] = (int)unr_rng_below(&rng, (uint32_t)samples);
+        unr_window w;
+        st = window_of(n, norms, samples, pick, q, mean, &w, err);
+        if (!st) {
+            as[r] = w.a, bs[r] = w.b, shares[r] = w.share;
+            same += w.a == all.a && w.b == all.b;
+        }
+    }
+    if (!st) {
+        /* nearest-rank ends of the central 95% */
+        int lo = (int)floor(0.025 * resamples), hi = resamples - 1 - lo;
+        qsort(as, (size_t)resamples, sizeof *as, compare_ints);
+        qsort(bs, (size_t)resamples, sizeof *bs, compare_ints);
+        qsort(shares, (size_t)resamples, sizeof *shares, compare_doubles);
+        *out = (unr_window_spread){resamples, as[lo], as[hi], bs[lo], bs[hi], shares[lo], shares[hi],
+                                   (double)same / resamples};
+    }
+    free(pick), free(mean), free(as), free(bs), free(shares);
     return st;
 }
 

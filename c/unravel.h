@@ -323,9 +323,24 @@ typedef struct { int a, b; double q, mass, share; } unr_window;
 /* The shortest interval [a, b] of path lengths holding at least q of the
  * total gradient sum_k C(n,k) g[k]; share = fraction of all 2^n paths in it;
  * mass = the fraction of gradient it holds. share_of_total (if not NULL,
- * n+1 values) receives C(n,k) g[k] / sum. */
+ * n+1 values) receives C(n,k) g[k] / sum. A NaN, infinite or negative g[k]
+ * is refused (a broken measurement), zeros are allowed. */
 unr_status unr_effective_window(int n, const double *grad_mean, double q, unr_window *out,
                                 double *share_of_total, unr_error *err);
+
+/* How far the window moves with the draws behind the means: `resamples`
+ * bootstrap resamples of the samples (sample s keeps its norms at every
+ * length, since they share one batch), each giving a window of the
+ * resampled means. a and b: the central 95% of the resampled windows' ends;
+ * share: of their share of all paths; same: the fraction of resamples whose
+ * window is [a, b] of the means of all samples. Deterministic in seed. */
+typedef struct {
+    int resamples;
+    int a_lo, a_hi, b_lo, b_hi;
+    double share_lo, share_hi, same;
+} unr_window_spread;
+unr_status unr_window_bootstrap(int n, const double *norms, int samples, double q, int resamples,
+                                uint64_t seed, unr_window_spread *out, unr_error *err);
 
 /* Gradient norm per path length (claim 5). Sample s: one batch of `batch`
  * images drawn by (seed, s), one forward pass of the full network, then for

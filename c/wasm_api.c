@@ -16,6 +16,7 @@
  *
  * Compiled only into the WASM build (the native Makefile filters it out).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cJSON.h"
@@ -315,6 +316,23 @@ UNR_EXPORT int unr_wasm_effective_window(int n, const double *grad_mean, double 
     if (!st) {
         window[0] = w.a, window[1] = w.b, window[2] = w.q, window[3] = w.mass;
         window[4] = w.share;
+    }
+    return (int)st;
+}
+
+/* spread[8] = {resamples, a_lo, a_hi, b_lo, b_hi, share_lo, share_hi, same};
+ * norms[(n+1) * samples] as [length][sample]. */
+UNR_EXPORT int unr_wasm_window_bootstrap(int n, const double *norms, int samples, double q,
+                                         int resamples, double seed, double *spread, unr_error *err)
+{
+    unr_error_clear(err);
+    if (!(seed >= 0 && seed <= 9007199254740992.0 && seed == floor(seed)))
+        return (int)unr_fail(err, UNR_ERR_RANGE, "seed: %g is not a whole number in 0..2^53", seed);
+    unr_window_spread w;
+    unr_status st = unr_window_bootstrap(n, norms, samples, q, resamples, (uint64_t)seed, &w, err);
+    if (!st) {
+        double v[8] = {w.resamples, w.a_lo, w.a_hi, w.b_lo, w.b_hi, w.share_lo, w.share_hi, w.same};
+        memcpy(spread, v, sizeof v);
     }
     return (int)st;
 }

@@ -31,6 +31,7 @@ const OPTIONS = [
   { name: 'kmax', type: 'int', def: 20, help: 'largest k for delete-random and swap-random (capped by the model)' },
   { name: 'seed', type: 'int', def: 1, help: 'random seed of every draw' },
   { name: 'q', type: 'num', def: 0.9, help: 'share of the gradient the effective window must hold' },
+  { name: 'bootstrap', type: 'int', def: 1000, help: 'bootstrap resamples of the path draws for the window\'s spread (paths --bootstrap)' },
   { name: 'threads', type: 'int', def: 0, help: 'CLI threads (0 = the CLI default: one per CPU)' },
   { name: 'nice', type: 'int', def: 19, help: 'run the CLI under `nice -n N` (0 = not niced)' },
   { name: 'data', type: 'str', def: '', help: 'CIFAR-10 directory (default $CIFAR10_DIR or ../shared/cifar10)' },
@@ -145,7 +146,8 @@ function cliArgs(exp, m, o0) {
     const most = exp === 'delete-random' ? m.maxDeletions : m.maxSwaps;
     a.push('--k', `0-${Math.min(most, o.kmax)}`, '--samples', String(o.samples), '--seed', String(o.seed));
   }
-  if (exp === 'paths') a.push('--samples', String(o['path-samples']), '--batch', String(o['path-batch']), '--seed', String(o.seed), '--q', String(o.q));
+  if (exp === 'paths') a.push('--samples', String(o['path-samples']), '--batch', String(o['path-batch']), '--seed', String(o.seed), '--q', String(o.q),
+                             '--bootstrap', String(o.bootstrap));
   return a;
 }
 
@@ -230,6 +232,17 @@ function drawSpread(P) {
     `(median over lengths), and the mean lies above the median draw at ${skewed} of ${rows.length} lengths` +
     (above90 ? ` and above the 90th percentile at ${above90}` : '') +
     ': a few large draws carry it, so means from few draws are noisy.';
+}
+
+/** How far the window moves with the draws: the CLI's bootstrap of them. */
+function windowSpread(P) {
+  const b = P.window?.bootstrap;
+  if (!b) return '';
+  const span = ([lo, hi]) => (lo === hi ? `${lo}` : `${lo}–${hi}`);
+  return ` Resampling those draws (${b.resamples.toLocaleString('en-US')} bootstrap resamples of the ${P.samples} samples) ` +
+    `gives the same window ${P.window.a}–${P.window.b} in ${Math.round(100 * b.same_window)}% of resamples; ` +
+    `${Math.round(100 * b.level)}% of the windows start at ${span(b.a)} and end at ${span(b.b)}, holding ` +
+    `${plot.sharePct(b.share_of_paths[0])} to ${plot.sharePct(b.share_of_paths[1])} of all paths.`;
 }
 
 /** Key numbers of one model: only what its experiments measured. */
@@ -452,7 +465,7 @@ function findings(sums, o) {
         ? `The gradient norm falls with length, by a factor ${d.factor.toFixed(2)} per extra residual branch on a least-squares fit of its logarithm${d.r2 > 0.9 ? ` (R² = ${d.r2.toFixed(2)}: close to exponential, as in the paper)` : ` (R² = ${d.r2.toFixed(2)}: not a clean exponential)`}.`
         : `Unlike the paper, the gradient norm does not fall with length (fitted factor ${d.factor.toFixed(2)} per extra branch).`;
       t += ` The paper's window for its 54-block ResNet-110 is 5–17, ${(100 * 5 / 54).toFixed(0)}–${(100 * 17 / 54).toFixed(0)}% of the depth; ours is ${(100 * w.a / n).toFixed(0)}–${(100 * w.b / n).toFixed(0)}%.`;
-      t += drawSpread(P);
+      t += drawSpread(P) + windowSpread(P);
       out.paths.push(t);
     }
   }

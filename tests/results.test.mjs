@@ -33,6 +33,12 @@ test('a ResNet and its plain twin: every section, chart and cached rerun', { ski
     assert.ok(!md.includes('## Training only short paths'), 'no short-path pair here');
     // the single draws behind the mean gradients (the CLI's norms) are described
     assert.match(md, /The 2 draws behind each mean spread widely: their middle 80% spans [\d.]+ decades/);
+    // and how far the window moves with them: the CLI's bootstrap, in words and in the command
+    const boot = JSON.parse(readFileSync(path.join(dir, 'out', 'results', 'net-paths.json'), 'utf8')).result.window.bootstrap;
+    assert.equal(boot.resamples, 1000);
+    assert.match(md, new RegExp(`Resampling those draws \\(1,000 bootstrap resamples of the 2 samples\\) gives the same window \\d+–\\d+ ` +
+                                `in ${Math.round(100 * boot.same_window)}% of resamples; 95% of the windows start at`));
+    assert.match(md, /build\/unravel paths .* --q 0\.9 --bootstrap 1000/);
     const files = readdirSync(path.join(dir, 'out', 'results'));
     assert.ok(files.filter((f) => f.endsWith('.svg')).length >= 5, files.join(' '));
     for (const f of files.filter((f) => f.endsWith('.svg')))

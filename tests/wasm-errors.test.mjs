@@ -168,6 +168,22 @@ describe('bad inputs give UnravelErrors and the module keeps working', () => {
       stillWorks();
     });
 
+    test('bad path measurements and bootstrap counts', () => {
+      const norms = Array.from({ length: 10 }, (_, k) => [1, 2, 3].map((v) => v * 2 ** -k));
+      assert.ok(m.pathSummary(norms, { seed: 1 }).window.bootstrap.same > 0);
+      assert.equal(m.pathSummary(norms, { bootstrap: 0 }).window.bootstrap, undefined);
+      throwsUnravel(() => m.pathSummary(norms.slice(1)), 'argument', /10 rows/);
+      throwsUnravel(() => m.pathSummary(norms.map((r, k) => (k === 4 ? r.slice(1) : r))), 'argument',
+                    /every row of norms must have 3 samples/);
+      throwsUnravel(() => m.pathSummary(norms, { bootstrap: -1 }), 'argument', /bootstrap: -1/);
+      throwsUnravel(() => m.pathSummary(norms, { bootstrap: 2.5 }), 'argument', /bootstrap: 2\.5/);
+      throwsUnravel(() => m.pathSummary(norms, { seed: -3 }), 'argument', /seed: -3/);
+      const bad = norms.map((r, k) => (k === 3 ? [1, NaN, 3] : r));
+      throwsUnravel(() => m.pathSummary(bad), 'range', /length 3/);
+      throwsUnravel(() => m.pathSummary(bad, { bootstrap: 0 }), 'range', /gradient norm of length 3 is nan/i);
+      stillWorks();
+    });
+
     test('progress callbacks can cancel, and their exceptions propagate', () => {
       const seen = [];
       const res = m.evaluate(data, { batch: 5, onProgress: (done, total) => { seen.push([done, total]); } });

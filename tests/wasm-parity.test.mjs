@@ -183,6 +183,11 @@ describe('WASM matches the native CLI', () => {
       assert.equal(native.norms.length, 7);
       native.norms.forEach((row, k) => row.forEach((v, s) =>
         assert.ok(Math.abs(v - ours.norms[k][s]) <= 1e-4 * v, `norms[${k}][${s}]: ${v} vs ${ours.norms[k][s]}`)));
+      // the window's bootstrap: the CLI's draws through the JS API give the CLI's spread exactly
+      const boot = native.window.bootstrap, again = model.pathSummary(native.norms, { seed: 3 }).window.bootstrap;
+      assert.equal(boot.resamples, 1000);
+      assert.deepEqual(again, { resamples: boot.resamples, level: boot.level, a: boot.a, b: boot.b,
+                                share: boot.share_of_paths, same: boot.same_window });
       model.dispose();
     }
     data.dispose();

@@ -100,9 +100,9 @@ export declare class Model {
   /** The plan the CLI draws for (kind, k, seed, sample). */
   drawPlan(kind: 'delete' | 'swap', k: number, seed: number, sample: number): { order: number[]; deleted: number[]; tau: number };
   /** Path lengths, gradient norm per path length, effective window. */
-  pathStats(data: CifarData, options?: ExperimentOptions & { samples?: number; seed?: number; batch?: number; q?: number; limit?: number; firstSample?: number }): Promise<PathStats>;
+  pathStats(data: CifarData, options?: ExperimentOptions & { samples?: number; seed?: number; batch?: number; q?: number; limit?: number; firstSample?: number; bootstrap?: number }): Promise<PathStats>;
   /** PathStats from measurements norms[length][sample], e.g. merged from workers. */
-  pathSummary(norms: number[][], options?: { q?: number; seed?: number; batch?: number }): PathStats;
+  pathSummary(norms: number[][], options?: { q?: number; seed?: number; batch?: number; bootstrap?: number }): PathStats;
   dispose(): void;
 }
 
@@ -140,9 +140,19 @@ export interface PathStats {
   gradSd: number[];
   /** Share of the total gradient C(n,k) g_k per length. */
   total: number[];
-  window: { a: number; b: number; q: number; mass: number; share: number };
+  window: { a: number; b: number; q: number; mass: number; share: number; bootstrap?: WindowSpread };
   /** Every measurement, [length][sample]. */
   norms: number[][];
+}
+
+/** How far the effective window moves with the draws: over `resamples`
+ * bootstrap resamples of the samples, the central 95% (level) of the
+ * windows' ends a and b and of their share of all paths, and the fraction of
+ * resamples whose window is the one of all samples (same). */
+export interface WindowSpread {
+  resamples: number; level: number;
+  a: [number, number]; b: [number, number]; share: [number, number];
+  same: number;
 }
 
 export declare class CifarData {

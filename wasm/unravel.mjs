@@ -797,7 +797,7 @@ export class Model {
    * @returns {Promise<PathStats>}
    */
   async pathStats(data, options = {}) {
-    const { samples = 20, seed = 1, batch = 32, q = 0.9, limit = 0, firstSample = 0 } = options;
+    const { samples = 20, seed = 1, batch = 32, q = 0.9, limit = 0, firstSample = 0, bootstrap = 1000 } = options;
     const it = this.#it, x = it.x, n = this.numBlocks;
     const dataPtr = checkData(data);
     checkSeed('pathStats', seed);
@@ -831,22 +831,31 @@ export class Model {
     } finally {
       x.free(out);
     }
-    return this.pathSummary(norms, { q, seed, batch });
+    return this.pathSummary(norms, { q, seed, batch, bootstrap });
   }
 
   /**
    * Statistics of gradient norms per path length, norms[k][sample] (e.g.
    * pathStats results of several workers, their `norms` concatenated per k
    * in sample order): the numbers pathStats returns.
+   * window.bootstrap (unless bootstrap is 0): how far the window moves
+   * with the draws, from that many resamples of the samples (seeded by
+   * seed, default 1), as `unravel paths` reports it.
    * @param {number[][]} norms
-   * @param {{q?: number, seed?: number, batch?: number}} [options]
+   * @param {{q?: number, seed?: number, batch?: number, bootstrap?: number}} [options]
    * @returns {PathStats}
    */
-  pathSummary(norms, { q = 0.9, seed, batch } = {}) {
+  pathSummary(norms, { q = 0.9, seed, batch, bootstrap = 1000 } = {}) {
     const it = this.#it, x = it.x, n = this.numBlocks;
     if (!Array.isArray(norms) || norms.length !== n + 1)
       throw argError(`pathSummary: norms must have ${n + 1} rows (path lengths 0..${n})`);
     const samples = norms[0].length;
+    if (!norms.every((row) => Array.isArray(row) && row.length === samples))
+      throw argError(`pathSummary: every row of norms must have ${samples} samples`);
+    if (!Number.isInteger(bootstrap) || bootstrap < 0 || bootstrap > 100000)
+      throw argError(`pathSummary: bootstrap: ${bootstrap} is not a whole number in 0..100000`);
+    if (seed !== undefined)
+      checkSeed('pathSummary', seed);
     const stats = norms.map(summarize);
     const gradMean = stats.map((t) => t.mean);
     const dist = it.malloc(8 * (n + 1)), g = it.malloc(8 * (n + 1));
@@ -857,19 +866,37 @@ export class Model {
       it.check(it.call(() => x.unr_wasm_effective_window(n, g, q, win, share, it.err)));
       const f64 = (ptr, len) => Array.from(new Float64Array(it.u8().buffer, ptr, len));
       const [a, b, qq, mass, shareOfPaths] = f64(win, 5);
+      const window = { a, b, q: qq, mass, share: shareOfPaths };
+      if (bootstrap > 0 && samples > 0)
+        window.bootstrap = this.#windowBootstrap(norms, q, bootstrap, seed ?? 1);
       return {
         n, samples, batch, seed, norms,
         distribution: f64(dist, n + 1),
         gradMean,
         gradSd: stats.map((t) => t.sd),
         total: f64(share, n + 1),
-        window: { a, b, q: qq, mass, share: shareOfPaths },
+        window,
       };
     } finally {
       x.free(win);
       x.free(share);
       x.free(g);
       x.free(dist);
+    }
+  }
+
+  #windowBootstrap(norms, q, resamples, seed) {
+    const it = this.#it, x = it.x, n = norms.length - 1, samples = norms[0].length;
+    const flat = it.malloc(8 * (n + 1) * samples), out = it.malloc(8 * 8);
+    try {
+      const f = new Float64Array(it.u8().buffer, flat, (n + 1) * samples);
+      norms.forEach((row, k) => f.set(row, k * samples));
+      it.check(it.call(() => x.unr_wasm_window_bootstrap(n, flat, samples, q, resamples, seed, out, it.err)));
+      const [r, aLo, aHi, bLo, bHi, sLo, sHi, same] = new Float64Array(it.u8().buffer, out, 8);
+      return { resamples: r, level: 0.95, a: [aLo, aHi], b: [bLo, bHi], share: [sLo, sHi], same };
+    } finally {
+      x.free(out);
+      x.free(flat);
     }
   }
 
@@ -1062,6 +1089,17 @@ function summarize(v) {
  * @property {number[]} gradMean mean gradient norm per path length
  * @property {number[]} gradSd
  * @property {number[]} total share of the total gradient per length
- * @property {{a: number, b: number, q: number, mass: number, share: number}} window
+ * @property {{a: number, b: number, q: number, mass: number, share: number,
+ *             bootstrap?: WindowSpread}} window
+ * @typedef {Object} WindowSpread how far the window moves with the draws: over
+ *   `resamples` bootstrap resamples of the samples, the central 95% of the
+ *   windows' first (a) and last (b) lengths and of their share of all paths,
+ *   and the fraction whose window is the one above (same)
+ * @property {number} resamples
+ * @property {number} level
+ * @property {[number, number]} a
+ * @property {[number, number]} b
+ * @property {[number, number]} share
+ * @property {number} same
  * @property {number[][]} norms every measurement, [length][sample]
  */

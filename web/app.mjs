@@ -655,12 +655,19 @@ export function createExplorer(root, options = {}) {
     table(P[v].table, rows);
   }
 
+  const span = ([lo, hi]) => (lo === hi ? String(lo) : `${lo}–${hi}`);
+
   function pathsTable(r, n) {
     const plain = loaded.primary?.info.arch.shortcut === 'none';
     const rows = [['blocks n, paths', plain ? `${n}, 1 (plain)` : `${n}, 2${sup(n)}`, `54, 2${sup(54)}`]];
     if (r?.window) {
       rows.push([`effective window (q = ${r.window.q})`, `lengths ${r.window.a}–${r.window.b}`, `lengths ${PAPER.window.a}–${PAPER.window.b}`]);
       rows.push(['share of all paths in the window', fmtShare(r.window.share), fmtShare(PAPER.window.share)]);
+      const bs = r.window.bootstrap;
+      if (bs)
+        rows.push([`how firm the window is (${bs.resamples.toLocaleString('en-US')} resamples of the ${r.samples} draws)`,
+                   `the same window in ${Math.round(100 * bs.same)}%; 95% start at ${span(bs.a)} and end at ${span(bs.b)}`,
+                   'not reported']);
       rows.push(['mean path length n/2', String(n / 2), '27']);
     } else {
       rows.push(['effective window', plain ? '–' : 'run to measure', `lengths ${PAPER.window.a}–${PAPER.window.b}, ${fmtShare(pathShare(54, 5, 17))} of paths`]);

@@ -153,7 +153,7 @@ export async function pathStats(pool, key, count, o, { onProgress, signal } = {}
   const part = progressOf(ranges.length, onProgress);
   const parts = await Promise.all(ranges.map((r, i) =>
     pool.run({ type: 'expt', key, fn: 'pathStats', count,
-               opts: { samples: r.samples, firstSample: r.first, seed: o.seed, batch: o.batch, q: o.q } },
+               opts: { samples: r.samples, firstSample: r.first, seed: o.seed, batch: o.batch, q: o.q, bootstrap: 0 } },
              { onProgress: part(i), signal, cooperative: true })));
   const norms = parts[0].norms.map((_, k) => parts.flatMap((p) => p.norms[k]));
   return await pool.run({ type: 'pathSummary', key, norms, opts: { q: o.q, seed: o.seed, batch: o.batch } });

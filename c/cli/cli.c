@@ -26,7 +26,7 @@ int cli_parse_options(const char *cmd, int argc, char **argv, cli_option *opts, 
         size_t len = eq ? (size_t)(eq - a) : strlen(a);
         int found = -1;
         for (int j = 0; j < nopts; j++)
-            if (strlen(opts[j].name) == len && strncmp(opts[j].name, a, len) == 0)
+            if (opts[j].name && strlen(opts[j].name) == len && strncmp(opts[j].name, a, len) == 0)
                 found = j;
         if (found < 0) {
             fprintf(stderr, "unravel %s: unknown option '%s' (see unravel %s --help)\n", cmd, a, cmd);
@@ -54,7 +54,7 @@ int cli_parse_options(const char *cmd, int argc, char **argv, cli_option *opts, 
 const char *cli_get(const cli_option *opts, int nopts, const char *name)
 {
     for (int i = 0; i < nopts; i++)
-        if (strcmp(opts[i].name, name) == 0)
+        if (opts[i].name && strcmp(opts[i].name, name) == 0)
             return opts[i].value;
     return NULL;
 }
@@ -99,7 +99,8 @@ void cli_usage(const char *cmd, const char *synopsis, const cli_option *opts, in
 {
     printf("usage: unravel %s %s\n\n", cmd, synopsis);
     for (int i = 0; i < nopts; i++)
-        printf("  %-22s %s\n", opts[i].name, opts[i].help);
+        if (opts[i].name)
+            printf("  %-22s %s\n", opts[i].name, opts[i].help);
 }
 
 int cli_fail(const char *cmd, const unr_error *err)

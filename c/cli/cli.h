@@ -8,7 +8,7 @@
 /* Options: each subcommand lists the flags it takes; parse_options rejects
  * anything else with a one-line error. */
 typedef struct {
-    const char *name;     /* "--model" */
+    const char *name;     /* "--model"; NULL: not taken by this subcommand (skipped) */
     int takes_value;      /* 0 for a switch like --json */
     const char *help;
     const char *value;    /* filled by parse_options (or "1" for a switch) */

@@ -20,10 +20,17 @@ typedef struct {
 } session;
 
 enum { OPT_MODEL, OPT_DATA, OPT_SPLIT, OPT_LIMIT, OPT_SAMPLES, OPT_SEED, OPT_BATCH, OPT_THREADS,
-       OPT_JSON, OPT_CSV, OPT_DELETE, OPT_ORDER, OPT_KS, OPT_Q, OPT_HELP, OPT_COUNT };
+       OPT_JSON, OPT_CSV, OPT_DELETE, OPT_ORDER, OPT_KS, OPT_Q, OPT_BOOTSTRAP, OPT_HELP, OPT_COUNT };
 
-static void common_options(cli_option *o, const char *split_default, long samples_default,
-                           long batch_default)
+#define USES(opt) (1u << (opt))
+/* What every experiment takes; each adds its own (an option it would ignore,
+ * such as a base plan for the random curves, is refused rather than dropped). */
+#define COMMON_USES (USES(OPT_MODEL) | USES(OPT_DATA) | USES(OPT_SPLIT) | USES(OPT_LIMIT) |         \
+                     USES(OPT_BATCH) | USES(OPT_THREADS) | USES(OPT_JSON) | USES(OPT_CSV) |          \
+                     USES(OPT_HELP))
+
+static void common_options(cli_option *o, unsigned uses, const char *split_default,
+                           long samples_default, long batch_default)
 {
     static char split_help[96], samples_help[96], batch_help[96];
     snprintf(split_help, sizeof split_help, "test or train (default %s)", split_default);
@@ -44,9 +51,14 @@ static void common_options(cli_option *o, const char *split_default, long sample
         {"--order", 1, "base plan: block order", NULL},
         {"--k", 1, "values of k, e.g. 0,1,2,5 or 0-10 (default all)", NULL},
         {"--q", 1, "fraction of the gradient in the effective window (default 0.9)", NULL},
+        {"--bootstrap", 1, "bootstrap resamples of the samples for the window's spread "
+                           "(default 1000; 0: none)", NULL},
         {"--help", 0, "show this help", NULL},
     };
     memcpy(o, all, sizeof all);
+    for (int i = 0; i < OPT_COUNT; i++)
+        if (!(uses & USES(i)))
+            o[i].name = NULL;
 }
 
 static int open_session(const char *cmd, cli_option *o, const char *split_default,
@@ -162,7 +174,7 @@ bad:
 int cmd_lesion(int argc, char **argv)
 {
     cli_option o[OPT_COUNT];
-    common_options(o, "test", 1, 100);
+    common_options(o, COMMON_USES | USES(OPT_DELETE) | USES(OPT_ORDER), "test", 1, 100);
     if (cli_parse_options("lesion", argc, argv, o, OPT_COUNT))
         return 2;
     if (o[OPT_HELP].value) {
@@ -240,7 +252,7 @@ int cmd_lesion(int argc, char **argv)
 static int random_curve(const char *cmd, unr_random_kind kind, int argc, char **argv)
 {
     cli_option o[OPT_COUNT];
-    common_options(o, "test", 10, 100);
+    common_options(o, COMMON_USES | USES(OPT_SAMPLES) | USES(OPT_SEED) | USES(OPT_KS), "test", 10, 100);
     if (cli_parse_options(cmd, argc, argv, o, OPT_COUNT))
         return 2;
     if (o[OPT_HELP].value) {
@@ -334,7 +346,8 @@ int cmd_swap_random(int argc, char **argv)
 int cmd_paths(int argc, char **argv)
 {
     cli_option o[OPT_COUNT];
-    common_options(o, "train", 100, 32);
+    common_options(o, COMMON_USES | USES(OPT_SAMPLES) | USES(OPT_SEED) | USES(OPT_Q) | USES(OPT_BOOTSTRAP),
+                   "train", 100, 32);
     if (cli_parse_options("paths", argc, argv, o, OPT_COUNT))
         return 2;
     if (o[OPT_HELP].value) {
@@ -343,7 +356,9 @@ int cmd_paths(int argc, char **argv)
         return 0;
     }
     double q;
-    if (cli_get_double("paths", o, OPT_COUNT, "--q", 1e-6, 1, 0.9, &q))
+    long resamples;
+    if (cli_get_double("paths", o, OPT_COUNT, "--q", 1e-6, 1, 0.9, &q) ||
+        cli_get_int("paths", o, OPT_COUNT, "--bootstrap", 0, 100000, 1000, &resamples))
         return 2;
     session s;
     int rc = open_session("paths", o, "train", 100, 32, &s);
@@ -362,7 +377,12 @@ int cmd_paths(int argc, char **argv)
     unr_status st = unr_path_stats(s.run, &view, (int)s.samples, (int)s.batch, (uint64_t)s.seed, q,
                                    cli_progress_cb, &bar, &res, &err);
     cli_progress_end(&bar);
+    unr_window_spread spread = {0};
+    if (!st && resamples > 0)
+        st = unr_window_bootstrap(res.n, res.norms, res.samples, q, (int)resamples, (uint64_t)s.seed,
+                                  &spread, &err);
     if (st) {
+        unr_paths_result_free(&res);
         close_session(&s);
         return cli_fail("paths", &err);
     }
@@ -386,6 +406,17 @@ int cmd_paths(int argc, char **argv)
         cJSON_AddNumberToObject(w, "q", res.window.q);
         cJSON_AddNumberToObject(w, "mass", res.window.mass);
         cJSON_AddNumberToObject(w, "share_of_paths", res.window.share);
+        if (resamples > 0) {
+            cJSON *b = cJSON_AddObjectToObject(w, "bootstrap");
+            int a_range[2] = {spread.a_lo, spread.a_hi}, b_range[2] = {spread.b_lo, spread.b_hi};
+            double share_range[2] = {spread.share_lo, spread.share_hi};
+            cJSON_AddNumberToObject(b, "resamples", spread.resamples);
+            cJSON_AddNumberToObject(b, "level", 0.95);
+            cJSON_AddItemToObject(b, "a", cJSON_CreateIntArray(a_range, 2));
+            cJSON_AddItemToObject(b, "b", cJSON_CreateIntArray(b_range, 2));
+            cJSON_AddItemToObject(b, "share_of_paths", cJSON_CreateDoubleArray(share_range, 2));
+            cJSON_AddNumberToObject(b, "same_window", spread.same);
+        }
         print_json(j);
     } else {
         if (s.csv)
@@ -400,6 +431,10 @@ int cmd_paths(int argc, char **argv)
                    "%.4f%% of all 2^%d paths\n(%ld samples per length, batches of %ld images)\n",
                    res.window.a, res.window.b, 100 * res.window.mass, q, 100 * res.window.share, n,
                    s.samples, s.batch);
+        if (!s.csv && resamples > 0)
+            printf("bootstrap (%d resamples of the samples): the same window in %.0f%% of them; 95%% of "
+                   "windows start at %d-%d and end at %d-%d\n", spread.resamples, 100 * spread.same,
+                   spread.a_lo, spread.a_hi, spread.b_lo, spread.b_hi);
     }
     unr_paths_result_free(&res);
     close_session(&s);

@@ -201,6 +201,37 @@ static void info_on_a_broken_model_fails_naming_the_field(void)
     free(out), free(err);
 }
 
+/* An option an experiment would ignore is refused, not silently dropped:
+ * a base plan means nothing to the random curves (they draw their own). */
+static void experiments_refuse_options_they_would_ignore(void)
+{
+    if (!have_cli())
+        return;
+    static const struct { const char *args, *says; } cases[] = {
+        {"lesion --model m.json --q 0.5", "unknown option '--q'"},
+        {"delete-random --model m.json --delete 3", "unknown option '--delete'"},
+        {"swap-random --model m.json --order 0,2,1", "unknown option '--order'"},
+        {"paths --model m.json --k 1-3", "unknown option '--k'"},
+        {"lesion --model m.json --bootstrap 10", "unknown option '--bootstrap'"},
+        {"paths --model m.json --bootstrap -1", "--bootstrap: '-1' is not an integer in 0..100000"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out, *err;
+        int rc = run(cases[i].args, &out, &err);
+        int ok = rc == 2 && strstr(err, cases[i].says);
+        if (!ok)
+            fprintf(stderr, "  %s: rc %d, stderr: %s\n", cases[i].args, rc, err);
+        free(out), free(err);
+        CHECK(ok);
+    }
+    /* and the help lists only what the command takes */
+    char *out;
+    CHECK(run("lesion --help", &out, NULL) == 0);
+    int ok = strstr(out, "--delete") && !strstr(out, "--q ") && !strstr(out, "--samples");
+    free(out);
+    CHECK(ok);
+}
+
 static void eval_runs_a_plan_on_cifar(void)
 {
     if (!have_cli())
@@ -246,4 +277,5 @@ TEST_MAIN(
     TEST_CASE(init_then_info_describes_the_model),
     TEST_CASE(init_takes_per_stage_blocks_and_four_stages),
     TEST_CASE(info_on_a_broken_model_fails_naming_the_field),
+    TEST_CASE(experiments_refuse_options_they_would_ignore),
     TEST_CASE(eval_runs_a_plan_on_cifar))

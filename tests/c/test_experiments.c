@@ -301,6 +301,63 @@ static void effective_window_is_the_shortest_interval(void)
     CHECK(best < 0.9);
     CHECK(w.a <= 3 && w.b >= 3);
     CHECK(unr_effective_window(10, g, 1.5, &w, NULL, &err) == UNR_ERR_RANGE);
+    g[4] = NAN;   /* a broken measurement is refused, not skipped */
+    CHECK(unr_effective_window(10, g, 0.9, &w, NULL, &err) == UNR_ERR_RANGE);
+    CHECK(strstr(err.message, "length 4") != NULL);
+    g[4] = INFINITY;
+    CHECK(unr_effective_window(10, g, 0.9, &w, NULL, &err) == UNR_ERR_RANGE);
+}
+
+static void window_bootstrap_spans_the_resampled_windows(void)
+{
+    /* Two samples with windows far apart: sample 0 has g_k = 4^-k (short
+     * paths), sample 1 has g_k = 4^(k-10) (long ones, the same total
+     * gradient: sum C(10,k) 4^-k = 1.25^10). A resample is {0,0},
+     * {1,1} or {0,1}, whose means give the three windows below; with 39
+     * resamples the central 95% is the full range. */
+    enum { N = 10, S = 2 };
+    double norms[(N + 1) * S], g0[N + 1], g1[N + 1], gm[N + 1];
+    for (int k = 0; k <= N; k++) {
+        g0[k] = norms[k * S] = pow(4, -k);
+        g1[k] = norms[k * S + 1] = pow(4, k - N);
+        gm[k] = (g0[k] + g1[k]) / 2;
+    }
+    unr_window w0, w1, wm;
+    unr_error err;
+    CHECK_OK(unr_effective_window(N, g0, 0.9, &w0, NULL, &err));
+    CHECK_OK(unr_effective_window(N, g1, 0.9, &w1, NULL, &err));
+    CHECK_OK(unr_effective_window(N, gm, 0.9, &wm, NULL, &err));
+    /* the fixture separates them, and the mixture needs a wider window */
+    CHECK(w0.b < w1.a && wm.b - wm.a > w0.b - w0.a && wm.b - wm.a > w1.b - w1.a);
+    unr_window_spread sp, again;
+    CHECK_OK(unr_window_bootstrap(N, norms, S, 0.9, 39, 7, &sp, &err));
+    CHECK(sp.resamples == 39);
+    CHECK(sp.a_lo == fmin(w0.a, fmin(w1.a, wm.a)) && sp.a_hi == fmax(w0.a, fmax(w1.a, wm.a)));
+    CHECK(sp.b_lo == fmin(w0.b, fmin(w1.b, wm.b)) && sp.b_hi == fmax(w0.b, fmax(w1.b, wm.b)));
+    CHECK(sp.share_lo <= fmin(w0.share, w1.share) && sp.share_hi >= fmax(w0.share, w1.share));
+    CHECK(sp.same > 0.25 && sp.same < 0.75);   /* {0,1} comes up about half the time */
+    CHECK_OK(unr_window_bootstrap(N, norms, S, 0.9, 39, 7, &again, &err));
+    CHECK(memcmp(&sp, &again, sizeof sp) == 0);
+
+    /* Identical samples: every resample gives the one window. */
+    double same[(N + 1) * 5];
+    for (int k = 0; k <= N; k++)
+        for (int s = 0; s < 5; s++)
+            same[k * 5 + s] = g0[k];
+    CHECK_OK(unr_window_bootstrap(N, same, 5, 0.9, 200, 1, &sp, &err));
+    CHECK(sp.same == 1.0 && sp.a_lo == w0.a && sp.a_hi == w0.a && sp.b_lo == w0.b && sp.b_hi == w0.b);
+    CHECK(sp.share_lo == w0.share && sp.share_hi == w0.share);
+
+    /* Bad input is refused with the place named. */
+    norms[3 * S + 1] = NAN;
+    CHECK(unr_window_bootstrap(N, norms, S, 0.9, 39, 7, &sp, &err) == UNR_ERR_RANGE);
+    CHECK(strstr(err.message, "length 3, sample 1") != NULL);
+    norms[3 * S + 1] = -1;
+    CHECK(unr_window_bootstrap(N, norms, S, 0.9, 39, 7, &sp, &err) == UNR_ERR_RANGE);
+    norms[3 * S + 1] = 1;
+    CHECK(unr_window_bootstrap(N, norms, S, 0.9, 0, 7, &sp, &err) == UNR_ERR_RANGE);
+    CHECK(unr_window_bootstrap(N, norms, 0, 0.9, 39, 7, &sp, &err) == UNR_ERR_RANGE);
+    CHECK(unr_window_bootstrap(N, norms, S, 1.5, 39, 7, &sp, &err) == UNR_ERR_RANGE);
 }
 
 static void gradient_per_length_matches_exhaustive_average(void)
@@ -420,6 +477,7 @@ TEST_MAIN(TEST_CASE(linear_network_equals_sum_over_all_paths),
           TEST_CASE(four_stage_networks_draw_and_sweep_correctly),
           TEST_CASE(path_distribution_matches_known_values),
           TEST_CASE(effective_window_is_the_shortest_interval),
+          TEST_CASE(window_bootstrap_spans_the_resampled_windows),
           TEST_CASE(gradient_per_length_matches_exhaustive_average),
           TEST_CASE(path_gradient_at_k_0_and_n_does_not_depend_on_the_draw),
           TEST_CASE(path_gradient_far_below_float_range_is_measured))

@@ -254,6 +254,10 @@ test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { ski
   const table = await page.locator('#ux-panel-paths table.compare').innerText();
   assert.match(table, /lengths 5–17/);
   assert.match(table, /0\.45%/);
+  // how firm the window is: the CLI's bootstrap of the same draws
+  const bs = native.window.bootstrap, span = ([lo, hi]) => (lo === hi ? `${lo}` : `${lo}–${hi}`);
+  assert.ok(table.includes('1,000 resamples of the 2 draws'), table);
+  assert.ok(table.includes(`the same window in ${Math.round(100 * bs.same_window)}%; 95% start at ${span(bs.a)} and end at ${span(bs.b)}`), table);
   assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /took .*unravel paths --model e2e-tiny\.json --split test --samples 2 --batch 8 --seed 3\./);
   // q: the window of the same measurements, live, as `unravel paths --q 0.5` finds it
   const half = cliJson('paths', '--model', tiny.path, '--samples', '2', '--batch', '8', '--seed', '3', '--q', '0.5');
