@@ -61,6 +61,7 @@ export const COLORS = Object.freeze({
   full: '#222222',
   chance: '#999999',
   window: '#F0E442',
+  windowEdge: '#8a7a00',   // the bootstrap whiskers of the window's ends
   deleted: '#bdbdbd',
   ink: '#1d1d1f',
   muted: '#6b6b6b',

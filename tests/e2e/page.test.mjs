@@ -257,6 +257,10 @@ test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { ski
   // how firm the window is: the CLI's bootstrap of the same draws
   const bs = native.window.bootstrap, span = ([lo, hi]) => (lo === hi ? `${lo}` : `${lo}–${hi}`);
   assert.ok(table.includes('1,000 resamples of the 2 draws'), table);
+  for (const edge of ['a', 'b']) {   // and the whiskers under the window's edges
+    const g = page.locator(`[data-chart="grad-total"] .window-spread-${edge}`);
+    assert.deepEqual([Number(await g.getAttribute('data-lo')), Number(await g.getAttribute('data-hi'))], bs[edge]);
+  }
   assert.ok(table.includes(`the same window in ${Math.round(100 * bs.same_window)}%; 95% start at ${span(bs.a)} and end at ${span(bs.b)}`), table);
   assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /took .*unravel paths --model e2e-tiny\.json --split test --samples 2 --batch 8 --seed 3\./);
   // q: the window of the same measurements, live, as `unravel paths --q 0.5` finds it

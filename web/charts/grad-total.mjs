@@ -3,6 +3,8 @@
 // The effective window [a, b] (the shortest interval holding a fraction q of
 // the total, from model.pathStats) is shaded, with the share of all paths
 // whose length lies in it, and the paper's ResNet-110 numbers for comparison.
+// With window.bootstrap, whiskers under the window's edges span where 95% of
+// the resampled windows start and end: how firm the edges are.
 import { COLORS, PAPER } from '../config.mjs';
 import { el, text, linear, band, axes } from '../svg.mjs';
 import { chartBase } from './common.mjs';
@@ -39,8 +41,20 @@ export function createGradTotalChart(container, options = {}) {
                              fill: color, opacity: w && k >= w.a && k <= w.b ? 0.95 : 0.55 }, g);
       el('title', {}, r).textContent = `length ${k}: ${(100 * v).toPrecision(3)}% of the total gradient`;
     });
+    if (w?.bootstrap) {
+      const bs = w.bootstrap, yw = f.y0 - 6, stroke = COLORS.windowEdge;
+      for (const [edge, [lo, hi]] of [['a', bs.a], ['b', bs.b]]) {
+        const off = edge === 'a' ? -0.5 : 0.5, x0 = x(lo + off), x1 = x(hi + off);
+        const wg = el('g', { class: `window-spread window-spread-${edge}`, 'data-lo': lo, 'data-hi': hi }, g);
+        el('line', { x1: x0, x2: x1, y1: yw, y2: yw, stroke, 'stroke-width': 2 }, wg);
+        for (const xe of [x0, x1]) el('line', { x1: xe, x2: xe, y1: yw - 4, y2: yw + 4, stroke, 'stroke-width': 2 }, wg);
+        el('title', {}, wg).textContent = `95% of ${bs.resamples} bootstrap resamples of the draws ` +
+          `${edge === 'a' ? 'start' : 'end'} the window at length ${lo === hi ? lo : `${lo}–${hi}`}`;
+      }
+    }
     if (w) {
-      text(g, f.x1 - 4, f.y1 + 14, `window ${w.a}–${w.b} holds ${(100 * w.q).toFixed(0)}% of the gradient`,
+      text(g, f.x1 - 4, f.y1 + 14, `window ${w.a}–${w.b} holds ${(100 * w.q).toFixed(0)}% of the gradient` +
+           (w.bootstrap ? ` (same in ${Math.round(100 * w.bootstrap.same)}% of resamples)` : ''),
            { 'text-anchor': 'end', 'font-size': 11, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
       text(g, f.x1 - 4, f.y1 + 30, `paths in window: ${fmtShare(w.share)} of all`,
            { 'text-anchor': 'end', 'font-size': 12, 'font-weight': 700, class: 'window-share', stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
