@@ -106,4 +106,5 @@ def trained_models_agree(n=1000):
 
 
 if __name__ == "__main__":
-    main()
+    # --trained-only: just the trained-model check (a minute), e.g. after a new model lands
+    trained_models_agree() if sys.argv[1:] == ["--trained-only"] else main()
