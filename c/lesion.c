@@ -259,6 +259,40 @@ void unr_curve_free(unr_curve_point *points, int nks)
     }
 }
 
+/* First position where p departs from the unmodified network (identity
+ * order, nothing deleted); num_blocks if it does not. */
+static int first_change(const unr_plan *p)
+{
+    for (int pos = 0; pos < p->num_blocks; pos++)
+        if (p->order[pos] != pos || p->deleted[pos])
+            return pos;
+    return p->num_blocks;
+}
+
+/* Adds each plan's right answers on images [0, n) to correct[]. Chunk by
+ * chunk (as unr_forward cuts the batch, so the numbers are the same), the
+ * unmodified network runs once keeping the input of every position, and each
+ * plan runs only from its first change: nothing before it differs. */
+static void plans_on_batch(unr_runner *r, unr_plan *const *plans, const int *from, int nplans,
+                           const uint8_t *pixels, const uint8_t *labels, int n, long *correct)
+{
+    const unr_model *m = r->m;
+    int nb = m->num_blocks, k = m->arch.num_classes;
+    unr_images_to_input(m, pixels, n, r->input);
+    for (int at = 0; at < n; at += r->chunk) {
+        int c = n - at < r->chunk ? n - at : r->chunk;
+        unr_net_stem(r, r->input + (size_t)at * UNR_IMAGE_BYTES, c, r->saved[0]);
+        for (int pos = 0; pos < nb; pos++)
+            unr_net_block(r, pos, 0, r->saved[pos], c, r->saved[pos + 1], r->act[2], r->act[3]);
+        for (int i = 0; i < nplans; i++) {
+            run_suffix(r, plans[i], from[i], r->saved[from[i]], c, r->logits);
+            correct[i] += count_correct(r->logits, labels + at, c, k);
+        }
+    }
+}
+
+enum { CURVE_GROUP = 256 };   /* plans that share each batch's unmodified forward pass */
+
 unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar *data,
                             int limit, const int *ks, int nks, int samples, uint64_t seed,
                             unr_progress_fn progress, void *user, unr_curve_point *points,
@@ -268,39 +302,62 @@ unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar
     if (samples < 1 || samples > 1000000)
         return unr_fail(err, UNR_ERR_RANGE, "samples: %d is outside 1..1000000", samples);
     memset(points, 0, (size_t)nks * sizeof *points);
-    unr_plan *plan = unr_plan_create(m);
-    if (!plan)
-        return unr_fail(err, UNR_ERR_NOMEM, "out of memory");
-    unr_status st = UNR_OK;
-    for (int i = 0; i < nks && !st; i++) {
-        unr_curve_point *pt = &points[i];
-        pt->k = ks[i];
-        pt->errors = malloc((size_t)samples * sizeof *pt->errors);
-        pt->taus = malloc((size_t)samples * sizeof *pt->taus);
-        if (!pt->errors || !pt->taus) {
+    int total = limit > 0 && limit < data->n ? limit : data->n;
+    long nplans = (long)nks * samples;
+    int group = nplans < CURVE_GROUP ? (int)nplans : CURVE_GROUP;
+    unr_plan **plans = calloc((size_t)group + 1, sizeof *plans);
+    int *from = malloc(((size_t)group + 1) * sizeof *from);
+    long *correct = malloc(((size_t)group + 1) * sizeof *correct);
+    unr_status st = plans && from && correct ? UNR_OK : unr_fail(err, UNR_ERR_NOMEM, "out of memory");
+    for (int j = 0; j < group && !st; j++)
+        if (!(plans[j] = unr_plan_create(m)))
             st = unr_fail(err, UNR_ERR_NOMEM, "out of memory");
-            break;
-        }
-        for (int s = 0; s < samples && !st; s++) {
-            st = kind == UNR_RANDOM_DELETE ? unr_draw_deletion(m, ks[i], seed, s, plan, err)
-                                           : unr_draw_swaps(m, ks[i], seed, s, plan, err);
-            unr_eval_result res;
+    for (int i = 0; i < nks && !st; i++) {
+        points[i].k = ks[i];
+        points[i].errors = malloc((size_t)samples * sizeof *points[i].errors);
+        points[i].taus = malloc((size_t)samples * sizeof *points[i].taus);
+        if (!points[i].errors || !points[i].taus)
+            st = unr_fail(err, UNR_ERR_NOMEM, "out of memory");
+    }
+    if (!st)
+        st = unr_runner_reserve_saved(r, err);
+    /* Plans in groups (draw p is sample p % samples of ks[p / samples]); the
+     * batches run inside, so each batch's unmodified pass serves the group. */
+    for (long p0 = 0; p0 < nplans && !st; p0 += group) {
+        int g = nplans - p0 < group ? (int)(nplans - p0) : group;
+        for (int j = 0; j < g && !st; j++) {
+            int i = (int)((p0 + j) / samples), s = (int)((p0 + j) % samples);
+            st = kind == UNR_RANDOM_DELETE ? unr_draw_deletion(m, ks[i], seed, s, plans[j], err)
+                                           : unr_draw_swaps(m, ks[i], seed, s, plans[j], err);
             if (!st)
-                st = unr_evaluate(r, plan, data, limit, NULL, NULL, &res, err);
+                st = unr_plan_validate(m, plans[j], err);
             if (!st) {
-                pt->errors[s] = res.error;
-                pt->taus[s] = unr_plan_kendall_tau(plan);
+                from[j] = first_change(plans[j]);
+                correct[j] = 0;
+                points[i].taus[s] = unr_plan_kendall_tau(plans[j]);
             }
-            if (!st && progress && progress(user, (double)i * samples + s + 1, (double)nks * samples))
+        }
+        for (int at = 0; at < total && !st; at += r->max_batch) {
+            int n = total - at < r->max_batch ? total - at : r->max_batch;
+            plans_on_batch(r, plans, from, g, data->pixels + (size_t)at * UNR_IMAGE_BYTES,
+                           data->labels + at, n, correct);
+            if (progress && progress(user, p0 + (double)g * (at + n) / total, (double)nplans))
                 st = unr_fail(err, UNR_ERR_CANCELLED, "cancelled");
         }
-        if (!st) {
-            unr_summarize(pt->errors, samples, &pt->mean, &pt->sd, &pt->min, &pt->max);
-            double tau_sd, tau_min, tau_max;
-            unr_summarize(pt->taus, samples, &pt->tau, &tau_sd, &tau_min, &tau_max);
+        for (int j = 0; j < g && !st; j++) {
+            int i = (int)((p0 + j) / samples), s = (int)((p0 + j) % samples);
+            points[i].errors[s] = total ? 1.0 - (double)correct[j] / total : 0.0;
         }
     }
-    unr_plan_free(plan);
+    for (int i = 0; i < nks && !st; i++) {
+        unr_curve_point *pt = &points[i];
+        unr_summarize(pt->errors, samples, &pt->mean, &pt->sd, &pt->min, &pt->max);
+        double tau_sd, tau_min, tau_max;
+        unr_summarize(pt->taus, samples, &pt->tau, &tau_sd, &tau_min, &tau_max);
+    }
+    for (int j = 0; plans && j < group; j++)
+        unr_plan_free(plans[j]);
+    free(plans), free(from), free(correct);
     if (st)
         unr_curve_free(points, nks);
     return st;

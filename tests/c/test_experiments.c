@@ -157,6 +157,59 @@ static void lesion_sweep_equals_evaluating_each_plan(void)
 }
 
 /* ---- claim 3: random plans ---- */
+/* The curves run each plan only from its first change, on activations of
+ * the unmodified network: their errors must be exactly those of evaluating
+ * each drawn plan from scratch, with batches cut into chunks, and across
+ * the groups of plans that share a batch. */
+static void random_curves_equal_evaluating_each_plan(void)
+{
+    unr_shortcut kinds[3] = {UNR_SHORTCUT_A, UNR_SHORTCUT_B, UNR_SHORTCUT_NONE};
+    enum { N = 45 };
+    static uint8_t pix[N * UNR_IMAGE_BYTES], labels[N];
+    random_pixels(pix, labels, N, 11);
+    unr_cifar data = {N, labels, pix};
+    for (int kind = 0; kind < 3; kind++) {
+        unr_model *m = tiny(kinds[kind], 3, 20 + kind);
+        CHECK(m);
+        unr_runner *run;
+        unr_error err;
+        CHECK_OK(unr_runner_create(m, 16, 2, UNR_ISA_AUTO, &run, &err));
+        unr_runner_set_chunk(run, 5);   /* 45 images: batches of 16, 16, 13 in chunks of 5 */
+        unr_plan *plan = unr_plan_create(m);
+        int ks[4] = {0, 1, 2, 5};
+        for (int swap = 0; swap < 2; swap++) {
+            unr_curve_point pts[4];
+            CHECK_OK(unr_random_curve(run, swap ? UNR_RANDOM_SWAP : UNR_RANDOM_DELETE, &data, 0, ks, 4,
+                                      4, 9, NULL, NULL, pts, &err));
+            for (int i = 0; i < 4; i++)
+                for (int s = 0; s < 4; s++) {
+                    CHECK_OK(swap ? unr_draw_swaps(m, ks[i], 9, s, plan, &err)
+                                  : unr_draw_deletion(m, ks[i], 9, s, plan, &err));
+                    unr_eval_result ev;
+                    CHECK_OK(unr_evaluate(run, plan, &data, 0, NULL, NULL, &ev, &err));
+                    CHECK(pts[i].errors[s] == ev.error);
+                    CHECK(pts[i].taus[s] == unr_plan_kendall_tau(plan));
+                }
+            unr_curve_free(pts, 4);
+        }
+        /* more plans than one group: draws on both sides of the boundary */
+        int k2 = 2;
+        unr_curve_point pt;
+        CHECK_OK(unr_random_curve(run, UNR_RANDOM_DELETE, &data, 20, &k2, 1, 300, 4, NULL, NULL, &pt, &err));
+        int probe[4] = {0, 255, 256, 299};
+        for (int j = 0; j < 4; j++) {
+            CHECK_OK(unr_draw_deletion(m, 2, 4, probe[j], plan, &err));
+            unr_eval_result ev;
+            CHECK_OK(unr_evaluate(run, plan, &data, 20, NULL, NULL, &ev, &err));
+            CHECK(pt.errors[probe[j]] == ev.error);
+        }
+        unr_curve_free(&pt, 1);
+        unr_plan_free(plan);
+        unr_runner_free(run);
+        unr_model_free(m);
+    }
+}
+
 
 static void random_deletions_are_distinct_seeded_and_deletable(void)
 {
@@ -472,6 +525,7 @@ static void path_gradient_far_below_float_range_is_measured(void)
 
 TEST_MAIN(TEST_CASE(linear_network_equals_sum_over_all_paths),
           TEST_CASE(lesion_sweep_equals_evaluating_each_plan),
+          TEST_CASE(random_curves_equal_evaluating_each_plan),
           TEST_CASE(random_deletions_are_distinct_seeded_and_deletable),
           TEST_CASE(random_swaps_stay_in_stage_and_tau_falls),
           TEST_CASE(four_stage_networks_draw_and_sweep_correctly),
