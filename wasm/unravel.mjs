@@ -1091,6 +1091,10 @@ function summarize(v) {
  * @property {number[]} total share of the total gradient per length
  * @property {{a: number, b: number, q: number, mass: number, share: number,
  *             bootstrap?: WindowSpread}} window
+ * @property {number[][]} norms every measurement, [length][sample]
+ */
+
+/**
  * @typedef {Object} WindowSpread how far the window moves with the draws: over
  *   `resamples` bootstrap resamples of the samples, the central 95% of the
  *   windows' first (a) and last (b) lengths and of their share of all paths,
@@ -1101,5 +1105,4 @@ function summarize(v) {
  * @property {[number, number]} b
  * @property {[number, number]} share
  * @property {number} same
- * @property {number[][]} norms every measurement, [length][sample]
  */
