@@ -296,6 +296,64 @@ static void plans_on_batch(unr_runner *r, unr_plan *const *plans, const int *fro
 
 enum { CURVE_GROUP = 256 };   /* plans that share each batch's unmodified forward pass */
 
+/* Draw `sample` of k into plan, checked, with its first change and tau. */
+static unr_status draw_random(const unr_model *m, unr_random_kind kind, int k, uint64_t seed,
+                              int sample, unr_plan *plan, int *from, double *tau, unr_error *err)
+{
+    unr_status st = kind == UNR_RANDOM_DELETE ? unr_draw_deletion(m, k, seed, sample, plan, err)
+                                              : unr_draw_swaps(m, k, seed, sample, plan, err);
+    if (!st)
+        st = unr_plan_validate(m, plan, err);
+    if (!st) {
+        *from = first_change(plan);
+        *tau = unr_plan_kendall_tau(plan);
+    }
+    return st;
+}
+
+unr_status unr_random_plans_batch(unr_runner *r, unr_random_kind kind, const unr_cifar *data,
+                                  int start, int n, const int *ks, const int *samples,
+                                  int nplans, uint64_t seed, long *correct, double *taus,
+                                  unr_error *err)
+{
+    const unr_model *m = r->m;
+    if (start < 0 || n < 1 || start > data->n || n > data->n - start)
+        return unr_fail(err, UNR_ERR_RANGE, "random plans: images %d..%d are outside the data "
+                        "set's 0..%d", start, start + n - 1, data->n - 1);
+    if (nplans < 1 || nplans > CURVE_GROUP)
+        return unr_fail(err, UNR_ERR_RANGE, "random plans: %d plans at once is outside 1..%d",
+                        nplans, CURVE_GROUP);
+    for (int j = 0; j < nplans; j++)
+        if (samples[j] < 0)
+            return unr_fail(err, UNR_ERR_RANGE, "random plans: plan %d: sample %d is negative",
+                            j, samples[j]);
+    unr_plan **plans = calloc((size_t)nplans, sizeof *plans);
+    int *from = malloc((size_t)nplans * sizeof *from);
+    unr_status st = plans && from ? UNR_OK : unr_fail(err, UNR_ERR_NOMEM, "out of memory");
+    for (int j = 0; j < nplans && !st; j++) {
+        double tau;
+        if (!(plans[j] = unr_plan_create(m)))
+            st = unr_fail(err, UNR_ERR_NOMEM, "out of memory");
+        else
+            st = draw_random(m, kind, ks[j], seed, samples[j], plans[j], &from[j], &tau, err);
+        if (!st && taus)
+            taus[j] = tau;
+        if (!st)
+            correct[j] = 0;
+    }
+    if (!st)
+        st = unr_runner_reserve_saved(r, err);
+    for (int at = 0; at < n && !st; at += r->max_batch) {
+        int c = n - at < r->max_batch ? n - at : r->max_batch;
+        plans_on_batch(r, plans, from, nplans, data->pixels + (size_t)(start + at) * UNR_IMAGE_BYTES,
+                       data->labels + start + at, c, correct);
+    }
+    for (int j = 0; plans && j < nplans; j++)
+        unr_plan_free(plans[j]);
+    free(plans), free(from);
+    return st;
+}
+
 unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar *data,
                             int limit, const int *ks, int nks, int samples, uint64_t seed,
                             unr_progress_fn progress, void *user, unr_curve_point *points,
@@ -330,15 +388,8 @@ unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar
         int g = nplans - p0 < group ? (int)(nplans - p0) : group;
         for (int j = 0; j < g && !st; j++) {
             int i = (int)((p0 + j) / samples), s = (int)((p0 + j) % samples);
-            st = kind == UNR_RANDOM_DELETE ? unr_draw_deletion(m, ks[i], seed, s, plans[j], err)
-                                           : unr_draw_swaps(m, ks[i], seed, s, plans[j], err);
-            if (!st)
-                st = unr_plan_validate(m, plans[j], err);
-            if (!st) {
-                from[j] = first_change(plans[j]);
-                correct[j] = 0;
-                points[i].taus[s] = unr_plan_kendall_tau(plans[j]);
-            }
+            st = draw_random(m, kind, ks[i], seed, s, plans[j], &from[j], &points[i].taus[s], err);
+            correct[j] = 0;
         }
         for (int at = 0; at < total && !st; at += r->max_batch) {
             int n = total - at < r->max_batch ? total - at : r->max_batch;

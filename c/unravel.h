@@ -312,6 +312,16 @@ unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar
                             unr_progress_fn progress, void *user, unr_curve_point *points,
                             unr_error *err);
 void unr_curve_free(unr_curve_point *points, int nks);
+/* One step of such a curve, for callers that split the work (the page's
+ * workers take image ranges): plan j is draw samples[j] of ks[j]; correct[j]
+ * receives its right answers on images start..start+n-1 and taus[j] (if
+ * not NULL) its Kendall's tau. The plans share each batch's unmodified
+ * forward pass, so summing correct over ranges gives unr_random_curve's
+ * errors exactly. At most 256 plans at once. */
+unr_status unr_random_plans_batch(unr_runner *r, unr_random_kind kind, const unr_cifar *data,
+                                  int start, int n, const int *ks, const int *samples,
+                                  int nplans, uint64_t seed, long *correct, double *taus,
+                                  unr_error *err);
 /* mean, sd (n-1), min, max of v[0..n) */
 void unr_summarize(const double *v, int n, double *mean, double *sd, double *min, double *max);
 

@@ -290,6 +290,28 @@ UNR_EXPORT int unr_wasm_draw_plan(const unr_model *m, int kind, int k, double se
     return (int)st;
 }
 
+/* Right answers of plans j = 0..nplans-1 (draw samples[j] of ks[j]) on
+ * images start..start+n-1, sharing the unmodified pass (see
+ * unr_random_plans_batch); taus[j]: each plan's Kendall's tau. */
+UNR_EXPORT int unr_wasm_random_batch(unr_runner *r, int kind, const unr_cifar *data, int start,
+                                     int n, const int32_t *ks, const int32_t *samples, int nplans,
+                                     double seed, int32_t *correct, double *taus, unr_error *err)
+{
+    unr_error_clear(err);
+    if (!(seed >= 0 && seed <= 9007199254740992.0))
+        return (int)unr_fail(err, UNR_ERR_RANGE, "seed: %g is not a whole number in 0..2^53", seed);
+    if (nplans < 1 || nplans > 256)
+        return (int)unr_fail(err, UNR_ERR_RANGE, "random plans: %d plans at once is outside 1..256",
+                             nplans);
+    long right[256];
+    unr_status st = unr_random_plans_batch(r, kind ? UNR_RANDOM_SWAP : UNR_RANDOM_DELETE, data,
+                                           start, n, (const int *)ks, (const int *)samples, nplans,
+                                           (uint64_t)seed, right, taus, err);
+    for (int j = 0; !st && j < nplans; j++)
+        correct[j] = (int32_t)right[j];
+    return (int)st;
+}
+
 /* One sample of the gradient per path length: norms[0..num_blocks]. The
  * batch is drawn from the first `limit` images (0: all). */
 UNR_EXPORT int unr_wasm_paths_sample(unr_runner *r, const unr_cifar *data, int limit, int batch,

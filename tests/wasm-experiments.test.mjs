@@ -97,11 +97,18 @@ describe('experiments: WASM and the native CLI agree', () => {
     const seen = [];
     await resnet.model.lesionSingle(data, { batch: 40, onProgress: (d, t) => { seen.push([d, t]); } });
     assert.deepEqual(seen, [[40, IMAGES], [80, IMAGES], [120, IMAGES]]);
+    // 10 ks x 30 draws = 300 plans: a group of 256 (20 images in steps of
+    // 4: 1024 plan-images each), then one of 44 (all 20 images in one step)
+    const steps = [];
+    await resnet.model.deleteRandom(data, { samples: 30, limit: 20, onProgress: (d, t) => { steps.push([d, t]); } });
+    assert.deepEqual(steps, [...[4, 8, 12, 16, 20].map((i) => [256 * i, 6000]), [6000, 6000]]);
     const ctl = new AbortController();
+    let after = 0;
     const run = resnet.model.deleteRandom(data, {
-      samples: 50, limit: 20, signal: ctl.signal, onProgress: (d) => { if (d === 3) ctl.abort(); },
+      samples: 50, limit: 20, signal: ctl.signal, onProgress: () => { after++; ctl.abort(); },
     });
     await assert.rejects(run, /cancelled/);
+    assert.equal(after, 1);   // stopped after its first step
     await assert.rejects(resnet.model.pathStats(data, { samples: 5, batch: 4, onProgress: () => true }),
                          /cancelled/);
     // and the module keeps working

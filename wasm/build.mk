@@ -29,7 +29,7 @@ WASM_EXPORTS := malloc free \
   unr_wasm_cifar_load unr_wasm_cifar_free unr_wasm_cifar_n unr_wasm_cifar_labels \
   unr_wasm_cifar_pixels \
   unr_wasm_evaluate unr_wasm_forward \
-  unr_wasm_lesion_batch unr_wasm_max_deletions unr_wasm_max_swaps unr_wasm_draw_plan \
+  unr_wasm_lesion_batch unr_wasm_max_deletions unr_wasm_max_swaps unr_wasm_draw_plan unr_wasm_random_batch \
   unr_wasm_paths_sample unr_wasm_path_distribution unr_wasm_effective_window \
   unr_wasm_window_bootstrap
 comma := ,

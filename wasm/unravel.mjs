@@ -32,6 +32,10 @@ const DEFAULT_BATCH = 100;
 // a batch over PATHS_BUDGET instead.
 const ACTIVATION_BUDGET = 256 * 2 ** 20;
 const PATHS_BUDGET = 1024 * 2 ** 20;
+// deleteRandom / swapRandom: plans that share one unmodified forward pass
+// (the C side's limit), and the plan x image passes of one step.
+const RANDOM_GROUP = 256;
+const STEP_PLAN_IMAGES = 1024;
 
 function checkBatch(batch) {
   if (!Number.isInteger(batch) || batch < 1 || batch > 4096)
@@ -755,33 +759,68 @@ export class Model {
 
   async #randomCurve(kind, data, options) {
     const name = kind ? 'swapRandom' : 'deleteRandom';
-    const { samples = 10, seed = 1, limit = 0, batch = DEFAULT_BATCH } = options;
+    const { samples = 10, seed = 1, limit = 0 } = options;
     const most = kind ? this.maxSwaps : this.maxDeletions;
     const ks = options.ks ?? Array.from({ length: most + 1 }, (_, k) => k);
     checkSeed(name, seed);
     if (!Number.isInteger(samples) || samples < 1 || samples > 1e6)
       throw argError(`${name}: samples: ${samples} is outside 1..1000000`);
+    if (!Number.isInteger(limit) || limit < 0)
+      throw argError(`${name}: limit: ${limit} is not a whole number >= 0`);
     for (const k of ks)
       if (!Number.isInteger(k) || k < 0 || k > most)
         throw argError(`${name}: k = ${k} is outside 0..${most}`);
+    const it = this.#it, x = it.x;
+    const dataPtr = checkData(data);
+    const batch = this.#memoryBatch(checkBatch(options.batch ?? DEFAULT_BATCH), true);
+    const total = limit > 0 && limit < data.n ? limit : data.n;
+    // Plans in groups that share each step's unmodified forward pass (as
+    // the CLI's unr_random_curve does); a step is a slice of images small
+    // enough that the whole group on it stays near STEP_PLAN_IMAGES image
+    // passes, so progress and cancellation stay prompt.
+    const nplans = ks.length * samples;
+    const right = new Float64Array(nplans), taus = new Float64Array(nplans);
+    const group = Math.min(nplans, RANDOM_GROUP);
+    const kPtr = it.malloc(4 * group), sPtr = it.malloc(4 * group);
+    const correct = it.malloc(4 * group), tauPtr = it.malloc(8 * group);
     const stepper = new Stepper(options);
-    const points = [];
-    for (const [i, k] of ks.entries()) {
-      const errors = [], taus = [];
-      for (let s = 0; s < samples; s++) {
-        const plan = this.drawPlan(kind ? 'swap' : 'delete', k, seed, s);
-        errors.push(this.evaluate(data, { ...plan, limit, batch }).error);
-        taus.push(plan.tau);
-        await stepper.step(i * samples + s + 1, ks.length * samples);
+    try {
+      for (let p0 = 0; p0 < nplans; p0 += group) {
+        const g = Math.min(group, nplans - p0);
+        const kv = new Int32Array(it.u8().buffer, kPtr, g), sv = new Int32Array(it.u8().buffer, sPtr, g);
+        for (let j = 0; j < g; j++) {
+          kv[j] = ks[Math.floor((p0 + j) / samples)];
+          sv[j] = (p0 + j) % samples;
+        }
+        const step = Math.max(1, Math.min(batch, Math.floor(STEP_PLAN_IMAGES / g)));
+        for (let at = 0; at < total; at += step) {
+          const n = Math.min(step, total - at);
+          const runner = this.#runner(batch);
+          it.check(it.call(() => x.unr_wasm_random_batch(runner, kind, dataPtr, at, n, kPtr, sPtr, g,
+                                                         seed, correct, tauPtr, it.err)));
+          const c = new Int32Array(it.u8().buffer, correct, g);
+          for (let j = 0; j < g; j++)
+            right[p0 + j] += c[j];
+          taus.set(new Float64Array(it.u8().buffer, tauPtr, g), p0);
+          await stepper.step(p0 * total + g * (at + n), nplans * total);
+        }
       }
-      const point = { k, ...summarize(errors), errors };
-      if (kind) {
-        point.tau = summarize(taus).mean;
-        point.taus = taus;
-      }
-      points.push(point);
+    } finally {
+      for (const ptr of [kPtr, sPtr, correct, tauPtr])
+        x.free(ptr);
     }
-    return { points };
+    return {
+      points: ks.map((k, i) => {
+        const at = i * samples;
+        const errors = Array.from(right.subarray(at, at + samples), (r) => (total ? 1 - r / total : 0));
+        const point = { k, ...summarize(errors), errors };
+        if (kind) {
+          point.taus = Array.from(taus.subarray(at, at + samples));
+          point.tau = summarize(point.taus).mean;
+        }
+        return point;
+      }),
+    };
   }
 
   /**

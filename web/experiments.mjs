@@ -4,11 +4,14 @@
 //   - lesionSingle: the images are split into ranges (whole batches), one
 //     task per range; correct counts are summed, so the errors are exactly
 //     those of one call on all the images (and of `unravel lesion`);
-//   - deleteRandom / swapRandom: one task per k; a draw depends only on
-//     (seed, k, sample), so the points equal the CLI's for the same ks;
-//   - pathStats: one task (its samples cannot be split through the API).
+//   - deleteRandom / swapRandom: split by image range like lesionSingle,
+//     each task running every draw (a draw depends only on (seed, k,
+//     sample)), so the points equal the CLI's for the same ks;
+//   - pathStats: samples split by firstSample across workers, the
+//     measurements summarised (window, bootstrap) in one worker.
 // Experiment tasks are cooperative: cancelling asks the worker to stop.
 import { POOL, LESION_BATCH } from './config.mjs';
+import { summarize } from './math.mjs';
 
 /** A progress aggregator over several parts: returns part(i) => (done, total). */
 function progressOf(parts, onProgress) {
@@ -116,24 +119,49 @@ export function mergeLesion(parts, batch = LESION_BATCH) {
 
 /**
  * model.deleteRandom (kind 'delete') or model.swapRandom ('swap'): error
- * against the number k of random deletions / swaps, one task per k (the
- * workers take them as they free up), points merged by k as they arrive.
+ * against the number k of random deletions / swaps. The images are split
+ * into ranges, one task each, every task running all the draws on its range
+ * (so each batch's unmodified forward pass serves every draw); correct
+ * counts are summed, so the points equal one call's, and the CLI's. After
+ * each range, onPartial gets the curve on the images measured so far.
  * @param {{ks: number[], samples: number, seed: number}} o
- * @param {{onProgress?: Function, onPartial?: (r: {points: object[]}) => void, signal?: AbortSignal}} [cb]
+ * @param {{onProgress?: Function, onPartial?: (r: {points: object[], n: number}) => void, signal?: AbortSignal}} [cb]
  */
 export async function randomCurve(pool, key, kind, count, o, { onProgress, onPartial, signal } = {}) {
   const fn = kind === 'swap' ? 'swapRandom' : 'deleteRandom';
-  const part = progressOf(o.ks.length, onProgress);
-  const points = [];
-  await Promise.all(o.ks.map((k, i) =>
-    pool.run({ type: 'expt', key, fn, count, opts: { ks: [k], samples: o.samples, seed: o.seed, limit: count } },
+  const ranges = splitImages(count, 2 * pool.size, 1, POOL.minChunkImages);
+  const part = progressOf(ranges.length, onProgress);
+  const done = [];
+  const parts = await Promise.all(ranges.map((r, i) =>
+    pool.run({ type: 'expt', key, fn, start: r.start, count: r.count,
+               opts: { ks: o.ks, samples: o.samples, seed: o.seed } },
              { onProgress: part(i), signal, cooperative: true })
-      .then((r) => {
-        points.push(...r.points);
-        points.sort((a, b) => a.k - b.k);
-        onPartial?.({ points });
+      .then((res) => {
+        const p = { n: r.count, points: res.points };
+        done.push(p);
+        if (done.length < ranges.length)
+          onPartial?.(mergeCurves(done));
+        return p;
       })));
-  return { points };
+  return mergeCurves(parts);
+}
+
+/**
+ * Merge deleteRandom / swapRandom results of disjoint image ranges (exact:
+ * each draw's error x images is a whole number of right answers).
+ * @param {{n: number, points: object[]}[]} parts
+ */
+export function mergeCurves(parts) {
+  const n = parts.reduce((s, p) => s + p.n, 0);
+  const points = parts[0].points.map((pt, i) => {
+    const errors = pt.errors.map((_, s) =>
+      1 - parts.reduce((sum, p) => sum + Math.round((1 - p.points[i].errors[s]) * p.n), 0) / n);
+    const merged = { k: pt.k, ...summarize(errors), errors };
+    if (pt.taus)
+      Object.assign(merged, { taus: pt.taus, tau: pt.tau });
+    return merged;
+  });
+  return { points, n };
 }
 
 /**

@@ -1,5 +1,6 @@
 // math.mjs: small pure helpers for the page (no DOM): binomials in log
-// space, Kendall's tau, a seeded PRNG for the diagram's Shuffle button.
+// space, Kendall's tau, a seeded PRNG for the diagram's Shuffle button,
+// summaries of draws as the C core computes them.
 
 /** ln(n!) by summation, cached: n is at most a few hundred here. */
 const lnFact = [0];
@@ -36,6 +37,25 @@ export function pathShare(n, a, b) {
   for (let k = Math.max(0, a); k <= Math.min(n, b); k++)
     s += Math.exp(logChoose(n, k) - n * Math.LN2);
   return s;
+}
+
+/**
+ * mean, sd (n-1), min, max of v, summed in the order of the C core's
+ * unr_summarize, so points merged here equal the CLI's bit for bit.
+ */
+export function summarize(v) {
+  let s = 0, lo = Infinity, hi = -Infinity;
+  for (const x of v) {
+    s += x;
+    lo = Math.min(lo, x);
+    hi = Math.max(hi, x);
+  }
+  const mean = v.length ? s / v.length : 0;
+  let ss = 0;
+  for (const x of v)
+    ss += (x - mean) * (x - mean);
+  return { mean, sd: v.length > 1 ? Math.sqrt(ss / (v.length - 1)) : 0,
+           min: v.length ? lo : 0, max: v.length ? hi : 0 };
 }
 
 /** Kendall's tau between the identity order and `order` (no ties). */

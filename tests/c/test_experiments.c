@@ -210,6 +210,61 @@ static void random_curves_equal_evaluating_each_plan(void)
     }
 }
 
+/* The page's workers take image ranges: plans evaluated range by range
+ * (any cut, across batches and chunks) must sum to the curve's errors. */
+static void random_plans_by_image_range_sum_to_the_curve(void)
+{
+    enum { N = 45, S = 3 };
+    static uint8_t pix[N * UNR_IMAGE_BYTES], labels[N];
+    random_pixels(pix, labels, N, 13);
+    unr_cifar data = {N, labels, pix};
+    unr_model *m = tiny(UNR_SHORTCUT_A, 3, 31);
+    CHECK(m);
+    unr_runner *run;
+    unr_error err;
+    CHECK_OK(unr_runner_create(m, 16, 2, UNR_ISA_AUTO, &run, &err));
+    unr_runner_set_chunk(run, 5);
+    int ks[4] = {0, 1, 3, 6};
+    for (int swap = 0; swap < 2; swap++) {
+        unr_random_kind kind = swap ? UNR_RANDOM_SWAP : UNR_RANDOM_DELETE;
+        int nks = swap ? 3 : 4;   /* a 9-block tiny net has fewer swappable pairs */
+        unr_curve_point pts[4];
+        CHECK_OK(unr_random_curve(run, kind, &data, 0, ks, nks, S, 7, NULL, NULL, pts, &err));
+        int pk[12], ps[12], np = 0;
+        for (int i = 0; i < nks; i++)
+            for (int s = S - 1; s >= 0; s--)   /* any order of plans */
+                pk[np] = ks[i], ps[np++] = s;
+        long sum[12] = {0}, part[12];
+        double taus[12];
+        int cuts[5] = {0, 7, 23, 40, N};    /* ranges of 7, 16 and 17 (over a batch) and 5 */
+        for (int c = 0; c < 4; c++) {
+            CHECK_OK(unr_random_plans_batch(run, kind, &data, cuts[c], cuts[c + 1] - cuts[c], pk, ps,
+                                            np, 7, part, taus, &err));
+            for (int j = 0; j < np; j++)
+                sum[j] += part[j];
+        }
+        for (int j = 0; j < np; j++) {
+            int i = j / S, s = ps[j];
+            CHECK(pts[i].errors[s] == 1.0 - (double)sum[j] / N);
+            CHECK(pts[i].taus[s] == taus[j]);
+        }
+        unr_curve_free(pts, nks);
+    }
+    /* bad requests are refused by name, nothing written past them */
+    int k1 = 1, s0 = 0, sneg = -1, kbig = 99;
+    long one;
+    CHECK(unr_random_plans_batch(run, UNR_RANDOM_DELETE, &data, 40, 6, &k1, &s0, 1, 7, &one, NULL,
+                                 &err) == UNR_ERR_RANGE && strstr(err.message, "images 40..45"));
+    CHECK(unr_random_plans_batch(run, UNR_RANDOM_DELETE, &data, 0, 5, &k1, &s0, 0, 7, &one, NULL,
+                                 &err) == UNR_ERR_RANGE && strstr(err.message, "0 plans"));
+    CHECK(unr_random_plans_batch(run, UNR_RANDOM_DELETE, &data, 0, 5, &k1, &sneg, 1, 7, &one, NULL,
+                                 &err) == UNR_ERR_RANGE && strstr(err.message, "sample -1"));
+    CHECK(unr_random_plans_batch(run, UNR_RANDOM_DELETE, &data, 0, 5, &kbig, &s0, 1, 7, &one, NULL,
+                                 &err) == UNR_ERR_RANGE && strstr(err.message, "k = 99"));
+    unr_runner_free(run);
+    unr_model_free(m);
+}
+
 
 static void random_deletions_are_distinct_seeded_and_deletable(void)
 {
@@ -526,6 +581,7 @@ static void path_gradient_far_below_float_range_is_measured(void)
 TEST_MAIN(TEST_CASE(linear_network_equals_sum_over_all_paths),
           TEST_CASE(lesion_sweep_equals_evaluating_each_plan),
           TEST_CASE(random_curves_equal_evaluating_each_plan),
+          TEST_CASE(random_plans_by_image_range_sum_to_the_curve),
           TEST_CASE(random_deletions_are_distinct_seeded_and_deletable),
           TEST_CASE(random_swaps_stay_in_stage_and_tau_falls),
           TEST_CASE(four_stage_networks_draw_and_sweep_correctly),

@@ -236,6 +236,31 @@ test('the lesion chart shows what `unravel lesion` prints for the same model', {
   await page.close();
 });
 
+test('the delete-k and swap-k curves show what `unravel delete-random` / `swap-random` print', { skip }, async () => {
+  // 500 images in ranges across the workers, every draw in each range, merged
+  const { page, errors } = await open('?model=e2e-r20&view=delete&images=500&samples=2&seed=4');
+  for (const v of ['delete', 'swap']) {
+    if (v === 'swap') await page.locator('#ux-tab-swap').click();
+    await idle(page, v);
+    const [dl] = await Promise.all([page.waitForEvent('download'),
+      page.locator(`[data-chart="${v}-k"] .export[data-format="json"]`).click()]);
+    const pts = JSON.parse(fs.readFileSync(await dl.path(), 'utf8')).data.series[0].points;
+    const ks = pts.map((p) => p.k);
+    const native = cliJson(`${v}-random`, '--model', r20.path, '--k', ks.join(','), '--samples', '2', '--seed', '4',
+                           '--limit', '500');
+    assert.equal(native.points.length, pts.length);
+    pts.forEach((p, i) => {
+      p.errors.forEach((e, s) => near(e, native.points[i].errors[s], `${v} k=${p.k} draw ${s}`));
+      near(p.mean, native.points[i].mean, `${v} k=${p.k} mean`);
+      near(p.sd, native.points[i].sd, `${v} k=${p.k} sd`);
+      if (v === 'swap') near(p.tau, native.points[i].tau, `swap k=${p.k} tau`);
+    });
+    assert.match(await page.locator(`#ux-panel-${v} .run-meta`).innerText(), new RegExp(`unravel ${v}-random`));
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { skip }, async () => {
   const native = cliJson('paths', '--model', tiny.path, '--samples', '2', '--batch', '8', '--seed', '3');
   const { page, errors } = await open('?model=e2e-tiny&view=paths&samples=2&pbatch=8&seed=3');

@@ -1,11 +1,11 @@
 // web-units.test.mjs: the page's DOM-free modules under plain node:test:
 // URL state, path-length math, and the experiment layer over a fake pool
-// (lesion split by image ranges and merged exactly, one task per k, pathStats
-// in one task, experiment tasks cooperative).
+// (lesion and random curves split by image ranges and merged exactly,
+// pathStats split by samples, experiment tasks cooperative).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseState, serializeState, checkPlan } from '../../web/url-state.mjs';
-import { pathShare, pathLengthDistribution, kendallTau, randomSwaps } from '../../web/math.mjs';
+import { pathShare, pathLengthDistribution, kendallTau, randomSwaps, summarize } from '../../web/math.mjs';
 import * as ex from '../../web/experiments.mjs';
 
 const blocks = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((id) => ({
@@ -101,18 +101,31 @@ test('lesionSingle: image ranges on several workers merge to the one-call errors
   assert.equal(r.forwardEquivalents, 4.5);
 });
 
-test('deleteRandom / swapRandom: one cooperative task per k, points merged by k', async () => {
-  const pool = fakePool((m) => ({ points: m.opts.ks.map((k) => ({ k, mean: k / 10, sd: 0, min: k / 10, max: k / 10, errors: [k / 10] })) }));
+test('deleteRandom / swapRandom: image ranges on several workers, every draw in each, merged exactly', async () => {
+  // draw s of k gets image i right when (i * 3 + k * 5 + s) % 7 < 3
+  const right = (start, count, k, s) => { let c = 0; for (let i = start; i < start + count; i++) c += (i * 3 + k * 5 + s) % 7 < 3; return c; };
+  const curve = (start, count, ks, samples, swap) => ({
+    points: ks.map((k) => {
+      const errors = Array.from({ length: samples }, (_, s) => 1 - right(start, count, k, s) / count);
+      const taus = errors.map((_, s) => 1 - (k + s) / 20);
+      return { k, ...summarize(errors), errors, ...(swap ? { taus, tau: summarize(taus).mean } : {}) };
+    }),
+  });
+  const pool = fakePool((m) => curve(m.start, m.count, m.opts.ks, m.opts.samples, m.fn === 'swapRandom'), 2);
   const partial = [];
-  const r = await ex.randomCurve(pool, 'primary', 'delete', 500, { ks: [0, 1, 2, 5, 9], samples: 4, seed: 9 },
-                                 { onPartial: (p) => partial.push(p.points.length) });
-  assert.deepEqual(r.points.map((p) => p.k), [0, 1, 2, 5, 9]);
-  assert.equal(pool.calls.length, 5);
-  assert.ok(pool.calls.every((c) => c.type === 'expt' && c.fn === 'deleteRandom' && c.pool.cooperative &&
-                                    c.opts.seed === 9 && c.opts.samples === 4 && c.opts.limit === 500 && c.opts.ks.length === 1));
-  assert.deepEqual(partial, [1, 2, 3, 4, 5]);
-  await ex.randomCurve(pool, 'compare', 'swap', 500, { ks: [0, 3], samples: 1, seed: 1 });
-  assert.ok(pool.calls.slice(5).every((c) => c.fn === 'swapRandom' && c.key === 'compare'));
+  const ks = [0, 1, 2, 5, 9];
+  const r = await ex.randomCurve(pool, 'primary', 'delete', 1000, { ks, samples: 4, seed: 9 },
+                                 { onPartial: (p) => partial.push(p.n) });
+  assert.deepEqual(pool.calls.map((c) => [c.type, c.fn, c.start, c.count, c.pool.cooperative]),
+                   [0, 250, 500, 750].map((start) => ['expt', 'deleteRandom', start, 250, true]));
+  assert.ok(pool.calls.every((c) => c.opts.seed === 9 && c.opts.samples === 4 && c.opts.ks === ks));
+  assert.deepEqual(partial, [250, 500, 750]);   // the curve so far, after each range but the last
+  const one = curve(0, 1000, ks, 4, false);
+  assert.equal(r.n, 1000);
+  assert.deepEqual(r.points, one.points);         // bit for bit: errors, mean, sd, min, max
+  const sw = await ex.randomCurve(pool, 'compare', 'swap', 550, { ks: [0, 3], samples: 3, seed: 1 });
+  assert.ok(pool.calls.slice(4).every((c) => c.fn === 'swapRandom' && c.key === 'compare'));
+  assert.deepEqual(sw.points, curve(0, 550, [0, 3], 3, true).points);
   assert.deepEqual(ex.defaultKs(9), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(ex.defaultKs(54), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 37, 54]);
   assert.deepEqual(ex.defaultKs(27), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 27]);
