@@ -522,7 +522,13 @@ export function createExplorer(root, options = {}) {
       await Promise.all(ms.map((m, i) => ex.randomCurve(pool, m.key, v, count, { ks: ksOf[i], samples: st.samples, seed: st.seed }, {
         signal: run.ctl.signal,
         onProgress: (f) => { fracs[i] = f; P[v].prog.set(fracs.reduce((a, b) => a + b) / fracs.length); },
-        onPartial: (r) => { series[i].points = r.points; if (running[v] === run.ctl) draw(); },
+        onPartial: (r) => {
+          series[i].points = r.points;
+          if (running[v] !== run.ctl) return;
+          draw();
+          P[v].meta.textContent = `${ms.length > 1 ? `${m.name}: ` : ''}the curve so far, on ${r.n.toLocaleString('en-US')} of ` +
+            `${count.toLocaleString('en-US')} images; it settles as the rest come in.`;
+        },
       }).then((r) => { series[i].points = r.points; })));
       results[v] = { sig: run.s, data: series };
       draw();
