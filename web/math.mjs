@@ -41,7 +41,8 @@ export function pathShare(n, a, b) {
 
 /**
  * mean, sd (n-1), min, max of v, summed in the order of the C core's
- * unr_summarize, so points merged here equal the CLI's bit for bit.
+ * unr_summarize, so points merged here equal the CLI's bit for bit. (The
+ * API module has the same; the page's main thread does not load it.)
  */
 export function summarize(v) {
   let s = 0, lo = Infinity, hi = -Infinity;
