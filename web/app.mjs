@@ -11,16 +11,16 @@ import { Pool, AbortError } from './pool.mjs';
 import { probeModels, fetchWeights, fetchBytes, classifyFiles, cifarImage, cifarLabels, checkCifar } from './data.mjs';
 import * as ex from './experiments.mjs';
 import { createBlockDiagram } from './blocks.mjs';
-import { randomSwaps, pct, kendallTau, pathShare } from './math.mjs';
+import { randomSwaps, pct, kendallTau, sup } from './math.mjs';
+import { lesionRows, kRows, pathsRows, pathsNote } from './paper-tables.mjs';
 import { h, progressRow, chartCard, fmtSeconds } from './ui.mjs';
 import { createLesionChart } from './charts/lesion.mjs';
 import { createErrorKChart } from './charts/error-k.mjs';
 import { createPathDistChart } from './charts/path-dist.mjs';
 import { createGradLengthChart } from './charts/grad-length.mjs';
-import { createGradTotalChart, fmtShare } from './charts/grad-total.mjs';
+import { createGradTotalChart } from './charts/grad-total.mjs';
 
 const VIEW_LABELS = { lesion: 'Delete one block', delete: 'Delete k blocks', swap: 'Swap k pairs', paths: 'Path lengths & gradients' };
-const sup = (n) => String(n).replace(/\d/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[d]);   // 2⁵⁴
 const isAbort = (e) => e instanceof AbortError || e?.name === 'AbortError';
 
 /** One compiled module for every explorer on the page. */
@@ -628,22 +628,7 @@ export function createExplorer(root, options = {}) {
   }
 
   function lesionTable(parts) {
-    const rows = [];
-    for (const p of parts) {
-      const r = p.result;
-      if (!r) continue;
-      const plain = loadedInfo(p.name)?.arch.shortcut === 'none';
-      const dels = r.blocks.filter((b) => b.deletable && b.error != null);
-      const nd = dels.filter((b) => !b.downsample), dn = dels.filter((b) => b.downsample);
-      const range = (xs) => (xs.length ? `${pct(Math.min(...xs.map((b) => b.error)))} – ${pct(Math.max(...xs.map((b) => b.error)))}` : 'n/a');
-      rows.push([`${p.name}: full network`, pct(r.full?.error), plain ? '–' : `about ${pct(PAPER.fullError)}`]);
-      if (plain) rows.push([`${p.name}: delete one block`, range(dels), `about ${pct(PAPER.vggLayerDeleted, 0)} (one layer of VGG-15)`]);
-      else {
-        rows.push([`${p.name}: delete one non-downsampling block`, range(nd), 'no noticeable change']);
-        rows.push([`${p.name}: delete one downsampling block`, range(dn), 'modest increase']);
-      }
-    }
-    table(P.lesion.table, rows);
+    table(P.lesion.table, lesionRows(parts, (name) => loadedInfo(name)?.arch.shortcut === 'none'));
   }
 
   function loadedInfo(name) {
@@ -651,47 +636,14 @@ export function createExplorer(root, options = {}) {
   }
 
   function kTable(v, series) {
-    const rows = series.map((s) => {
-      const last = s.points[s.points.length - 1];
-      const first = s.points[0];
-      const tail = v === 'swap' && last?.tau != null ? ` (tau ${last.tau.toFixed(2)})` : '';
-      return [`${s.name}: error from k = ${first?.k} to k = ${last?.k}${tail}`, `${pct(first?.mean)} → ${pct(last?.mean)}`,
-        v === 'delete' ? 'smooth increase with k (plotted to k ≈ 20 of 54)' : "smooth increase as Kendall's tau falls"];
-    });
-    table(P[v].table, rows);
+    table(P[v].table, kRows(v, series));
   }
-
-  const span = ([lo, hi]) => (lo === hi ? String(lo) : `${lo}–${hi}`);
 
   function pathsTable(r, n) {
     const plain = loaded.primary?.info.arch.shortcut === 'none';
-    const rows = [['blocks n, paths', plain ? `${n}, 1 (plain)` : `${n}, 2${sup(n)}`, `54, 2${sup(54)}`]];
-    if (r?.window) {
-      rows.push([`effective window (q = ${r.window.q})`, `lengths ${r.window.a}–${r.window.b}`, `lengths ${PAPER.window.a}–${PAPER.window.b}`]);
-      rows.push(['share of all paths in the window', fmtShare(r.window.share), fmtShare(PAPER.window.share)]);
-      const bs = r.window.bootstrap;
-      if (bs)
-        rows.push([`how firm the window is (${bs.resamples.toLocaleString('en-US')} resamples of the ${r.samples} draws)`,
-                   `the same window in ${Math.round(100 * bs.same)}%; 95% start at ${span(bs.a)} and end at ${span(bs.b)}`,
-                   'not reported']);
-      rows.push(['mean path length n/2', String(n / 2), '27']);
-    } else {
-      rows.push(['effective window', plain ? '–' : 'run to measure', `lengths ${PAPER.window.a}–${PAPER.window.b}, ${fmtShare(pathShare(54, 5, 17))} of paths`]);
-    }
-    table(P.paths.table, rows);
-    const untrained = !loaded.primary?.info.training;
-    const size = n < 54
-      ? `This network is smaller than the paper's (n = ${n} blocks against 54): expect its window at shorter lengths ` +
-        'and, with far fewer paths in all, holding a larger share of them. '
-      : n === 54
-        ? 'This network has the paper\'s 54 blocks (2^54 paths), so its window can be set beside the paper\'s 5–17 directly; ' +
-          'its error and width may still differ. '
-        : `This network is deeper than the paper's (n = ${n} blocks against 54). `;
-    P.paths.why.textContent = plain ? '' : size +
-      'What should carry over is the shape: an exponential decay per length and a window below the mean length n/2.' +
-      (untrained ? ' This model has no training record (random weights?): the decay is a property of trained networks, so do not expect it here.' : '');
+    table(P.paths.table, pathsRows(r, n, plain));
+    P.paths.why.textContent = plain ? '' : pathsNote(n, !loaded.primary?.info.training);
   }
-
 
   // ---- user files ----
   async function takeFiles(files) {

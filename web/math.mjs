@@ -114,3 +114,13 @@ export function randomSwaps(blocks, order, k, seed) {
 export function pct(x, d = 1) {
   return Number.isFinite(x) ? `${(100 * x).toFixed(d)}%` : '–';
 }
+
+/** 2⁵⁴: n as superscript digits. */
+export function sup(n) {
+  return String(n).replace(/\d/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[d]);
+}
+
+/** "2–3" for a range [2, 3], "7" for [7, 7]. */
+export function span([lo, hi]) {
+  return lo === hi ? String(lo) : `${lo}–${hi}`;
+}

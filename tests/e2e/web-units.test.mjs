@@ -1,7 +1,8 @@
 // web-units.test.mjs: the page's DOM-free modules under plain node:test:
 // URL state, path-length math, and the experiment layer over a fake pool
 // (lesion and random curves split by image ranges and merged exactly,
-// pathStats split by samples, experiment tasks cooperative).
+// pathStats split by samples, experiment tasks cooperative), and the rows of
+// the tables that set ours beside the paper.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseState, serializeState, checkPlan } from '../../web/url-state.mjs';
@@ -147,4 +148,30 @@ test('pathStats: samples split by firstSample across workers, measurements merge
   assert.equal(pool.calls.at(-1).type, 'pathSummary');
   assert.equal(fracs.at(-1), 1);
   assert.equal(ex.pathStatsCost(9, 10, 16), 1760);
+});
+
+test('"Ours beside the paper": rows for residual and plain nets, the window and how firm it is', async () => {
+  const pt = await import('../../web/paper-tables.mjs');
+  const blocksOf = (errs) => errs.map((e, b) => ({ block: b, downsample: b === 1, deletable: e != null, error: e }));
+  const rows = pt.lesionRows([{ name: 'r', result: { full: { error: 0.1 }, blocks: blocksOf([0.12, 0.3, 0.15]) } },
+                              { name: 'p', result: { full: { error: 0.11 }, blocks: blocksOf([0.9, null, 0.88]) } },
+                              { name: 'pending', result: null }], (name) => name === 'p');
+  assert.deepEqual(rows, [
+    ['r: full network', '10.0%', 'about 6.1%'],
+    ['r: delete one non-downsampling block', '12.0% – 15.0%', 'no noticeable change'],
+    ['r: delete one downsampling block', '30.0% – 30.0%', 'modest increase'],
+    ['p: full network', '11.0%', '–'],
+    ['p: delete one block', '88.0% – 90.0%', 'about 90% (one layer of VGG-15)'],
+  ]);
+  assert.deepEqual(pt.kRows('swap', [{ name: 'r', points: [{ k: 0, mean: 0.1, tau: 1 }, { k: 5, mean: 0.4, tau: 0.42 }] }]),
+                   [['r: error from k = 0 to k = 5 (tau 0.42)', '10.0% → 40.0%', "smooth increase as Kendall's tau falls"]]);
+  const r = { samples: 3, window: { q: 0.9, a: 2, b: 7, share: 0.961, bootstrap: { resamples: 1000, same: 0.72, a: [2, 3], b: [7, 7] } } };
+  const p = pt.pathsRows(r, 9, false);
+  assert.deepEqual(p[0], ['blocks n, paths', '9, 2⁹', '54, 2⁵⁴']);
+  assert.deepEqual(p[1], ['effective window (q = 0.9)', 'lengths 2–7', 'lengths 5–17']);
+  assert.deepEqual(p[3], ['how firm the window is (1,000 resamples of the 3 draws)',
+                          'the same window in 72%; 95% start at 2–3 and end at 7', 'not reported']);
+  assert.deepEqual(pt.pathsRows(null, 9, true)[1], ['effective window', '–', 'lengths 5–17, 0.45% of paths']);
+  assert.match(pt.pathsNote(9, false), /smaller than the paper's \(n = 9 blocks against 54\)/);
+  assert.match(pt.pathsNote(54, true), /has the paper's 54 blocks.*no training record/);
 });
