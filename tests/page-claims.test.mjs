@@ -1,0 +1,30 @@
+// page-claims.test.mjs: the numbers the page's "About these numbers" text
+// quotes come from the shipped models' recorded results
+// (docs/results/*-lesion.json, written by scripts/results.mjs), so a
+// retrained model cannot leave the page saying something stale.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './helpers.mjs';
+
+const html = fs.readFileSync(path.join(ROOT, 'web/index.html'), 'utf8').replace(/\s+/g, ' ');
+const lesion = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, `docs/results/${name}-lesion.json`), 'utf8')).result;
+// points of error that deleting each deletable block adds
+const costs = (r) => r.blocks.filter((b) => b.error != null).map((b) => 100 * (b.error - r.full_error));
+
+test("ResNet-20's range of single-deletion costs is the recorded one", () => {
+  const m = html.match(/each of ResNet-20's costs (\d+) to (\d+) points \(on all 10,000 test images/);
+  assert.ok(m, 'the sentence on ResNet-20 deletions is missing from web/index.html');
+  const r = lesion('resnet20');
+  assert.equal(r.images ?? 10000, 10000);
+  const c = costs(r);
+  assert.deepEqual([Number(m[1]), Number(m[2])], [Math.round(Math.min(...c)), Math.round(Math.max(...c))]);
+});
+
+test('the 54-block net "typically" loses under a point: the median non-downsampling deletion does', () => {
+  assert.match(html, /deleting one of its blocks typically costs under a point of error/);
+  const r = lesion('resnet110-half');
+  const c = r.blocks.filter((b) => b.error != null && !b.downsample).map((b) => 100 * (b.error - r.full_error)).sort((a, b) => a - b);
+  assert.ok(c[c.length >> 1] < 1, `median cost ${c[c.length >> 1]} points`);
+});
