@@ -362,6 +362,11 @@ unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar
     const unr_model *m = r->m;
     if (samples < 1 || samples > 1000000)
         return unr_fail(err, UNR_ERR_RANGE, "samples: %d is outside 1..1000000", samples);
+    /* Beyond this a request is a mistake (a day per 10,000 draws of 10,000
+     * images here), and its per-draw results alone would take gigabytes. */
+    if ((long long)nks * samples > UNR_MAX_RANDOM_DRAWS)
+        return unr_fail(err, UNR_ERR_RANGE, "%d ks x %d samples = %lld draws is over the limit of %d",
+                        nks, samples, (long long)nks * samples, UNR_MAX_RANDOM_DRAWS);
     memset(points, 0, (size_t)nks * sizeof *points);
     int total = limit > 0 && limit < data->n ? limit : data->n;
     long nplans = (long)nks * samples;

@@ -306,7 +306,8 @@ typedef struct {
 
 /* For each k in ks: `samples` random plans, each evaluated on the first
  * `limit` images. points[i] is filled for ks[i]; free with
- * unr_curve_free. */
+ * unr_curve_free. At most UNR_MAX_RANDOM_DRAWS draws (nks x samples). */
+#define UNR_MAX_RANDOM_DRAWS 1000000
 unr_status unr_random_curve(unr_runner *r, unr_random_kind kind, const unr_cifar *data,
                             int limit, const int *ks, int nks, int samples, uint64_t seed,
                             unr_progress_fn progress, void *user, unr_curve_point *points,

@@ -123,6 +123,8 @@ describe('experiments: WASM and the native CLI agree', () => {
     await assert.rejects(resnet.model.deleteRandom(data, { limit: -1 }), /deleteRandom: limit: -1 is not a whole number/);
     await assert.rejects(resnet.model.swapRandom(data, { samples: 0 }), /swapRandom: samples: 0 is outside/);
     await assert.rejects(resnet.model.deleteRandom(data, { batch: 0 }), /batch/);
+    await assert.rejects(resnet.model.deleteRandom(data, { ks: [1, 2], samples: 600000 }),
+                         /deleteRandom: 2 ks x 600000 samples = 1200000 draws is over the limit of 1000000/);
     await assert.rejects(resnet.model.pathStats(data, { q: 2 }), /q/);
     await assert.rejects(resnet.model.pathStats(data, { batch: IMAGES + 1 }), /larger than/);
     await assert.rejects(plain.model.pathStats(data, { samples: 1, batch: 4 }), /single path/);

@@ -36,6 +36,7 @@ const PATHS_BUDGET = 1024 * 2 ** 20;
 // (the C side's limit), and the plan x image passes of one step.
 const RANDOM_GROUP = 256;
 const STEP_PLAN_IMAGES = 1024;
+const MAX_RANDOM_DRAWS = 1e6;   // UNR_MAX_RANDOM_DRAWS, as the CLI
 
 function checkBatch(batch) {
   if (!Number.isInteger(batch) || batch < 1 || batch > 4096)
@@ -770,6 +771,9 @@ export class Model {
     for (const k of ks)
       if (!Number.isInteger(k) || k < 0 || k > most)
         throw argError(`${name}: k = ${k} is outside 0..${most}`);
+    if (ks.length * samples > MAX_RANDOM_DRAWS)
+      throw argError(`${name}: ${ks.length} ks x ${samples} samples = ${ks.length * samples} draws is over ` +
+                     `the limit of ${MAX_RANDOM_DRAWS}`);
     const it = this.#it, x = it.x;
     const dataPtr = checkData(data);
     const batch = this.#memoryBatch(checkBatch(options.batch ?? DEFAULT_BATCH), true);

@@ -261,6 +261,12 @@ static void random_plans_by_image_range_sum_to_the_curve(void)
                                  &err) == UNR_ERR_RANGE && strstr(err.message, "sample -1"));
     CHECK(unr_random_plans_batch(run, UNR_RANDOM_DELETE, &data, 0, 5, &kbig, &s0, 1, 7, &one, NULL,
                                  &err) == UNR_ERR_RANGE && strstr(err.message, "k = 99"));
+    /* a curve of more than UNR_MAX_RANDOM_DRAWS draws is refused before any work */
+    int two[2] = {0, 1};
+    unr_curve_point big[2];
+    CHECK(unr_random_curve(run, UNR_RANDOM_DELETE, &data, 0, two, 2, 600000, 7, NULL, NULL, big,
+                           &err) == UNR_ERR_RANGE &&
+          strstr(err.message, "2 ks x 600000 samples = 1200000 draws is over the limit of 1000000"));
     unr_runner_free(run);
     unr_model_free(m);
 }
