@@ -310,16 +310,22 @@ static void transform_weights(const unr_wino_weights *wt, int cin, int cout,
 static void patch_pointers(const float *x, const float *zeros, int h, int w, int ci, int a,
                            int b, int oy, int ox, const float **d)
 {
+    /* Rows and columns as loops, not e / a and e % a per pointer (a is not
+     * a compile-time constant). */
     if (oy >= 1 && oy + a - 2 < h && ox >= 1 && ox + a - 2 < w) {
         const float *p0 = x + (((size_t)b * h + oy - 1) * w + ox - 1) * ci;
-        for (int e = 0; e < a * a; e++)
-            d[e] = p0 + ((size_t)(e / a) * w + e % a) * ci;
+        for (int r = 0; r < a; r++, p0 += (size_t)w * ci)
+            for (int c = 0; c < a; c++)
+                *d++ = p0 + (size_t)c * ci;
         return;
     }
-    for (int e = 0; e < a * a; e++) {
-        const int iy = oy - 1 + e / a, ix = ox - 1 + e % a;
-        d[e] = iy >= 0 && iy < h && ix >= 0 && ix < w
-                   ? x + (((size_t)b * h + iy) * w + ix) * ci : zeros;
+    for (int r = 0; r < a; r++) {
+        const int iy = oy - 1 + r;
+        for (int c = 0; c < a; c++) {
+            const int ix = ox - 1 + c;
+            *d++ = iy >= 0 && iy < h && ix >= 0 && ix < w
+                       ? x + (((size_t)b * h + iy) * w + ix) * ci : zeros;
+        }
     }
 }
 
@@ -396,8 +402,9 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
         const int oy = m * ty, ox = m * tx;
         float *y[16];
         const float *res[16];
-        for (int k = 0; k < m * m; k++) {
-            const int py = oy + k / m, px = ox + k % m;
+        for (int ky = 0, k = 0; ky < m; ky++)
+        for (int kx = 0; kx < m; kx++, k++) {
+            const int py = oy + ky, px = ox + kx;
             const size_t off = (((size_t)b * h + py) * w + px) * co;
             const int inside = py < h && px < w;
             y[k] = inside ? jb->y + off : NULL;
@@ -622,8 +629,9 @@ static void bww_block(const wino_bww_job *jb, float *sums, float *v, float *dd, 
         const int oy = m * ty, ox = m * tx;
         const float *d[36], *y[16];
         patch_pointers(jb->x, jb->zeros, h, w, ci, a, b, oy, ox, d);
-        for (int k = 0; k < m * m; k++) {
-            const int py = oy + k / m, px = ox + k % m;
+        for (int ky = 0, k = 0; ky < m; ky++)
+        for (int kx = 0; kx < m; kx++, k++) {
+            const int py = oy + ky, px = ox + kx;
             y[k] = py < h && px < w ? jb->dy + (((size_t)b * h + py) * w + px) * co : NULL;
         }
         jb->input_tile(d, ci, v + (size_t)q * vq, ci);
