@@ -48,11 +48,26 @@ const server = http.createServer((req, res) => {
   try {
     if (file && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     const stat = file && fs.statSync(file);
-    res.writeHead(200, {
+    const headers = {
       'Content-Type': types[path.extname(file)] || 'application/octet-stream',
-      'Content-Length': stat.size,
       'Cache-Control': 'no-cache',
-    });
+      'Accept-Ranges': 'bytes',
+    };
+    // One byte range (the page fetches test images as it needs them), as
+    // static hosts serve them: 206 with Content-Range, 416 past the end.
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    if (range) {
+      const start = Number(range[1]), end = Math.min(range[2] ? Number(range[2]) : stat.size - 1, stat.size - 1);
+      if (start > end) {
+        res.writeHead(416, { 'Content-Range': `bytes */${stat.size}` }).end();
+        return;
+      }
+      res.writeHead(206, { ...headers, 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${stat.size}` });
+      if (req.method === 'HEAD') res.end();
+      else fs.createReadStream(file, { start, end }).pipe(res);
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Length': stat.size });
     if (req.method === 'HEAD') res.end();
     else fs.createReadStream(file).pipe(res);
   } catch {

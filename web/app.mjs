@@ -5,10 +5,10 @@
 //
 //   createExplorer(root, { syncUrl: true })                       // the page
 //   createExplorer(root, { syncUrl: false, state: { model, view }, only: 'lesion' })   // embeds
-import { COLORS, CIFAR, IMAGE_COUNTS, PAPER, PATHS, SAMPLE_GRID, VIEWS, PATH_STATS, LESION_BATCH } from './config.mjs';
+import { COLORS, CIFAR, IMAGE_COUNTS, PAPER, PATHS, SAMPLE_GRID, VIEWS, PATH_STATS, LESION_BATCH, TEST_IMAGES } from './config.mjs';
 import { parseState, serializeState, checkPlan, STATE_TABLE } from './url-state.mjs';
 import { Pool, AbortError } from './pool.mjs';
-import { probeModels, fetchWeights, fetchBytes, classifyFiles, cifarImage, cifarLabels, checkCifar } from './data.mjs';
+import { probeModels, fetchWeights, fetchRecords, classifyFiles, cifarImage, cifarLabels, checkCifar } from './data.mjs';
 import * as ex from './experiments.mjs';
 import { createBlockDiagram } from './blocks.mjs';
 import { randomSwaps, pct, kendallTau, sup } from './math.mjs';
@@ -62,6 +62,9 @@ export function createExplorer(root, options = {}) {
   let available = [];               // probeModels() result + user models
   const userModels = new Map();     // name -> {manifest, weights}
   let testBytes = null, labels = null;
+  // The site's test images come in as needed (see ensureImages); null for
+  // the user's own file, which is read whole.
+  let site = null, moreImages = null;
   const loaded = { primary: null, compare: null };   // {name, info, maxDeletions, maxSwaps}
   const speed = {};                 // model name -> seconds per image forward, in one worker (measured)
   let fullError = null;             // {key, error} of the primary's full network
@@ -428,10 +431,16 @@ export function createExplorer(root, options = {}) {
     evalCtl?.abort();
   }
 
+  // Path draws take their batches from the first 1,000 test images (the
+  // pixel-exact ones), or from all of a smaller file, as `--limit` does.
+  function pathsImages() {
+    return Math.min(PATH_STATS.images, labels?.length ?? 0);
+  }
+
   function sig(v) {
-    if (v === 'paths')   // the primary model only, drawing from all loaded images
-      return JSON.stringify([v, loaded.primary?.name, labels?.length, st.samples, st.seed, st.pbatch]);
-    return JSON.stringify([v, loaded.primary?.name, loaded.compare?.name, st.images, st.samples, st.seed]);
+    if (v === 'paths')   // the primary model only
+      return JSON.stringify([v, loaded.primary?.name, pathsImages(), st.samples, st.seed, st.pbatch]);
+    return JSON.stringify([v, loaded.primary?.name, loaded.compare?.name, Math.min(st.images, labels?.length ?? 0), st.samples, st.seed]);
   }
 
   function runView(v, force) {
@@ -573,7 +582,7 @@ export function createExplorer(root, options = {}) {
       P.paths.meta.textContent = pathsEstimate(n);
       pathsTable(null, n);
     }
-    const count = labels?.length ?? 0;   // each draw picks its batch from all the test images, as the CLI does
+    const count = pathsImages();
     const run = begin('paths', force, `Gradients per path length: ${st.samples} draws of ${st.pbatch} images`);
     if (!run) return;
     const t0 = performance.now();
@@ -602,8 +611,8 @@ export function createExplorer(root, options = {}) {
     pathsTable(r, r.n);
     const q = r.window.q === PATH_STATS.q ? '' : ` --q ${r.window.q}`;
     P.paths.meta.replaceChildren(`${pathsEstimate(r.n).replace(/, about .*$/, '')}; took ${fmtSeconds(seconds)}. Same draws as `,
-      cli(`unravel paths --model ${loaded.primary.name}.json --split test --samples ${st.samples} --batch ${st.pbatch} --seed ${st.seed}${q}`),
-      `${count === 10000 ? '' : ` on these ${count.toLocaleString('en-US')} images`}.`);
+      cli(`unravel paths --model ${loaded.primary.name}.json --split test --limit ${count} --samples ${st.samples} --batch ${st.pbatch} --seed ${st.seed}${q}`),
+      `${site ? '' : ` on your ${count.toLocaleString('en-US')} images`}.`);
   }
 
   // A new q: the window of the gradients already measured (nothing reruns).
@@ -685,6 +694,8 @@ export function createExplorer(root, options = {}) {
 
   async function setTestData(bytes, name) {
     const n = checkCifar(bytes, name);
+    await moreImages?.catch(() => {});
+    site = null;
     await pool.broadcast('data', { type: 'data', bytes });
     testBytes = bytes;
     labels = cifarLabels(bytes);
@@ -735,11 +746,46 @@ export function createExplorer(root, options = {}) {
   });
   numberInput(samplesIn, 'samples');
   numberInput(seedIn, 'seed');
-  imagesSel.addEventListener('change', () => {
+  imagesSel.addEventListener('change', async () => {
     setState({ images: Number(imagesSel.value) });
+    await ensureImages(st.images);
     setPlan(currentPlan());
     showView();
   });
+
+  // The site's test images arrive as they are needed: the first
+  // max(1,000, images) at start (the 1,000 pixel-exact ones hold the sample
+  // grid and the path draws), the rest by a range request when a larger
+  // image count is picked. Workers get the longer copy; their slices of the
+  // first records stay valid.
+  async function ensureImages(n) {
+    while (site && labels && labels.length < Math.min(n, site.total)) {
+      moreImages ??= loadMoreImages(Math.min(n, site.total)).finally(() => { moreImages = null; });
+      await moreImages;
+    }
+  }
+
+  async function loadMoreImages(to) {
+    const from = labels.length;
+    loadProgress.start(`Loading test images ${from.toLocaleString('en-US')}–${(to - 1).toLocaleString('en-US')}`, null);
+    try {
+      const r = await fetchRecords(PATHS.testBatch, from, to, { onProgress: (d, t) => loadProgress.set(d / t) });
+      if (!r) throw new Error('data/test_batch.bin is no longer there');
+      const all = new Uint8Array(testBytes.byteLength + r.bytes.byteLength);
+      all.set(new Uint8Array(testBytes));
+      all.set(new Uint8Array(r.bytes), testBytes.byteLength);
+      checkCifar(all.buffer, 'data/test_batch.bin');
+      if (!site) return;   // the user's own file replaced them meanwhile
+      await pool.broadcast('data', { type: 'data', bytes: all.buffer, append: true });
+      testBytes = all.buffer;
+      labels = cifarLabels(all.buffer);
+    } catch (e) {
+      say(`More test images: ${e.message}; using the ${labels.length.toLocaleString('en-US')} loaded.`, 'error', 'more-data');
+      site = null;
+    } finally {
+      loadProgress.done();
+    }
+  }
 
   // ---- start ----
   syncControls();
@@ -748,11 +794,12 @@ export function createExplorer(root, options = {}) {
     try {
       const module = await compileWasm();
       pool = new Pool(module, { onError: (e) => say(e.message, 'error', 'worker') });
-      const [info, models_, data] = await Promise.all([
+      const [info, models_, fetched] = await Promise.all([
         pool.ready(),
         probeModels([st.model, st.compare]),
         (loadProgress.start('Loading CIFAR-10 test images', null),
-         fetchBytes(PATHS.testBatch, { onProgress: (d, t) => loadProgress.set(d / t) })).catch((e) => { say(`Test images: ${e.message}`, 'error', 'no-data'); return null; }),
+         fetchRecords(PATHS.testBatch, 0, Math.max(TEST_IMAGES.first, st.images), { onProgress: (d, t) => loadProgress.set(d / t) }))
+          .catch((e) => { say(`Test images: ${e.message}`, 'error', 'no-data'); return null; }),
       ]);
       available = models_;
       loadProgress.done();
@@ -765,11 +812,13 @@ export function createExplorer(root, options = {}) {
         name = fallback?.name ?? null;
       }
       fillModelSelects();
-      if (data) {
+      if (fetched) {
+        const data = fetched.bytes;
         checkCifar(data, 'data/test_batch.bin');
         await pool.broadcast('data', { type: 'data', bytes: data });
         testBytes = data;
         labels = cifarLabels(data);
+        site = { total: fetched.total };
       } else {
         say('No CIFAR-10 test images at data/test_batch.bin: pick or drop your test_batch.bin (CIFAR-10 binary version) to measure errors.', 'warn', 'no-data');
       }

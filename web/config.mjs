@@ -43,11 +43,16 @@ export const LESION_BATCH = 100;
  * Path statistics in the browser: draws per length come from the shared
  * "draws" control (URL samples, default 10); batch: images per draw (URL
  * pbatch); q: the share of the gradient the effective window must hold (URL q,
- * qMin..qMax; moving it re-reads the measured gradients, it runs nothing).
+ * qMin..qMax; moving it re-reads the measured gradients, it runs nothing);
+ * images: each draw's batch comes from the first `images` test images, the
+ * pixel-exact ones (`unravel paths --limit 1000`).
  */
-export const PATH_STATS = Object.freeze({ batches: [8, 16, 32, 64], batch: 16, q: 0.9, qMin: 0.5, qMax: 0.99 });
+export const PATH_STATS = Object.freeze({ batches: [8, 16, 32, 64], batch: 16, q: 0.9, qMin: 0.5, qMax: 0.99, images: 1000 });
 
 export const IMAGE_COUNTS = Object.freeze([500, 1000, 10000]);
+// Test images fetched at start (more only when a larger count is picked):
+// the 1,000 pixel-exact records, 3 MB of the 30 MB file.
+export const TEST_IMAGES = Object.freeze({ first: 1000 });
 export const SAMPLE_GRID = 16;   // test images shown with predicted / true labels
 export const VIEWS = Object.freeze(['lesion', 'delete', 'swap', 'paths']);
 

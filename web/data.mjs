@@ -7,6 +7,38 @@ export async function fetchBytes(url, { onProgress, signal } = {}) {
   const res = await fetch(url, { signal, cache: 'no-cache' });
   if (res.status === 404) return null;
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return await readBody(url, res, onProgress);
+}
+
+/**
+ * CIFAR-10 records [from, to) of the file at url, by an HTTP range request,
+ * so the page need not download all 10,000 test images (30 MB) before it
+ * needs them. Resolves { bytes (ArrayBuffer of the records from `from` on),
+ * total (records in the whole file) }, or null on 404. A server that
+ * ignores ranges sends the whole file: then bytes holds every record from
+ * `from` to the end. Throws a readable Error on a reply that is not whole
+ * records or not the range asked for.
+ */
+export async function fetchRecords(url, from, to, { onProgress, signal } = {}) {
+  const R = CIFAR.recordBytes;
+  const res = await fetch(url, { signal, cache: 'no-cache', headers: { Range: `bytes=${from * R}-${to * R - 1}` } });
+  if (res.status === 404) return null;
+  if (res.status === 416) throw new Error(`${url}: has no records ${from}..${to - 1}`);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  const bytes = await readBody(url, res, onProgress);
+  if (res.status !== 206) {
+    if (bytes.byteLength % R) throw new Error(`${url}: ${bytes.byteLength} bytes is not a whole number of ${R}-byte records`);
+    return { bytes: bytes.slice(from * R), total: bytes.byteLength / R };
+  }
+  const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('Content-Range') ?? '');
+  if (!m || Number(m[1]) !== from * R || (Number(m[2]) + 1 - from * R) % R || Number(m[3]) % R ||
+      bytes.byteLength !== Number(m[2]) + 1 - from * R)
+    throw new Error(`${url}: the server sent bytes ${res.headers.get('Content-Range')}, not whole records from ${from}`);
+  return { bytes, total: Number(m[3]) / R };
+}
+
+/** A response body as an ArrayBuffer, reporting progress where the size is known. */
+async function readBody(url, res, onProgress) {
   const total = Number(res.headers.get('Content-Length')) || 0;
   if (!res.body || !onProgress || !total) return await res.arrayBuffer();
   const out = new Uint8Array(total);

@@ -65,10 +65,15 @@ const handlers = {
     models.delete(key);
     return {};
   },
-  data({ bytes }) {
-    for (const d of slices.values()) d.dispose();
-    slices.clear();
-    testBytes = new Uint8Array(bytes);
+  // New test images; append: more records of the same file (the page
+  // fetches them as needed), so slices of the first ones stay as they are.
+  data({ bytes, append }) {
+    const next = new Uint8Array(bytes);
+    if (!(append && testBytes && next.length >= testBytes.length)) {
+      for (const d of slices.values()) d.dispose();
+      slices.clear();
+    }
+    testBytes = next;
     return { n: testBytes.length / RECORD };
   },
   // One plan on images start..start+count-1.

@@ -34,9 +34,10 @@ after(async () => {
 });
 
 // A page with the tiny models routed and every console error / page error kept.
-async function open(query, { viewport } = {}) {
+async function open(query, { viewport, before } = {}) {
   const page = await browser.context.newPage();
   if (viewport) await page.setViewportSize(viewport);
+  await before?.(page);
   const errors = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
@@ -261,8 +262,50 @@ test('the delete-k and swap-k curves show what `unravel delete-random` / `swap-r
   await page.close();
 });
 
+test('test images arrive as needed: the 1,000 exact ones first, the rest when 10,000 are picked', { skip }, async () => {
+  const R = 3073, ranges = [];
+  const watch = (page) => page.on('request', (req) => {
+    if (req.url().endsWith('/data/test_batch.bin')) ranges.push(req.headers().range ?? 'whole file');
+  });
+  const { page, errors } = await open('?model=e2e-tiny', { before: watch });
+  const first = await liveError(page);
+  assert.deepEqual(ranges, [`bytes=0-${1000 * R - 1}`]);   // 3 MB, not 30
+  assert.match(await page.locator('.err-sub').innerText(), /500 images/);
+  await page.locator('#ux-images').selectOption('10000');
+  await page.waitForFunction(() => /10,000 images/.test(document.querySelector('.err-sub')?.textContent ?? '') &&
+    !document.querySelector('.err-big').classList.contains('stale'), null, { timeout: 120000 });
+  assert.deepEqual(ranges, [`bytes=0-${1000 * R - 1}`, `bytes=${1000 * R}-${10000 * R - 1}`]);
+  // the workers measured the appended images: the CLI's error on all 10,000
+  const native = cliJson('eval', '--model', tiny.path);
+  assert.equal(await page.locator('.err-big').innerText(), `${(100 * native.error).toFixed(1)}%`);
+  // and back to 500: the same error as at first, nothing fetched again
+  await page.locator('#ux-images').selectOption('500');
+  await page.waitForFunction(() => /[^,]500 images/.test(document.querySelector('.err-sub')?.textContent ?? '') &&
+    !document.querySelector('.err-big').classList.contains('stale'), null, { timeout: 60000 });
+  assert.equal(await page.locator('.err-big').innerText(), first);
+  assert.equal(ranges.length, 2);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a server without byte ranges sends the whole file, and the page takes it', { skip }, async () => {
+  const whole = fs.readFileSync(TEST_BATCH);
+  const { page, errors } = await open('?model=e2e-tiny&images=1000', {
+    before: (p) => p.route('**/data/test_batch.bin', (r) => r.fulfill({ status: 200, body: whole, contentType: 'application/octet-stream' })),
+  });
+  await liveError(page);
+  await page.locator('#ux-images').selectOption('10000');
+  await page.waitForFunction(() => /10,000 images/.test(document.querySelector('.err-sub')?.textContent ?? '') &&
+    !document.querySelector('.err-big').classList.contains('stale'), null, { timeout: 120000 });
+  const native = cliJson('eval', '--model', tiny.path);
+  assert.equal(await page.locator('.err-big').innerText(), `${(100 * native.error).toFixed(1)}%`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { skip }, async () => {
-  const native = cliJson('paths', '--model', tiny.path, '--samples', '2', '--batch', '8', '--seed', '3');
+  // the page draws its batches from the 1,000 pixel-exact test images: --limit 1000
+  const native = cliJson('paths', '--model', tiny.path, '--limit', '1000', '--samples', '2', '--batch', '8', '--seed', '3');
   const { page, errors } = await open('?model=e2e-tiny&view=paths&samples=2&pbatch=8&seed=3');
   await idle(page, 'paths');
   assert.match(page.url(), /pbatch=8/);
@@ -287,9 +330,9 @@ test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { ski
     assert.deepEqual([Number(await g.getAttribute('data-lo')), Number(await g.getAttribute('data-hi'))], bs[edge]);
   }
   assert.ok(table.includes(`the same window in ${Math.round(100 * bs.same_window)}%; 95% start at ${span(bs.a)} and end at ${span(bs.b)}`), table);
-  assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /took .*unravel paths --model e2e-tiny\.json --split test --samples 2 --batch 8 --seed 3\./);
+  assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /took .*unravel paths --model e2e-tiny\.json --split test --limit 1000 --samples 2 --batch 8 --seed 3\./);
   // q: the window of the same measurements, live, as `unravel paths --q 0.5` finds it
-  const half = cliJson('paths', '--model', tiny.path, '--samples', '2', '--batch', '8', '--seed', '3', '--q', '0.5');
+  const half = cliJson('paths', '--model', tiny.path, '--limit', '1000', '--samples', '2', '--batch', '8', '--seed', '3', '--q', '0.5');
   assert.notDeepEqual([half.window.a, half.window.b], [native.window.a, native.window.b], 'the test needs a window that moves');
   await page.locator('#ux-q').evaluate((el) => { el.value = '0.5'; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); });
   await page.waitForFunction((a) => document.querySelector('[data-chart="grad-total"] rect[data-a]')?.dataset.a === String(a[0]) &&

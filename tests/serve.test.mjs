@@ -1,0 +1,47 @@
+// scripts/serve.mjs: the explorer's static server answers one byte range the
+// way static hosts do (the page fetches test images as it needs them), and
+// never serves outside its folders.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './helpers.mjs';
+import { startServer } from './e2e/harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(() => server?.stop());
+
+const get = (p, headers = {}) => fetch(server.url + p, { headers });
+
+test('a byte range gives 206 with Content-Range; past the end 416; none the whole file', async () => {
+  const file = path.join(ROOT, 'web/index.html');
+  const whole = fs.readFileSync(file);
+  let r = await get('index.html', { Range: 'bytes=10-29' });
+  assert.equal(r.status, 206);
+  assert.equal(r.headers.get('content-range'), `bytes 10-29/${whole.length}`);
+  assert.equal(r.headers.get('content-length'), '20');
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), whole.subarray(10, 30));
+  r = await get('index.html', { Range: `bytes=${whole.length - 5}-${whole.length + 100}` });   // clamped to the end
+  assert.equal(r.status, 206);
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), whole.subarray(whole.length - 5));
+  r = await get('index.html', { Range: 'bytes=100-' });
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), whole.subarray(100));
+  r = await get('index.html', { Range: `bytes=${whole.length}-` });
+  assert.equal(r.status, 416);
+  assert.equal(r.headers.get('content-range'), `bytes */${whole.length}`);
+  await r.arrayBuffer();
+  r = await get('index.html');
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('accept-ranges'), 'bytes');
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), whole);
+  r = await get('index.html', { Range: 'bytes=5-1' });   // backwards
+  assert.equal(r.status, 416);
+  await r.arrayBuffer();
+});
+
+test('paths outside the mounted folders are not served', async () => {
+  const r = await get('models/..%2F..%2Fetc%2Fpasswd');
+  assert.equal(r.status, 404);
+  await r.arrayBuffer();
+});
