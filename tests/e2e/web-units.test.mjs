@@ -175,3 +175,41 @@ test('"Ours beside the paper": rows for residual and plain nets, the window and 
   assert.match(pt.pathsNote(9, false), /smaller than the paper's \(n = 9 blocks against 54\)/);
   assert.match(pt.pathsNote(54, true), /has the paper's 54 blocks.*no training record/);
 });
+
+test('fetchRecords: a range of whole records, a whole file from a server without ranges, bad replies named', async () => {
+  const { fetchRecords } = await import('../../web/data.mjs');
+  const R = 3073, file = new Uint8Array(5 * R).map((_, i) => (i % R === 0 ? (i / R) % 10 : i & 255));
+  const asked = [];
+  const serve = (reply) => { globalThis.fetch = async (url, init) => { asked.push(init.headers.Range); return reply(init.headers.Range); }; };
+  const saved = globalThis.fetch;
+  try {
+    const ranged = (range) => {
+      const [, a, b] = /bytes=(\d+)-(\d+)/.exec(range).map(Number);
+      const end = Math.min(b, file.length - 1);
+      return new Response(file.slice(a, end + 1), { status: 206, headers: { 'Content-Range': `bytes ${a}-${end}/${file.length}` } });
+    };
+    serve(ranged);
+    let r = await fetchRecords('/data/test_batch.bin', 1, 3);
+    assert.deepEqual(asked, [`bytes=${R}-${3 * R - 1}`]);
+    assert.equal(r.total, 5);
+    assert.deepEqual(new Uint8Array(r.bytes), file.slice(R, 3 * R));
+    r = await fetchRecords('/data/test_batch.bin', 3, 10);   // past the end: clamped by the server
+    assert.deepEqual(new Uint8Array(r.bytes), file.slice(3 * R));
+    serve(() => new Response(file, { status: 200 }));         // no range support: everything from `from` on
+    r = await fetchRecords('/data/test_batch.bin', 2, 3);
+    assert.equal(r.total, 5);
+    assert.deepEqual(new Uint8Array(r.bytes), file.slice(2 * R));
+    serve(() => new Response('nope', { status: 404 }));
+    assert.equal(await fetchRecords('/data/test_batch.bin', 0, 1), null);
+    serve(() => new Response('', { status: 416 }));
+    await assert.rejects(fetchRecords('/data/test_batch.bin', 9, 10), /has no records 9\.\.9/);
+    serve(() => new Response(file.slice(0, 100), { status: 206, headers: { 'Content-Range': `bytes 0-99/${file.length}` } }));
+    await assert.rejects(fetchRecords('/data/test_batch.bin', 0, 1), /not whole records from 0/);
+    serve(() => new Response(file.slice(0, R + 5), { status: 200 }));
+    await assert.rejects(fetchRecords('/data/test_batch.bin', 0, 1), /not a whole number of 3073-byte records/);
+    serve(() => new Response('', { status: 500 }));
+    await assert.rejects(fetchRecords('/data/test_batch.bin', 0, 1), /HTTP 500/);
+  } finally {
+    globalThis.fetch = saved;
+  }
+});
