@@ -771,17 +771,19 @@ export function createExplorer(root, options = {}) {
     try {
       const r = await fetchRecords(PATHS.testBatch, from, to, { onProgress: (d, t) => loadProgress.set(d / t) });
       if (!r) throw new Error('data/test_batch.bin is no longer there');
+      if (!r.bytes.byteLength) throw new Error(`data/test_batch.bin sent no records from ${from.toLocaleString('en-US')} on`);
       const all = new Uint8Array(testBytes.byteLength + r.bytes.byteLength);
       all.set(new Uint8Array(testBytes));
       all.set(new Uint8Array(r.bytes), testBytes.byteLength);
       checkCifar(all.buffer, 'data/test_batch.bin');
       if (!site) return;   // the user's own file replaced them meanwhile
+      site.total = r.total;
       await pool.broadcast('data', { type: 'data', bytes: all.buffer, append: true });
       testBytes = all.buffer;
       labels = cifarLabels(all.buffer);
     } catch (e) {
       say(`More test images: ${e.message}; using the ${labels.length.toLocaleString('en-US')} loaded.`, 'error', 'more-data');
-      site = null;
+      if (site) site.total = labels.length;   // ask no more
     } finally {
       loadProgress.done();
     }

@@ -303,6 +303,26 @@ test('a server without byte ranges sends the whole file, and the page takes it',
   await page.close();
 });
 
+test('if the rest of the test images cannot be fetched, the page says so and measures the ones it has', { skip }, async () => {
+  const whole = fs.readFileSync(TEST_BATCH), R = 3073;
+  let calls = 0;
+  const { page, errors } = await open('?model=e2e-tiny', {
+    before: (p) => p.route('**/data/test_batch.bin', (r) => {
+      if (calls++) return r.fulfill({ status: 500, body: 'broken' });
+      return r.fulfill({ status: 206, body: whole.subarray(0, 1000 * R),
+                         headers: { 'Content-Range': `bytes 0-${1000 * R - 1}/${whole.length}`, 'Content-Type': 'application/octet-stream' } });
+    }),
+  });
+  await liveError(page);
+  await page.locator('#ux-images').selectOption('10000');
+  await page.waitForFunction(() => /More test images: .*HTTP 500; using the 1,000 loaded/.test(document.querySelector('.messages')?.textContent ?? ''));
+  await page.waitForFunction(() => /1,000 images/.test(document.querySelector('.err-sub')?.textContent ?? '') &&
+    !document.querySelector('.err-big').classList.contains('stale'), null, { timeout: 60000 });
+  assert.equal(calls, 2);   // and it does not keep asking
+  assert.deepEqual(errors.filter((e) => !/status of 500/.test(e)), []);
+  await page.close();
+});
+
 test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { skip }, async () => {
   // the page draws its batches from the 1,000 pixel-exact test images: --limit 1000
   const native = cliJson('paths', '--model', tiny.path, '--limit', '1000', '--samples', '2', '--batch', '8', '--seed', '3');
