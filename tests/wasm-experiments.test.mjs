@@ -54,6 +54,7 @@ describe('experiments: WASM and the native CLI agree', () => {
     const nd = json('delete-random', '--model', resnet.path, '--k', '0,1,4', '--samples', '3',
                     '--seed', '5', '--limit', '60');
     const od = await resnet.model.deleteRandom(data, { ks: [0, 1, 4], samples: 3, seed: 5, limit: 60 });
+    assert.equal(od.n, 60);
     assertClose(od.points.map((p) => p.errors), nd.points.map((p) => p.errors), 'errors');
     assertClose(od.points.map((p) => [p.mean, p.sd, p.min, p.max]),
                 nd.points.map((p) => [p.mean, p.sd, p.min, p.max]), 'statistics');

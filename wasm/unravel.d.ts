@@ -92,9 +92,9 @@ export declare class Model {
   /** Error with each block deleted alone, on top of an optional base plan. */
   lesionSingle(data: CifarData, options?: PlanOptions & ExperimentOptions & { limit?: number; batch?: number }): Promise<LesionResult>;
   /** Error after deleting k random blocks, for each k in ks (default 0..maxDeletions). */
-  deleteRandom(data: CifarData, options?: RandomCurveOptions): Promise<{ points: CurvePoint[] }>;
+  deleteRandom(data: CifarData, options?: RandomCurveOptions): Promise<{ points: CurvePoint[]; n: number }>;
   /** Error after k random same-stage swaps, with Kendall's tau. */
-  swapRandom(data: CifarData, options?: RandomCurveOptions): Promise<{ points: CurvePoint[] }>;
+  swapRandom(data: CifarData, options?: RandomCurveOptions): Promise<{ points: CurvePoint[]; n: number }>;
   readonly maxDeletions: number;
   readonly maxSwaps: number;
   /** The plan the CLI draws for (kind, k, seed, sample). */

@@ -714,7 +714,7 @@ export class Model {
    * @param {CifarData} data
    * @param {ExperimentOptions & {ks?: number[], samples?: number, seed?: number,
    *         limit?: number, batch?: number}} [options]
-   * @returns {Promise<{points: CurvePoint[]}>}
+   * @returns {Promise<{points: CurvePoint[], n: number}>} n: the images measured
    */
   deleteRandom(data, options = {}) {
     return this.#randomCurve(0, data, options);
@@ -726,7 +726,7 @@ export class Model {
    * @param {CifarData} data
    * @param {ExperimentOptions & {ks?: number[], samples?: number, seed?: number,
    *         limit?: number, batch?: number}} [options]
-   * @returns {Promise<{points: CurvePoint[]}>}
+   * @returns {Promise<{points: CurvePoint[], n: number}>} n: the images measured
    */
   swapRandom(data, options = {}) {
     return this.#randomCurve(1, data, options);
@@ -824,6 +824,7 @@ export class Model {
         }
         return point;
       }),
+      n: total,
     };
   }
 
