@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from '
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as plot from './svgplot.mjs';
+import { decayFit } from '../web/math.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -277,9 +278,8 @@ function summarize(m, r) {
   if (P) {
     s.paths = P;
     const n = P.grad_mean.length - 1;
-    const ks = [...Array(n + 1).keys()].filter((k) => P.grad_mean[k] > 0);
-    const fit = linfit(ks, ks.map((k) => Math.log(P.grad_mean[k])));
-    s.decay = { factor: Math.exp(fit.slope), r2: fit.r2, ratio: P.grad_mean[n] / P.grad_mean[0] };
+    const fit = decayFit(P.grad_mean);   // as the page fits it; null with under 3 measured lengths
+    s.decay = fit && { ...fit, ratio: P.grad_mean[n] / P.grad_mean[0] };
   }
   return s;
 }
@@ -306,14 +306,6 @@ function pearson(x, y) {
   let sxy = 0, sxx = 0, syy = 0;
   for (let i = 0; i < x.length; i++) sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) ** 2, syy += (y[i] - my) ** 2;
   return sxx && syy ? sxy / Math.sqrt(sxx * syy) : NaN;
-}
-
-function linfit(x, y) {
-  const mx = mean(x), my = mean(y);
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < x.length; i++) sxy += (x[i] - mx) * (y[i] - my), sxx += (x[i] - mx) ** 2, syy += (y[i] - my) ** 2;
-  const slope = sxy / sxx;
-  return { slope, r2: syy ? (sxy * sxy) / (sxx * syy) : 1 };
 }
 
 // ---- charts ----
@@ -461,7 +453,8 @@ function findings(sums, o) {
       let t = `${L} (n = ${n}): ${pct(w.mass)} of the gradient comes from paths of length ${w.a}–${w.b} (${2 * w.a}–${2 * w.b} layers), ` +
         `which are ${plot.sharePct(w.share_of_paths)} of all 2^${n} paths; the mean path length is ${n / 2}` +
         (w.b < n / 2 ? ', so the window lies entirely below it' : w.a > n / 2 ? ', so the window lies entirely above it' : '') + '. ';
-      t += d.factor < 1
+      t += !d ? ''
+        : d.factor < 1
         ? `The gradient norm falls with length, by a factor ${d.factor.toFixed(2)} per extra residual branch on a least-squares fit of its logarithm${d.r2 > 0.9 ? ` (R² = ${d.r2.toFixed(2)}: close to exponential, as in the paper)` : ` (R² = ${d.r2.toFixed(2)}: not a clean exponential)`}.`
         : `Unlike the paper, the gradient norm does not fall with length (fitted factor ${d.factor.toFixed(2)} per extra branch).`;
       t += ` The paper's window for its 54-block ResNet-110 is 5–17, ${(100 * 5 / 54).toFixed(0)}–${(100 * 17 / 54).toFixed(0)}% of the depth; ours is ${(100 * w.a / n).toFixed(0)}–${(100 * w.b / n).toFixed(0)}%.`;

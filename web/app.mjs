@@ -651,7 +651,7 @@ export function createExplorer(root, options = {}) {
   function pathsTable(r, n) {
     const plain = loaded.primary?.info.arch.shortcut === 'none';
     table(P.paths.table, pathsRows(r, n, plain));
-    P.paths.why.textContent = plain ? '' : pathsNote(n, !loaded.primary?.info.training);
+    P.paths.why.textContent = plain ? '' : pathsNote(n, !loaded.primary?.info.training, r?.gradMean);
   }
 
   // ---- user files ----

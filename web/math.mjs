@@ -115,6 +115,22 @@ export function pct(x, d = 1) {
   return Number.isFinite(x) ? `${(100 * x).toFixed(d)}%` : '–';
 }
 
+/**
+ * How the gradient norm changes per extra residual branch on the path: a
+ * least-squares line through log g[k] over the lengths with g[k] > 0 (as
+ * scripts/results.mjs fits it). Returns { factor: e^slope, r2 }, or null
+ * with fewer than 3 such lengths.
+ */
+export function decayFit(g) {
+  const ks = [...g.keys()].filter((k) => g[k] > 0);
+  if (ks.length < 3) return null;
+  const ys = ks.map((k) => Math.log(g[k]));
+  const mx = ks.reduce((a, b) => a + b) / ks.length, my = ys.reduce((a, b) => a + b) / ys.length;
+  let sxy = 0, sxx = 0, syy = 0;
+  ks.forEach((k, i) => { sxy += (k - mx) * (ys[i] - my); sxx += (k - mx) ** 2; syy += (ys[i] - my) ** 2; });
+  return { factor: Math.exp(sxy / sxx), r2: syy ? (sxy * sxy) / (sxx * syy) : 1 };
+}
+
 /** 2⁵⁴: n as superscript digits. */
 export function sup(n) {
   return String(n).replace(/\d/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[d]);

@@ -3,7 +3,7 @@
 // the note under the paths table on why a smaller or larger network's
 // numbers differ from the paper's. No DOM: app.mjs renders the rows.
 import { PAPER } from './config.mjs';
-import { pct, pathShare, sup, span } from './math.mjs';
+import { pct, pathShare, sup, span, decayFit } from './math.mjs';
 import { fmtShare } from './charts/grad-total.mjs';
 
 /**
@@ -63,8 +63,12 @@ export function pathsRows(r, n, plain) {
   return rows;
 }
 
-/** Why an n-block residual network's window need not be the paper's. */
-export function pathsNote(n, untrained) {
+/**
+ * Why an n-block residual network's window need not be the paper's, and,
+ * once measured (gradMean per length), whether its gradient falls with
+ * length as the paper's does.
+ */
+export function pathsNote(n, untrained, gradMean = null) {
   const size = n < 54
     ? `This network is smaller than the paper's (n = ${n} blocks against 54): expect its window at shorter lengths ` +
       'and, with far fewer paths in all, holding a larger share of them. '
@@ -72,6 +76,13 @@ export function pathsNote(n, untrained) {
       ? 'This network has the paper\'s 54 blocks (2^54 paths), so its window can be set beside the paper\'s 5–17 directly; ' +
         'its error and width may still differ. '
       : `This network is deeper than the paper's (n = ${n} blocks against 54). `;
+  const fit = gradMean ? decayFit(gradMean) : null;
+  const here = !fit ? ''
+    : fit.factor < 1
+      ? ` Here the gradient norm falls by a factor ${fit.factor.toFixed(2)} per extra branch on the path (a line through its ` +
+        `logarithm, R² = ${fit.r2.toFixed(2)}${fit.r2 > 0.9 ? ': close to exponential, as in the paper' : ': not a clean exponential'}).`
+      : ` Here it does not fall with length (factor ${fit.factor.toFixed(2)} per extra branch on a line through its logarithm): ` +
+        'unlike the paper, whose 54-block network shows the decay; more draws (and a deeper network) tell more.';
   return size + 'What should carry over is the shape: an exponential decay per length and a window below the mean length n/2.' +
-    (untrained ? ' This model has no training record (random weights?): the decay is a property of trained networks, so do not expect it here.' : '');
+    here + (untrained ? ' This model has no training record (random weights?): the decay is a property of trained networks, so do not expect it here.' : '');
 }

@@ -351,6 +351,12 @@ test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { ski
   }
   assert.ok(table.includes(`the same window in ${Math.round(100 * bs.same_window)}%; 95% start at ${span(bs.a)} and end at ${span(bs.b)}`), table);
   assert.match(await page.locator('#ux-panel-paths .run-meta').innerText(), /took .*unravel paths --model e2e-tiny\.json --split test --limit 1000 --samples 2 --batch 8 --seed 3\./);
+  // the note under the table reads the measured decay: a line through log grad_mean, as RESULTS fits it
+  const { decayFit } = await import('../../web/math.mjs');
+  const fit = decayFit(native.grad_mean);
+  const note = await page.locator('#ux-panel-paths > p.caption').innerText();
+  assert.ok(note.includes(fit.factor < 1 ? `falls by a factor ${fit.factor.toFixed(2)} per extra branch`
+                                         : `does not fall with length (factor ${fit.factor.toFixed(2)} per extra branch`), note);
   // q: the window of the same measurements, live, as `unravel paths --q 0.5` finds it
   const half = cliJson('paths', '--model', tiny.path, '--limit', '1000', '--samples', '2', '--batch', '8', '--seed', '3', '--q', '0.5');
   assert.notDeepEqual([half.window.a, half.window.b], [native.window.a, native.window.b], 'the test needs a window that moves');

@@ -174,6 +174,14 @@ test('"Ours beside the paper": rows for residual and plain nets, the window and 
   assert.deepEqual(pt.pathsRows(null, 9, true)[1], ['effective window', '–', 'lengths 5–17, 0.45% of paths']);
   assert.match(pt.pathsNote(9, false), /smaller than the paper's \(n = 9 blocks against 54\)/);
   assert.match(pt.pathsNote(54, true), /has the paper's 54 blocks.*no training record/);
+  // once measured: whether the gradient falls with length, from a line through its logarithm
+  const falling = Array.from({ length: 10 }, (_, k) => 0.5 * 0.25 ** k);
+  assert.match(pt.pathsNote(9, false, falling), /Here the gradient norm falls by a factor 0\.25 per extra branch .*R² = 1\.00: close to exponential, as in the paper\)\./);
+  assert.match(pt.pathsNote(9, false, [1, 3, 1, 3, 1, 3, 1, 3]), /Here it does not fall with length \(factor 1\.\d\d per extra branch/);
+  assert.doesNotMatch(pt.pathsNote(9, false, [0, 0, 1]), /Here/);   // too few lengths to fit
+  const { decayFit } = await import('../../web/math.mjs');
+  const f = decayFit([8, 0, 2, 1]);   // the zero is left out: log 8, log 2, log 1 at k = 0, 2, 3
+  assert.ok(Math.abs(f.factor - 0.5) < 1e-12 && Math.abs(f.r2 - 1) < 1e-12, `${f.factor} ${f.r2}`);
 });
 
 test('fetchRecords: a range of whole records, a whole file from a server without ranges, bad replies named', async () => {
