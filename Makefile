@@ -25,9 +25,19 @@ native: build/unravel
 
 help:
 	@echo "make            build the native CLI (build/unravel)"
+	@echo "make wasm       build wasm/unravel.wasm (Emscripten, SIMD128)"
+	@echo "make serve      build, then serve the explorer at http://localhost:8000/"
 	@echo "make test       C unit tests, the same under ASan+UBSan, node --test, and the page in headless Chromium"
+	@echo "make bench      every benchmark against its peer, in turn (writes bench/results.md; tens of minutes)"
 	@echo "make fuzz       libFuzzer runs on the model loader and CIFAR reader (FUZZ_SECONDS=60)"
 	@echo "make clean      remove build/"
+
+# Every benchmark in bench/, each against its named peer (README "Performance").
+bench: build/unravel wasm
+	bench/native-inference
+	bench/native-train
+	$(NODE) bench/wasm-vs-tfjs.mjs
+	$(NODE) bench/wasm-random-curves.mjs
 
 deps: $(CJSON)/cJSON.c
 $(CJSON)/cJSON.c:
