@@ -48,6 +48,18 @@ def jpeg_round_trip(records, quality):
     return out
 
 
+def trained_models():
+    """Manifests in models/ with a training record, by name."""
+    folder = os.path.join(ROOT, 'models')
+    out = []
+    for name in sorted(os.listdir(folder)):
+        if name.endswith('.json') and not name.startswith('dev-'):
+            with open(os.path.join(folder, name)) as f:
+                if 'training' in json.load(f):
+                    out.append(os.path.join(folder, name))
+    return out
+
+
 def evaluate(model, folder):
     """(error, right[n] as booleans) of `unravel eval` on the folder's images."""
     cli = os.path.join(ROOT, 'build', 'unravel')
@@ -68,8 +80,8 @@ def evaluate(model, folder):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--models', default='resnet20,plain20,resnet110-half',
-                    help='names in models/ or paths to manifests, comma-separated')
+    ap.add_argument('--models', help='names in models/ or paths to manifests, comma-separated '
+                    '(default: every trained model in models/)')
     ap.add_argument('--quality', default='75,90', help='JPEG qualities, comma-separated')
     ap.add_argument('--cifar', default=os.environ.get('CIFAR10_DIR', os.path.join(ROOT, '..', 'shared', 'cifar10')))
     ap.add_argument('--json', help='also write the results here')
@@ -82,7 +94,9 @@ def main():
     if any(not 1 <= q <= 100 for q in qualities):
         sys.exit(f'jpeg-shift: --quality: {a.quality} has a value outside 1..100')
     models = [m if m.endswith('.json') else os.path.join(ROOT, 'models', m + '.json')
-              for m in a.models.split(',')]
+              for m in a.models.split(',')] if a.models else trained_models()
+    if not models:
+        sys.exit('jpeg-shift: no trained models in models/ (name some with --models)')
     for m in models:
         if not os.path.isfile(m):
             sys.exit(f'jpeg-shift: {m}: no such model manifest')
