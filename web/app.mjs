@@ -6,7 +6,7 @@
 //   createExplorer(root, { syncUrl: true })                       // the page
 //   createExplorer(root, { syncUrl: false, state: { model, view }, only: 'lesion' })   // embeds
 import { COLORS, CIFAR, IMAGE_COUNTS, PAPER, PATHS, SAMPLE_GRID, VIEWS, PATH_STATS, LESION_BATCH, TEST_IMAGES } from './config.mjs';
-import { parseState, serializeState, checkPlan, STATE_TABLE } from './url-state.mjs';
+import { parseState, serializeState, checkPlan, embedSnippet, STATE_TABLE } from './url-state.mjs';
 import { Pool, AbortError } from './pool.mjs';
 import { probeModels, fetchWeights, fetchRecords, classifyFiles, cifarImage, cifarLabels, checkCifar } from './data.mjs';
 import * as ex from './experiments.mjs';
@@ -84,6 +84,24 @@ export function createExplorer(root, options = {}) {
   const fileIn = h('input', { type: 'file', multiple: true, accept: '.json,.bin', class: 'file-input', 'aria-label': 'your own model or test_batch.bin' });
   const engine = h('span', { class: 'engine' }, 'starting WebAssembly…');
   const loadProgress = progressRow('load');
+  // Link & embed (the full page only): this view as a URL and as HTML for another page.
+  const shareBtn = h('button', { type: 'button', class: 'share-btn', 'aria-expanded': 'false', 'aria-controls': 'ux-share' }, 'Link & embed');
+  const shareUrl = h('input', { type: 'text', readonly: true, class: 'share-text', 'aria-label': 'link to this view' });
+  const shareHtml = h('textarea', { readonly: true, rows: 2, class: 'share-text', 'aria-label': 'HTML that embeds this view' });
+  const copyButton = (field) => h('button', { type: 'button', onclick: async (e) => {
+    field.select();
+    try { await navigator.clipboard.writeText(field.value); e.target.textContent = 'Copied'; }
+    catch { e.target.textContent = 'Selected: press Ctrl+C'; }
+    setTimeout(() => { e.target.textContent = 'Copy'; }, 1500);
+  } }, 'Copy');
+  const shareBox = h('div', { class: 'share', id: 'ux-share', hidden: true },
+    h('label', {}, 'Link ', shareUrl), copyButton(shareUrl),
+    h('label', {}, 'Embed this view on another page ', shareHtml), copyButton(shareHtml));
+  shareBtn.addEventListener('click', () => {
+    shareBox.hidden = !shareBox.hidden;
+    shareBtn.setAttribute('aria-expanded', String(!shareBox.hidden));
+    updateShare();
+  });
   const controls = h('section', { class: 'controls', 'aria-label': 'settings' },
     h('label', {}, 'Model ', modelSel),
     h('label', {}, 'Compare with ', compareSel),
@@ -92,7 +110,8 @@ export function createExplorer(root, options = {}) {
     h('label', {}, 'Seed ', seedIn),
     h('label', { class: 'file-label', title: 'A model (.json + .bin) or CIFAR-10 test_batch.bin; you can also drop files on the page' },
       'Your files… ', fileIn),
-    loadProgress.el, engine);
+    syncUrl ? shareBtn : null,
+    loadProgress.el, engine, syncUrl ? shareBox : null);
 
   const diagramEl = h('div', { class: 'diagram' });
   const shuffleK = h('input', { type: 'number', min: 1, max: 100, value: 2, 'aria-label': 'swaps per shuffle', class: 'small' });
@@ -208,7 +227,14 @@ export function createExplorer(root, options = {}) {
     if (syncUrl) {
       const q = serializeState(st);
       history.replaceState(null, '', q ? `?${q}` : location.pathname);
+      updateShare();
     }
+  }
+
+  function updateShare() {
+    if (shareBox.hidden) return;
+    shareUrl.value = location.href;
+    shareHtml.value = embedSnippet(st, new URL('unravel-explorer.mjs', import.meta.url).href);
   }
 
   function syncControls() {

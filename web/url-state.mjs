@@ -101,17 +101,35 @@ function formatValue(entry, v) {
   return String(v);
 }
 
-/** Serialise: only values that differ from their defaults are written. */
-export function serializeState(state) {
-  const params = new URLSearchParams();
+/** [name, value as text] of the values that differ from their defaults, in table order. */
+function changed(state) {
+  const out = [];
   for (const entry of STATE_TABLE) {
-    const v = state[entry.name];
-    const s = formatValue(entry, v);
+    const s = formatValue(entry, state[entry.name]);
     const d = formatValue(entry, entry.default);
     if (s !== d && !(entry.type === 'intList' && s === ''))
-      params.set(entry.name, s);
+      out.push([entry.name, s]);
   }
-  return params.toString().replace(/%2C/g, ',');
+  return out;
+}
+
+/** Serialise: only values that differ from their defaults are written. */
+export function serializeState(state) {
+  return new URLSearchParams(changed(state)).toString().replace(/%2C/g, ',');
+}
+
+/**
+ * The HTML that embeds this state's view on another page: the module and an
+ * <unravel-explorer> whose attributes are the URL's parameters (model and
+ * view always, the rest where they differ from their defaults). Every value
+ * has passed the table's checks, so none needs quoting beyond "".
+ * @param {object} state
+ * @param {string} moduleUrl where unravel-explorer.mjs is served
+ */
+export function embedSnippet(state, moduleUrl) {
+  const attrs = new Map([['model', String(state.model)], ...changed(state), ['view', String(state.view)]]);
+  const list = [...attrs].map(([k, v]) => `${k}="${v.replace(/[&"<]/g, (c) => `&#${c.charCodeAt(0)};`)}"`);
+  return `<script type="module" src="${moduleUrl}"></script>\n<unravel-explorer ${list.join(' ')}></unravel-explorer>`;
 }
 
 /**

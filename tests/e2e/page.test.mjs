@@ -185,6 +185,34 @@ test('the custom element renders one view in its shadow root', { skip }, async (
   await page.close();
 });
 
+test('"Link & embed" gives this view\'s URL and the HTML that embeds it, and that HTML shows the same plan', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-r20&deleted=2&view=swap&samples=2');
+  await liveError(page);
+  assert.equal(await page.locator('#ux-share').isVisible(), false);
+  await page.locator('.share-btn').click();
+  assert.equal(await page.locator('.share-btn').getAttribute('aria-expanded'), 'true');
+  assert.equal(await page.locator('#ux-share input').inputValue(), page.url());
+  const html = await page.locator('#ux-share textarea').inputValue();
+  assert.equal(html, `<script type="module" src="${server.url}unravel-explorer.mjs"></script>\n` +
+                     '<unravel-explorer model="e2e-r20" deleted="2" samples="2" view="swap"></unravel-explorer>');
+  // it follows the state: another deletion changes both
+  await page.locator('.tile[data-block="5"]').click();
+  await page.waitForFunction(() => /deleted="2,5"/.test(document.querySelector('#ux-share textarea').value));
+  assert.match(await page.locator('#ux-share input').inputValue(), /deleted=2,5/);
+  assert.deepEqual(errors, []);
+  await page.close();
+  // the snippet on another page of the site: the same view and plan
+  const other = await browser.context.newPage();
+  await serveModels(other, [tiny, plain, r20]);
+  await other.goto(`${server.url}embed.html`);
+  await other.evaluate((h) => { document.body.innerHTML = h.split('\n')[1].replace('deleted="2"', 'deleted="2,5"'); },
+                       html);
+  await other.waitForSelector('unravel-explorer[data-ready]', { timeout: 60000 });
+  assert.equal(await other.locator('unravel-explorer #ux-panel-swap').isVisible(), true);
+  assert.equal(await other.locator('unravel-explorer .tile.deleted').count(), 2);
+  await other.close();
+});
+
 test('a narrow phone width has no horizontal scrolling', { skip }, async () => {
   const { page, errors } = await open('?model=e2e-tiny', { viewport: { width: 375, height: 800 } });
   await liveError(page);

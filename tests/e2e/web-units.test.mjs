@@ -5,7 +5,7 @@
 // the tables that set ours beside the paper.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseState, serializeState, checkPlan } from '../../web/url-state.mjs';
+import { parseState, serializeState, checkPlan, embedSnippet } from '../../web/url-state.mjs';
 import { pathShare, pathLengthDistribution, kendallTau, randomSwaps, summarize } from '../../web/math.mjs';
 import * as ex from '../../web/experiments.mjs';
 
@@ -220,4 +220,15 @@ test('fetchRecords: a range of whole records, a whole file from a server without
   } finally {
     globalThis.fetch = saved;
   }
+});
+
+test('embedSnippet: model and view always, other values where they differ from the defaults, in the URL\'s order', () => {
+  const st = parseState('?view=paths&q=0.75&model=resnet110-half&deleted=3,7&pbatch=32').state;
+  assert.equal(embedSnippet(st, 'https://example.org/unravel/unravel-explorer.mjs'),
+               '<script type="module" src="https://example.org/unravel/unravel-explorer.mjs"></script>\n' +
+               '<unravel-explorer model="resnet110-half" deleted="3,7" pbatch="32" q="0.75" view="paths"></unravel-explorer>');
+  assert.equal(embedSnippet(parseState('').state, 'm.mjs'),
+               '<script type="module" src="m.mjs"></script>\n<unravel-explorer model="resnet20" view="lesion"></unravel-explorer>');
+  // values come checked from the URL table; a hand-made state still cannot break out of its quotes
+  assert.match(embedSnippet({ ...parseState('').state, model: 'a"b<c&' }, 'm.mjs'), /model="a&#34;b&#60;c&#38;"/);
 });
