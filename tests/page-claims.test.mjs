@@ -28,3 +28,19 @@ test('the 54-block net "typically" loses under a point: the median non-downsampl
   const c = r.blocks.filter((b) => b.error != null && !b.downsample).map((b) => 100 * (b.error - r.full_error)).sort((a, b) => a - b);
   assert.ok(c[c.length >> 1] < 1, `median cost ${c[c.length >> 1]} points`);
 });
+
+test('the "Try" links of the page are valid states of shipped models', async () => {
+  const { parseState } = await import('../web/url-state.mjs');
+  const { MODEL_CANDIDATES } = await import('../web/config.mjs');
+  const links = [...html.matchAll(/<p class="try">(.*?)<\/p>/g)].flatMap((m) => [...m[1].matchAll(/href="(\?[^"]*)"/g)].map((l) => l[1]));
+  assert.ok(links.length >= 4, `${links.length} links`);
+  const shipped = MODEL_CANDIDATES.filter((m) => !m.dev).map((m) => m.name);
+  for (const link of links) {
+    const { state, problems } = parseState(link.replace(/&amp;/g, '&'));
+    assert.deepEqual(problems, [], link);
+    for (const name of [state.model, state.compare].filter(Boolean)) {
+      assert.ok(shipped.includes(name), `${link}: ${name} is not a shipped model`);
+      assert.ok(fs.existsSync(path.join(ROOT, 'models', `${name}.json`)), `${link}: models/${name}.json is missing`);
+    }
+  }
+});
