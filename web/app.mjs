@@ -8,7 +8,8 @@
 import { COLORS, CIFAR, IMAGE_COUNTS, PAPER, PATHS, SAMPLE_GRID, VIEWS, PATH_STATS, LESION_BATCH, TEST_IMAGES } from './config.mjs';
 import { parseState, serializeState, checkPlan, embedSnippet, STATE_TABLE } from './url-state.mjs';
 import { Pool, AbortError } from './pool.mjs';
-import { probeModels, fetchWeights, fetchRecords, classifyFiles, cifarImage, cifarLabels, checkCifar } from './data.mjs';
+import { probeModels, fetchWeights, classifyFiles, cifarImage } from './data.mjs';
+import { TestImages } from './test-images.mjs';
 import * as ex from './experiments.mjs';
 import { createBlockDiagram } from './blocks.mjs';
 import { randomSwaps, pct, kendallTau, sup } from './math.mjs';
@@ -61,10 +62,6 @@ export function createExplorer(root, options = {}) {
   let pool = null;
   let available = [];               // probeModels() result + user models
   const userModels = new Map();     // name -> {manifest, weights}
-  let testBytes = null, labels = null;
-  // The site's test images come in as needed (see ensureImages); null for
-  // the user's own file, which is read whole.
-  let site = null, moreImages = null;
   const loaded = { primary: null, compare: null };   // {name, info, maxDeletions, maxSwaps}
   const speed = {};                 // model name -> seconds per image forward, in one worker (measured)
   let fullError = null;             // {key, error} of the primary's full network
@@ -84,6 +81,9 @@ export function createExplorer(root, options = {}) {
   const fileIn = h('input', { type: 'file', multiple: true, accept: '.json,.bin', class: 'file-input', 'aria-label': 'your own model or test_batch.bin' });
   const engine = h('span', { class: 'engine' }, 'starting WebAssembly…');
   const loadProgress = progressRow('load');
+  // The test images: the site's, fetched as needed, or the user's own file.
+  const images = new TestImages({ url: PATHS.testBatch, progress: loadProgress,
+                                  publish: (bytes, append) => pool.broadcast('data', { type: 'data', bytes, append }) });
   // Link & embed (the full page only): this view as a URL and as HTML for another page.
   const shareBtn = h('button', { type: 'button', class: 'share-btn', 'aria-expanded': 'false', 'aria-controls': 'ux-share' }, 'Link & embed');
   const shareUrl = h('input', { type: 'text', readonly: true, class: 'share-text', 'aria-label': 'link to this view' });
@@ -250,7 +250,7 @@ export function createExplorer(root, options = {}) {
   function showView() {
     for (const v of VIEWS) panels[v].hidden = v !== st.view;
     syncControls();
-    if (loaded.primary && testBytes) runView(st.view, false);
+    if (loaded.primary && images.bytes) runView(st.view, false);
   }
 
   // ---- models ----
@@ -379,12 +379,12 @@ export function createExplorer(root, options = {}) {
   }
 
   async function liveEval() {
-    if (!loaded.primary || !testBytes) return;
+    if (!loaded.primary || !images.bytes) return;
     const gen = ++evalGen;
     evalCtl?.abort();
     const ctl = evalCtl = new AbortController();
     const plan = currentPlan();
-    const count = Math.min(st.images, labels.length);
+    const count = Math.min(st.images, images.count);
     const isFull = !plan.deleted.length && plan.order.every((b, p) => b === p);
     const fullKey = `${loaded.primary.name}:${count}`;
     errBig.classList.add('stale');
@@ -423,14 +423,14 @@ export function createExplorer(root, options = {}) {
   async function updateSamples(plan, count) {
     const gen = ++predictGen;
     const start = sampleStart(count);
-    const n = Math.min(SAMPLE_GRID, labels.length - start);
+    const n = Math.min(SAMPLE_GRID, images.count - start);
     if (grid.dataset.start !== String(start)) {
       grid.replaceChildren();
       for (let i = 0; i < n; i++) {
         const c = h('canvas', { width: 32, height: 32 });
-        c.getContext('2d').putImageData(cifarImage(testBytes, start + i), 0, 0);
+        c.getContext('2d').putImageData(cifarImage(images.bytes, start + i), 0, 0);
         grid.append(h('figure', { class: 'sample' }, c,
-          h('figcaption', {}, h('span', { class: 'pred' }, '…'), h('span', { class: 'truth' }, CIFAR.classes[labels[start + i]]))));
+          h('figcaption', {}, h('span', { class: 'pred' }, '…'), h('span', { class: 'truth' }, CIFAR.classes[images.labels[start + i]]))));
       }
       grid.dataset.start = String(start);
     }
@@ -439,11 +439,11 @@ export function createExplorer(root, options = {}) {
       const pred = await ex.predict(pool, 'primary', plan, start, n);
       if (gen !== predictGen) return;
       [...grid.children].forEach((fig, i) => {
-        const ok = pred[i] === labels[start + i];
+        const ok = pred[i] === images.labels[start + i];
         const p = fig.querySelector('.pred');
         p.textContent = `${ok ? '✓' : '✗'} ${CIFAR.classes[pred[i]]}`;
         fig.classList.toggle('wrong', !ok);
-        fig.title = `image ${start + i}: predicted ${CIFAR.classes[pred[i]]}, true ${CIFAR.classes[labels[start + i]]}`;
+        fig.title = `image ${start + i}: predicted ${CIFAR.classes[pred[i]]}, true ${CIFAR.classes[images.labels[start + i]]}`;
       });
       grid.classList.remove('stale');
     } catch (e) {
@@ -460,13 +460,13 @@ export function createExplorer(root, options = {}) {
   // Path draws take their batches from the first 1,000 test images (the
   // pixel-exact ones), or from all of a smaller file, as `--limit` does.
   function pathsImages() {
-    return Math.min(PATH_STATS.images, labels?.length ?? 0);
+    return Math.min(PATH_STATS.images, images.count);
   }
 
   function sig(v) {
     if (v === 'paths')   // the primary model only
       return JSON.stringify([v, loaded.primary?.name, pathsImages(), st.samples, st.seed, st.pbatch]);
-    return JSON.stringify([v, loaded.primary?.name, loaded.compare?.name, Math.min(st.images, labels?.length ?? 0), st.samples, st.seed]);
+    return JSON.stringify([v, loaded.primary?.name, loaded.compare?.name, Math.min(st.images, images.count), st.samples, st.seed]);
   }
 
   function runView(v, force) {
@@ -486,7 +486,7 @@ export function createExplorer(root, options = {}) {
 
   // Start a cancellable run for view v; returns {ctl, done(label)} or null if cached.
   function begin(v, force, label) {
-    if (!loaded.primary || !testBytes) return null;
+    if (!loaded.primary || !images.bytes) return null;
     const s = sig(v);
     if (!force && results[v]?.sig === s) return null;
     running[v]?.abort();
@@ -497,7 +497,7 @@ export function createExplorer(root, options = {}) {
   }
 
   async function runLesion(force) {
-    const count = Math.min(st.images, labels?.length ?? 0);
+    const count = Math.min(st.images, images.count);
     const run = begin('lesion', force, `Deleting each block in turn, ${count.toLocaleString('en-US')} images`);
     if (!run) return;
     const ms = models();
@@ -541,7 +541,7 @@ export function createExplorer(root, options = {}) {
   }
 
   async function runByK(v, force) {
-    const count = Math.min(st.images, labels?.length ?? 0);
+    const count = Math.min(st.images, images.count);
     const run = begin(v, force, `${st.samples} draws per k, ${count.toLocaleString('en-US')} images each`);
     if (!run) return;
     const ms = models();
@@ -638,7 +638,7 @@ export function createExplorer(root, options = {}) {
     const q = r.window.q === PATH_STATS.q ? '' : ` --q ${r.window.q}`;
     P.paths.meta.replaceChildren(`${pathsEstimate(r.n).replace(/, about .*$/, '')}; took ${fmtSeconds(seconds)}. Same draws as `,
       cli(`unravel paths --model ${loaded.primary.name}.json --split test --limit ${count} --samples ${st.samples} --batch ${st.pbatch} --seed ${st.seed}${q}`),
-      `${site ? '' : ` on your ${count.toLocaleString('en-US')} images`}.`);
+      `${images.fromSite ? '' : ` on your ${count.toLocaleString('en-US')} images`}.`);
   }
 
   // A new q: the window of the gradients already measured (nothing reruns).
@@ -685,9 +685,7 @@ export function createExplorer(root, options = {}) {
     const c = classifyFiles(files);
     try {
       if (c.cifar) {
-        const bytes = await c.cifar.arrayBuffer();
-        checkCifar(bytes, c.cifar.name);
-        await setTestData(bytes, c.cifar.name);
+        await setTestData(await c.cifar.arrayBuffer(), c.cifar.name);   // checked there
       }
       for (const mf of c.manifests) {
         const text = await mf.text();
@@ -719,12 +717,7 @@ export function createExplorer(root, options = {}) {
   }
 
   async function setTestData(bytes, name) {
-    const n = checkCifar(bytes, name);
-    await moreImages?.catch(() => {});
-    site = null;
-    await pool.broadcast('data', { type: 'data', bytes });
-    testBytes = bytes;
-    labels = cifarLabels(bytes);
+    const n = await images.replace(bytes, name);
     unsay('no-data');
     grid.dataset.start = '';
     if (n < 10000) say(`${name}: ${n} images; larger image counts use all ${n}.`, 'info', 'data-size');
@@ -774,46 +767,11 @@ export function createExplorer(root, options = {}) {
   numberInput(seedIn, 'seed');
   imagesSel.addEventListener('change', async () => {
     setState({ images: Number(imagesSel.value) });
-    await ensureImages(st.images);
+    const problem = await images.ensure(st.images);
+    if (problem) say(problem, 'error', 'more-data');
     setPlan(currentPlan());
     showView();
   });
-
-  // The site's test images arrive as they are needed: the first
-  // max(1,000, images) at start (the 1,000 pixel-exact ones hold the sample
-  // grid and the path draws), the rest by a range request when a larger
-  // image count is picked. Workers get the longer copy; their slices of the
-  // first records stay valid.
-  async function ensureImages(n) {
-    while (site && labels && labels.length < Math.min(n, site.total)) {
-      moreImages ??= loadMoreImages(Math.min(n, site.total)).finally(() => { moreImages = null; });
-      await moreImages;
-    }
-  }
-
-  async function loadMoreImages(to) {
-    const from = labels.length;
-    loadProgress.start(`Loading test images ${from.toLocaleString('en-US')}–${(to - 1).toLocaleString('en-US')}`, null);
-    try {
-      const r = await fetchRecords(PATHS.testBatch, from, to, { onProgress: (d, t) => loadProgress.set(d / t) });
-      if (!r) throw new Error('data/test_batch.bin is no longer there');
-      if (!r.bytes.byteLength) throw new Error(`data/test_batch.bin sent no records from ${from.toLocaleString('en-US')} on`);
-      const all = new Uint8Array(testBytes.byteLength + r.bytes.byteLength);
-      all.set(new Uint8Array(testBytes));
-      all.set(new Uint8Array(r.bytes), testBytes.byteLength);
-      checkCifar(all.buffer, 'data/test_batch.bin');
-      if (!site) return;   // the user's own file replaced them meanwhile
-      site.total = r.total;
-      await pool.broadcast('data', { type: 'data', bytes: all.buffer, append: true });
-      testBytes = all.buffer;
-      labels = cifarLabels(all.buffer);
-    } catch (e) {
-      say(`More test images: ${e.message}; using the ${labels.length.toLocaleString('en-US')} loaded.`, 'error', 'more-data');
-      if (site) site.total = labels.length;   // ask no more
-    } finally {
-      loadProgress.done();
-    }
-  }
 
   // ---- start ----
   syncControls();
@@ -822,11 +780,11 @@ export function createExplorer(root, options = {}) {
     try {
       const module = await compileWasm();
       pool = new Pool(module, { onError: (e) => say(e.message, 'error', 'worker') });
-      const [info, models_, fetched] = await Promise.all([
+      const [info, models_, haveImages] = await Promise.all([
         pool.ready(),
         probeModels([st.model, st.compare]),
         (loadProgress.start('Loading CIFAR-10 test images', null),
-         fetchRecords(PATHS.testBatch, 0, Math.max(TEST_IMAGES.first, st.images), { onProgress: (d, t) => loadProgress.set(d / t) }))
+         images.start(Math.max(TEST_IMAGES.first, st.images), { onProgress: (d, t) => loadProgress.set(d / t) }))
           .catch((e) => { say(`Test images: ${e.message}`, 'error', 'no-data'); return null; }),
       ]);
       available = models_;
@@ -840,14 +798,7 @@ export function createExplorer(root, options = {}) {
         name = fallback?.name ?? null;
       }
       fillModelSelects();
-      if (fetched) {
-        const data = fetched.bytes;
-        checkCifar(data, 'data/test_batch.bin');
-        await pool.broadcast('data', { type: 'data', bytes: data });
-        testBytes = data;
-        labels = cifarLabels(data);
-        site = { total: fetched.total };
-      } else {
+      if (haveImages === false) {   // none on the site (null: an error, already said)
         say('No CIFAR-10 test images at data/test_batch.bin: pick or drop your test_batch.bin (CIFAR-10 binary version) to measure errors.', 'warn', 'no-data');
       }
       const urlModel = name === st.model;

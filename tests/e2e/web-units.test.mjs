@@ -232,3 +232,48 @@ test('embedSnippet: model and view always, other values where they differ from t
   // values come checked from the URL table; a hand-made state still cannot break out of its quotes
   assert.match(embedSnippet({ ...parseState('').state, model: 'a"b<c&' }, 'm.mjs'), /model="a&#34;b&#60;c&#38;"/);
 });
+
+test('TestImages: the first records, the rest on demand as a longer copy, a failure said once, the user\'s file replaces', async () => {
+  const { TestImages } = await import('../../web/test-images.mjs');
+  const R = 3073, file = new Uint8Array(30 * R).map((_, i) => (i % R === 0 ? (i / R) % 10 : i & 255));
+  let fail = false;
+  const asked = [];
+  const saved = globalThis.fetch;
+  globalThis.fetch = async (url, init) => {
+    asked.push(init.headers.Range);
+    if (fail) return new Response('', { status: 503 });
+    const [, a, b] = /bytes=(\d+)-(\d+)/.exec(init.headers.Range).map(Number);
+    const end = Math.min(b, file.length - 1);
+    return new Response(file.slice(a, end + 1), { status: 206, headers: { 'Content-Range': `bytes ${a}-${end}/${file.length}` } });
+  };
+  try {
+    const published = [];
+    const images = new TestImages({ url: '/data/test_batch.bin', publish: async (bytes, append) => { published.push([bytes.byteLength / R, append]); } });
+    assert.equal(await images.start(10), true);
+    assert.deepEqual([images.count, images.fromSite, published], [10, true, [[10, false]]]);
+    assert.equal(await images.ensure(5), null);                    // already there: nothing asked
+    assert.equal(asked.length, 1);
+    const [p1, p2] = await Promise.all([images.ensure(20), images.ensure(20)]);   // one fetch serves both
+    assert.deepEqual([p1, p2, asked.length, images.count], [null, null, 2, 20]);
+    assert.deepEqual(published[1], [20, true]);
+    assert.deepEqual(new Uint8Array(images.bytes), file.slice(0, 20 * R));
+    assert.deepEqual([...images.labels.slice(0, 12)], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+    assert.equal(await images.ensure(100), null);                   // capped at the file's 30
+    assert.equal(images.count, 30);
+    const fresh = new TestImages({ url: '/data/test_batch.bin', publish: async () => {} });
+    await fresh.start(10);
+    fail = true;
+    assert.match(await fresh.ensure(30), /^More test images: .*HTTP 503; using the 10 loaded\.$/);
+    const n = asked.length;
+    assert.equal(await fresh.ensure(30), null);                     // and it asks no more
+    assert.equal(asked.length, n);
+    assert.equal(await fresh.replace(file.slice(0, 3 * R).buffer, 'mine.bin'), 3);
+    assert.deepEqual([fresh.count, fresh.fromSite], [3, false]);
+    await assert.rejects(fresh.replace(new ArrayBuffer(5), 'bad.bin'), /bad\.bin: 5 bytes is not a whole number/);
+    fail = false;
+    globalThis.fetch = async () => new Response('', { status: 404 });
+    assert.equal(await new TestImages({ url: '/x', publish: async () => {} }).start(10), false);
+  } finally {
+    globalThis.fetch = saved;
+  }
+});
