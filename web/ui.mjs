@@ -1,4 +1,4 @@
-// ui.mjs: small DOM helpers shared by the explorer: element builder,
+// ui.mjs: small DOM helpers shared by the explorer: element builder, messages,
 // progress rows with a cancel button, chart cards with export buttons.
 import { saveSvg, savePng, saveCsv, saveJson } from './export.mjs';
 
@@ -86,4 +86,21 @@ export function chartCard(parent, o) {
   parent.append(fig);
   chart = o.factory(body, o.options ?? {});
   return { ...chart, fig, status };
+}
+
+/**
+ * The explorer's message list: say(text, level, key) adds a dismissable
+ * message (a later one with the same key replaces it), unsay(key) removes it.
+ */
+export function createMessages() {
+  const el = h('div', { class: 'messages', role: 'status', 'aria-live': 'polite' });
+  const find = (key) => el.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  function say(text, level = 'warn', key = null) {
+    if (key) find(key)?.remove();
+    const m = h('div', { class: `msg msg-${level}`, 'data-key': key, role: level === 'error' ? 'alert' : null },
+      h('span', {}, text), h('button', { type: 'button', class: 'dismiss', 'aria-label': 'dismiss', onclick: () => m.remove() }, '×'));
+    el.append(m);
+    return m;
+  }
+  return { el, say, unsay: (key) => find(key)?.remove() };
 }

@@ -1,0 +1,61 @@
+// views/lesion-view.mjs: the "Delete one block" tab. Each block's residual
+// branch deleted in turn, for the model and the one it is compared with; a
+// bar chart, the table beside the paper, the cost and the CLI command.
+import { LESION_BATCH } from '../config.mjs';
+import * as ex from '../experiments.mjs';
+import { lesionRows } from '../paper-tables.mjs';
+import { h, chartCard } from '../ui.mjs';
+import { createLesionChart } from '../charts/lesion.mjs';
+import { createPanel, modelsToRun, imageCount, cli } from './panel.mjs';
+
+const EXPLAIN = 'Delete one block at a time (its residual branch; the skip stays) and measure the test error. ' +
+  'Removing a block removes half of all paths, yet the paper finds a ResNet barely notices, except at the downsampling blocks; ' +
+  'deleting a layer of a plain network drops it to chance (90% error).';
+
+/** @returns {{run: (force: boolean) => Promise<void>, reset: () => void}} */
+export function createLesionView(panel, ctx) {
+  const p = createPanel(panel, 'lesion', ctx, EXPLAIN, (force) => run(force));
+  const chart = chartCard(panel, { title: 'Error when one block is deleted', name: 'lesion-single', factory: createLesionChart,
+    caption: 'One bar per block (grouped by model when two of the same depth are compared, one panel each otherwise); dashed lines: the full network; × marks a block that cannot be deleted.' });
+  panel.append(h('div', { class: 'result-row' }, chart.fig, h('div', { class: 'result-side' }, p.table, p.meta)));
+
+  const isPlain = (name) => {
+    const { primary, compare } = ctx.loaded;
+    const info = primary?.name === name ? primary.info : compare?.name === name ? compare.info : null;
+    return info?.arch.shortcut === 'none';
+  };
+
+  async function run(force) {
+    const count = imageCount(ctx);
+    const r = p.begin(force, `Deleting each block in turn, ${count.toLocaleString('en-US')} images`);
+    if (!r) return;
+    const ms = modelsToRun(ctx.loaded);
+    const parts = ms.map((m) => ({ name: m.name, color: m.color, result: null }));
+    const fracs = ms.map(() => 0);
+    chart.update({ series: parts });
+    p.meta.textContent = '';
+    try {
+      await Promise.all(ms.map((m, i) => ex.lesionSingle(ctx.pool, m.key, count, {
+        batch: LESION_BATCH,
+        signal: r.ctl.signal,
+        onProgress: (f) => { fracs[i] = f; p.prog.set(fracs.reduce((a, b) => a + b) / fracs.length); },
+      }).then((res) => {
+        parts[i].result = res;
+        if (r.current()) chart.update({ series: parts });   // each model's bars as they come
+      })));
+      ctx.results.lesion = { sig: r.s, data: parts };
+      chart.update({ series: parts });
+      p.compare(lesionRows(parts, isPlain));
+      const fe = parts.map((x) => `${parts.length > 1 ? `${x.name}: ` : ''}${x.result.forwardEquivalents.toFixed(1)} ` +
+        `full forward passes for ${x.result.blocks.length + 1} plans`).join('; ');
+      p.meta.replaceChildren(`Cost: ${fe} (each deletion reuses the activations ` +
+        'before its block). Same numbers as ', cli(`unravel lesion --model ${ctx.loaded.primary.name}.json --limit ${count}`), '.');
+      const plans = parts.map((x) => x.result.blocks.length + 1).join(' and ');
+      r.finish(`Done: ${plans} plans${ms.length > 1 ? ` (${parts.map((x) => x.name).join(', ')})` : ''} on ${count.toLocaleString('en-US')} images.`);
+    } catch (e) {
+      p.fail(r, e, 'Lesion study');
+    }
+  }
+
+  return { run, reset() { chart.reset(); p.reset(); } };
+}

@@ -1,0 +1,159 @@
+// views/network.mjs: "The network" section. The block diagram (click to
+// delete, drag or ‹ › to swap, Shuffle, Reset), the plan's path count, its
+// live test error beside the full network's, and a grid of sample images
+// with the plan's predictions.
+import { CIFAR, SAMPLE_GRID } from '../config.mjs';
+import * as ex from '../experiments.mjs';
+import { cifarImage } from '../data.mjs';
+import { createBlockDiagram } from '../blocks.mjs';
+import { randomSwaps, pct, kendallTau, sup } from '../math.mjs';
+import { h, progressRow } from '../ui.mjs';
+import { isAbort, imageCount } from './panel.mjs';
+
+/**
+ * @param {object} ctx  the explorer's shared state (see panel.mjs)
+ * @returns {{el, plan, setModel(info, plan), setPlan(plan), refresh(), dataChanged(), cancel()}}
+ */
+export function createNetworkSection(ctx) {
+  const diagramEl = h('div', { class: 'diagram' });
+  const shuffleK = h('input', { type: 'number', min: 1, max: 100, value: 2, 'aria-label': 'swaps per shuffle', class: 'small' });
+  const errBig = h('span', { class: 'err-big', 'data-testid': 'live-error' }, '–');
+  const errSub = h('span', { class: 'err-sub' });
+  const evalProgress = progressRow('eval');
+  const grid = h('div', { class: 'samples', 'aria-label': 'sample test images with predicted and true labels' });
+  const planInfo = h('span', { class: 'plan-info' });
+  const el = h('section', { class: 'network', 'aria-label': 'the network' },
+    h('div', { class: 'section-head' }, h('h2', {}, 'The network'), planInfo),
+    h('p', { class: 'hint' }, 'Click a block to delete its residual branch (the skip stays), drag a block onto another of its stage, or use ‹ ›, to swap them. ',
+      h('b', {}, '↓2'), ' marks downsampling blocks; the hatched downsampling blocks of a plain network cannot be deleted (they have no skip).'),
+    diagramEl,
+    h('div', { class: 'toolbar' },
+      h('button', { type: 'button', onclick: () => shuffle() }, 'Shuffle'), ' ', shuffleK, ' random swaps ',
+      h('button', { type: 'button', onclick: () => setPlan(identityPlan()) }, 'Reset')),
+    h('div', { class: 'live' },
+      h('div', { class: 'live-num' }, h('span', { class: 'live-label' }, 'Test error of this plan'), errBig, errSub, evalProgress.el),
+      grid));
+  const diagram = createBlockDiagram(diagramEl, { onChange: (plan) => setPlan(plan) });
+
+  let fullError = null;   // {key, error}: the primary's full network on this many images
+  let evalCtl = null, evalGen = 0, predictGen = 0, shuffleCount = 0;
+  const info = () => ctx.loaded.primary?.info;
+  const identityPlan = () => ({ order: info().blocks.map((b) => b.id), deleted: [] });
+
+  function setPlan(plan) {
+    const blocks = info()?.blocks;
+    if (!blocks) return;
+    const identity = plan.order.every((b, p) => b === p);
+    diagram.setPlan(plan);
+    ctx.setState({ deleted: plan.deleted, order: identity ? null : plan.order });
+    const live = blocks.length - plan.deleted.length;
+    planInfo.textContent = `${blocks.length} blocks · ${2 ** live > 1e6 ? `2${sup(live)}` : (2 ** live).toLocaleString('en-US')} paths` +
+      `${plan.deleted.length ? ` · ${plan.deleted.length} deleted` : ''}` +
+      `${identity ? '' : ` · reordered, Kendall's tau ${kendallTau(plan.order).toFixed(2)}`}`;
+    liveEval();
+  }
+
+  function shuffle() {
+    if (!info()) return;
+    const k = Math.max(1, Math.min(100, Math.floor(Number(shuffleK.value)) || 1));
+    const plan = diagram.plan;
+    plan.order = randomSwaps(info().blocks, plan.order, k, (ctx.st.seed * 7919 + ++shuffleCount) >>> 0);
+    setPlan(plan);
+  }
+
+  async function liveEval() {
+    const { loaded, images } = ctx;
+    if (!loaded.primary || !images.bytes) return;
+    const gen = ++evalGen;
+    evalCtl?.abort();
+    const ctl = evalCtl = new AbortController();
+    const plan = diagram.plan;
+    const count = imageCount(ctx);
+    const isFull = !plan.deleted.length && plan.order.every((b, p) => b === p);
+    const fullKey = `${loaded.primary.name}:${count}`;
+    errBig.classList.add('stale');
+    evalProgress.start(`Evaluating ${count.toLocaleString('en-US')} images`, () => ctl.abort());
+    updateSamples(plan, count);
+    try {
+      const r = await ex.evaluatePlan(ctx.pool, 'primary', plan, count, { signal: ctl.signal, onProgress: (f) => { if (gen === evalGen) evalProgress.set(f); } });
+      if (gen !== evalGen) return;
+      if (isFull) fullError = { key: fullKey, error: r.error };
+      if (r.seconds > 0 && r.n) ctx.speed[loaded.primary.name] = r.seconds / r.n;
+      errBig.textContent = pct(r.error, 1);
+      errBig.classList.remove('stale');
+      evalProgress.done();
+      if (!isFull && fullError?.key !== fullKey) {
+        const f = await ex.evaluatePlan(ctx.pool, 'primary', { deleted: [] }, count, { signal: ctl.signal });
+        if (gen !== evalGen) return;
+        fullError = { key: fullKey, error: f.error };
+      }
+      const d = r.error - (fullError?.error ?? r.error);
+      errSub.textContent = isFull ? `full network, ${r.n.toLocaleString('en-US')} images` :
+        `full network ${pct(fullError.error, 1)} · change ${d >= 0 ? '+' : '−'}${(100 * Math.abs(d)).toFixed(1)} points · ${r.n.toLocaleString('en-US')} images`;
+      errSub.dataset.full = String(fullError?.error ?? '');
+    } catch (e) {
+      if (gen !== evalGen) return;
+      evalProgress.done(isAbort(e) ? 'Cancelled.' : null);
+      if (!isAbort(e)) ctx.say(`Evaluation failed: ${e.message}`, 'error', 'eval');
+    }
+  }
+
+  // SAMPLE_GRID images from the pixel-exact first 1,000, chosen by the seed
+  function sampleStart(count) {
+    const span = Math.min(1000, count) - SAMPLE_GRID;
+    return span > 0 ? (ctx.st.seed * 97) % span : 0;
+  }
+
+  async function updateSamples(plan, count) {
+    const { images } = ctx;
+    const gen = ++predictGen;
+    const start = sampleStart(count);
+    const n = Math.min(SAMPLE_GRID, images.count - start);
+    if (grid.dataset.start !== String(start)) {
+      grid.replaceChildren();
+      for (let i = 0; i < n; i++) {
+        const c = h('canvas', { width: 32, height: 32 });
+        c.getContext('2d').putImageData(cifarImage(images.bytes, start + i), 0, 0);
+        grid.append(h('figure', { class: 'sample' }, c,
+          h('figcaption', {}, h('span', { class: 'pred' }, '…'), h('span', { class: 'truth' }, CIFAR.classes[images.labels[start + i]]))));
+      }
+      grid.dataset.start = String(start);
+    }
+    grid.classList.add('stale');
+    try {
+      const pred = await ex.predict(ctx.pool, 'primary', plan, start, n);
+      if (gen !== predictGen) return;
+      [...grid.children].forEach((fig, i) => {
+        const ok = pred[i] === images.labels[start + i];
+        fig.querySelector('.pred').textContent = `${ok ? '✓' : '✗'} ${CIFAR.classes[pred[i]]}`;
+        fig.classList.toggle('wrong', !ok);
+        fig.title = `image ${start + i}: predicted ${CIFAR.classes[pred[i]]}, true ${CIFAR.classes[images.labels[start + i]]}`;
+      });
+      grid.classList.remove('stale');
+    } catch (e) {
+      if (!isAbort(e) && gen === predictGen) ctx.say(`Prediction failed: ${e.message}`, 'error', 'predict');
+    }
+  }
+
+  return {
+    el,
+    /** The plan on show: {order, deleted}, a copy. */
+    get plan() { return diagram.plan; },
+    /** A new primary model, with this plan (default: every block, in order). */
+    setModel(modelInfo, plan = null) {
+      fullError = null;
+      diagram.setModel(modelInfo.blocks);
+      setPlan(plan ?? identityPlan());
+    },
+    setPlan,
+    /** Measure the plan on show again (the image count changed). */
+    refresh() { setPlan(diagram.plan); },
+    /** New test images: forget what was measured on the old ones. */
+    dataChanged() {
+      fullError = null;
+      grid.dataset.start = '';
+      if (info()) setPlan(diagram.plan);
+    },
+    cancel() { evalCtl?.abort(); },
+  };
+}

@@ -1,0 +1,109 @@
+// views/panel.mjs: what the experiment tabs share. The panel head (what the
+// experiment does, Run, the progress row), a run that can be cancelled and is
+// skipped when the result on show is still current, the models a run covers,
+// the "Ours beside the paper" table and the CLI command that prints the same
+// numbers.
+//
+// ctx is the explorer's shared state (built in app.mjs): st (the URL state),
+// setState, say, pool, images, loaded {primary, compare}, results, running,
+// speed, showView.
+import { COLORS, PAPER, PATH_STATS } from '../config.mjs';
+import { AbortError } from '../pool.mjs';
+import { h, progressRow } from '../ui.mjs';
+
+export const VIEW_LABELS = Object.freeze({ lesion: 'Delete one block', delete: 'Delete k blocks', swap: 'Swap k pairs',
+                                          paths: 'Path lengths & gradients' });
+
+export const isAbort = (e) => e instanceof AbortError || e?.name === 'AbortError';
+
+/** Images the view measures: the URL's count, or all of a smaller file. */
+export const imageCount = (ctx) => Math.min(ctx.st.images, ctx.images.count);
+
+/** Path draws take their batches from the first 1,000 test images (the
+ *  pixel-exact ones), or from all of a smaller file, as `--limit` does. */
+export const pathsImageCount = (ctx) => Math.min(PATH_STATS.images, ctx.images.count);
+
+/** What a view's result depends on: a run with the same signature is not repeated. */
+export function viewSignature(v, ctx) {
+  const { loaded, st } = ctx;
+  if (v === 'paths')   // the primary model only
+    return JSON.stringify([v, loaded.primary?.name, pathsImageCount(ctx), st.samples, st.seed, st.pbatch]);
+  return JSON.stringify([v, loaded.primary?.name, loaded.compare?.name, imageCount(ctx), st.samples, st.seed]);
+}
+
+/** The loaded models with their colours: plain nets in vermillion, residual
+ *  nets in blue (a second residual net: green; a second plain one: purple). */
+export function modelsToRun(loaded) {
+  const list = [{ key: 'primary', ...loaded.primary }];
+  if (loaded.compare) list.push({ key: 'compare', ...loaded.compare });
+  for (const m of list) m.color = m.info.arch.shortcut === 'none' ? COLORS.plain : COLORS.resnet;
+  if (list.length === 2 && list[0].color === list[1].color) list[1].color = list[0].color === COLORS.plain ? '#CC79A7' : COLORS.stage[2];
+  return list;
+}
+
+/** A CLI command, breakable only between its options. */
+export function cli(cmd) {
+  const parts = cmd.split(/ (?=--)/);
+  return h('code', { class: 'cli' }, parts.flatMap((p, i) => [i ? ' ' : null, h('span', {}, p)]));
+}
+
+/**
+ * The head of tab panel v and its run bookkeeping.
+ * @param {HTMLElement} panel
+ * @param {string} v  the view: lesion, delete, swap or paths
+ * @param {object} ctx
+ * @param {string} text  what the experiment does and what the paper found
+ * @param {(force: boolean) => void} run  the Run button's action
+ */
+export function createPanel(panel, v, ctx, text, run) {
+  const prog = progressRow();
+  const btn = h('button', { type: 'button', class: 'run', onclick: () => run(true) }, 'Run');
+  const meta = h('p', { class: 'run-meta' });   // cost of the last run, or an estimate of the next
+  const table = h('table', { class: 'compare' });
+  const runRow = h('div', { class: 'run-row' }, btn, prog.el);
+  const head = h('div', { class: 'panel-head' }, h('p', { class: 'explain' }, text), runRow);
+  panel.append(head);
+  return {
+    prog, btn, meta, table, runRow, head,
+
+    /** Start a cancellable run: {ctl, s, finish(text)}, or null when there is
+     *  nothing to measure yet or the result on show is current (and not forced). */
+    begin(force, label) {
+      if (!ctx.loaded.primary || !ctx.images.bytes) return null;
+      const s = viewSignature(v, ctx);
+      if (!force && ctx.results[v]?.sig === s) return null;
+      ctx.running[v]?.abort();
+      const ctl = ctx.running[v] = new AbortController();
+      prog.start(label, () => ctl.abort());
+      btn.disabled = true;
+      return {
+        ctl, s,
+        current: () => ctx.running[v] === ctl,
+        finish(doneText) {
+          if (ctx.running[v] !== ctl) return;
+          ctx.running[v] = null;
+          prog.done(doneText);
+          btn.disabled = false;
+        },
+      };
+    },
+
+    /** A run that ended in an error or a cancel. */
+    fail(r, e, what) {
+      r.finish(isAbort(e) ? 'Cancelled.' : null);
+      if (!isAbort(e)) ctx.say(`${what} failed: ${e.message}`, 'error', v);
+    },
+
+    /** The "Ours beside the paper" rows: [label, this page, the paper]. */
+    compare(rows) {
+      table.replaceChildren(h('caption', {}, 'Ours beside the paper'),
+        h('tr', {}, h('th', {}, ''), h('th', {}, 'this page'), h('th', {}, `paper: ${PAPER.model}`)),
+        ...rows.map(([a, b, c]) => h('tr', {}, h('th', { scope: 'row' }, a), h('td', {}, b), h('td', {}, c))));
+    },
+
+    reset() {
+      meta.textContent = '';
+      table.replaceChildren();
+    },
+  };
+}
