@@ -242,6 +242,65 @@ const idle = (page, v, timeout = 240000) => page.waitForFunction((view) =>
   !document.querySelector(`#ux-panel-${view} .progress-row.running`) &&
   /Done/.test(document.querySelector(`#ux-panel-${view} .progress-label`)?.textContent ?? ''), v, { timeout });
 
+const planInfo = (page) => page.locator('.plan-info').innerText();
+
+test('Shuffle swaps blocks within their stages, the URL and the live error follow (`unravel eval --order`), Reset restores', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-r20&images=500&seed=5');
+  const full = await liveError(page);
+  await page.locator('input[aria-label="swaps per shuffle"]').fill('3');
+  await page.locator('.toolbar button', { hasText: 'Shuffle' }).click();
+  await page.waitForFunction(() => new URLSearchParams(location.search).has('order'));
+  const order = new URL(page.url()).searchParams.get('order').split(',').map(Number);
+  assert.deepEqual([...order].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  order.forEach((b, pos) => assert.equal(Math.floor(b / 3), Math.floor(pos / 3), `block ${b} left its stage`));
+  assert.equal(order[3], 3, 'a downsampling block moved');
+  assert.equal(order[6], 6, 'a downsampling block moved');
+  assert.match(await planInfo(page), /reordered, Kendall's tau -?\d\.\d\d/);
+  const native = cliJson('eval', '--model', r20.path, '--limit', '500', '--order', order.join(','));
+  assert.equal(native.n, 500);
+  assert.equal(await liveError(page), `${(100 * native.error).toFixed(1)}%`);
+  await page.waitForFunction(() => /change/.test(document.querySelector('.err-sub')?.textContent ?? ''));
+  await page.locator('.toolbar button', { hasText: 'Reset' }).click();
+  await page.waitForFunction(() => !new URLSearchParams(location.search).has('order'));
+  assert.equal(await liveError(page), full);
+  assert.doesNotMatch(await planInfo(page), /reordered/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the comparison and model selects: the tab reruns with what is picked, a new model clears the plan and is measured', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-r20&compare=e2e-plain&deleted=1&view=lesion&images=500');
+  await idle(page, 'lesion');
+  const seriesNames = async () => {
+    const [dl] = await Promise.all([page.waitForEvent('download'),
+      page.locator('[data-chart="lesion-single"] .export[data-format="json"]').click()]);
+    return JSON.parse(fs.readFileSync(await dl.path(), 'utf8')).data.series.map((x) => x.name);
+  };
+  assert.deepEqual(await seriesNames(), ['e2e-r20', 'e2e-plain']);
+  await page.locator('#ux-compare').selectOption('');
+  await page.waitForFunction(() => !new URLSearchParams(location.search).get('compare'));
+  await idle(page, 'lesion');
+  assert.deepEqual(await seriesNames(), ['e2e-r20']);
+  assert.match(await page.locator('#ux-panel-lesion .progress-label').innerText(), /Done: 10 plans on 500 images/);
+  await page.locator('#ux-compare').selectOption('e2e-plain');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('compare') === 'e2e-plain');
+  await idle(page, 'lesion');
+  assert.deepEqual(await seriesNames(), ['e2e-r20', 'e2e-plain']);
+  assert.match(await page.locator('#ux-panel-lesion .progress-label').innerText(), /10 and 7 plans \(e2e-r20, e2e-plain\)/);
+
+  await page.locator('#ux-model').selectOption('e2e-plain');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('model') === 'e2e-plain');
+  assert.doesNotMatch(page.url(), /deleted=/);
+  assert.equal(await page.locator('.blocks .tile[data-block]').count(), 6);
+  assert.match(await planInfo(page), /^6 blocks · 1 path \(no skips\)$/);
+  const native = cliJson('eval', '--model', plain.path, '--limit', '500');
+  assert.equal(await liveError(page), `${(100 * native.error).toFixed(1)}%`);
+  await idle(page, 'lesion');
+  assert.equal((await seriesNames())[0], 'e2e-plain');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the lesion chart shows what `unravel lesion` prints for the same model', { skip }, async () => {
   const native = cliJson('lesion', '--model', r20.path, '--limit', '500');
   const { page, errors } = await open('?model=e2e-r20&view=lesion&images=500');

@@ -47,7 +47,9 @@ export function createNetworkSection(ctx) {
     diagram.setPlan(plan);
     ctx.setState({ deleted: plan.deleted, order: identity ? null : plan.order });
     const live = blocks.length - plan.deleted.length;
-    planInfo.textContent = `${blocks.length} blocks · ${2 ** live > 1e6 ? `2${sup(live)}` : (2 ** live).toLocaleString('en-US')} paths` +
+    const paths = info().arch.shortcut === 'none' ? '1 path (no skips)'   // a plain net is one path, whatever is deleted
+      : `${2 ** live > 1e6 ? `2${sup(live)}` : (2 ** live).toLocaleString('en-US')} paths`;
+    planInfo.textContent = `${blocks.length} blocks · ${paths}` +
       `${plan.deleted.length ? ` · ${plan.deleted.length} deleted` : ''}` +
       `${identity ? '' : ` · reordered, Kendall's tau ${kendallTau(plan.order).toFixed(2)}`}`;
     liveEval();
