@@ -332,6 +332,13 @@ unr_status unr_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data,
                         unr_progress_fn progress, void *user, unr_eval_result *out,
                         unr_error *err)
 {
+    return unr_evaluate_predict(r, p, data, limit, progress, user, NULL, out, err);
+}
+
+unr_status unr_evaluate_predict(unr_runner *r, const unr_plan *p, const unr_cifar *data,
+                                int limit, unr_progress_fn progress, void *user,
+                                uint8_t *pred, unr_eval_result *out, unr_error *err)
+{
     memset(out, 0, sizeof *out);
     int total = limit > 0 && limit < data->n ? limit : data->n;
     unr_status st = unr_plan_validate(r->m, p, err);
@@ -344,6 +351,8 @@ unr_status unr_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data,
         st = unr_forward_pixels(r, p, data->pixels + (size_t)at * UNR_IMAGE_BYTES, n, lg, err);
         for (int i = 0; i < n && !st; i++) {
             int truth = data->labels[at + i], guess = unr_argmax(lg + i * UNR_NUM_CLASSES, UNR_NUM_CLASSES);
+            if (pred)
+                pred[at + i] = (uint8_t)guess;
             out->per_class_total[truth]++;
             out->per_class_correct[truth] += guess == truth;
             out->confusion[truth][guess]++;

@@ -258,6 +258,13 @@ unr_status unr_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data,
                         int limit, unr_progress_fn progress, void *user,
                         unr_eval_result *out, unr_error *err);
 
+/* The same, also writing each image's predicted class to pred[i] (room for
+ * the images evaluated): two plans' predictions, paired image by image, tell
+ * a real change of error from sampling noise. */
+unr_status unr_evaluate_predict(unr_runner *r, const unr_plan *p, const unr_cifar *data,
+                                int limit, unr_progress_fn progress, void *user,
+                                uint8_t *pred, unr_eval_result *out, unr_error *err);
+
 /* ---- experiments (PAPER.md) ------------------------------------------- */
 
 /* Single-block lesions on one batch of images. correct[b] (b < num_blocks)

@@ -207,16 +207,17 @@ static int progress_to_js(void *user, double done, double total)
 }
 
 /* Evaluate the first `limit` images (0: all). Writes confusion[10][10]
- * (int32, [true][predicted]) and the seconds taken; everything else (n,
- * correct, per-class error) follows from the confusion matrix. */
+ * (int32, [true][predicted]), the seconds taken and, where pred is not
+ * NULL, each image's predicted class; everything else (n, correct,
+ * per-class error) follows from the confusion matrix. */
 UNR_EXPORT int unr_wasm_evaluate(unr_runner *r, const unr_plan *p, const unr_cifar *data,
-                                 int limit, int progress_id, int32_t *confusion,
+                                 int limit, int progress_id, uint8_t *pred, int32_t *confusion,
                                  double *seconds, unr_error *err)
 {
     unr_error_clear(err);
     unr_eval_result res;
-    unr_status st = unr_evaluate(r, p, data, limit, progress_id ? progress_to_js : NULL,
-                                 (void *)(intptr_t)progress_id, &res, err);
+    unr_status st = unr_evaluate_predict(r, p, data, limit, progress_id ? progress_to_js : NULL,
+                                         (void *)(intptr_t)progress_id, pred, &res, err);
     if (st)
         return (int)st;
     for (int t = 0; t < UNR_NUM_CLASSES; t++)

@@ -90,6 +90,19 @@ describe('WASM matches the native CLI', () => {
         const logits = model.forward(data, { ...plan, batch: 64 });
         checkParity(native, res, logits);
       });
+
+    test('evaluate({ predictions: true }) gives each image\'s class, as the logits\' argmax', () => {
+      const argmax = (lg, i) => lg.subarray(i * 10, i * 10 + 10).reduce((b, v, j, a) => (v > a[b] ? j : b), 0);
+      for (const plan of [PLANS[0], PLANS[1], PLANS[4]]) {
+        const res = model.evaluate(data, { ...plan, batch: 64, limit: 100, predictions: true });
+        const logits = model.forward(data, { ...plan, count: 100 });
+        assert.ok(res.predictions instanceof Uint8Array);
+        assert.equal(res.predictions.length, 100);
+        res.predictions.forEach((p, i) => assert.equal(p, argmax(logits, i), `${plan.label}: image ${i}`));
+        assert.equal(res.predictions.filter((p, i) => p === data.labels[i]).length, res.correct);
+      }
+      assert.equal(model.evaluate(data, { limit: 10 }).predictions, undefined);
+    });
   });
 
   describe('on the first 1,000 CIFAR-10 test images', () => {

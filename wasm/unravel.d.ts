@@ -77,13 +77,15 @@ export interface EvalResult {
   /** [true][predicted] counts */
   confusion: number[][];
   seconds: number;
+  /** Each image's predicted class, with `predictions: true`. */
+  predictions?: Uint8Array;
 }
 
 export declare class Model {
   readonly info: ModelInfo;
   readonly numBlocks: number;
   evaluate(data: CifarData, options?: PlanOptions & {
-    limit?: number; batch?: number;
+    limit?: number; batch?: number; predictions?: boolean;
     onProgress?: (done: number, total: number) => boolean | void;
   }): EvalResult;
   /** Logits [count * 10], row-major. */

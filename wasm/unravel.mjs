@@ -585,13 +585,16 @@ export class Model {
 
   /**
    * Test error under a plan: the first `limit` images of data (default all).
+   * With `predictions: true` the result also holds each image's predicted
+   * class (Uint8Array): two plans' predictions, paired image by image, say
+   * which answers a change turned wrong or right.
    * @param {CifarData} data
-   * @param {PlanOptions & {limit?: number, batch?: number,
+   * @param {PlanOptions & {limit?: number, batch?: number, predictions?: boolean,
    *         onProgress?: (done: number, total: number) => boolean|void}} [options]
    * @returns {EvalResult}
    */
   evaluate(data, options = {}) {
-    const { limit = 0, onProgress, chunk = 0 } = options;
+    const { limit = 0, onProgress, chunk = 0, predictions = false } = options;
     if (!Number.isInteger(limit) || limit < 0)
       throw argError(`evaluate: limit: ${limit} is not a whole number >= 0`);
     const it = this.#it, x = it.x;
@@ -601,18 +604,25 @@ export class Model {
     // Images per pass through the network (0: the cache-sized default).
     x.unr_wasm_runner_set_chunk(runner, Number.isInteger(chunk) && chunk > 0 ? chunk : 0);
     this.#writePlan(options);
+    const n = limit > 0 && limit < data.n ? limit : data.n;
     const conf = it.malloc(4 * NUM_CLASSES * NUM_CLASSES);
     const secs = it.malloc(8);
+    const pred = predictions ? it.malloc(n) : 0;
     try {
       const st = it.withProgress(onProgress, (id) =>
-        it.call(() => x.unr_wasm_evaluate(runner, this.#h.plan, dataPtr, limit, id, conf, secs,
+        it.call(() => x.unr_wasm_evaluate(runner, this.#h.plan, dataPtr, limit, id, pred, conf, secs,
                                           it.err)));
       it.check(st);
       const u8 = it.u8();
       const flat = new Int32Array(u8.buffer.slice(conf, conf + 4 * NUM_CLASSES * NUM_CLASSES));
       const seconds = new DataView(u8.buffer).getFloat64(secs, true);
-      return evalResult(flat, seconds);
+      const r = evalResult(flat, seconds);
+      if (predictions)
+        r.predictions = u8.slice(pred, pred + n);
+      return r;
     } finally {
+      if (pred)
+        x.free(pred);
       x.free(secs);
       x.free(conf);
     }

@@ -42,8 +42,9 @@ export function splitImages(count, parts, align = 1, min = 1) {
 
 /**
  * Test error of one plan on the first `count` images, split into chunks
- * across the pool. Resolves { error, correct, n, confusion, seconds }
- * (seconds: worker time summed over chunks).
+ * across the pool. Resolves { error, correct, n, confusion, seconds, pred }
+ * (seconds: worker time summed over chunks; pred: each image's predicted
+ * class, Uint8Array).
  */
 export async function evaluatePlan(pool, key, plan, count, { onProgress, signal } = {}) {
   const ranges = splitImages(count, pool.size * 4, 1, POOL.minChunkImages);
@@ -52,14 +53,16 @@ export async function evaluatePlan(pool, key, plan, count, { onProgress, signal 
     pool.run({ type: 'eval', key, plan, start: r.start, count: r.count },
              { onProgress: part(c), signal, soft: true })));
   const confusion = Array.from({ length: 10 }, () => new Array(10).fill(0));
+  const pred = new Uint8Array(count);
   let correct = 0, n = 0, seconds = 0;
-  for (const p of parts) {
+  parts.forEach((p, i) => {
     correct += p.correct;
     n += p.n;
     seconds += p.seconds ?? 0;
     p.confusion.forEach((row, t) => row.forEach((v, q) => { confusion[t][q] += v; }));
-  }
-  return { error: n ? 1 - correct / n : NaN, correct, n, confusion, seconds };
+    pred.set(p.pred, ranges[i].start);
+  });
+  return { error: n ? 1 - correct / n : NaN, correct, n, confusion, seconds, pred };
 }
 
 /** Predicted class of images start..start+count-1 under a plan. */

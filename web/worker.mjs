@@ -76,11 +76,12 @@ const handlers = {
     testBytes = next;
     return { n: testBytes.length / RECORD };
   },
-  // One plan on images start..start+count-1.
+  // One plan on images start..start+count-1, with each image's prediction
+  // (the page pairs them with the full network's).
   eval({ key, plan, start, count }, progress) {
     const r = model(key).evaluate(dataSlice(start, count),
-                                  { ...plan, onProgress: (d, t) => { progress(d, t); } });
-    return { correct: r.correct, n: r.n, confusion: r.confusion, seconds: r.seconds };
+                                  { ...plan, predictions: true, onProgress: (d, t) => { progress(d, t); } });
+    return { correct: r.correct, n: r.n, confusion: r.confusion, seconds: r.seconds, pred: r.predictions };
   },
   // Predicted class of images start..start+count-1 under a plan.
   predict({ key, plan, start, count }) {

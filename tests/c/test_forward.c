@@ -871,6 +871,12 @@ static void evaluate_counts_agree_with_forward(void)
     unr_plan *p = unr_plan_create(m);
     unr_eval_result res;
     CHECK_OK(unr_evaluate(run, p, &data, 0, NULL, NULL, &res, &err));
+    /* The same with each image's prediction (a sentinel past the end). */
+    uint8_t pred[N + 1];
+    memset(pred, 0xEE, sizeof pred);
+    unr_eval_result res2;
+    CHECK_OK(unr_evaluate_predict(run, p, &data, 0, NULL, NULL, pred, &res2, &err));
+    CHECK(res2.correct == res.correct && pred[N] == 0xEE);
     /* Expected: argmax of each image's logits, one at a time. */
     int correct = 0, confusion[10][10] = {{0}};
     for (int i = 0; i < N; i++) {
@@ -881,6 +887,7 @@ static void evaluate_counts_agree_with_forward(void)
             best = lg[j] > lg[best] ? j : best;
         confusion[data.labels[i]][best]++;
         correct += best == data.labels[i];
+        CHECK(pred[i] == best);
     }
     CHECK(res.n == N && res.correct == correct);
     CHECK_NEAR(res.error, 1.0 - (double)correct / N, 1e-12);

@@ -10,7 +10,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { skipReason, startServer, launch, tinyModel, serveModels, cliJson, TEST_BATCH } from './harness.mjs';
+import { nativeEval, tmpdir } from '../helpers.mjs';
 
 const reason = await skipReason();
 const tiny = reason ? null : tinyModel('e2e-tiny');
@@ -264,6 +266,33 @@ test('Shuffle swaps blocks within their stages, the URL and the live error follo
   await page.waitForFunction(() => !new URLSearchParams(location.search).has('order'));
   assert.equal(await liveError(page), full);
   assert.doesNotMatch(await planInfo(page), /reordered/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the live change counts the answers a deletion turned wrong and right, as `unravel eval` predicts them', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-r20&images=500&deleted=4,7');
+  await page.waitForFunction(() => document.querySelector('.err-sub')?.dataset.turnedWrong, null, { timeout: 60000 });
+  const sub = page.locator('.err-sub');
+  const shown = { wrong: Number(await sub.getAttribute('data-turned-wrong')), right: Number(await sub.getAttribute('data-turned-right')) };
+  // the CLI's logits for the full network and the plan, and their argmax
+  const dir = tmpdir(), data = path.dirname(TEST_BATCH);
+  const argmax = (lg) => Array.from({ length: lg.length / 10 }, (_, i) => lg.subarray(i * 10, i * 10 + 10)
+    .reduce((b, v, j, a) => (v > a[b] ? j : b), 0));
+  const full = argmax(nativeEval(dir, r20.path, data, { limit: 500 }).logits);
+  const plan = argmax(nativeEval(dir, r20.path, data, { limit: 500, deleted: [4, 7] }).logits);
+  const bytes = fs.readFileSync(TEST_BATCH);
+  let wrong = 0, right = 0;
+  for (let i = 0; i < 500; i++) {
+    const label = bytes[i * 3073];
+    wrong += full[i] === label && plan[i] !== label;
+    right += full[i] !== label && plan[i] === label;
+  }
+  assert.ok(wrong + right > 0, 'the deletion changed no answer: a weak test');
+  assert.deepEqual(shown, { wrong, right });
+  const d = (100 * (wrong - right)) / 500;
+  assert.match(await sub.innerText(), new RegExp(`change ${d >= 0 ? '\\+' : '−'}${Math.abs(d).toFixed(1)}\\spoints\\s±\\s\\d+\\.\\d \\(95%(, within the noise)?\\) · ` +
+                                                 `${wrong} answers turned wrong, ${right} right · 500 images`));
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseState, serializeState, checkPlan, embedSnippet } from '../../web/url-state.mjs';
-import { pathShare, pathLengthDistribution, kendallTau, randomSwaps, summarize } from '../../web/math.mjs';
+import { pathShare, pathLengthDistribution, kendallTau, randomSwaps, summarize, pairedChange } from '../../web/math.mjs';
 import * as ex from '../../web/experiments.mjs';
 
 const blocks = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((id) => ({
@@ -276,4 +276,29 @@ test('TestImages: the first records, the rest on demand as a longer copy, a fail
   } finally {
     globalThis.fetch = saved;
   }
+});
+
+test('pairedChange: answers turned wrong and right, the change and its paired 95% interval', () => {
+  const labels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const base = [0, 1, 2, 3, 4, 5, 6, 7, 0, 0];      // 8 right
+  const plan = [0, 1, 2, 3, 4, 5, 0, 0, 8, 0];      // 6, 7 turned wrong; 8 turned right; 9 wrong in both
+  const c = pairedChange(base, plan, labels);
+  assert.equal(c.n, 10);
+  assert.equal(c.turnedWrong, 2);
+  assert.equal(c.turnedRight, 1);
+  assert.equal(c.change, 0.1);
+  // differences: two +1, one -1, seven 0: mean 0.1, sample variance (3 - 1/10) / 9
+  assert.ok(Math.abs(c.half - 1.96 * Math.sqrt((3 - 0.1) / 9 / 10)) < 1e-15);
+  // the same answers: no change, no spread, whatever the error
+  const same = pairedChange(base, base, labels);
+  assert.deepEqual([same.turnedWrong, same.turnedRight, same.change, same.half], [0, 0, 0, 0]);
+  // far narrower than two independent errors' noise when most answers agree
+  const n = 10000, lab = new Uint8Array(n), a = new Uint8Array(n), b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) { a[i] = b[i] = i % 10 < 9 ? 0 : 1; }
+  for (let i = 0; i < 50; i++) b[i * 20] = 1;           // 50 answers turned wrong
+  const big = pairedChange(a, b, lab);
+  assert.equal(big.change, 0.005);
+  assert.ok(big.half < 0.0015 && big.half > 0.001, `half ${big.half}`);
+  assert.throws(() => pairedChange([0, 1], [0], labels), /2 base, 1 plan/);
+  assert.throws(() => pairedChange([0, 1], [0, 1], [0]), /1 labels/);
 });

@@ -6,7 +6,7 @@ import { CIFAR, SAMPLE_GRID } from '../config.mjs';
 import * as ex from '../experiments.mjs';
 import { cifarImage } from '../data.mjs';
 import { createBlockDiagram } from '../blocks.mjs';
-import { randomSwaps, pct, kendallTau, sup } from '../math.mjs';
+import { randomSwaps, pct, kendallTau, sup, pairedChange } from '../math.mjs';
 import { h, progressRow } from '../ui.mjs';
 import { isAbort, imageCount } from './panel.mjs';
 
@@ -35,7 +35,7 @@ export function createNetworkSection(ctx) {
       grid));
   const diagram = createBlockDiagram(diagramEl, { onChange: (plan) => setPlan(plan) });
 
-  let fullError = null;   // {key, error}: the primary's full network on this many images
+  let full = null;   // {key, error, pred}: the primary's full network on this many images
   let evalCtl = null, evalGen = 0, predictGen = 0, shuffleCount = 0;
   const info = () => ctx.loaded.primary?.info;
   const identityPlan = () => ({ order: info().blocks.map((b) => b.id), deleted: [] });
@@ -79,25 +79,42 @@ export function createNetworkSection(ctx) {
     try {
       const r = await ex.evaluatePlan(ctx.pool, 'primary', plan, count, { signal: ctl.signal, onProgress: (f) => { if (gen === evalGen) evalProgress.set(f); } });
       if (gen !== evalGen) return;
-      if (isFull) fullError = { key: fullKey, error: r.error };
+      if (isFull) full = { key: fullKey, error: r.error, pred: r.pred };
       if (r.seconds > 0 && r.n) ctx.speed[loaded.primary.name] = r.seconds / r.n;
       errBig.textContent = pct(r.error, 1);
       errBig.classList.remove('stale');
       evalProgress.done();
-      if (!isFull && fullError?.key !== fullKey) {
+      if (!isFull && full?.key !== fullKey) {
         const f = await ex.evaluatePlan(ctx.pool, 'primary', { deleted: [] }, count, { signal: ctl.signal });
         if (gen !== evalGen) return;
-        fullError = { key: fullKey, error: f.error };
+        full = { key: fullKey, error: f.error, pred: f.pred };
       }
-      const d = r.error - (fullError?.error ?? r.error);
-      errSub.textContent = isFull ? `full network, ${r.n.toLocaleString('en-US')} images` :
-        `full network ${pct(fullError.error, 1)} · change ${d >= 0 ? '+' : '−'}${(100 * Math.abs(d)).toFixed(1)} points · ${r.n.toLocaleString('en-US')} images`;
-      errSub.dataset.full = String(fullError?.error ?? '');
+      const nText = r.n.toLocaleString('en-US');
+      if (isFull) {
+        errSub.textContent = `full network, ${nText} images`;
+        delete errSub.dataset.turnedWrong;
+        delete errSub.dataset.turnedRight;
+      } else {
+        errSub.textContent = `full network ${pct(full.error, 1)} · ${changeText(pairedChange(full.pred, r.pred, ctx.images.labels))} · ${nText} images`;
+      }
+      errSub.dataset.full = String(full.error);
     } catch (e) {
       if (gen !== evalGen) return;
       evalProgress.done(isAbort(e) ? 'Cancelled.' : null);
       if (!isAbort(e)) ctx.say(`Evaluation failed: ${e.message}`, 'error', 'eval');
     }
+  }
+
+  // "change +2.4 points ± 1.1 · 19 answers turned wrong, 7 right": the
+  // interval is paired (the same images), so it says whether the change is
+  // more than the noise of measuring on this many images.
+  function changeText(c) {
+    errSub.dataset.turnedWrong = String(c.turnedWrong);
+    errSub.dataset.turnedRight = String(c.turnedRight);
+    const pts = (x) => (100 * Math.abs(x)).toFixed(1);
+    const noise = Math.abs(c.change) <= c.half ? ', within the noise' : '';
+    return `change ${c.change >= 0 ? '+' : '−'}${pts(c.change)}\u00a0points\u00a0±\u00a0${pts(c.half)} (95%${noise}) · ` +
+      `${c.turnedWrong.toLocaleString('en-US')} answers turned wrong, ${c.turnedRight.toLocaleString('en-US')} right`;
   }
 
   // SAMPLE_GRID images from the pixel-exact first 1,000, chosen by the seed
@@ -143,7 +160,7 @@ export function createNetworkSection(ctx) {
     get plan() { return diagram.plan; },
     /** A new primary model, with this plan (default: every block, in order). */
     setModel(modelInfo, plan = null) {
-      fullError = null;
+      full = null;
       diagram.setModel(modelInfo.blocks);
       setPlan(plan ?? identityPlan());
     },
@@ -152,7 +169,7 @@ export function createNetworkSection(ctx) {
     refresh() { setPlan(diagram.plan); },
     /** New test images: forget what was measured on the old ones. */
     dataChanged() {
-      fullError = null;
+      full = null;
       grid.dataset.start = '';
       if (info()) setPlan(diagram.plan);
     },
