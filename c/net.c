@@ -1,4 +1,5 @@
 /* net.c: the forward pass of a CIFAR ResNet under a plan, on folded weights. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -365,4 +366,22 @@ unr_status unr_evaluate_predict(unr_runner *r, const unr_plan *p, const unr_cifa
     out->error = total ? 1.0 - (double)out->correct / total : 0.0;
     out->seconds = unr_now_seconds() - t0;
     return st;
+}
+
+void unr_paired_compare(const uint8_t *base_pred, const uint8_t *plan_pred,
+                        const uint8_t *labels, int n, unr_paired_change *out)
+{
+    int wrong = 0, right = 0;
+    for (int i = 0; i < n; i++) {
+        int was = base_pred[i] == labels[i], is = plan_pred[i] == labels[i];
+        wrong += was && !is;
+        right += !was && is;
+    }
+    double d = wrong - right;
+    double variance = n > 1 ? (wrong + right - d * d / n) / (n - 1) : 0.0;
+    out->n = n;
+    out->turned_wrong = wrong;
+    out->turned_right = right;
+    out->change = n ? d / n : 0.0;
+    out->ci95 = 1.96 * sqrt(variance / (n > 1 ? n : 1));
 }

@@ -265,6 +265,20 @@ unr_status unr_evaluate_predict(unr_runner *r, const unr_plan *p, const unr_cifa
                                 int limit, unr_progress_fn progress, void *user,
                                 uint8_t *pred, unr_eval_result *out, unr_error *err);
 
+/* The change of error from a base plan to another on the same n images,
+ * paired image by image from their predictions: answers turned wrong (right
+ * under base, wrong under the plan) and turned right; change = (turned_wrong
+ * - turned_right) / n, ci95 the half-width of a normal 95% interval from the
+ * paired differences (each -1, 0 or 1). web/math.mjs pairedChange is the
+ * same for the page. */
+typedef struct {
+    int n, turned_wrong, turned_right;
+    double change, ci95;
+} unr_paired_change;
+
+void unr_paired_compare(const uint8_t *base_pred, const uint8_t *plan_pred,
+                        const uint8_t *labels, int n, unr_paired_change *out);
+
 /* ---- experiments (PAPER.md) ------------------------------------------- */
 
 /* Single-block lesions on one batch of images. correct[b] (b < num_blocks)

@@ -88,6 +88,7 @@ int cmd_eval(int argc, char **argv)
     unr_plan *plan = NULL;
     unr_runner *run = NULL;
     unr_cifar data = {0};
+    uint8_t *pred = NULL;   /* the plan's predictions, then the full network's */
     int rc = 0;
     if (unr_model_load_file(model_path, &m, &err)) {
         rc = cli_fail("eval", &err);
@@ -105,11 +106,33 @@ int cmd_eval(int argc, char **argv)
         rc = cli_fail("eval", &err);
         goto done;
     }
+    /* A plan that changes the network is also set against the full network,
+     * image by image: the change, its paired interval, the answers flipped. */
+    int changed = 0;
+    for (int b = 0; b < plan->num_blocks; b++)
+        changed |= plan->deleted[b] || plan->order[b] != b;
+    int total = limit > 0 && limit < data.n ? (int)limit : data.n;
+    if (changed && !(pred = malloc(2 * (size_t)total))) {
+        rc = cli_failf("eval", "out of memory");
+        goto done;
+    }
     cli_progress bar;
     cli_progress_start(&bar, "eval");
-    unr_eval_result res;
-    unr_status st = unr_evaluate(run, plan, &data, (int)limit, cli_progress_cb, &bar, &res, &err);
+    unr_eval_result res, full;
+    unr_status st = unr_evaluate_predict(run, plan, &data, total, cli_progress_cb, &bar, pred, &res, &err);
     cli_progress_end(&bar);
+    unr_paired_change paired = {0};
+    if (!st && changed) {
+        unr_plan *identity = unr_plan_create(m);
+        if (!identity) {
+            rc = cli_failf("eval", "out of memory");
+            goto done;
+        }
+        st = unr_evaluate_predict(run, identity, &data, total, NULL, NULL, pred + total, &full, &err);
+        unr_plan_free(identity);
+        if (!st)
+            unr_paired_compare(pred + total, pred, data.labels, total, &paired);
+    }
     if (st) {
         rc = cli_fail("eval", &err);
         goto done;
@@ -143,6 +166,14 @@ int cmd_eval(int argc, char **argv)
         for (int b = 0; b < plan->num_blocks; b++)
             if (plan->deleted[b])
                 cJSON_AddItemToArray(del, cJSON_CreateNumber(b));
+        if (changed) {
+            cJSON *v = cJSON_AddObjectToObject(o, "versus_full");
+            cJSON_AddNumberToObject(v, "error", full.error);
+            cJSON_AddNumberToObject(v, "change", paired.change);
+            cJSON_AddNumberToObject(v, "ci95", paired.ci95);
+            cJSON_AddNumberToObject(v, "turned_wrong", paired.turned_wrong);
+            cJSON_AddNumberToObject(v, "turned_right", paired.turned_right);
+        }
         cJSON_AddNumberToObject(o, "seconds", res.seconds);
         cJSON_AddNumberToObject(o, "images_per_second", ips);
         cJSON_AddStringToObject(o, "isa", unr_isa_name(unr_runner_isa(run)));
@@ -153,6 +184,10 @@ int cmd_eval(int argc, char **argv)
         cJSON_Delete(o);
     } else {
         printf("test error  %.2f%%  (%d of %d wrong)\n", 100 * res.error, res.n - res.correct, res.n);
+        if (changed)
+            printf("full net    %.2f%%: change %+.2f points +- %.2f (95%%, paired), %d answers turned "
+                   "wrong, %d right\n", 100 * full.error, 100 * paired.change, 100 * paired.ci95,
+                   paired.turned_wrong, paired.turned_right);
         printf("speed       %.0f images/s (%s kernels, batch %ld)\n\n", ips,
                unr_isa_name(unr_runner_isa(run)), batch);
         printf("%-11s %6s %7s\n", "class", "images", "error");
@@ -172,6 +207,7 @@ int cmd_eval(int argc, char **argv)
         }
     }
 done:
+    free(pred);
     unr_runner_free(run);
     unr_cifar_free(&data);
     unr_plan_free(plan);

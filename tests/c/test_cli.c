@@ -261,6 +261,25 @@ static void eval_runs_a_plan_on_cifar(void)
     int correct = cJSON_GetObjectItem(o, "correct")->valueint;
     CHECK(correct >= 0 && correct <= 50);
     CHECK_NEAR(cJSON_GetObjectItem(o, "error")->valuedouble, 1.0 - correct / 50.0, 1e-9);
+    /* A plan that changes the network is set against the full one: the
+     * change is what the answers turned wrong and right make it. */
+    cJSON *v = cJSON_GetObjectItem(o, "versus_full");
+    CHECK(v != NULL);
+    if (v) {
+        int wrong = cJSON_GetObjectItem(v, "turned_wrong")->valueint;
+        int right = cJSON_GetObjectItem(v, "turned_right")->valueint;
+        double full = cJSON_GetObjectItem(v, "error")->valuedouble;
+        CHECK_NEAR(cJSON_GetObjectItem(v, "change")->valuedouble, (wrong - right) / 50.0, 1e-12);
+        CHECK_NEAR(cJSON_GetObjectItem(o, "error")->valuedouble - full, (wrong - right) / 50.0, 1e-9);
+        CHECK(cJSON_GetObjectItem(v, "ci95")->valuedouble >= 0);
+    }
+    cJSON_Delete(o);
+    /* The full network alone has nothing to be set against. */
+    snprintf(args, sizeof args, "eval --model %s/tiny.json --limit 20 --json", temp_dir());
+    rc = run(args, &out, &err);
+    o = cJSON_Parse(out);
+    free(out), free(err);
+    CHECK(rc == 0 && o && !cJSON_GetObjectItem(o, "versus_full"));
     cJSON_Delete(o);
     /* An invalid plan is an error with a reason. */
     snprintf(args, sizeof args, "eval --model %s/tiny.json --limit 5 --order 0,1,3,2,4,5",

@@ -927,8 +927,26 @@ static void evaluate_counts_agree_with_forward(void)
     unr_model_free(m);
 }
 
+static void paired_compare_counts_flips_and_their_interval(void)
+{
+    const uint8_t labels[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    const uint8_t base[10] = {0, 1, 2, 3, 4, 5, 6, 7, 0, 0};   /* 8 right */
+    const uint8_t plan[10] = {0, 1, 2, 3, 4, 5, 0, 0, 8, 0};   /* 6, 7 turned wrong; 8 right */
+    unr_paired_change c;
+    unr_paired_compare(base, plan, labels, 10, &c);
+    CHECK(c.n == 10 && c.turned_wrong == 2 && c.turned_right == 1);
+    CHECK_NEAR(c.change, 0.1, 1e-15);
+    /* differences: two +1, one -1, seven 0: sample variance (3 - 1/10) / 9 */
+    CHECK_NEAR(c.ci95, 1.96 * sqrt((3 - 0.1) / 9 / 10), 1e-15);
+    unr_paired_compare(base, base, labels, 10, &c);
+    CHECK(c.turned_wrong == 0 && c.turned_right == 0 && c.change == 0 && c.ci95 == 0);
+    unr_paired_compare(base, plan, labels, 0, &c);
+    CHECK(c.n == 0 && c.change == 0 && c.ci95 == 0);
+}
+
 TEST_MAIN(
     TEST_CASE(forward_matches_reference_for_every_shortcut),
+    TEST_CASE(paired_compare_counts_flips_and_their_interval),
     TEST_CASE(forward_matches_reference_for_single_block_stages),
     TEST_CASE(forward_matches_reference_for_other_stage_layouts),
     TEST_CASE(preactivation_forward_matches_reference),

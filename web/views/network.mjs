@@ -92,10 +92,14 @@ export function createNetworkSection(ctx) {
       const nText = r.n.toLocaleString('en-US');
       if (isFull) {
         errSub.textContent = `full network, ${nText} images`;
+        errSub.removeAttribute('title');
         delete errSub.dataset.turnedWrong;
         delete errSub.dataset.turnedRight;
       } else {
         errSub.textContent = `full network ${pct(full.error, 1)} · ${changeText(pairedChange(full.pred, r.pred, ctx.images.labels))} · ${nText} images`;
+        errSub.title = `Same numbers as: unravel eval --model ${loaded.primary.name}.json` +
+          `${plan.deleted.length ? ` --delete ${plan.deleted.join(',')}` : ''}` +
+          `${plan.order.every((b, p) => b === p) ? '' : ` --order ${plan.order.join(',')}`} --limit ${count}`;
       }
       errSub.dataset.full = String(full.error);
     } catch (e) {
