@@ -8,11 +8,33 @@
 
 /* ---- single-block lesions ---- */
 
-static int count_correct(const float *logits, const uint8_t *labels, int n, int k)
+/* Right answers among n logits; ok[i] (if not NULL) records each. */
+static int count_correct(const float *logits, const uint8_t *labels, int n, int k, uint8_t *ok)
 {
     int right = 0;
-    for (int i = 0; i < n; i++)
-        right += unr_argmax(logits + (size_t)i * k, k) == labels[i];
+    for (int i = 0; i < n; i++) {
+        int is = unr_argmax(logits + (size_t)i * k, k) == labels[i];
+        if (ok)
+            ok[i] = (uint8_t)is;
+        right += is;
+    }
+    return right;
+}
+
+/* Right answers, and (into flips[0], flips[1]) how many turned wrong and
+ * right against base_ok. */
+static int count_flips(const float *logits, const uint8_t *labels, int n, int k,
+                       const uint8_t *base_ok, int *flips)
+{
+    int right = 0, wrong_now = 0, right_now = 0;
+    for (int i = 0; i < n; i++) {
+        int is = unr_argmax(logits + (size_t)i * k, k) == labels[i];
+        right += is;
+        wrong_now += base_ok[i] && !is;
+        right_now += !base_ok[i] && is;
+    }
+    flips[0] = wrong_now;
+    flips[1] = right_now;
     return right;
 }
 
@@ -34,8 +56,8 @@ static void run_suffix(unr_runner *r, const unr_plan *p, int from, const float *
 }
 
 unr_status unr_lesion_batch(unr_runner *r, const unr_plan *base, const uint8_t *pixels,
-                            const uint8_t *labels, int n, int *correct, long *blocks_run,
-                            unr_error *err)
+                            const uint8_t *labels, int n, int *correct, int *flips,
+                            long *blocks_run, unr_error *err)
 {
     const unr_model *m = r->m;
     int nb = m->num_blocks, k = m->arch.num_classes;
@@ -46,6 +68,9 @@ unr_status unr_lesion_batch(unr_runner *r, const unr_plan *base, const uint8_t *
         st = unr_runner_reserve_saved(r, err);
     if (st)
         return st;
+    uint8_t *base_ok = flips ? malloc((size_t)n) : NULL;
+    if (flips && !base_ok)
+        return unr_fail(err, UNR_ERR_NOMEM, "lesion: out of memory");
     /* The base plan once, keeping the input of every position. */
     unr_images_to_input(m, pixels, n, r->input);
     unr_net_stem(r, r->input, n, r->saved[0]);
@@ -55,12 +80,14 @@ unr_status unr_lesion_batch(unr_runner *r, const unr_plan *base, const uint8_t *
                       r->act[3]);
     }
     unr_net_head(r, r->saved[nb], n, r->logits);
-    correct[nb] = count_correct(r->logits, labels, n, k);
+    correct[nb] = count_correct(r->logits, labels, n, k, base_ok);
     long run = nb;
     /* Deleting the block at position pos changes nothing before it: start
      * from the saved input there and run only the suffix. */
     for (int pos = 0; pos < nb; pos++) {
         int b = base->order[pos];
+        if (flips)
+            flips[2 * b] = flips[2 * b + 1] = 0;
         if (!unr_block_deletable(m, b)) {
             correct[b] = -1;
             continue;
@@ -72,11 +99,13 @@ unr_status unr_lesion_batch(unr_runner *r, const unr_plan *base, const uint8_t *
         /* grad[0] is free scratch here, out of the way of run_suffix's buffers. */
         unr_net_block(r, b, 1, r->saved[pos], n, r->grad[0], r->act[2], r->act[3]);
         run_suffix(r, base, pos + 1, r->grad[0], n, r->logits);
-        correct[b] = count_correct(r->logits, labels, n, k);
+        correct[b] = flips ? count_flips(r->logits, labels, n, k, base_ok, flips + 2 * b)
+                           : count_correct(r->logits, labels, n, k, NULL);
         run += nb - pos;
     }
     if (blocks_run)
         *blocks_run += run;
+    free(base_ok);
     return UNR_OK;
 }
 
@@ -89,38 +118,52 @@ unr_status unr_lesion_single(unr_runner *r, const unr_plan *base, const unr_cifa
     int total = limit > 0 && limit < data->n ? limit : data->n;
     memset(out, 0, sizeof *out);
     int *correct = malloc((size_t)(nb + 1) * sizeof *correct);
+    int *flips = malloc((size_t)(2 * nb) * sizeof *flips);
     long *sum = calloc((size_t)nb + 1, sizeof *sum);
     out->error = malloc((size_t)nb * sizeof *out->error);
-    if (!correct || !sum || !out->error) {
-        free(correct), free(sum), free(out->error);
-        out->error = NULL;
-        return unr_fail(err, UNR_ERR_NOMEM, "lesion: out of memory");
-    }
-    long blocks_run = 0;
+    out->turned_wrong = calloc((size_t)nb, sizeof *out->turned_wrong);
+    out->turned_right = calloc((size_t)nb, sizeof *out->turned_right);
     unr_status st = UNR_OK;
+    if (!correct || !flips || !sum || !out->error || !out->turned_wrong || !out->turned_right)
+        st = unr_fail(err, UNR_ERR_NOMEM, "lesion: out of memory");
+    long blocks_run = 0;
     for (int at = 0; at < total && !st; at += r->max_batch) {
         int n = total - at < r->max_batch ? total - at : r->max_batch;
         st = unr_lesion_batch(r, base, data->pixels + (size_t)at * UNR_IMAGE_BYTES,
-                              data->labels + at, n, correct, &blocks_run, err);
+                              data->labels + at, n, correct, flips, &blocks_run, err);
         for (int b = 0; b <= nb && !st; b++)
             sum[b] += correct[b];
+        for (int b = 0; b < nb && !st; b++) {
+            out->turned_wrong[b] += flips[2 * b];
+            out->turned_right[b] += flips[2 * b + 1];
+        }
         if (!st && progress && progress(user, at + n, total))
             st = unr_fail(err, UNR_ERR_CANCELLED, "lesion: cancelled");
     }
-    out->n = total;
-    out->full_error = 1.0 - (double)sum[nb] / total;
-    for (int b = 0; b < nb; b++)
-        out->error[b] = correct[b] < 0 ? -1.0 : 1.0 - (double)sum[b] / total;
-    /* blocks run per image batch, over the blocks of one forward pass */
-    int batches = (total + r->max_batch - 1) / r->max_batch;
-    out->forward_equivalents = (double)blocks_run / batches / nb;
-    free(correct);
-    free(sum);
-    if (st) {
-        free(out->error);
-        out->error = NULL;
+    if (!st) {
+        out->n = total;
+        out->full_error = 1.0 - (double)sum[nb] / total;
+        for (int b = 0; b < nb; b++)
+            out->error[b] = correct[b] < 0 ? -1.0 : 1.0 - (double)sum[b] / total;
+        /* blocks run per image batch, over the blocks of one forward pass */
+        int batches = (total + r->max_batch - 1) / r->max_batch;
+        out->forward_equivalents = (double)blocks_run / batches / nb;
     }
+    free(correct);
+    free(flips);
+    free(sum);
+    if (st)
+        unr_lesion_result_free(out);
     return st;
+}
+
+void unr_lesion_result_free(unr_lesion_result *res)
+{
+    free(res->error);
+    free(res->turned_wrong);
+    free(res->turned_right);
+    res->error = NULL;
+    res->turned_wrong = res->turned_right = NULL;
 }
 
 /* ---- random plans ---- */
@@ -289,7 +332,7 @@ static void plans_on_batch(unr_runner *r, unr_plan *const *plans, const int *fro
             unr_net_block(r, pos, 0, r->saved[pos], c, r->saved[pos + 1], r->act[2], r->act[3]);
         for (int i = 0; i < nplans; i++) {
             run_suffix(r, plans[i], from[i], r->saved[from[i]], c, r->logits);
-            correct[i] += count_correct(r->logits, labels + at, c, k);
+            correct[i] += count_correct(r->logits, labels + at, c, k, NULL);
         }
     }
 }

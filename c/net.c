@@ -377,11 +377,16 @@ void unr_paired_compare(const uint8_t *base_pred, const uint8_t *plan_pred,
         wrong += was && !is;
         right += !was && is;
     }
-    double d = wrong - right;
-    double variance = n > 1 ? (wrong + right - d * d / n) / (n - 1) : 0.0;
     out->n = n;
     out->turned_wrong = wrong;
     out->turned_right = right;
-    out->change = n ? d / n : 0.0;
-    out->ci95 = 1.96 * sqrt(variance / (n > 1 ? n : 1));
+    out->change = n ? (double)(wrong - right) / n : 0.0;
+    out->ci95 = unr_paired_ci95(n, wrong, right);
+}
+
+double unr_paired_ci95(int n, int turned_wrong, int turned_right)
+{
+    double d = turned_wrong - turned_right;
+    double variance = n > 1 ? (turned_wrong + turned_right - d * d / n) / (n - 1) : 0.0;
+    return 1.96 * sqrt(variance / (n > 1 ? n : 1));
 }

@@ -278,26 +278,34 @@ typedef struct {
 
 void unr_paired_compare(const uint8_t *base_pred, const uint8_t *plan_pred,
                         const uint8_t *labels, int n, unr_paired_change *out);
+/* ci95 from the counts alone: n images, answers turned wrong and right. */
+double unr_paired_ci95(int n, int turned_wrong, int turned_right);
 
 /* ---- experiments (PAPER.md) ------------------------------------------- */
 
 /* Single-block lesions on one batch of images. correct[b] (b < num_blocks)
  * counts right predictions with block b deleted on top of `base`;
- * correct[num_blocks] those of `base` itself. Activations before each
- * deleted position are computed once and reused; *blocks_run (if not NULL)
- * adds the number of block evaluations, to report the cost in forward-pass
+ * correct[num_blocks] those of `base` itself. flips (if not NULL) gets, per
+ * block, flips[2b] answers the deletion turned wrong and flips[2b + 1] turned
+ * right, against `base` image by image. Activations before each deleted
+ * position are computed once and reused; *blocks_run (if not NULL) adds the
+ * number of block evaluations, to report the cost in forward-pass
  * equivalents. Blocks that cannot be deleted (a plain network's downsampling
- * blocks) get correct[b] = -1. */
+ * blocks) get correct[b] = -1 (and no flips). */
 unr_status unr_lesion_batch(unr_runner *r, const unr_plan *base, const uint8_t *pixels,
-                            const uint8_t *labels, int n, int *correct, long *blocks_run,
-                            unr_error *err);
+                            const uint8_t *labels, int n, int *correct, int *flips,
+                            long *blocks_run, unr_error *err);
 
 typedef struct {
     int n;                     /* images */
     double full_error;         /* the base plan */
-    double *error;             /* [num_blocks], -1 where not deletable; caller frees */
+    double *error;             /* [num_blocks], -1 where not deletable */
+    int *turned_wrong;         /* [num_blocks]: answers the deletion turned wrong */
+    int *turned_right;         /* [num_blocks]: and turned right */
     double forward_equivalents;
 } unr_lesion_result;
+
+void unr_lesion_result_free(unr_lesion_result *res);
 
 /* The whole sweep over the first `limit` images (0: all). */
 unr_status unr_lesion_single(unr_runner *r, const unr_plan *base, const unr_cifar *data,

@@ -256,10 +256,11 @@ UNR_EXPORT int unr_wasm_forward(unr_runner *r, const unr_plan *p, const unr_cifa
 
 /* Single-block lesions on images start..start+n-1: correct[b] with block b
  * deleted on top of plan p (-1 if not deletable), correct[num_blocks] for p
- * itself; *blocks_run += block evaluations. */
+ * itself; flips[2b], flips[2b + 1]: answers block b's deletion turned wrong
+ * and right; *blocks_run += block evaluations. */
 UNR_EXPORT int unr_wasm_lesion_batch(unr_runner *r, const unr_plan *p, const unr_cifar *data,
-                                     int start, int n, int32_t *correct, double *blocks_run,
-                                     unr_error *err)
+                                     int start, int n, int32_t *correct, int32_t *flips,
+                                     double *blocks_run, unr_error *err)
 {
     unr_error_clear(err);
     if (start < 0 || n < 1 || start > data->n || n > data->n - start)
@@ -267,7 +268,8 @@ UNR_EXPORT int unr_wasm_lesion_batch(unr_runner *r, const unr_plan *p, const unr
                              "set's 0..%d", start, start + n - 1, data->n - 1);
     long run = 0;
     unr_status st = unr_lesion_batch(r, p, data->pixels + (size_t)start * UNR_IMAGE_BYTES,
-                                     data->labels + start, n, (int *)correct, &run, err);
+                                     data->labels + start, n, (int *)correct, (int *)flips, &run,
+                                     err);
     *blocks_run += (double)run;
     return (int)st;
 }

@@ -44,6 +44,17 @@ describe('experiments: WASM and the native CLI agree', () => {
       assert.deepEqual(ours.blocks.map((b) => b.error === null), native.blocks.map((b) => b.error === null));
       assertClose(ours.blocks.map((b) => b.error ?? -1), native.blocks.map((b) => b.error ?? -1), 'errors');
       assertClose([ours.forwardEquivalents], [native.forward_equivalents], 'cost');
+      // the answers each deletion turned wrong and right, and the paired interval
+      ours.blocks.forEach((b, i) => {
+        const nb = native.blocks[i];
+        assert.deepEqual([b.turnedWrong, b.turnedRight], [nb.turned_wrong, nb.turned_right], `block ${i} flips`);
+        if (b.deletable) {
+          assertClose([b.ci95], [nb.ci95], `block ${i} ci95`);
+          // flips account for the change exactly
+          assert.equal(Math.round((b.error - ours.full.error) * ours.n), b.turnedWrong - b.turnedRight);
+        }
+      });
+      assert.ok(ours.blocks.some((b) => b.turnedWrong + b.turnedRight > 0), 'no deletion changed an answer');
     }
     // the plain net's downsampling blocks cannot be deleted
     const pl = await plain.model.lesionSingle(data, { limit: 20 });

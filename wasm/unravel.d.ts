@@ -121,7 +121,12 @@ export interface RandomCurveOptions extends ExperimentOptions {
 export interface LesionResult {
   n: number;
   full: { error: number };
-  blocks: { block: number; stage: number; downsample: boolean; deletable: boolean; error: number | null }[];
+  blocks: {
+    block: number; stage: number; downsample: boolean; deletable: boolean; error: number | null;
+    /** Deletable blocks: answers the deletion turned wrong and right, image by image, and the
+     *  half-width of a 95% interval on the change of error (paired). */
+    turnedWrong?: number; turnedRight?: number; ci95?: number;
+  }[];
   forwardEquivalents: number;
 }
 

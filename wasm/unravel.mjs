@@ -686,7 +686,9 @@ export class Model {
     const dataPtr = checkData(data);
     const total = limit > 0 && limit < data.n ? limit : data.n;
     const sums = new Float64Array(nb + 1);
+    const flipSums = new Float64Array(2 * nb);
     const correct = it.malloc(4 * (nb + 1));
+    const flips = it.malloc(4 * 2 * nb);
     const run = it.malloc(8);
     const stepper = new Stepper(options);
     try {
@@ -696,10 +698,13 @@ export class Model {
         const runner = this.#runner(batch);
         this.#writePlan(options);
         it.check(it.call(() => x.unr_wasm_lesion_batch(runner, this.#h.plan, dataPtr, at, n,
-                                                       correct, run, it.err)));
+                                                       correct, flips, run, it.err)));
         const c = new Int32Array(it.u8().buffer, correct, nb + 1);
         for (let b = 0; b <= nb; b++)
           sums[b] += c[b];
+        const f = new Int32Array(it.u8().buffer, flips, 2 * nb);
+        for (let i = 0; i < 2 * nb; i++)
+          flipSums[i] += f[i];
         await stepper.step(at + n, total);
       }
       const blocksRun = new DataView(it.u8().buffer).getFloat64(run, true);
@@ -707,14 +712,19 @@ export class Model {
       return {
         n: total,
         full: { error: 1 - sums[nb] / total },
-        blocks: this.info.blocks.map((bi, b) => ({
-          block: b, stage: bi.stage, downsample: bi.downsample, deletable: c[b] >= 0,
-          error: c[b] >= 0 ? 1 - sums[b] / total : null,
-        })),
+        blocks: this.info.blocks.map((bi, b) => {
+          const block = { block: b, stage: bi.stage, downsample: bi.downsample, deletable: c[b] >= 0,
+                          error: c[b] >= 0 ? 1 - sums[b] / total : null };
+          if (c[b] < 0)
+            return block;
+          const wrong = flipSums[2 * b], right = flipSums[2 * b + 1];
+          return { ...block, turnedWrong: wrong, turnedRight: right, ci95: pairedCi95(total, wrong, right) };
+        }),
         forwardEquivalents: blocksRun / Math.ceil(total / batch) / nb,
       };
     } finally {
       x.free(run);
+      x.free(flips);
       x.free(correct);
     }
   }
@@ -1047,6 +1057,15 @@ function checkData(data) {
   if (!(data instanceof CifarData))
     throw argError('data: expected the result of unravel.loadCifar()');
   return data.ptr;
+}
+
+/** Half-width of the 95% interval of a paired change of error: n images,
+ *  answers turned wrong and right (unr_paired_ci95; the page's math.mjs has
+ *  the same formula, for results merged across workers). */
+function pairedCi95(n, wrong, right) {
+  const d = wrong - right;
+  const variance = n > 1 ? (wrong + right - (d * d) / n) / (n - 1) : 0;
+  return 1.96 * Math.sqrt(variance / Math.max(1, n));
 }
 
 function evalResult(flat, seconds) {

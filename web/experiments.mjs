@@ -11,7 +11,7 @@
 //     measurements summarised (window, bootstrap) in one worker.
 // Experiment tasks are cooperative: cancelling asks the worker to stop.
 import { POOL, LESION_BATCH } from './config.mjs';
-import { summarize } from './math.mjs';
+import { summarize, pairedCi95 } from './math.mjs';
 
 /** A progress aggregator over several parts: returns part(i) => (done, total). */
 function progressOf(parts, onProgress) {
@@ -111,10 +111,12 @@ export function mergeLesion(parts, batch = LESION_BATCH) {
   return {
     n: total,
     full: { error: 1 - sum((p) => right(p, p.full.error)) / total },
-    blocks: first.blocks.map((b, i) => ({
-      ...b,
-      error: b.error == null ? null : 1 - sum((p) => right(p, p.blocks[i].error)) / total,
-    })),
+    blocks: first.blocks.map((b, i) => {
+      if (b.error == null) return { ...b };
+      const turnedWrong = sum((p) => p.blocks[i].turnedWrong), turnedRight = sum((p) => p.blocks[i].turnedRight);
+      return { ...b, error: 1 - sum((p) => right(p, p.blocks[i].error)) / total,
+               turnedWrong, turnedRight, ci95: pairedCi95(total, turnedWrong, turnedRight) };
+    }),
     forwardEquivalents: parts.reduce((s, p, i) => s + p.forwardEquivalents * batches[i], 0) /
                         batches.reduce((a, b) => a + b, 0),
   };

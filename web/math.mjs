@@ -162,7 +162,12 @@ export function pairedChange(base, plan, labels) {
     if (was && !is) wrong++;
     else if (!was && is) right++;
   }
+  return { n, turnedWrong: wrong, turnedRight: right, change: n ? (wrong - right) / n : 0, half: pairedCi95(n, wrong, right) };
+}
+
+/** Half-width of that 95% interval from the counts alone (unr_paired_ci95). */
+export function pairedCi95(n, wrong, right) {
   const d = wrong - right;
   const variance = n > 1 ? (wrong + right - (d * d) / n) / (n - 1) : 0;
-  return { n, turnedWrong: wrong, turnedRight: right, change: n ? d / n : 0, half: 1.96 * Math.sqrt(variance / Math.max(1, n)) };
+  return 1.96 * Math.sqrt(variance / Math.max(1, n));
 }

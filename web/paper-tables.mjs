@@ -25,6 +25,13 @@ export function lesionRows(parts, isPlain) {
     if (plain) rows.push([`${p.name}: delete one block`, range(dels), `about ${pct(PAPER.vggLayerDeleted, 0)} (one layer of VGG-15)`]);
     else {
       rows.push([`${p.name}: delete one non-downsampling block`, range(nd), 'no noticeable change']);
+      // "noticeable", measured: is the change more than its paired 95% interval?
+      const measured = nd.filter((b) => b.ci95 != null);
+      if (measured.length) {
+        const quiet = measured.filter((b) => Math.abs(b.error - r.full.error) <= b.ci95).length;
+        rows.push([`${p.name}: of those, changes within the noise (95%, paired, ${r.n.toLocaleString('en-US')} images)`,
+                   `${quiet} of ${measured.length}`, 'all (no noticeable change)']);
+      }
       rows.push([`${p.name}: delete one downsampling block`, range(dn), 'modest increase']);
     }
   }

@@ -211,38 +211,48 @@ int cmd_lesion(int argc, char **argv)
             cJSON_AddNumberToObject(e, "block", b);
             cJSON_AddNumberToObject(e, "stage", bi->stage + 1);
             cJSON_AddBoolToObject(e, "downsample", bi->downsample);
-            if (res.error[b] < 0)
+            if (res.error[b] < 0) {
                 cJSON_AddNullToObject(e, "error");
-            else
+            } else {
                 cJSON_AddNumberToObject(e, "error", res.error[b]);
+                cJSON_AddNumberToObject(e, "turned_wrong", res.turned_wrong[b]);
+                cJSON_AddNumberToObject(e, "turned_right", res.turned_right[b]);
+                cJSON_AddNumberToObject(e, "ci95", unr_paired_ci95(res.n, res.turned_wrong[b],
+                                                                   res.turned_right[b]));
+            }
             cJSON_AddItemToArray(arr, e);
         }
         print_json(j);
     } else if (s.csv) {
-        printf("block,stage,downsample,error\n");
-        printf("none,,,%.6f\n", res.full_error);
+        printf("block,stage,downsample,error,turned_wrong,turned_right,ci95\n");
+        printf("none,,,%.6f,,,\n", res.full_error);
         for (int b = 0; b < nb; b++) {
             const unr_block_info *bi = unr_model_block(s.m, b);
             if (res.error[b] < 0)
-                printf("%d,%d,%d,\n", b, bi->stage + 1, bi->downsample);
+                printf("%d,%d,%d,,,,\n", b, bi->stage + 1, bi->downsample);
             else
-                printf("%d,%d,%d,%.6f\n", b, bi->stage + 1, bi->downsample, res.error[b]);
+                printf("%d,%d,%d,%.6f,%d,%d,%.6f\n", b, bi->stage + 1, bi->downsample, res.error[b],
+                       res.turned_wrong[b], res.turned_right[b],
+                       unr_paired_ci95(res.n, res.turned_wrong[b], res.turned_right[b]));
         }
     } else {
         printf("full network: %.2f%% error on %d images\n\n", 100 * res.full_error, res.n);
-        printf("deleted  stage  error    change\n");
+        printf("deleted  stage  error    change  +-95%%  turned wrong / right\n");
         for (int b = 0; b < nb; b++) {
             const unr_block_info *bi = unr_model_block(s.m, b);
             if (res.error[b] < 0)
                 printf("%7d  %5d  (cannot be deleted: plain downsampling block)\n", b, bi->stage + 1);
             else
-                printf("%7d  %5d  %6.2f%%  %+6.2f%s\n", b, bi->stage + 1, 100 * res.error[b],
-                       100 * (res.error[b] - res.full_error), bi->downsample ? "  downsampling" : "");
+                printf("%7d  %5d  %6.2f%%  %+6.2f  %5.2f  %6d / %d%s\n", b, bi->stage + 1,
+                       100 * res.error[b], 100 * (res.error[b] - res.full_error),
+                       100 * unr_paired_ci95(res.n, res.turned_wrong[b], res.turned_right[b]),
+                       res.turned_wrong[b], res.turned_right[b], bi->downsample ? "  downsampling" : "");
         }
+        printf("(change: points of error; +-95%%: its 95%% interval, paired image by image)\n");
         printf("\ncost: %.2f forward-pass equivalents (activations before each deleted block reused)\n",
                res.forward_equivalents);
     }
-    free(res.error);
+    unr_lesion_result_free(&res);
     close_session(&s);
     return 0;
 }

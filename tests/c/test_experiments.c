@@ -134,21 +134,30 @@ static void lesion_sweep_equals_evaluating_each_plan(void)
         unr_lesion_result res;
         CHECK_OK(unr_lesion_single(run, base, &data, 0, NULL, NULL, &res, &err));
         unr_eval_result ev;
-        CHECK_OK(unr_evaluate(run, base, &data, 0, NULL, NULL, &ev, &err));
+        uint8_t base_pred[N], pred[N];
+        CHECK_OK(unr_evaluate_predict(run, base, &data, 0, NULL, NULL, base_pred, &ev, &err));
         CHECK(res.full_error == ev.error);
+        int flipped = 0;
         for (int b = 0; b < m->num_blocks; b++) {
             unr_plan_copy(plan, base);
             plan->deleted[b] = 1;
             if (!unr_block_deletable(m, b)) {
                 CHECK(res.error[b] == -1.0);
+                CHECK(res.turned_wrong[b] == 0 && res.turned_right[b] == 0);
                 continue;
             }
-            CHECK_OK(unr_evaluate(run, plan, &data, 0, NULL, NULL, &ev, &err));
+            CHECK_OK(unr_evaluate_predict(run, plan, &data, 0, NULL, NULL, pred, &ev, &err));
             CHECK(res.error[b] == ev.error);
+            /* the answers turned wrong and right, as two evaluations pair them */
+            unr_paired_change c;
+            unr_paired_compare(base_pred, pred, labels, N, &c);
+            CHECK(res.turned_wrong[b] == c.turned_wrong && res.turned_right[b] == c.turned_right);
+            flipped += c.turned_wrong + c.turned_right;
         }
+        CHECK(flipped > 0);   /* else the flip counts were not tested */
         /* at most n/2 + 2 forward passes for n blocks */
         CHECK(res.forward_equivalents <= m->num_blocks / 2.0 + 2);
-        free(res.error);
+        unr_lesion_result_free(&res);
         unr_plan_free(plan);
         unr_plan_free(base);
         unr_runner_free(run);
@@ -359,7 +368,7 @@ static void four_stage_networks_draw_and_sweep_correctly(void)
         CHECK_OK(unr_evaluate(run, p, &data, 0, NULL, NULL, &ev, &err));
         CHECK(res.error[b] == ev.error);
     }
-    free(res.error);
+    unr_lesion_result_free(&res);
     unr_runner_free(run);
     unr_plan_free(p);
     unr_model_free(m);

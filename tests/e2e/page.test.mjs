@@ -328,6 +328,12 @@ test('the lesion chart shows what `unravel lesion` prints for the same model', {
   near(r.full.error, native.full_error, 'full network');
   assert.equal(r.blocks.length, native.blocks.length);
   r.blocks.forEach((b, i) => near(b.error, native.blocks[i].error, `block ${i}`));
+  // the answers each deletion turned wrong and right, and the paired interval (the whiskers)
+  r.blocks.forEach((b, i) => {
+    assert.deepEqual([b.turnedWrong, b.turnedRight], [native.blocks[i].turned_wrong, native.blocks[i].turned_right], `block ${i} flips`);
+    near(b.ci95, native.blocks[i].ci95, `block ${i} ci95`);
+  });
+  assert.equal(await page.locator('[data-chart="lesion-single"] path.ci').count(), r.blocks.filter((b) => b.ci95 > 0).length);
   // the bars carry the same numbers
   const bars = await page.$$eval('[data-chart="lesion-single"] rect[data-error]',
                                  (rs) => rs.map((x) => [Number(x.dataset.block), Number(x.dataset.error)]));

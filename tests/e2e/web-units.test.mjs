@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseState, serializeState, checkPlan, embedSnippet } from '../../web/url-state.mjs';
-import { pathShare, pathLengthDistribution, kendallTau, randomSwaps, summarize, pairedChange } from '../../web/math.mjs';
+import { pathShare, pathLengthDistribution, kendallTau, randomSwaps, summarize, pairedChange, pairedCi95 } from '../../web/math.mjs';
 import * as ex from '../../web/experiments.mjs';
 
 const blocks = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((id) => ({
@@ -84,11 +84,18 @@ test('splitImages: whole batches, at most one part per worker, the rest in the l
 
 test('lesionSingle: image ranges on several workers merge to the one-call errors exactly', async () => {
   // 7 blocks; each image i is right under plan b when (i * 7 + b * 3) % 10 < 4 (b = 7: full network)
-  const right = (start, count, b) => { let c = 0; for (let i = start; i < start + count; i++) c += (i * 7 + b * 3) % 10 < 4; return c; };
+  const ok = (i, b) => (i * 7 + b * 3) % 10 < 4;
+  const right = (start, count, b) => { let c = 0; for (let i = start; i < start + count; i++) c += ok(i, b); return c; };
+  const flips = (start, count, b) => {
+    let wrong = 0, turned = 0;
+    for (let i = start; i < start + count; i++) { wrong += ok(i, 7) && !ok(i, b); turned += !ok(i, 7) && ok(i, b); }
+    return { turnedWrong: wrong, turnedRight: turned, ci95: pairedCi95(count, wrong, turned) };
+  };
   const lesion = (start, count) => ({
     n: count, full: { error: 1 - right(start, count, 7) / count },
     blocks: Array.from({ length: 7 }, (_, b) => ({ block: b, stage: 1, downsample: false, deletable: b !== 3,
-                                                    error: b === 3 ? null : 1 - right(start, count, b) / count })),
+                                                    error: b === 3 ? null : 1 - right(start, count, b) / count,
+                                                    ...(b === 3 ? {} : flips(start, count, b)) })),
     forwardEquivalents: 4.5,
   });
   const pool = fakePool((m) => lesion(m.start, m.count), 2);
@@ -99,6 +106,10 @@ test('lesionSingle: image ranges on several workers merge to the one-call errors
   assert.equal(r.n, 1000);
   assert.equal(r.full.error, one.full.error);                                  // bit for bit
   assert.deepEqual(r.blocks.map((b) => b.error), one.blocks.map((b) => b.error));
+  // flips add up; the interval is recomputed on all the images, not averaged
+  assert.deepEqual(r.blocks.map((b) => [b.turnedWrong, b.turnedRight, b.ci95]),
+                   one.blocks.map((b) => [b.turnedWrong, b.turnedRight, b.ci95]));
+  assert.ok(one.blocks.some((b) => b.turnedWrong > 0 && b.turnedRight > 0));
   assert.equal(r.forwardEquivalents, 4.5);
 });
 
@@ -163,6 +174,11 @@ test('"Ours beside the paper": rows for residual and plain nets, the window and 
     ['p: full network', '11.0%', '–'],
     ['p: delete one block', '88.0% – 90.0%', 'about 90% (one layer of VGG-15)'],
   ]);
+  // with the deletions' paired intervals: how many changes are within the noise
+  const measured = { n: 500, full: { error: 0.1 }, blocks: blocksOf([0.104, 0.3, 0.13, 0.098])
+    .map((b, i) => ({ ...b, ci95: [0.005, 0.02, 0.01, 0.004][i] })) };
+  assert.deepEqual(pt.lesionRows([{ name: 'r', result: measured }], () => false)[2],
+                   ['r: of those, changes within the noise (95%, paired, 500 images)', '2 of 3', 'all (no noticeable change)']);
   assert.deepEqual(pt.kRows('swap', [{ name: 'r', points: [{ k: 0, mean: 0.1, tau: 1 }, { k: 5, mean: 0.4, tau: 0.42 }] }]),
                    [['r: error from k = 0 to k = 5 (tau 0.42)', '10.0% → 40.0%', "smooth increase as Kendall's tau falls"]]);
   const r = { samples: 3, window: { q: 0.9, a: 2, b: 7, share: 0.961, bootstrap: { resamples: 1000, same: 0.72, a: [2, 3], b: [7, 7] } } };

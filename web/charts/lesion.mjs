@@ -1,6 +1,7 @@
 // lesion.mjs: chart 1, test error when each block alone is deleted.
 // One bar per block, stage bands behind, downsampling blocks marked, a dashed
-// line per model for the full network, a dotted line at chance (90%).
+// line per model for the full network, a dotted line at chance (90%), and
+// on each bar the 95% interval of its change (paired image by image).
 // Two models with the same blocks share one panel (grouped bars); models of
 // different depths get one panel each, stacked, on a shared error scale, so a
 // 9-block and a 54-block net can be set side by side.
@@ -42,7 +43,7 @@ export function createLesionChart(container, options = {}) {
   function update(data) {
     const series = data.series.filter((s) => s.result?.blocks?.length);
     if (!series.length) { reset(); return; }
-    const errs = series.flatMap((s) => [s.result.full?.error, ...s.result.blocks.map((b) => b.error)]);
+    const errs = series.flatMap((s) => [s.result.full?.error, ...s.result.blocks.map((b) => (b.error ?? NaN) + (b.ci95 ?? 0))]);
     const top = errorCeiling(errs);
     const sameBlocks = series.every((s) => s.result.blocks.length === series[0].result.blocks.length);
     if (sameBlocks) {
@@ -68,9 +69,11 @@ export function createLesionChart(container, options = {}) {
   return {
     update, reset, svg,
     rows: () => (base.current?.series ?? []).flatMap((s) => [
-      { model: s.name, block: 'full', stage: '', downsample: '', deletable: '', error: s.result?.full?.error ?? '' },
+      { model: s.name, block: 'full', stage: '', downsample: '', deletable: '', error: s.result?.full?.error ?? '',
+        turned_wrong: '', turned_right: '', ci95: '' },
       ...(s.result?.blocks ?? []).map((b) => ({ model: s.name, block: b.block, stage: b.stage,
-        downsample: b.downsample, deletable: b.deletable, error: b.error ?? '' }))]),
+        downsample: b.downsample, deletable: b.deletable, error: b.error ?? '',
+        turned_wrong: b.turnedWrong ?? '', turned_right: b.turnedRight ?? '', ci95: b.ci95 ?? '' }))]),
     json: () => base.current,
   };
 }
@@ -109,9 +112,22 @@ function drawPanel(g, f, series, top, o) {
       }
       const rect = el('rect', { x, y: y(b.error), width: Math.max(1, w - 1), height: f.y0 - y(b.error),
                                 fill: s.color, opacity: b.downsample ? 1 : 0.8,
-                                'data-block': b.block, 'data-error': b.error, 'data-model': s.name }, g);
+                                'data-block': b.block, 'data-error': b.error, 'data-model': s.name,
+                                'data-ci95': b.ci95 ?? null }, g);
+      const full = s.result.full?.error;
+      const change = b.ci95 != null && full != null
+        ? `; change ${b.error >= full ? '+' : '−'}${(100 * Math.abs(b.error - full)).toFixed(2)} points ± ${(100 * b.ci95).toFixed(2)} (95%, paired), ` +
+          `${b.turnedWrong} answers turned wrong, ${b.turnedRight} right` : '';
       el('title', {}, rect).textContent =
-        `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error`;
+        `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error${change}`;
+      // whisker: the 95% interval of the change from the full network, paired
+      // image by image, drawn around the bar's top
+      if (b.ci95 > 0) {
+        const cx = x + Math.max(1, w - 1) / 2, cap = Math.min(4, w / 3);
+        const lo = y(Math.max(0, b.error - b.ci95)), hi = y(Math.min(top, b.error + b.ci95));
+        el('path', { d: `M${cx},${lo}V${hi}M${cx - cap},${lo}H${cx + cap}M${cx - cap},${hi}H${cx + cap}`,
+                     stroke: COLORS.ink, 'stroke-width': 1, opacity: 0.7, fill: 'none', class: 'ci' }, g);
+      }
     }
   });
   // block labels, downsampling marked; with many narrow bars only every few

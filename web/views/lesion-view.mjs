@@ -16,7 +16,7 @@ const EXPLAIN = 'Delete one block at a time (its residual branch; the skip stays
 export function createLesionView(panel, ctx) {
   const p = createPanel(panel, 'lesion', ctx, EXPLAIN, (force) => run(force));
   const chart = chartCard(panel, { title: 'Error when one block is deleted', name: 'lesion-single', factory: createLesionChart,
-    caption: 'One bar per block (grouped by model when two of the same depth are compared, one panel each otherwise); dashed lines: the full network; × marks a block that cannot be deleted.' });
+    caption: 'One bar per block (grouped by model when two of the same depth are compared, one panel each otherwise); whiskers: 95% interval of the change from the full network, paired image by image; dashed lines: the full network; × marks a block that cannot be deleted.' });
   panel.append(h('div', { class: 'result-row' }, chart.fig, h('div', { class: 'result-side' }, p.table, p.meta)));
 
   const isPlain = (name) => {
