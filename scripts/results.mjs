@@ -170,6 +170,10 @@ function runCli(bin, args, o) {
   });
 }
 
+// The CLI's output format per experiment: a cached result of an older format
+// is rerun. lesion 2: each block's answers turned wrong and right, and ci95.
+const FORMATS = { lesion: 2 };
+
 /** One experiment: cached result when model, parameters and command match, else a CLI run. */
 /* exp's result: the cached one when the model's sha256 and the arguments match, else
  * (unless cacheOnly, then null) a fresh CLI run, stored. */
@@ -183,7 +187,8 @@ async function experiment(exp, m, o, dir, step, cacheOnly = false) {
   if ((!o.force || cacheOnly) && existsSync(file)) {
     try {
       const c = JSON.parse(readFileSync(file, 'utf8'));
-      if (c.model_sha256 === key.sha256 && JSON.stringify(c.key_args) === JSON.stringify(key.args)) {
+      if (c.model_sha256 === key.sha256 && JSON.stringify(c.key_args) === JSON.stringify(key.args) &&
+          (c.format ?? 1) === (FORMATS[exp] ?? 1)) {
         log(`${tag}: cached (${show(file)})`);
         return c;
       }
@@ -197,7 +202,7 @@ async function experiment(exp, m, o, dir, step, cacheOnly = false) {
   const seconds = (Date.now() - t0) / 1000;
   log(`${tag}: done in ${seconds.toFixed(0)} s`);
   const rec = {
-    generated_by: 'scripts/results.mjs', command, model: m.rel, model_sha256: m.sha256,
+    generated_by: 'scripts/results.mjs', format: FORMATS[exp] ?? 1, command, model: m.rel, model_sha256: m.sha256,
     key_args: key.args, threads: o.threads || 'CLI default', seconds, date: new Date().toISOString(), result,
   };
   writeAtomic(file, `${JSON.stringify(rec, null, 1)}\n`);
@@ -265,6 +270,9 @@ function summarize(m, r) {
     s.noticeableNd = s.nd.filter((b) => b.error - s.full > s.threshold);
     s.noticeableDs = s.ds.filter((b) => b.error - s.full > s.threshold);
     s.nearChance = ok.filter((b) => b.error >= 0.8);
+    // paired image by image: a change within its 95% interval is within the noise
+    s.pairedNd = s.nd.filter((b) => b.ci95 != null);
+    s.quietNd = s.pairedNd.filter((b) => Math.abs(b.error - s.full) <= b.ci95);
   }
   const D = r['delete-random']?.result;
   if (D) s.del = curveStats(D.points);
@@ -421,6 +429,12 @@ function findings(sums, o) {
         const st = [...new Set(s.noticeableNd.map((b) => b.stage))];
         bits.push(`Unlike the paper's ResNet-110, ${s.noticeableNd.length} of ${s.nd.length} non-downsampling deletions add more than ${pp(T).slice(1)} ` +
           `(blocks ${list(s.noticeableNd.map((b) => String(b.block)))}, in stage${st.length > 1 ? 's' : ''} ${list(st.map(String))}); the downsampling blocks give ${dsTxt}.`);
+      }
+      if (s.pairedNd.length) {
+        const loud = s.pairedNd.filter((b) => !s.quietNd.includes(b));
+        const typical = loud.length ? ` The others are measurable changes, from ${pp(Math.min(...loud.map((b) => b.error - s.full)))} to ${pp(Math.max(...loud.map((b) => b.error - s.full)))}.` : '';
+        bits.push(`Set against the full network image by image, ${s.quietNd.length} of ${s.pairedNd.length} non-downsampling deletions change the error by no more than ` +
+          `their paired 95% interval (within the noise of ${s.images.toLocaleString('en-US')} images; the chart's whiskers).${typical}`);
       }
       out.lesion.push(bits.join(' '));
     }

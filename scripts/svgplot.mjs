@@ -255,12 +255,14 @@ export function lesionChart(data, opts = {}) {
   const series = data.series;
   const n = Math.max(...series.map((s) => s.blocks.length));
   const blocks = series[0].blocks;
-  const maxErr = Math.max(...series.flatMap((s) => [s.full, ...s.blocks.map((b) => b.error ?? 0)]));
+  const maxErr = Math.max(...series.flatMap((s) => [s.full, ...s.blocks.map((b) => (b.error ?? 0) + (b.ci95 ?? 0))]));
   const Y = errorAxis(maxErr);
   const anyNull = series.some((s) => s.blocks.some((b) => b.error == null));
+  const anyCi = series.some((s) => s.blocks.some((b) => b.ci95 > 0));
   const legend = [
     ...series.map((s) => ({ label: `${s.label} (full network ${pct(s.full)})`, color: s.color, kind: 'bar' })),
     { label: 'full network, no block deleted', color: COLORS.ink, kind: 'dash' },
+    ...(anyCi ? [{ label: '95% interval of the change (paired)', color: COLORS.ink, kind: 'whisker' }] : []),
     { label: 'downsampling block', color: COLORS.downsample, kind: 'swatch', stroke: '#cfcfcf' },
     ...(anyNull ? [{ label: 'not deletable (plain net, shape changes)', kind: 'hatch' }] : []),
   ];
@@ -306,6 +308,12 @@ export function lesionChart(data, opts = {}) {
         const y = r2(ctx.sy(b.error));
         o.push(`<rect x="${x + 0.5}" y="${y}" width="${r2(Math.max(1, w - 1))}" height="${r2(ctx.y0 - y)}" fill="${s.color}">` +
           `<title>${esc(`${s.label}: block ${b.block} deleted: ${pct(b.error, 2)}`)}</title></rect>`);
+        if (b.ci95 > 0) {   // the 95% interval of the change from the full network, paired
+          const cx = r2(x + 0.5 + Math.max(1, w - 1) / 2), cap = r2(Math.min(3, w / 3));
+          const lo = r2(ctx.sy(Math.max(0, b.error - b.ci95))), hi = r2(ctx.sy(b.error + b.ci95));
+          o.push(`<path class="ci" d="M${cx},${lo}V${hi}M${r2(cx - cap)},${lo}H${r2(cx + cap)}M${r2(cx - cap)},${hi}H${r2(cx + cap)}" ` +
+            `stroke="${COLORS.ink}" stroke-width="0.9" opacity="0.75" fill="none"/>`);
+        }
       });
     });
     // Full-network lines above all bars.

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -43,11 +43,24 @@ test('a ResNet and its plain twin: every section, chart and cached rerun', { ski
     assert.ok(files.filter((f) => f.endsWith('.svg')).length >= 5, files.join(' '));
     for (const f of files.filter((f) => f.endsWith('.svg')))
       assert.match(readFileSync(path.join(dir, 'out', 'results', f), 'utf8'), /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    // each deletion against the full network, image by image: the whiskers and the sentence
+    assert.match(md, /Set against the full network image by image, \d+ of \d+ non-downsampling deletions change the error by no more than their paired 95% interval \(within the noise of 60 images/);
+    const lesionSvgs = readdirSync(path.join(dir, 'out', 'results')).filter((f) => /lesion.*\.svg$/.test(f));
+    assert.ok(lesionSvgs.some((f) => /<path class="ci"/.test(readFileSync(path.join(dir, 'out', 'results', f), 'utf8'))), lesionSvgs.join(' '));
     // A rerun with the same models and options computes nothing.
     r = run('node', ['scripts/results.mjs', '--models', models, ...FAST, '--out', path.join(dir, 'out')]);
     ok(r);
     assert.doesNotMatch(r.stderr, /running /);
     assert.match(r.stderr, /cached/);
+    // a cached lesion of the older format (no turned_wrong / ci95) is rerun, the rest kept
+    const lesionFile = path.join(dir, 'out', 'results', 'net-lesion.json');
+    const old = JSON.parse(readFileSync(lesionFile, 'utf8'));
+    delete old.format;
+    writeFileSync(lesionFile, JSON.stringify(old));
+    r = run('node', ['scripts/results.mjs', '--models', models, ...FAST, '--out', path.join(dir, 'out')]);
+    ok(r);
+    assert.match(r.stderr, /net lesion: running/);
+    assert.doesNotMatch(r.stderr, /flat lesion: running|delete-random: running|paths: running/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
