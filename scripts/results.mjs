@@ -432,9 +432,14 @@ function findings(sums, o) {
       }
       if (s.pairedNd.length) {
         const loud = s.pairedNd.filter((b) => !s.quietNd.includes(b));
-        const typical = loud.length ? ` The others are measurable changes, from ${pp(Math.min(...loud.map((b) => b.error - s.full)))} to ${pp(Math.max(...loud.map((b) => b.error - s.full)))}.` : '';
-        bits.push(`Set against the full network image by image, ${s.quietNd.length} of ${s.pairedNd.length} non-downsampling deletions change the error by no more than ` +
-          `their paired 95% interval (within the noise of ${s.images.toLocaleString('en-US')} images; the chart's whiskers).${typical}`);
+        const range = `from ${pp(Math.min(...loud.map((b) => b.error - s.full)))} to ${pp(Math.max(...loud.map((b) => b.error - s.full)))}`;
+        const head = `Set against the full network image by image (a paired 95% interval per deletion: the chart's whiskers), `;
+        const imgs = `${s.images.toLocaleString('en-US')} images`;
+        if (!s.quietNd.length)
+          bits.push(`${head}every one of the ${s.pairedNd.length} non-downsampling deletions is a measurable change on ${imgs}, ${range}.`);
+        else
+          bits.push(`${head}${s.quietNd.length} of the ${s.pairedNd.length} non-downsampling deletions are within the noise of ${imgs}` +
+            (loud.length ? `; the other ${loud.length} are measurable changes, ${range}.` : '.'));
       }
       out.lesion.push(bits.join(' '));
     }
