@@ -596,11 +596,37 @@ function acrossDepths(models, sums, dir) {
   return L;
 }
 
-/** Claim 7: a model trained with --active-blocks beside the same network trained normally. */
-function shortPaths(models) {
-  const tr = (m) => m.man.training ?? {};
-  const pairs = models.filter((m) => tr(m).active_blocks > 0).map((k) => [
+const training = (m) => m.man.training ?? {};
+
+/** Claim 7's pairs [normal, short]: each model trained with --active-blocks and its normally trained twin. */
+function shortPathPairs(models) {
+  const tr = training;
+  return models.filter((m) => tr(m).active_blocks > 0).map((k) => [
     models.find((b) => !tr(b).active_blocks && b.layout === k.layout && b.widths === k.widths && b.plain === k.plain), k]).filter(([b]) => b);
+}
+
+/** Each pair set against each other on the same test images, paired (`unravel eval --versus`). */
+async function shortPathComparisons(pairs, o) {
+  const out = new Map();
+  for (const [b, k] of pairs) {
+    const args = ['eval', '--model', k.rel, '--versus', b.rel, '--json'];
+    if (o.data) args.push('--data', o.data);
+    if (o.limit) args.push('--limit', String(o.limit));
+    const t0 = Date.now();
+    try {
+      out.set(k.name, { command: [o.bin, ...args].join(' '), result: await runCli(o.bin, args, o) });
+      log(`[claim 7] ${k.name} against ${b.name}, paired: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    } catch (e) {
+      log(`[claim 7] ${k.name} against ${b.name}: ${e.message}`);
+    }
+  }
+  return out;
+}
+
+/** Claim 7: a model trained with --active-blocks beside the same network trained normally. */
+function shortPaths(models, comparisons = new Map()) {
+  const tr = training;
+  const pairs = shortPathPairs(models);
   if (!pairs.length) return [];
   const err = (m) => { const me = m.man.metrics ?? {}; return [me.test_error != null ? pct(me.test_error, 2) : '—', me.test_error_exact_0_999 != null ? pct(me.test_error_exact_0_999, 2) : '—']; };
   const L = ['## Training only short paths (claim 7)', ''];
@@ -618,11 +644,21 @@ function shortPaths(models) {
         : ` with its branch unscaled (trained before unravel saved the test-time rule), so the residual stream is about ` +
           `${(k.n / K).toFixed(1)} times larger than in training and the error says little. `) +
       (Number.isFinite(d) ? `Training only paths of at most ${K} blocks changes the error by ${pp(d)}; the paper saw −0.14 pp (5.96% against 6.10%).` : ''), '');
+    const c = comparisons.get(k.name);
+    if (c) {
+      const v = c.result.versus_model, n = c.result.n.toLocaleString('en-US');
+      const same = Math.abs(v.change) <= v.ci95;
+      L.push(`Set against each other on the same ${n} test images, answer by answer: ${k.label} errs on ${pct(c.result.error, 2)}, ` +
+        `${b.label} on ${pct(v.error, 2)}, a change of ${pp(v.change)} ± ${pp(v.ci95).replace(/^\+/, '')} (95%, paired; ` +
+        `${v.turned_wrong.toLocaleString('en-US')} answers turned wrong, ${v.turned_right.toLocaleString('en-US')} right): ` +
+        (same ? 'no significant difference, as the paper found.' : `a significant difference, where the paper found none.`), '');
+      L.push('```sh', c.command, '```', '');
+    }
   }
   return L;
 }
 
-function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
+function markdown({ groups, sums, files, skipped, o, commands, outDir, comparisons }) {
   const rel = (f) => `results/${f}`;
   const L = [];
   // Images per model, from the results themselves (options may differ per model).
@@ -679,7 +715,7 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir }) {
   }
 
   L.push(...acrossDepths(groups.flatMap((g) => g.models), sums, path.join(outDir, 'results')));
-  L.push(...shortPaths(groups.flatMap((g) => g.models)));
+  L.push(...shortPaths(groups.flatMap((g) => g.models), comparisons));
 
   L.push('## How these figures were produced', '');
   L.push('Rerun everything (cached results are reused when the model\'s sha256 and the parameters match; `--force` recomputes):', '');
@@ -763,7 +799,8 @@ async function main() {
 
   const sums = Object.fromEntries(models.map((m) => [m.name, summarize(m, res[m.name])]));
   const files = Object.fromEntries(groups.map((g) => [g.id, charts(g, res, resDir)]));
-  const md = markdown({ groups, sums, files, skipped, o, commands, outDir });
+  const comparisons = await shortPathComparisons(shortPathPairs(groups.flatMap((g) => g.models)), o);
+  const md = markdown({ groups, sums, files, skipped, o, commands, outDir, comparisons });
   writeAtomic(path.join(outDir, 'RESULTS.md'), md);
   log(`wrote ${show(path.join(outDir, 'RESULTS.md'))} and ${Object.values(files).reduce((a, f) => a + Object.keys(f).length, 0)} charts in ${show(resDir)}/`);
 }

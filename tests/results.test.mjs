@@ -143,6 +143,12 @@ test('a model trained with --active-blocks sits beside its normally trained twin
     assert.match(sec, /1 of 3, drawn per batch/);
     assert.match(sec, /scaled by 1\/3/);
     assert.match(sec, /6\.10%/);
+    // the pair set against each other image by image, as `unravel eval --versus` prints it
+    const v = JSON.parse(run(CLI, ['eval', '--model', `${dir}/short.json`, '--versus', `${dir}/full.json`, '--limit', '60',
+                                   '--data', DATA, '--json']).stdout).versus_model;
+    assert.match(sec, new RegExp(`a change of [+−]?\\d+\\.\\d pp ± \\d+\\.\\d pp \\(95%, paired; ${v.turned_wrong} answers turned wrong, ` +
+                                 `${v.turned_right} right\\): (no significant difference|a significant difference)`));
+    assert.match(sec, /eval --model \S*short\.json --versus \S*full\.json --json/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

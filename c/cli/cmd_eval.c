@@ -52,13 +52,16 @@ int cmd_eval(int argc, char **argv)
         {"--json", 0, "print one JSON object", NULL},
         {"--dump-logits", 1, "also write the logits of the evaluated images to PATH (raw "
                              "little-endian float32, [n][10])", NULL},
+        {"--versus", 1, "another model (OTHER.json): set this one against it on the same images, "
+                        "paired (e.g. a short-path-trained net against its normally trained twin)", NULL},
         {"--help", 0, "show this help", NULL},
     };
     const int nopts = sizeof opts / sizeof opts[0];
     if (cli_parse_options("eval", argc, argv, opts, nopts))
         return 2;
     if (cli_get(opts, nopts, "--help")) {
-        cli_usage("eval", "--model MODEL.json [--data DIR] [--limit N] [--delete 3,7] [--order ...] [--json]",
+        cli_usage("eval", "--model MODEL.json [--data DIR] [--limit N] [--delete 3,7] [--order ...] "
+                  "[--versus OTHER.json] [--json]",
                   opts, nopts);
         return 0;
     }
@@ -88,7 +91,9 @@ int cmd_eval(int argc, char **argv)
     unr_plan *plan = NULL;
     unr_runner *run = NULL;
     unr_cifar data = {0};
-    uint8_t *pred = NULL;   /* the plan's predictions, then the full network's */
+    uint8_t *pred = NULL;   /* the plan's predictions, the full network's, the other model's */
+    unr_model *other = NULL;
+    unr_runner *other_run = NULL;
     int rc = 0;
     if (unr_model_load_file(model_path, &m, &err)) {
         rc = cli_fail("eval", &err);
@@ -107,12 +112,14 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     /* A plan that changes the network is also set against the full network,
-     * image by image: the change, its paired interval, the answers flipped. */
+     * image by image: the change, its paired interval, the answers flipped.
+     * --versus sets it against another model the same way. */
     int changed = 0;
     for (int b = 0; b < plan->num_blocks; b++)
         changed |= plan->deleted[b] || plan->order[b] != b;
+    const char *versus_path = cli_get(opts, nopts, "--versus");
     int total = limit > 0 && limit < data.n ? (int)limit : data.n;
-    if (changed && !(pred = malloc(2 * (size_t)total))) {
+    if (!(pred = malloc(3 * (size_t)total))) {
         rc = cli_failf("eval", "out of memory");
         goto done;
     }
@@ -132,6 +139,25 @@ int cmd_eval(int argc, char **argv)
         unr_plan_free(identity);
         if (!st)
             unr_paired_compare(pred + total, pred, data.labels, total, &paired);
+    }
+    unr_eval_result other_res;
+    unr_paired_change versus = {0};
+    if (!st && versus_path) {
+        if (unr_model_load_file(versus_path, &other, &err) ||
+            unr_runner_create(other, (int)batch, (int)threads, isa, &other_run, &err)) {
+            rc = cli_fail("eval", &err);
+            goto done;
+        }
+        unr_plan *identity = unr_plan_create(other);
+        if (!identity) {
+            rc = cli_failf("eval", "out of memory");
+            goto done;
+        }
+        st = unr_evaluate_predict(other_run, identity, &data, total, NULL, NULL, pred + 2 * (size_t)total,
+                                  &other_res, &err);
+        unr_plan_free(identity);
+        if (!st)
+            unr_paired_compare(pred + 2 * (size_t)total, pred, data.labels, total, &versus);
     }
     if (st) {
         rc = cli_fail("eval", &err);
@@ -174,6 +200,15 @@ int cmd_eval(int argc, char **argv)
             cJSON_AddNumberToObject(v, "turned_wrong", paired.turned_wrong);
             cJSON_AddNumberToObject(v, "turned_right", paired.turned_right);
         }
+        if (versus_path) {
+            cJSON *v = cJSON_AddObjectToObject(o, "versus_model");
+            cJSON_AddStringToObject(v, "model", versus_path);
+            cJSON_AddNumberToObject(v, "error", other_res.error);
+            cJSON_AddNumberToObject(v, "change", versus.change);
+            cJSON_AddNumberToObject(v, "ci95", versus.ci95);
+            cJSON_AddNumberToObject(v, "turned_wrong", versus.turned_wrong);
+            cJSON_AddNumberToObject(v, "turned_right", versus.turned_right);
+        }
         cJSON_AddNumberToObject(o, "seconds", res.seconds);
         cJSON_AddNumberToObject(o, "images_per_second", ips);
         cJSON_AddStringToObject(o, "isa", unr_isa_name(unr_runner_isa(run)));
@@ -188,6 +223,10 @@ int cmd_eval(int argc, char **argv)
             printf("full net    %.2f%%: change %+.2f points +- %.2f (95%%, paired), %d answers turned "
                    "wrong, %d right\n", 100 * full.error, 100 * paired.change, 100 * paired.ci95,
                    paired.turned_wrong, paired.turned_right);
+        if (versus_path)
+            printf("versus      %.2f%% (%s): change %+.2f points +- %.2f (95%%, paired), %d answers "
+                   "turned wrong, %d right\n", 100 * other_res.error, versus_path, 100 * versus.change,
+                   100 * versus.ci95, versus.turned_wrong, versus.turned_right);
         printf("speed       %.0f images/s (%s kernels, batch %ld)\n\n", ips,
                unr_isa_name(unr_runner_isa(run)), batch);
         printf("%-11s %6s %7s\n", "class", "images", "error");
@@ -208,6 +247,8 @@ int cmd_eval(int argc, char **argv)
     }
 done:
     free(pred);
+    unr_runner_free(other_run);
+    unr_model_free(other);
     unr_runner_free(run);
     unr_cifar_free(&data);
     unr_plan_free(plan);

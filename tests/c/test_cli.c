@@ -274,6 +274,35 @@ static void eval_runs_a_plan_on_cifar(void)
         CHECK(cJSON_GetObjectItem(v, "ci95")->valuedouble >= 0);
     }
     cJSON_Delete(o);
+    /* --versus: against another model on the same images, paired. */
+    snprintf(args, sizeof args, "init --blocks-per-stage 1 --widths 4,8,16 --shortcut A --seed 4 "
+             "--out %s/other", temp_dir());
+    CHECK(run(args, &out, &err) == 0);
+    free(out), free(err);
+    snprintf(args, sizeof args, "eval --model %s/tiny.json --limit 50 --versus %s/other.json --json",
+             temp_dir(), temp_dir());
+    rc = run(args, &out, &err);
+    o = cJSON_Parse(out);
+    free(out), free(err);
+    CHECK(rc == 0 && o);
+    cJSON *vm = o ? cJSON_GetObjectItem(o, "versus_model") : NULL;
+    CHECK(vm != NULL && !cJSON_GetObjectItem(o, "versus_full"));
+    if (vm) {
+        int wrong = cJSON_GetObjectItem(vm, "turned_wrong")->valueint;
+        int right = cJSON_GetObjectItem(vm, "turned_right")->valueint;
+        CHECK_NEAR(cJSON_GetObjectItem(o, "error")->valuedouble - cJSON_GetObjectItem(vm, "error")->valuedouble,
+                   (wrong - right) / 50.0, 1e-9);
+        CHECK(strstr(cJSON_GetObjectItem(vm, "model")->valuestring, "other.json") != NULL);
+    }
+    cJSON_Delete(o);
+    snprintf(args, sizeof args, "eval --model %s/tiny.json --limit 5 --versus %s/missing.json",
+             temp_dir(), temp_dir());
+    rc = run(args, &out, &err);
+    int named = rc != 0 && strstr(err, "missing.json");
+    if (!named)
+        fprintf(stderr, "  rc %d, stderr: %s\n", rc, err);
+    free(out), free(err);
+    CHECK(named);
     /* The full network alone has nothing to be set against. */
     snprintf(args, sizeof args, "eval --model %s/tiny.json --limit 20 --json", temp_dir());
     rc = run(args, &out, &err);
