@@ -37,6 +37,45 @@ static unr_status dump_logits(unr_runner *run, const unr_plan *plan, const unr_c
     return st;
 }
 
+/* The full network of model m (the run's) on the first n images, set against
+ * the plan's predictions pred image by image; base gets its predictions. */
+static unr_status versus_full_network(unr_runner *run, const unr_model *m, const unr_cifar *data,
+                                      int n, const uint8_t *pred, uint8_t *base,
+                                      unr_eval_result *res, unr_paired_change *out, unr_error *err)
+{
+    unr_plan *identity = unr_plan_create(m);
+    if (!identity) {
+        snprintf(err->message, sizeof err->message, "out of memory");
+        return err->status = UNR_ERR_NOMEM;
+    }
+    unr_status st = unr_evaluate_predict(run, identity, data, n, NULL, NULL, base, res, err);
+    unr_plan_free(identity);
+    if (!st)
+        unr_paired_compare(base, pred, data->labels, n, out);
+    return st;
+}
+
+static void add_versus(cJSON *o, const char *key, const char *model, double error,
+                       const unr_paired_change *c)
+{
+    cJSON *v = cJSON_AddObjectToObject(o, key);
+    if (model)
+        cJSON_AddStringToObject(v, "model", model);
+    cJSON_AddNumberToObject(v, "error", error);
+    cJSON_AddNumberToObject(v, "change", c->change);
+    cJSON_AddNumberToObject(v, "ci95", c->ci95);
+    cJSON_AddNumberToObject(v, "turned_wrong", c->turned_wrong);
+    cJSON_AddNumberToObject(v, "turned_right", c->turned_right);
+}
+
+static void print_versus(const char *label, const char *model, double error,
+                         const unr_paired_change *c)
+{
+    printf("%-11s %.2f%%%s%s%s: change %+.2f points +- %.2f (95%%, paired), %d answers turned "
+           "wrong, %d right\n", label, 100 * error, model ? " (" : "", model ? model : "",
+           model ? ")" : "", 100 * c->change, 100 * c->ci95, c->turned_wrong, c->turned_right);
+}
+
 int cmd_eval(int argc, char **argv)
 {
     cli_option opts[] = {
@@ -128,36 +167,17 @@ int cmd_eval(int argc, char **argv)
     unr_eval_result res, full;
     unr_status st = unr_evaluate_predict(run, plan, &data, total, cli_progress_cb, &bar, pred, &res, &err);
     cli_progress_end(&bar);
-    unr_paired_change paired = {0};
-    if (!st && changed) {
-        unr_plan *identity = unr_plan_create(m);
-        if (!identity) {
-            rc = cli_failf("eval", "out of memory");
-            goto done;
-        }
-        st = unr_evaluate_predict(run, identity, &data, total, NULL, NULL, pred + total, &full, &err);
-        unr_plan_free(identity);
-        if (!st)
-            unr_paired_compare(pred + total, pred, data.labels, total, &paired);
-    }
+    unr_paired_change paired = {0}, versus = {0};
     unr_eval_result other_res;
-    unr_paired_change versus = {0};
+    if (!st && changed)
+        st = versus_full_network(run, m, &data, total, pred, pred + total, &full, &paired, &err);
     if (!st && versus_path) {
-        if (unr_model_load_file(versus_path, &other, &err) ||
-            unr_runner_create(other, (int)batch, (int)threads, isa, &other_run, &err)) {
-            rc = cli_fail("eval", &err);
-            goto done;
-        }
-        unr_plan *identity = unr_plan_create(other);
-        if (!identity) {
-            rc = cli_failf("eval", "out of memory");
-            goto done;
-        }
-        st = unr_evaluate_predict(other_run, identity, &data, total, NULL, NULL, pred + 2 * (size_t)total,
-                                  &other_res, &err);
-        unr_plan_free(identity);
+        st = unr_model_load_file(versus_path, &other, &err);
         if (!st)
-            unr_paired_compare(pred + 2 * (size_t)total, pred, data.labels, total, &versus);
+            st = unr_runner_create(other, (int)batch, (int)threads, isa, &other_run, &err);
+        if (!st)
+            st = versus_full_network(other_run, other, &data, total, pred, pred + 2 * (size_t)total,
+                                     &other_res, &versus, &err);
     }
     if (st) {
         rc = cli_fail("eval", &err);
@@ -192,23 +212,10 @@ int cmd_eval(int argc, char **argv)
         for (int b = 0; b < plan->num_blocks; b++)
             if (plan->deleted[b])
                 cJSON_AddItemToArray(del, cJSON_CreateNumber(b));
-        if (changed) {
-            cJSON *v = cJSON_AddObjectToObject(o, "versus_full");
-            cJSON_AddNumberToObject(v, "error", full.error);
-            cJSON_AddNumberToObject(v, "change", paired.change);
-            cJSON_AddNumberToObject(v, "ci95", paired.ci95);
-            cJSON_AddNumberToObject(v, "turned_wrong", paired.turned_wrong);
-            cJSON_AddNumberToObject(v, "turned_right", paired.turned_right);
-        }
-        if (versus_path) {
-            cJSON *v = cJSON_AddObjectToObject(o, "versus_model");
-            cJSON_AddStringToObject(v, "model", versus_path);
-            cJSON_AddNumberToObject(v, "error", other_res.error);
-            cJSON_AddNumberToObject(v, "change", versus.change);
-            cJSON_AddNumberToObject(v, "ci95", versus.ci95);
-            cJSON_AddNumberToObject(v, "turned_wrong", versus.turned_wrong);
-            cJSON_AddNumberToObject(v, "turned_right", versus.turned_right);
-        }
+        if (changed)
+            add_versus(o, "versus_full", NULL, full.error, &paired);
+        if (versus_path)
+            add_versus(o, "versus_model", versus_path, other_res.error, &versus);
         cJSON_AddNumberToObject(o, "seconds", res.seconds);
         cJSON_AddNumberToObject(o, "images_per_second", ips);
         cJSON_AddStringToObject(o, "isa", unr_isa_name(unr_runner_isa(run)));
@@ -220,13 +227,9 @@ int cmd_eval(int argc, char **argv)
     } else {
         printf("test error  %.2f%%  (%d of %d wrong)\n", 100 * res.error, res.n - res.correct, res.n);
         if (changed)
-            printf("full net    %.2f%%: change %+.2f points +- %.2f (95%%, paired), %d answers turned "
-                   "wrong, %d right\n", 100 * full.error, 100 * paired.change, 100 * paired.ci95,
-                   paired.turned_wrong, paired.turned_right);
+            print_versus("full net", NULL, full.error, &paired);
         if (versus_path)
-            printf("versus      %.2f%% (%s): change %+.2f points +- %.2f (95%%, paired), %d answers "
-                   "turned wrong, %d right\n", 100 * other_res.error, versus_path, 100 * versus.change,
-                   100 * versus.ci95, versus.turned_wrong, versus.turned_right);
+            print_versus("versus", versus_path, other_res.error, &versus);
         printf("speed       %.0f images/s (%s kernels, batch %ld)\n\n", ips,
                unr_isa_name(unr_runner_isa(run)), batch);
         printf("%-11s %6s %7s\n", "class", "images", "error");
