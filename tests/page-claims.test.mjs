@@ -44,3 +44,14 @@ test('the "Try" links of the page are valid states of shipped models', async () 
     }
   }
 });
+
+test('"Small is not nothing": the count of measurable deletions of the 54-block net is the recorded one', () => {
+  const m = html.match(/Small is not nothing: set against the full network image by image, (\d+) of its (\d+) non-downsampling deletions change the error by more than their 95% interval/);
+  assert.ok(m, 'the sentence on paired intervals is missing from web/index.html');
+  const r = lesion('resnet110-half');
+  assert.equal(r.images ?? 10000, 10000);
+  const nd = r.blocks.filter((b) => b.error != null && !b.downsample);
+  assert.ok(nd.every((b) => b.ci95 != null), 'docs/results/resnet110-half-lesion.json has no paired intervals: rerun scripts/results.mjs');
+  const loud = nd.filter((b) => Math.abs(b.error - r.full_error) > b.ci95).length;
+  assert.deepEqual([Number(m[1]), Number(m[2])], [loud, nd.length]);
+});
