@@ -13,7 +13,8 @@ The mean absolute pixel difference of each version from the exact images is
 printed beside it: the dataset's README gives about 5.8 for its JPEG copies
 (on a 0-255 scale), which tells which quality matches them. Since both
 versions are the same images, the answers the JPEG turned from right to
-wrong and from wrong to right are counted too (-R +W after each error).
+wrong and from wrong to right are counted too (-R +W after each error), and
+give the 95% interval of the change, paired image by image (+-).
 
   python3 scripts/jpeg-shift.py [--models resnet20,plain20] [--quality 75,90]
                                 [--cifar DIR] [--json OUT.json]
@@ -32,6 +33,14 @@ import numpy as np
 RECORD = 3073
 EXACT = 1000  # test records 0-999 are pixel-exact (the dataset's README)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def paired_ci95(n, wrong, right):
+    """Half-width of the 95% interval of a paired change of error (the formula
+    of unr_paired_ci95 in c/net.c): n images, w answers turned wrong, r right."""
+    d = wrong - right
+    variance = (wrong + right - d * d / n) / (n - 1) if n > 1 else 0.0
+    return 1.96 * (variance / max(1, n)) ** 0.5
 
 
 def jpeg_round_trip(records, quality):
@@ -130,11 +139,14 @@ def main():
                 if v['quality'] is None:
                     exact_right[name] = right
                 # the same images both ways: which answers the JPEG changed
-                v['flips'][name] = {'right_to_wrong': int((exact_right[name] & ~right).sum()),
-                                    'wrong_to_right': int((~exact_right[name] & right).sum())}
+                w = int((exact_right[name] & ~right).sum())
+                r = int((~exact_right[name] & right).sum())
+                v['flips'][name] = {'right_to_wrong': w, 'wrong_to_right': r,
+                                    'ci95': paired_ci95(len(right), w, r)}
             label = 'exact' if v['quality'] is None else f'JPEG q{v["quality"]}'
             print(f'{label:>9}  mean |pixel difference| {v["mad"]:5.2f}  ' +
-                  '  '.join(f'{n} {100 * e:5.2f}% (-{f["right_to_wrong"]} +{f["wrong_to_right"]})'
+                  '  '.join(f'{n} {100 * e:5.2f}% (-{f["right_to_wrong"]} +{f["wrong_to_right"]}, '
+                            f'change +-{100 * f["ci95"]:.2f})'
                             for (n, e), f in zip(v['errors'].items(), v['flips'].values())), flush=True)
             rows.append({k: v[k] for k in ('quality', 'mad', 'errors', 'flips')})
     if a.json:

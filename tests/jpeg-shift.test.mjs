@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, makeModel, syntheticCifar, tmpdir, requireBuilt } from './helpers.mjs';
+import { pairedCi95 } from '../web/math.mjs';
 
 const PY = process.env.PYTHON || (spawnSync('/usr/bin/python3', ['-c', '1']).status === 0 ? '/usr/bin/python3' : 'python3');
 const hasLibs = spawnSync(PY, ['-c', 'import numpy, PIL'], { encoding: 'utf8' }).status === 0;
@@ -29,13 +30,15 @@ test('exact records and their JPEG versions: errors, pixel differences and flipp
   assert.deepEqual(j.versions.map((v) => v.quality), [null, 95, 30]);
   const [exact, q95, q30] = j.versions;
   assert.equal(exact.mad, 0);
-  assert.deepEqual(exact.flips, { a: { right_to_wrong: 0, wrong_to_right: 0 }, b: { right_to_wrong: 0, wrong_to_right: 0 } });
+  assert.deepEqual(exact.flips, { a: { right_to_wrong: 0, wrong_to_right: 0, ci95: 0 }, b: { right_to_wrong: 0, wrong_to_right: 0, ci95: 0 } });
   assert.ok(q95.mad > 0 && q95.mad < q30.mad, `mad ${q95.mad} then ${q30.mad}`);
   for (const v of [q95, q30])
     for (const m of ['a', 'b']) {
       // error moves by exactly the flipped answers, over 1,000 images
       const f = v.flips[m];
       assert.ok(Math.abs(v.errors[m] - exact.errors[m] - (f.right_to_wrong - f.wrong_to_right) / 1000) < 1e-12);
+      // and the paired interval is the page's and the C core's formula
+      assert.ok(Math.abs(f.ci95 - pairedCi95(1000, f.right_to_wrong, f.wrong_to_right)) < 1e-12, `${m} ci95 ${f.ci95}`);
     }
 });
 
