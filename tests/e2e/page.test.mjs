@@ -135,7 +135,7 @@ test('charts render SVG with data, and export produces files', { skip }, async (
     page.locator('[data-chart="lesion-single"] .export[data-format="csv"]').click()]);
   assert.equal(csv.suggestedFilename(), 'lesion-single.csv');
   const csvText = fs.readFileSync(await csv.path(), 'utf8');
-  assert.match(csvText.split('\n')[0], /^model,block,stage,downsample,deletable,error$/);
+  assert.match(csvText.split('\n')[0], /^model,block,stage,downsample,deletable,error,turned_wrong,turned_right,ci95$/);
   assert.ok(csvText.trim().split('\n').length >= 5);
   const [svg] = await Promise.all([page.waitForEvent('download'),
     page.locator('[data-chart="lesion-single"] .export[data-format="svg"]').click()]);
