@@ -56,6 +56,19 @@ try {
   await page.locator('#ux-tab-paths').click();
   await idle('paths');
   await page.locator('#ux-panel-paths').screenshot({ path: path.join(out, 'phone-paths-375.png') });
+  // two depths on one page (README): ResNet-20 above the 54-block net, then
+  // their delete-k curves against the share k/n of each net's blocks
+  if (has('resnet20') && has('resnet110-half')) {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${server.url}?model=resnet20&compare=resnet110-half&view=lesion&images=500&samples=3`);
+    await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
+    await idle('lesion');
+    await page.locator('.experiments').screenshot({ path: path.join(out, 'lesion-depths.png') });
+    await page.locator('#ux-tab-delete').click();
+    await idle('delete');
+    await page.locator('#ux-delete-x').selectOption('share');
+    await page.locator('.experiments').screenshot({ path: path.join(out, 'delete-depths.png') });
+  }
   console.log(`screenshots: ${fs.readdirSync(out).join(', ')} in docs/screenshots (model ${model}, compare ${compare || 'none'})`);
 } finally {
   await close();

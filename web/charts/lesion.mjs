@@ -59,7 +59,7 @@ export function createLesionChart(container, options = {}) {
     series.forEach((s, i) => {
       const y1 = margin.top + i * (PANEL_HEIGHT + PANEL_GAP);
       const pf = { ...frame(single.width, height, margin), y1, y0: y1 + PANEL_HEIGHT };
-      drawPanel(g, pf, [s], top, { yTicks: 3, yLabel: 'test error' });
+      drawPanel(g, pf, [s], top, { yTicks: 3, yLabel: 'test error', chanceSide: 'right' });   // the panel's name sits top left
       text(g, pf.x0 + 4, pf.y1 + 12, `${s.name} (${s.result.blocks.length} blocks)`,
            { fill: s.color, 'font-weight': 600, 'font-size': 11, stroke: '#fff', 'stroke-width': 3,
              'paint-order': 'stroke' });
@@ -141,7 +141,7 @@ function drawPanel(g, f, series, top, o) {
     if (b.downsample)
       text(g, cx, f.y0 + 27, '↓2', { 'text-anchor': 'middle', 'font-size': 10, fill: COLORS.ink });
   }
-  if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3', 'left');
+  if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3', o.chanceSide ?? 'left');
   series.forEach((s, i) => {
     if (s.result.full?.error != null)
       hRule(g, f, y(s.result.full.error), `${s.name} full: ${(100 * s.result.full.error).toFixed(1)}%`, s.color, '5 4',
