@@ -10,7 +10,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { skipReason, startServer, launch, tinyModel, serveModels, cliJson, TEST_BATCH } from './harness.mjs';
+import { nativeEval, tmpdir } from '../helpers.mjs';
 
 const reason = await skipReason();
 const tiny = reason ? null : tinyModel('e2e-tiny');
@@ -280,6 +282,41 @@ test('the live change, its interval and the answers it turned wrong and right ar
   assert.match(await sub.innerText(), new RegExp(`^full network ${pts(v.error)}% · change ${v.change >= 0 ? '\\+' : '−'}${pts(v.change)}` +
     `\\spoints\\s±\\s${pts(v.ci95)} \\(95%(, within the noise)?\\) · ${v.turned_wrong} answers turned wrong, ${v.turned_right} right · 500 images$`));
   assert.equal(await sub.getAttribute('title'), `Same numbers as: unravel eval --model e2e-r20.json --delete 4,7 --limit 500`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the grid shows the images a plan turned wrong or right, the same ones `unravel eval` gets wrong and right', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-r20&images=500&deleted=4,7');
+  await page.waitForFunction(() => document.querySelector('.err-sub')?.dataset.turnedWrong, null, { timeout: 60000 });
+  assert.equal(await page.locator('.grid-modes').isVisible(), true);
+  // the CLI's answers for the full network and for the plan, image by image
+  const dir = tmpdir(), data = path.dirname(TEST_BATCH);
+  const argmax = (lg) => Array.from({ length: lg.length / 10 }, (_, i) => lg.subarray(i * 10, i * 10 + 10)
+    .reduce((b, v, j, a) => (v > a[b] ? j : b), 0));
+  const full = argmax(nativeEval(dir, r20.path, data, { limit: 500 }).logits);
+  const plan = argmax(nativeEval(dir, r20.path, data, { limit: 500, deleted: [4, 7] }).logits);
+  const labels = fs.readFileSync(TEST_BATCH).subarray(0, 500 * 3073).filter((_, i) => i % 3073 === 0);
+  const turned = { wrong: [], right: [] };
+  for (let i = 0; i < 500; i++) {
+    if (full[i] === labels[i] && plan[i] !== labels[i]) turned.wrong.push(i);
+    if (full[i] !== labels[i] && plan[i] === labels[i]) turned.right.push(i);
+  }
+  for (const kind of ['wrong', 'right']) {
+    await page.locator(`.grid-modes button[data-mode="${kind}"]`).click();
+    assert.equal(await page.locator(`.grid-modes button[data-mode="${kind}"]`).getAttribute('aria-pressed'), 'true');
+    assert.match(await page.locator(`.grid-modes button[data-mode="${kind}"]`).innerText(), new RegExp(`\\(${turned[kind].length}\\)`));
+    const shown = await page.$$eval('.samples .sample', (fs_) => fs_.map((f) => [Number(f.dataset.image), f.classList.contains('wrong'), f.title]));
+    assert.deepEqual(shown.map((x) => x[0]), turned[kind].slice(0, 16));
+    for (const [i, wrong, title] of shown) {
+      assert.equal(wrong, kind === 'wrong', `image ${i}`);
+      assert.match(title, new RegExp(`^image ${i}: predicted \\w+ \\(the full network: \\w+\\), true \\w+$`));
+    }
+  }
+  // back to the full network: the grid returns to the sample, the choice hides
+  await page.locator('.toolbar button', { hasText: 'Reset' }).click();
+  await page.waitForFunction(() => document.querySelector('.grid-modes')?.hidden);
+  assert.equal(await page.locator('.samples .sample').count(), 16);
   assert.deepEqual(errors, []);
   await page.close();
 });

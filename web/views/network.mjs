@@ -1,11 +1,10 @@
 // views/network.mjs: "The network" section. The block diagram (click to
 // delete, drag or ‹ › to swap, Shuffle, Reset), the plan's path count, its
-// live test error beside the full network's, and a grid of sample images
-// with the plan's predictions.
-import { CIFAR, SAMPLE_GRID } from '../config.mjs';
+// live test error beside the full network's (the change paired image by
+// image), and the grid of test images (sample-grid.mjs).
 import * as ex from '../experiments.mjs';
-import { cifarImage } from '../data.mjs';
 import { createBlockDiagram } from '../blocks.mjs';
+import { createSampleGrid } from './sample-grid.mjs';
 import { randomSwaps, pct, kendallTau, sup, pairedChange } from '../math.mjs';
 import { h, progressRow } from '../ui.mjs';
 import { isAbort, imageCount } from './panel.mjs';
@@ -20,7 +19,7 @@ export function createNetworkSection(ctx) {
   const errBig = h('span', { class: 'err-big', 'data-testid': 'live-error' }, '–');
   const errSub = h('span', { class: 'err-sub' });
   const evalProgress = progressRow('eval');
-  const grid = h('div', { class: 'samples', 'aria-label': 'sample test images with predicted and true labels' });
+  const samples = createSampleGrid(ctx);
   const planInfo = h('span', { class: 'plan-info' });
   const el = h('section', { class: 'network', 'aria-label': 'the network' },
     h('div', { class: 'section-head' }, h('h2', {}, 'The network'), planInfo),
@@ -32,11 +31,11 @@ export function createNetworkSection(ctx) {
       h('button', { type: 'button', onclick: () => setPlan(identityPlan()) }, 'Reset')),
     h('div', { class: 'live' },
       h('div', { class: 'live-num' }, h('span', { class: 'live-label' }, 'Test error of this plan'), errBig, errSub, evalProgress.el),
-      grid));
+      samples.el));
   const diagram = createBlockDiagram(diagramEl, { onChange: (plan) => setPlan(plan) });
 
   let full = null;   // {key, error, pred}: the primary's full network on this many images
-  let evalCtl = null, evalGen = 0, predictGen = 0, shuffleCount = 0;
+  let evalCtl = null, evalGen = 0, shuffleCount = 0;
   const info = () => ctx.loaded.primary?.info;
   const identityPlan = () => ({ order: info().blocks.map((b) => b.id), deleted: [] });
 
@@ -75,7 +74,7 @@ export function createNetworkSection(ctx) {
     const fullKey = `${loaded.primary.name}:${count}`;
     errBig.classList.add('stale');
     evalProgress.start(`Evaluating ${count.toLocaleString('en-US')} images`, () => ctl.abort());
-    updateSamples(plan, count);
+    samples.update(plan, count, isFull);
     try {
       const r = await ex.evaluatePlan(ctx.pool, 'primary', plan, count, { signal: ctl.signal, onProgress: (f) => { if (gen === evalGen) evalProgress.set(f); } });
       if (gen !== evalGen) return;
@@ -97,6 +96,7 @@ export function createNetworkSection(ctx) {
         delete errSub.dataset.turnedRight;
       } else {
         errSub.textContent = `full network ${pct(full.error, 1)} · ${changeText(pairedChange(full.pred, r.pred, ctx.images.labels))} · ${nText} images`;
+        samples.setFlips(full.pred, r.pred);
         errSub.title = `Same numbers as: unravel eval --model ${loaded.primary.name}.json` +
           `${plan.deleted.length ? ` --delete ${plan.deleted.join(',')}` : ''}` +
           `${plan.order.every((b, p) => b === p) ? '' : ` --order ${plan.order.join(',')}`} --limit ${count}`;
@@ -121,43 +121,6 @@ export function createNetworkSection(ctx) {
       `${c.turnedWrong.toLocaleString('en-US')} answers turned wrong, ${c.turnedRight.toLocaleString('en-US')} right`;
   }
 
-  // SAMPLE_GRID images from the pixel-exact first 1,000, chosen by the seed
-  function sampleStart(count) {
-    const span = Math.min(1000, count) - SAMPLE_GRID;
-    return span > 0 ? (ctx.st.seed * 97) % span : 0;
-  }
-
-  async function updateSamples(plan, count) {
-    const { images } = ctx;
-    const gen = ++predictGen;
-    const start = sampleStart(count);
-    const n = Math.min(SAMPLE_GRID, images.count - start);
-    if (grid.dataset.start !== String(start)) {
-      grid.replaceChildren();
-      for (let i = 0; i < n; i++) {
-        const c = h('canvas', { width: 32, height: 32 });
-        c.getContext('2d').putImageData(cifarImage(images.bytes, start + i), 0, 0);
-        grid.append(h('figure', { class: 'sample' }, c,
-          h('figcaption', {}, h('span', { class: 'pred' }, '…'), h('span', { class: 'truth' }, CIFAR.classes[images.labels[start + i]]))));
-      }
-      grid.dataset.start = String(start);
-    }
-    grid.classList.add('stale');
-    try {
-      const pred = await ex.predict(ctx.pool, 'primary', plan, start, n);
-      if (gen !== predictGen) return;
-      [...grid.children].forEach((fig, i) => {
-        const ok = pred[i] === images.labels[start + i];
-        fig.querySelector('.pred').textContent = `${ok ? '✓' : '✗'} ${CIFAR.classes[pred[i]]}`;
-        fig.classList.toggle('wrong', !ok);
-        fig.title = `image ${start + i}: predicted ${CIFAR.classes[pred[i]]}, true ${CIFAR.classes[images.labels[start + i]]}`;
-      });
-      grid.classList.remove('stale');
-    } catch (e) {
-      if (!isAbort(e) && gen === predictGen) ctx.say(`Prediction failed: ${e.message}`, 'error', 'predict');
-    }
-  }
-
   return {
     el,
     /** The plan on show: {order, deleted}, a copy. */
@@ -174,7 +137,7 @@ export function createNetworkSection(ctx) {
     /** New test images: forget what was measured on the old ones. */
     dataChanged() {
       full = null;
-      grid.dataset.start = '';
+      samples.forget();
       if (info()) setPlan(diagram.plan);
     },
     cancel() { evalCtl?.abort(); },
