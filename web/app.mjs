@@ -71,6 +71,11 @@ export function createExplorer(root, options = {}) {
     results: {},                    // view -> {sig, data}: the result on show
     running: {},                    // view -> AbortController
     speed: {},                      // model name -> seconds per image forward, in one worker (measured)
+    /** Show a plan in the network section (a lesion bar was chosen). */
+    applyPlan(plan) {
+      network.setPlan(plan);
+      network.el.scrollIntoView?.({ behavior: 'smooth', block: 'start' });
+    },
   };
 
   // ---- skeleton ----

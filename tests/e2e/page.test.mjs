@@ -379,6 +379,13 @@ test('the lesion chart shows what `unravel lesion` prints for the same model', {
   // the cost, discreetly
   assert.match(await page.locator('#ux-panel-lesion .run-meta').innerText(),
                new RegExp(`^Cost: ${native.forward_equivalents.toFixed(1)} full forward passes for 10 plans`));
+  // a bar is a way in: clicking it applies that deletion above, and the live change is the bar's
+  await page.locator('[data-chart="lesion-single"] rect[data-block="5"]').click();
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('deleted') === '5');
+  await page.waitForFunction(() => document.querySelector('.err-sub')?.dataset.turnedWrong, null, { timeout: 60000 });
+  assert.equal(Number(await page.locator('.err-sub').getAttribute('data-turned-wrong')), native.blocks[5].turned_wrong);
+  assert.equal(Number(await page.locator('.err-sub').getAttribute('data-turned-right')), native.blocks[5].turned_right);
+  assert.equal(await liveError(page), `${(100 * native.blocks[5].error).toFixed(1)}%`);
   assert.deepEqual(errors, []);
   await page.close();
 });

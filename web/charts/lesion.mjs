@@ -14,7 +14,8 @@ const PANEL_GAP = 50;       // room under a stacked panel for its block numbers
 
 /**
  * @param {HTMLElement} container
- * @param {{title?: string}} [options]
+ * @param {{title?: string, onSelect?: (model: string, block: number) => void}} [options]
+ *   onSelect: a bar was clicked (or chosen with Enter): try that deletion
  */
 export function createLesionChart(container, options = {}) {
   const margin = { ...CHART.margin, bottom: 58 };
@@ -49,7 +50,7 @@ export function createLesionChart(container, options = {}) {
     if (sameBlocks) {
       resize(single.height);
       const g = base.draw(data);
-      drawPanel(g, single, series, top, { yLabel: 'test error' });
+      drawPanel(g, single, series, top, { yLabel: 'test error', onSelect: options.onSelect });
       legend(g, single, series.map((s) => ({ label: s.name, color: s.color })));
       return;
     }
@@ -59,7 +60,7 @@ export function createLesionChart(container, options = {}) {
     series.forEach((s, i) => {
       const y1 = margin.top + i * (PANEL_HEIGHT + PANEL_GAP);
       const pf = { ...frame(single.width, height, margin), y1, y0: y1 + PANEL_HEIGHT };
-      drawPanel(g, pf, [s], top, { yTicks: 3, yLabel: 'test error', chanceSide: 'right' });   // the panel's name sits top left
+      drawPanel(g, pf, [s], top, { yTicks: 3, yLabel: 'test error', chanceSide: 'right', onSelect: options.onSelect });   // the panel's name sits top left
       text(g, pf.x0 + 4, pf.y1 + 12, `${s.name} (${s.result.blocks.length} blocks)`,
            { fill: s.color, 'font-weight': 600, 'font-size': 11, stroke: '#fff', 'stroke-width': 3,
              'paint-order': 'stroke' });
@@ -119,7 +120,16 @@ function drawPanel(g, f, series, top, o) {
         ? `; change ${b.error >= full ? '+' : '−'}${(100 * Math.abs(b.error - full)).toFixed(2)} points ± ${(100 * b.ci95).toFixed(2)} (95%, paired), ` +
           `${b.turnedWrong} answers turned wrong, ${b.turnedRight} right` : '';
       el('title', {}, rect).textContent =
-        `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error${change}`;
+        `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error${change}` +
+        (o.onSelect ? '. Click to delete it in the network above.' : '');
+      if (o.onSelect) {
+        const select = () => o.onSelect(s.name, b.block);
+        rect.setAttribute('tabindex', '0');
+        rect.setAttribute('role', 'button');
+        rect.style.cursor = 'pointer';
+        rect.addEventListener('click', select);
+        rect.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(); } });
+      }
       // whisker: the 95% interval of the change from the full network, paired
       // image by image, drawn around the bar's top
       if (b.ci95 > 0) {

@@ -15,8 +15,14 @@ const EXPLAIN = 'Delete one block at a time (its residual branch; the skip stays
 /** @returns {{run: (force: boolean) => Promise<void>, reset: () => void}} */
 export function createLesionView(panel, ctx) {
   const p = createPanel(panel, 'lesion', ctx, EXPLAIN, (force) => run(force));
+  // a bar of the primary model: that deletion, in the network section
+  const onSelect = (model, block) => {
+    const info = ctx.loaded.primary?.info;
+    if (model === ctx.loaded.primary?.name && info) ctx.applyPlan({ order: info.blocks.map((b) => b.id), deleted: [block] });
+  };
   const chart = chartCard(panel, { title: 'Error when one block is deleted', name: 'lesion-single', factory: createLesionChart,
-    caption: 'One bar per block (grouped by model when two of the same depth are compared, one panel each otherwise); whiskers: 95% interval of the change from the full network, paired image by image; dashed lines: the full network; × marks a block that cannot be deleted.' });
+    options: { onSelect },
+    caption: 'One bar per block (grouped by model when two of the same depth are compared, one panel each otherwise); whiskers: 95% interval of the change from the full network, paired image by image; dashed lines: the full network; × marks a block that cannot be deleted. Click a bar to try that deletion in the network above.' });
   panel.append(h('div', { class: 'result-row' }, chart.fig, h('div', { class: 'result-side' }, p.table, p.meta)));
 
   const isPlain = (name) => {
