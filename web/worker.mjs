@@ -95,6 +95,11 @@ const handlers = {
     }
     return { pred };
   },
+  // The plan of one random draw (depends only on kind, k, seed and sample).
+  drawPlan({ key, kind, k, seed, sample }) {
+    const { order, deleted } = model(key).drawPlan(kind, k, seed, sample);
+    return { order, deleted };
+  },
   // Path statistics from the measurements of several workers (pathStats
   // runs with disjoint firstSample ranges), norms[length][sample].
   pathSummary({ key, norms, opts }) {

@@ -410,6 +410,17 @@ test('the delete-k and swap-k curves show what `unravel delete-random` / `swap-r
       if (v === 'swap') near(p.tau, native.points[i].tau, `swap k=${p.k} tau`);
     });
     assert.match(await page.locator(`#ux-panel-${v} .run-meta`).innerText(), new RegExp(`unravel ${v}-random`));
+    // a draw's dot is a way in: its plan goes to the network above, and the live error is the draw's
+    const at = pts.findIndex((p) => p.k === 2);
+    const before = page.url();
+    await page.locator(`[data-chart="${v}-k"] circle.draw[data-k="2"][data-sample="1"]`).dispatchEvent('click');
+    await page.waitForFunction((b) => location.href !== b, before);
+    const q = new URL(page.url()).searchParams;
+    if (v === 'delete') assert.equal(q.get('deleted').split(',').length, 2);
+    else assert.ok(q.get('order'), 'a swap draw reorders');
+    await page.waitForFunction(() => /change/.test(document.querySelector('.err-sub')?.textContent ?? ''), null, { timeout: 60000 });
+    assert.equal(await liveError(page), `${(100 * pts[at].errors[1]).toFixed(1)}%`);
+    await page.locator('.toolbar button', { hasText: 'Reset' }).click();
   }
   assert.deepEqual(errors, []);
   await page.close();

@@ -35,8 +35,10 @@ export function chartBase(container, { title, empty, margin }) {
  * @param {SVGElement} g
  * @param {{x: Function, y: Function}} s scales
  * @param {{color: string, points: {x: number, mean: number, sd?: number, min?: number, max?: number}[]}} series
- * @param {{clampLow?: number, markers?: boolean, band?: 'sd'|'range'}} [o] band: mean +- sd
- *   with dotted min / max lines (default), or the min..max range as the band
+ * @param {{clampLow?: number, markers?: boolean, band?: 'sd'|'range',
+ *          onDraw?: (p: object, sample: number) => void}} [o] band: mean +- sd
+ *   with dotted min / max lines (default), or the min..max range as the band;
+ *   onDraw: each draw of a point (p.errors) is a faint dot that can be chosen
  */
 export function drawBandSeries(g, s, series, o = {}) {
   const pts = series.points.filter((p) => Number.isFinite(p.mean)).sort((a, b) => a.x - b.x);
@@ -63,10 +65,21 @@ export function drawBandSeries(g, s, series, o = {}) {
   }
   el('path', { d: line(pts.map((p) => [s.x(p.x), s.y(p.mean)])), fill: 'none',
                stroke: series.color, 'stroke-width': 2.2 }, g);
+  if (o.onDraw)
+    for (const p of pts)
+      (p.errors ?? []).forEach((e, sample) => {
+        const dot = el('circle', { cx: s.x(p.x), cy: s.y(e), r: 2.5, fill: series.color, 'fill-opacity': 0.4,
+                                   stroke: 'transparent', 'stroke-width': 5, class: 'draw', tabindex: 0, role: 'button',
+                                   'data-k': p.k, 'data-sample': sample, 'data-error': e, style: 'cursor: pointer' }, g);
+        el('title', {}, dot).textContent = `k = ${p.k}, draw ${sample + 1}: ${(100 * e).toFixed(1)}% error. Click to try this plan in the network above.`;
+        const choose = () => o.onDraw(p, sample);
+        dot.addEventListener('click', choose);
+        dot.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); choose(); } });
+      });
   if (o.markers !== false)
     for (const p of pts)
       el('circle', { cx: s.x(p.x), cy: s.y(p.mean), r: 3, fill: series.color, stroke: '#fff',
-                     'stroke-width': 1, 'data-x': p.x, 'data-mean': p.mean }, g);
+                     'stroke-width': 1, 'data-x': p.x, 'data-mean': p.mean, 'pointer-events': 'none' }, g);
 }
 
 /** A horizontal reference line with a label at its right (or left) end. */

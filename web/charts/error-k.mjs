@@ -9,7 +9,9 @@ import { chartBase, drawBandSeries, hRule, errorCeiling } from './common.mjs';
 
 /**
  * @param {HTMLElement} container
- * @param {{title?: string, xLabel?: string, xMode?: 'k'|'tau'|'share'}} [options]
+ * @param {{title?: string, xLabel?: string, xMode?: 'k'|'tau'|'share',
+ *          onSelect?: (model: string, k: number, sample: number) => void}} [options]
+ *   onSelect: a draw's dot of a series marked selectable was chosen: try that plan
  */
 export function createErrorKChart(container, options = {}) {
   const base = chartBase(container, { title: options.title ?? 'Error against k',
@@ -52,7 +54,8 @@ export function createErrorKChart(container, options = {}) {
     if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3');
     for (const s of series)
       drawBandSeries(g, { x, y }, { color: s.color,
-        points: s.points.filter((p) => Number.isFinite(xOf(p, s))).map((p) => ({ ...p, x: xOf(p, s) })) });
+        points: s.points.filter((p) => Number.isFinite(xOf(p, s))).map((p) => ({ ...p, x: xOf(p, s) })) },
+      { onDraw: options.onSelect && s.selectable ? (p, sample) => options.onSelect(s.name, p.k, sample) : undefined });
     legend(g, f, [...series.map((s) => ({ label: s.name, color: s.color })),
                   { label: '± sd', color: COLORS.muted, band: true },
                   { label: 'min/max', color: COLORS.muted, dash: '2 3' }]);

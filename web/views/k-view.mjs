@@ -45,8 +45,17 @@ export function createKView(panel, v, ctx) {
   const xSel = h('select', { 'aria-label': `${v} chart x axis`, id: kind.xSelectId, onchange: () => chart.setXMode(xSel.value) },
     kind.xModes.map(([value, text]) => h('option', { value }, text)));
   p.runRow.append(xSel);
+  // a draw of the primary model: the same plan (a draw depends only on seed, k and sample), in the network section
+  let shownSeed = null;   // the seed of the curves on show
+  const onSelect = async (model, k, sample) => {
+    try {
+      ctx.applyPlan(await ctx.pool.run({ type: 'drawPlan', key: 'primary', kind: v, k, seed: shownSeed, sample }));
+    } catch (e) {
+      ctx.say(`That draw: ${e.message}`, 'error', v);
+    }
+  };
   const chart = chartCard(panel, { title: kind.chart.title, name: kind.chart.name, factory: createErrorKChart,
-    options: { xLabel: kind.chart.xLabel }, caption: kind.chart.caption });
+    options: { xLabel: kind.chart.xLabel, onSelect }, caption: `${kind.chart.caption} Faint dots: each draw; click one to try its plan in the network above.` });
   panel.append(h('div', { class: 'result-row' }, chart.fig, h('div', { class: 'result-side' }, p.table, p.meta)));
 
   async function run(force) {
@@ -55,8 +64,10 @@ export function createKView(panel, v, ctx) {
     const r = p.begin(force, `${st.samples} draws per k, ${count.toLocaleString('en-US')} images each`);
     if (!r) return;
     const ms = modelsToRun(ctx.loaded);
+    shownSeed = st.seed;
     const ksOf = ms.map((m) => ex.defaultKs(kind.kmax(m)));
-    const series = ms.map((m) => ({ name: m.name, color: m.color, blocks: m.info.blocks.length, kmax: kind.kmax(m), points: [] }));
+    const series = ms.map((m, i) => ({ name: m.name, color: m.color, blocks: m.info.blocks.length, kmax: kind.kmax(m), points: [],
+                                        selectable: i === 0 }));   // the primary's draws can be tried above
     const fracs = ms.map(() => 0);
     const kmax = Math.max(...ms.map(kind.kmax));
     const draw = () => chart.update({ series, kmax: v === 'delete' ? kmax : undefined });
