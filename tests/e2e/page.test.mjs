@@ -386,6 +386,10 @@ test('the lesion chart shows what `unravel lesion` prints for the same model', {
   assert.equal(Number(await page.locator('.err-sub').getAttribute('data-turned-wrong')), native.blocks[5].turned_wrong);
   assert.equal(Number(await page.locator('.err-sub').getAttribute('data-turned-right')), native.blocks[5].turned_right);
   assert.equal(await liveError(page), `${(100 * native.blocks[5].error).toFixed(1)}%`);
+  // and from the keyboard
+  await page.locator('[data-chart="lesion-single"] rect[data-block="7"]').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('deleted') === '7');
   assert.deepEqual(errors, []);
   await page.close();
 });
