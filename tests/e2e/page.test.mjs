@@ -129,6 +129,9 @@ test('charts render SVG with data, and export produces files', { skip }, async (
   const bottoms = (name) => byModel.filter(([m]) => m === name).map(([, b]) => b);
   assert.equal(bottoms('e2e-tiny').length, 3);
   assert.ok(bottoms('e2e-plain').length >= 4, `plain bars: ${bottoms('e2e-plain').length}`);
+  // only the primary model's bars can be put on the network above
+  assert.equal(await page.locator('rect[data-model="e2e-tiny"][role="button"]').count(), 3);
+  assert.equal(await page.locator('rect[data-model="e2e-plain"][role="button"]').count(), 0);
   assert.ok(Math.min(...bottoms('e2e-plain')) > Math.max(...bottoms('e2e-tiny')) + 20);
   const vbHeight = await page.locator('[data-chart="lesion-single"] svg.chart-svg').evaluate((s) => s.viewBox.baseVal.height);
   assert.ok(vbHeight > 300, `stacked chart height ${vbHeight}`);

@@ -15,7 +15,7 @@ const PANEL_GAP = 50;       // room under a stacked panel for its block numbers
 /**
  * @param {HTMLElement} container
  * @param {{title?: string, onSelect?: (model: string, block: number) => void}} [options]
- *   onSelect: a bar was clicked (or chosen with Enter): try that deletion
+ *   onSelect: a bar of a series marked selectable was clicked (or chosen with Enter): try that deletion
  */
 export function createLesionChart(container, options = {}) {
   const margin = { ...CHART.margin, bottom: 58 };
@@ -121,8 +121,8 @@ function drawPanel(g, f, series, top, o) {
           `${b.turnedWrong} answers turned wrong, ${b.turnedRight} right` : '';
       el('title', {}, rect).textContent =
         `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error${change}` +
-        (o.onSelect ? '. Click to delete it in the network above.' : '');
-      if (o.onSelect) {
+        (o.onSelect && s.selectable ? '. Click to delete it in the network above.' : '');
+      if (o.onSelect && s.selectable) {
         const select = () => o.onSelect(s.name, b.block);
         rect.setAttribute('tabindex', '0');
         rect.setAttribute('role', 'button');

@@ -18,7 +18,7 @@ export function createLesionView(panel, ctx) {
   // a bar of the primary model: that deletion, in the network section
   const onSelect = (model, block) => {
     const info = ctx.loaded.primary?.info;
-    if (model === ctx.loaded.primary?.name && info) ctx.applyPlan({ order: info.blocks.map((b) => b.id), deleted: [block] });
+    if (info) ctx.applyPlan({ order: info.blocks.map((b) => b.id), deleted: [block] });
   };
   const chart = chartCard(panel, { title: 'Error when one block is deleted', name: 'lesion-single', factory: createLesionChart,
     options: { onSelect },
@@ -36,7 +36,7 @@ export function createLesionView(panel, ctx) {
     const r = p.begin(force, `Deleting each block in turn, ${count.toLocaleString('en-US')} images`);
     if (!r) return;
     const ms = modelsToRun(ctx.loaded);
-    const parts = ms.map((m) => ({ name: m.name, color: m.color, result: null }));
+    const parts = ms.map((m, i) => ({ name: m.name, color: m.color, result: null, selectable: i === 0 }));   // the primary's bars can be tried above
     const fracs = ms.map(() => 0);
     chart.update({ series: parts });
     p.meta.textContent = '';
