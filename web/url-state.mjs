@@ -21,6 +21,8 @@ export const STATE_TABLE = Object.freeze([
   { name: 'q', type: 'fraction', min: PATH_STATS.qMin, max: PATH_STATS.qMax, default: PATH_STATS.q,
     help: 'the share of the gradient the effective window holds' },
   { name: 'view', type: 'enum', values: VIEWS, default: 'lesion', help: 'which experiment tab' },
+  { name: 'grid', type: 'enum', values: ['sample', 'wrong', 'right'], default: 'sample',
+    help: "what the image grid shows: a sample, or the answers the plan turned wrong or right" },
 ]);
 
 function parseInt10(s) {

@@ -316,10 +316,18 @@ test('the grid shows the images a plan turned wrong or right, the same ones `unr
       assert.match(title, new RegExp(`^image ${i}: predicted \\w+ \\(the full network: \\w+\\), true \\w+$`));
     }
   }
+  // the choice is in the URL: a link opens on the same images
+  assert.equal(new URL(page.url()).searchParams.get('grid'), 'right');
+  const { page: linked } = await open('?model=e2e-r20&images=500&deleted=4,7&grid=wrong');
+  await linked.waitForFunction(() => document.querySelector('.samples .sample')?.dataset.image != null &&
+                                     !document.querySelector('.grid-modes').hidden, null, { timeout: 60000 });
+  assert.deepEqual(await linked.$$eval('.samples .sample', (fs_) => fs_.map((f) => Number(f.dataset.image))), turned.wrong.slice(0, 16));
+  await linked.close();
   // back to the full network: the grid returns to the sample, the choice hides
   await page.locator('.toolbar button', { hasText: 'Reset' }).click();
   await page.waitForFunction(() => document.querySelector('.grid-modes')?.hidden);
   assert.equal(await page.locator('.samples .sample').count(), 16);
+  assert.equal(new URL(page.url()).searchParams.get('grid'), null);
   assert.deepEqual(errors, []);
   await page.close();
 });

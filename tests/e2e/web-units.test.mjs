@@ -36,6 +36,9 @@ test('URL state: defaults, bad values reported and replaced, unknown keys ignore
     assert.match(parseState(`?q=${bad}`).problems[0] ?? '', /^URL parameter q=.*using the default \(0\.9\)/, `q=${bad}`);
   assert.equal(parseState('?q=abc').state.q, 0.9);
   assert.equal(serializeState({ ...parseState('').state, q: 0.95 }), 'q=0.95');
+  assert.equal(parseState('?grid=wrong').state.grid, 'wrong');
+  assert.equal(serializeState(parseState('?grid=sample').state), '');
+  assert.match(parseState('?grid=all').problems[0], /grid.*"all" is not one of sample, wrong, right/);
   assert.equal(serializeState(parseState('?q=0.90').state), '');
 });
 

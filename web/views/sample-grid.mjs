@@ -18,12 +18,13 @@ export function createSampleGrid(ctx) {
   const grid = h('div', { class: 'samples', 'aria-label': 'test images with predicted and true labels' });
   const note = h('p', { class: 'grid-note' });
   const buttons = Object.fromEntries(MODES.map(([m, text]) =>
-    [m, h('button', { type: 'button', 'data-mode': m, 'aria-pressed': String(m === 'sample'), onclick: () => setMode(m) }, text)]));
+    [m, h('button', { type: 'button', 'data-mode': m, 'aria-pressed': String(m === (ctx.st.grid ?? 'sample')),
+                      onclick: () => setMode(m) }, text)]));
   const modes = h('div', { class: 'grid-modes', role: 'group', 'aria-label': 'which images to show', hidden: true },
     h('span', {}, 'Show: '), ...Object.values(buttons));
   const el = h('div', { class: 'grid-wrap' }, modes, grid, note);
 
-  let mode = 'sample';
+  let mode = ctx.st.grid ?? 'sample';   // the URL's grid; it waits for a plan to have flips
   let flips = null;              // {wrong: [i], right: [i], base, pred}: the last plan against the full network
   let last = null;               // {plan, count}: the plan on show
   let gen = 0;
@@ -95,6 +96,7 @@ export function createSampleGrid(ctx) {
 
   function setMode(m) {
     mode = m;
+    if (ctx.st.grid !== m) ctx.setState({ grid: m });
     for (const [k, b] of Object.entries(buttons)) b.setAttribute('aria-pressed', String(k === m));
     if (m === 'sample' || !flips) { if (last) showSample(last.plan, last.count); }
     else showFlips();
