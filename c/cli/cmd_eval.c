@@ -55,8 +55,11 @@ static unr_status versus_full_network(unr_runner *run, const unr_model *m, const
     return st;
 }
 
+/* The comparison as JSON, with the numbers of the images whose answers
+ * turned wrong and right (base: the other side's answers, pred: ours). */
 static void add_versus(cJSON *o, const char *key, const char *model, double error,
-                       const unr_paired_change *c)
+                       const unr_paired_change *c, const uint8_t *base, const uint8_t *pred,
+                       const uint8_t *labels)
 {
     cJSON *v = cJSON_AddObjectToObject(o, key);
     if (model)
@@ -66,6 +69,13 @@ static void add_versus(cJSON *o, const char *key, const char *model, double erro
     cJSON_AddNumberToObject(v, "ci95", c->ci95);
     cJSON_AddNumberToObject(v, "turned_wrong", c->turned_wrong);
     cJSON_AddNumberToObject(v, "turned_right", c->turned_right);
+    cJSON *wrong = cJSON_AddArrayToObject(v, "turned_wrong_images");
+    cJSON *right = cJSON_AddArrayToObject(v, "turned_right_images");
+    for (int i = 0; i < c->n; i++) {
+        int was = base[i] == labels[i], is = pred[i] == labels[i];
+        if (was != is)
+            cJSON_AddItemToArray(was ? wrong : right, cJSON_CreateNumber(i));
+    }
 }
 
 static void print_versus(const char *label, const char *model, double error,
@@ -213,9 +223,10 @@ int cmd_eval(int argc, char **argv)
             if (plan->deleted[b])
                 cJSON_AddItemToArray(del, cJSON_CreateNumber(b));
         if (changed)
-            add_versus(o, "versus_full", NULL, full.error, &paired);
+            add_versus(o, "versus_full", NULL, full.error, &paired, pred + total, pred, data.labels);
         if (versus_path)
-            add_versus(o, "versus_model", versus_path, other_res.error, &versus);
+            add_versus(o, "versus_model", versus_path, other_res.error, &versus,
+                       pred + 2 * (size_t)total, pred, data.labels);
         cJSON_AddNumberToObject(o, "seconds", res.seconds);
         cJSON_AddNumberToObject(o, "images_per_second", ips);
         cJSON_AddStringToObject(o, "isa", unr_isa_name(unr_runner_isa(run)));

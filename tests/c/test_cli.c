@@ -272,6 +272,11 @@ static void eval_runs_a_plan_on_cifar(void)
         CHECK_NEAR(cJSON_GetObjectItem(v, "change")->valuedouble, (wrong - right) / 50.0, 1e-12);
         CHECK_NEAR(cJSON_GetObjectItem(o, "error")->valuedouble - full, (wrong - right) / 50.0, 1e-9);
         CHECK(cJSON_GetObjectItem(v, "ci95")->valuedouble >= 0);
+        /* the images themselves, as many as counted, in order */
+        cJSON *wi = cJSON_GetObjectItem(v, "turned_wrong_images"), *ri = cJSON_GetObjectItem(v, "turned_right_images");
+        CHECK(cJSON_GetArraySize(wi) == wrong && cJSON_GetArraySize(ri) == right);
+        for (int i = 1; i < cJSON_GetArraySize(wi); i++)
+            CHECK(cJSON_GetArrayItem(wi, i)->valueint > cJSON_GetArrayItem(wi, i - 1)->valueint);
     }
     cJSON_Delete(o);
     /* --versus: against another model on the same images, paired. */

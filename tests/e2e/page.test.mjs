@@ -10,9 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { skipReason, startServer, launch, tinyModel, serveModels, cliJson, TEST_BATCH } from './harness.mjs';
-import { nativeEval, tmpdir } from '../helpers.mjs';
 
 const reason = await skipReason();
 const tiny = reason ? null : tinyModel('e2e-tiny');
@@ -289,22 +287,13 @@ test('the live change, its interval and the answers it turned wrong and right ar
   await page.close();
 });
 
-test('the grid shows the images a plan turned wrong or right, the same ones `unravel eval` gets wrong and right', { skip }, async () => {
+test('the grid shows the images a plan turned wrong or right, the ones `unravel eval` lists', { skip }, async () => {
   const { page, errors } = await open('?model=e2e-r20&images=500&deleted=4,7');
   await page.waitForFunction(() => document.querySelector('.err-sub')?.dataset.turnedWrong, null, { timeout: 60000 });
   assert.equal(await page.locator('.grid-modes').isVisible(), true);
-  // the CLI's answers for the full network and for the plan, image by image
-  const dir = tmpdir(), data = path.dirname(TEST_BATCH);
-  const argmax = (lg) => Array.from({ length: lg.length / 10 }, (_, i) => lg.subarray(i * 10, i * 10 + 10)
-    .reduce((b, v, j, a) => (v > a[b] ? j : b), 0));
-  const full = argmax(nativeEval(dir, r20.path, data, { limit: 500 }).logits);
-  const plan = argmax(nativeEval(dir, r20.path, data, { limit: 500, deleted: [4, 7] }).logits);
-  const labels = fs.readFileSync(TEST_BATCH).subarray(0, 500 * 3073).filter((_, i) => i % 3073 === 0);
-  const turned = { wrong: [], right: [] };
-  for (let i = 0; i < 500; i++) {
-    if (full[i] === labels[i] && plan[i] !== labels[i]) turned.wrong.push(i);
-    if (full[i] !== labels[i] && plan[i] === labels[i]) turned.right.push(i);
-  }
+  // the images `unravel eval` finds turned wrong and right under the same plan
+  const v = cliJson('eval', '--model', r20.path, '--limit', '500', '--delete', '4,7').versus_full;
+  const turned = { wrong: v.turned_wrong_images, right: v.turned_right_images };
   for (const kind of ['wrong', 'right']) {
     await page.locator(`.grid-modes button[data-mode="${kind}"]`).click();
     assert.equal(await page.locator(`.grid-modes button[data-mode="${kind}"]`).getAttribute('aria-pressed'), 'true');
