@@ -144,10 +144,11 @@ export function span([lo, hi]) {
 /**
  * The change of error from one plan to another on the same images, paired
  * image by image: `turnedWrong` answers the base got right and the plan gets
- * wrong, `turnedRight` the reverse; change = (turnedWrong - turnedRight) / n.
- * `half` is the half-width of a 95% normal interval on it from the paired
- * differences (each -1, 0 or 1), far narrower than two independent errors'
- * noise when the plans agree on most images.
+ * wrong (their image numbers in `wrongImages`), `turnedRight` the reverse;
+ * change = (turnedWrong - turnedRight) / n. `half` is the half-width of a 95%
+ * normal interval on it from the paired differences (each -1, 0 or 1), far
+ * narrower than two independent errors' noise when the plans agree on most
+ * images.
  * @param {ArrayLike<number>} base  predicted classes under the base plan
  * @param {ArrayLike<number>} plan  predicted classes under the plan, same images
  * @param {ArrayLike<number>} labels  true classes (at least as many)
@@ -156,13 +157,15 @@ export function pairedChange(base, plan, labels) {
   const n = base.length;
   if (plan.length !== n || labels.length < n)
     throw new Error(`pairedChange: ${n} base, ${plan.length} plan predictions and ${labels.length} labels`);
-  let wrong = 0, right = 0;
+  const wrongImages = [], rightImages = [];
   for (let i = 0; i < n; i++) {
     const was = base[i] === labels[i], is = plan[i] === labels[i];
-    if (was && !is) wrong++;
-    else if (!was && is) right++;
+    if (was && !is) wrongImages.push(i);
+    else if (!was && is) rightImages.push(i);
   }
-  return { n, turnedWrong: wrong, turnedRight: right, change: n ? (wrong - right) / n : 0, half: pairedCi95(n, wrong, right) };
+  const wrong = wrongImages.length, right = rightImages.length;
+  return { n, turnedWrong: wrong, turnedRight: right, wrongImages, rightImages,
+           change: n ? (wrong - right) / n : 0, half: pairedCi95(n, wrong, right) };
 }
 
 /** Half-width of that 95% interval from the counts alone (unr_paired_ci95). */

@@ -305,6 +305,7 @@ test('pairedChange: answers turned wrong and right, the change and its paired 95
   assert.equal(c.n, 10);
   assert.equal(c.turnedWrong, 2);
   assert.equal(c.turnedRight, 1);
+  assert.deepEqual([c.wrongImages, c.rightImages], [[6, 7], [8]]);
   assert.equal(c.change, 0.1);
   // differences: two +1, one -1, seven 0: mean 0.1, sample variance (3 - 1/10) / 9
   assert.ok(Math.abs(c.half - 1.96 * Math.sqrt((3 - 0.1) / 9 / 10)) < 1e-15);

@@ -38,11 +38,12 @@ export function createNetworkSection(ctx) {
   let evalCtl = null, evalGen = 0, shuffleCount = 0;
   const info = () => ctx.loaded.primary?.info;
   const identityPlan = () => ({ order: info().blocks.map((b) => b.id), deleted: [] });
+  const inOrder = (plan) => plan.order.every((b, p) => b === p);
 
   function setPlan(plan) {
     const blocks = info()?.blocks;
     if (!blocks) return;
-    const identity = plan.order.every((b, p) => b === p);
+    const identity = inOrder(plan);
     diagram.setPlan(plan);
     ctx.setState({ deleted: plan.deleted, order: identity ? null : plan.order });
     const live = blocks.length - plan.deleted.length;
@@ -70,7 +71,7 @@ export function createNetworkSection(ctx) {
     const ctl = evalCtl = new AbortController();
     const plan = diagram.plan;
     const count = imageCount(ctx);
-    const isFull = !plan.deleted.length && plan.order.every((b, p) => b === p);
+    const isFull = !plan.deleted.length && inOrder(plan);
     const fullKey = `${loaded.primary.name}:${count}`;
     errBig.classList.add('stale');
     evalProgress.start(`Evaluating ${count.toLocaleString('en-US')} images`, () => ctl.abort());
@@ -95,11 +96,14 @@ export function createNetworkSection(ctx) {
         delete errSub.dataset.turnedWrong;
         delete errSub.dataset.turnedRight;
       } else {
-        errSub.textContent = `full network ${pct(full.error, 1)} · ${changeText(pairedChange(full.pred, r.pred, ctx.images.labels))} · ${nText} images`;
-        samples.setFlips(full.pred, r.pred);
+        const c = pairedChange(full.pred, r.pred, ctx.images.labels);
+        errSub.textContent = `full network ${pct(full.error, 1)} · ${changeText(c)} · ${nText} images`;
+        errSub.dataset.turnedWrong = String(c.turnedWrong);
+        errSub.dataset.turnedRight = String(c.turnedRight);
         errSub.title = `Same numbers as: unravel eval --model ${loaded.primary.name}.json` +
           `${plan.deleted.length ? ` --delete ${plan.deleted.join(',')}` : ''}` +
-          `${plan.order.every((b, p) => b === p) ? '' : ` --order ${plan.order.join(',')}`} --limit ${count}`;
+          `${inOrder(plan) ? '' : ` --order ${plan.order.join(',')}`} --limit ${count}`;
+        samples.setFlips(full.pred, r.pred, c);
       }
       errSub.dataset.full = String(full.error);
     } catch (e) {
@@ -113,8 +117,6 @@ export function createNetworkSection(ctx) {
   // interval is paired (the same images), so it says whether the change is
   // more than the noise of measuring on this many images.
   function changeText(c) {
-    errSub.dataset.turnedWrong = String(c.turnedWrong);
-    errSub.dataset.turnedRight = String(c.turnedRight);
     const pts = (x) => (100 * Math.abs(x)).toFixed(1);
     const noise = Math.abs(c.change) <= c.half ? ', within the noise' : '';
     return `change ${c.change >= 0 ? '+' : '−'}${pts(c.change)}\u00a0points\u00a0±\u00a0${pts(c.half)} (95%${noise}) · ` +

@@ -12,7 +12,7 @@ const MODES = [['sample', 'a sample'], ['wrong', 'turned wrong'], ['right', 'tur
 
 /**
  * @param {object} ctx  the explorer's shared state (see panel.mjs)
- * @returns {{el, update(plan, count, isFull), setFlips(base, pred), forget()}}
+ * @returns {{el, update(plan, count, isFull), setFlips(base, pred, change), forget()}}
  */
 export function createSampleGrid(ctx) {
   const grid = h('div', { class: 'samples', 'aria-label': 'test images with predicted and true labels' });
@@ -115,15 +115,10 @@ export function createSampleGrid(ctx) {
       if (mode === 'sample') showSample(plan, count);
       else grid.classList.add('stale');
     },
-    /** The plan's answers (pred) against the full network's (base), image by image. */
-    setFlips(base, pred) {
-      const labels = ctx.images.labels;
-      flips = { wrong: [], right: [], base, pred };
-      for (let i = 0; i < pred.length; i++) {
-        const was = base[i] === labels[i], is = pred[i] === labels[i];
-        if (was && !is) flips.wrong.push(i);
-        else if (!was && is) flips.right.push(i);
-      }
+    /** The plan's answers (pred) against the full network's (base), and the
+     *  images it turned wrong and right (math.mjs pairedChange). */
+    setFlips(base, pred, change) {
+      flips = { wrong: change.wrongImages, right: change.rightImages, base, pred };
       buttons.wrong.textContent = `turned wrong (${flips.wrong.length.toLocaleString('en-US')})`;
       buttons.right.textContent = `turned right (${flips.right.length.toLocaleString('en-US')})`;
       modes.hidden = false;
