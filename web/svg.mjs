@@ -15,6 +15,16 @@ export function el(tag, attrs = {}, parent = null) {
 }
 
 /** A text element. */
+/** A chart mark that acts as a button: click, Enter or Space calls choose. */
+export function choosable(mark, choose) {
+  mark.setAttribute('tabindex', '0');
+  mark.setAttribute('role', 'button');
+  mark.style.cursor = 'pointer';
+  mark.addEventListener('click', choose);
+  mark.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); choose(); } });
+  return mark;
+}
+
 export function text(parent, x, y, s, attrs = {}) {
   const t = el('text', { x, y, fill: COLORS.ink, 'font-size': 12, ...attrs }, parent);
   t.textContent = s;

@@ -3,7 +3,7 @@
 // per length) series of {x, mean, sd, min, max} drawn as a mean line, a
 // mean +- sd band and dotted min / max lines.
 import { CHART, COLORS } from '../config.mjs';
-import { chartSvg, frame, el, line, area, emptyMessage } from '../svg.mjs';
+import { chartSvg, frame, el, line, area, emptyMessage, choosable } from '../svg.mjs';
 
 /**
  * A chart's <svg>, its plot frame, and one <g> layer that every redraw
@@ -69,12 +69,10 @@ export function drawBandSeries(g, s, series, o = {}) {
     for (const p of pts)
       (p.errors ?? []).forEach((e, sample) => {
         const dot = el('circle', { cx: s.x(p.x), cy: s.y(e), r: 2.5, fill: series.color, 'fill-opacity': 0.4,
-                                   stroke: 'transparent', 'stroke-width': 5, class: 'draw', tabindex: 0, role: 'button',
-                                   'data-k': p.k, 'data-sample': sample, 'data-error': e, style: 'cursor: pointer' }, g);
+                                   stroke: 'transparent', 'stroke-width': 5, class: 'draw',
+                                   'data-k': p.k, 'data-sample': sample, 'data-error': e }, g);
         el('title', {}, dot).textContent = `k = ${p.k}, draw ${sample + 1}: ${(100 * e).toFixed(1)}% error. Click to try this plan in the network above.`;
-        const choose = () => o.onDraw(p, sample);
-        dot.addEventListener('click', choose);
-        dot.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); choose(); } });
+        choosable(dot, () => o.onDraw(p, sample));
       });
   if (o.markers !== false)
     for (const p of pts)

@@ -6,7 +6,7 @@
 // different depths get one panel each, stacked, on a shared error scale, so a
 // 9-block and a 54-block net can be set side by side.
 import { COLORS, CHART } from '../config.mjs';
-import { el, text, linear, band, axes, legend, pctFmt, frame } from '../svg.mjs';
+import { el, text, linear, band, axes, legend, pctFmt, frame, choosable } from '../svg.mjs';
 import { chartBase, hRule, errorCeiling } from './common.mjs';
 
 const PANEL_HEIGHT = 150;   // plot height of each stacked panel
@@ -122,14 +122,7 @@ function drawPanel(g, f, series, top, o) {
       el('title', {}, rect).textContent =
         `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error${change}` +
         (o.onSelect && s.selectable ? '. Click to delete it in the network above.' : '');
-      if (o.onSelect && s.selectable) {
-        const select = () => o.onSelect(s.name, b.block);
-        rect.setAttribute('tabindex', '0');
-        rect.setAttribute('role', 'button');
-        rect.style.cursor = 'pointer';
-        rect.addEventListener('click', select);
-        rect.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(); } });
-      }
+      if (o.onSelect && s.selectable) choosable(rect, () => o.onSelect(s.name, b.block));
       // whisker: the 95% interval of the change from the full network, paired
       // image by image, drawn around the bar's top
       if (b.ci95 > 0) {
