@@ -174,21 +174,23 @@ function runCli(bin, args, o) {
 // is rerun. lesion 2: each block's answers turned wrong and right, and ci95.
 const FORMATS = { lesion: 2 };
 
-/** One experiment: cached result when model, parameters and command match, else a CLI run. */
-/* exp's result: the cached one when the model's sha256 and the arguments match, else
- * (unless cacheOnly, then null) a fresh CLI run, stored. */
-async function experiment(exp, m, o, dir, step, cacheOnly = false) {
+/** One experiment: the cached result when model, parameters and command match, else a CLI run. */
+function experiment(exp, m, o, dir, step, cacheOnly = false) {
   const args = cliArgs(exp, m, o);
+  const key = { model_sha256: m.sha256, key_args: args.slice(1).filter((x, i, a) => a[i - 1] !== '--model' && x !== '--model'), format: FORMATS[exp] ?? 1 };
+  return cachedRun(args, key, path.join(dir, `${m.name}-${exp}.json`), `[${step}] ${m.name} ${exp}`, o, cacheOnly);
+}
+
+/* The CLI's output for args: the record cached in file when it holds the same key (every
+ * field equal; a record without format is format 1), else (unless cacheOnly, then null)
+ * a fresh run, stored with the key. --force recomputes what this run computes; results
+ * it only shows come from the cache. */
+async function cachedRun(args, key, file, tag, o, cacheOnly = false) {
   const command = [o.bin, ...args].join(' ');
-  const key = { sha256: m.sha256, args: args.slice(1).filter((x, i, a) => a[i - 1] !== '--model' && x !== '--model') };
-  const file = path.join(dir, `${m.name}-${exp}.json`);
-  const tag = `[${step}] ${m.name} ${exp}`;
-  // --force recomputes what this run computes; results it only shows come from the cache
   if ((!o.force || cacheOnly) && existsSync(file)) {
     try {
       const c = JSON.parse(readFileSync(file, 'utf8'));
-      if (c.model_sha256 === key.sha256 && JSON.stringify(c.key_args) === JSON.stringify(key.args) &&
-          (c.format ?? 1) === (FORMATS[exp] ?? 1)) {
+      if (Object.entries(key).every(([f, v]) => JSON.stringify(c[f] ?? (f === 'format' ? 1 : undefined)) === JSON.stringify(v))) {
         log(`${tag}: cached (${show(file)})`);
         return c;
       }
@@ -202,8 +204,8 @@ async function experiment(exp, m, o, dir, step, cacheOnly = false) {
   const seconds = (Date.now() - t0) / 1000;
   log(`${tag}: done in ${seconds.toFixed(0)} s`);
   const rec = {
-    generated_by: 'scripts/results.mjs', format: FORMATS[exp] ?? 1, command, model: m.rel, model_sha256: m.sha256,
-    key_args: key.args, threads: o.threads || 'CLI default', seconds, date: new Date().toISOString(), result,
+    generated_by: 'scripts/results.mjs', command, model: args[args.indexOf('--model') + 1], ...key,
+    threads: o.threads || 'CLI default', seconds, date: new Date().toISOString(), result,
   };
   writeAtomic(file, `${JSON.stringify(rec, null, 1)}\n`);
   return rec;
@@ -605,17 +607,16 @@ function shortPathPairs(models) {
     models.find((b) => !tr(b).active_blocks && b.layout === k.layout && b.widths === k.widths && b.plain === k.plain), k]).filter(([b]) => b);
 }
 
-/** Each pair set against each other on the same test images, paired (`unravel eval --versus`). */
-async function shortPathComparisons(pairs, o) {
+/** Each pair set against each other on the same test images, paired (`unravel eval --versus`), cached like the experiments. */
+async function shortPathComparisons(pairs, o, dir) {
   const out = new Map();
   for (const [b, k] of pairs) {
     const args = ['eval', '--model', k.rel, '--versus', b.rel, '--json'];
     if (o.data) args.push('--data', o.data);
     if (o.limit) args.push('--limit', String(o.limit));
-    const t0 = Date.now();
+    const key = { model_sha256: k.sha256, versus_sha256: b.sha256, key_args: args.slice(5) };
     try {
-      out.set(k.name, { command: [o.bin, ...args].join(' '), result: await runCli(o.bin, args, o) });
-      log(`[claim 7] ${k.name} against ${b.name}, paired: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      out.set(k.name, await cachedRun(args, key, path.join(dir, `${k.name}-versus-${b.name}.json`), `[claim 7] ${k.name} against ${b.name}, paired`, o));
     } catch (e) {
       log(`[claim 7] ${k.name} against ${b.name}: ${e.message}`);
     }
@@ -799,7 +800,7 @@ async function main() {
 
   const sums = Object.fromEntries(models.map((m) => [m.name, summarize(m, res[m.name])]));
   const files = Object.fromEntries(groups.map((g) => [g.id, charts(g, res, resDir)]));
-  const comparisons = await shortPathComparisons(shortPathPairs(groups.flatMap((g) => g.models)), o);
+  const comparisons = await shortPathComparisons(shortPathPairs(groups.flatMap((g) => g.models)), o, resDir);
   const md = markdown({ groups, sums, files, skipped, o, commands, outDir, comparisons });
   writeAtomic(path.join(outDir, 'RESULTS.md'), md);
   log(`wrote ${show(path.join(outDir, 'RESULTS.md'))} and ${Object.values(files).reduce((a, f) => a + Object.keys(f).length, 0)} charts in ${show(resDir)}/`);

@@ -149,6 +149,16 @@ test('a model trained with --active-blocks sits beside its normally trained twin
     assert.match(sec, new RegExp(`a change of [+−]?\\d+\\.\\d pp ± \\d+\\.\\d pp \\(95%, paired; ${v.turned_wrong} answers turned wrong, ` +
                                  `${v.turned_right} right\\): (no significant difference|a significant difference)`));
     assert.match(sec, /eval --model \S*short\.json --versus \S*full\.json --json/);
+    // cached like the experiments: a rerun reads it back, and a changed twin reruns it
+    const again = run('node', ['scripts/results.mjs', '--models', `${dir}/full.json,${dir}/short.json`, ...FAST, '--out', path.join(dir, 'out')]);
+    ok(again);
+    assert.match(again.stderr, /\[claim 7\] short against full, paired: cached/);
+    assert.equal(readFileSync(path.join(dir, 'out', 'RESULTS.md'), 'utf8'), md);
+    ok(run(CLI, ['train', '--blocks-per-stage', '1', '--width', '4', '--shortcut', 'A', '--epochs', '1', '--max-steps', '2', '--seed', '2',
+      '--batch', '32', '--eval-limit', '50', '--data', DATA, '--out', path.join(dir, 'full')]));
+    const third = run('node', ['scripts/results.mjs', '--models', `${dir}/full.json,${dir}/short.json`, ...FAST, '--out', path.join(dir, 'out')]);
+    ok(third);
+    assert.match(third.stderr, /\[claim 7\] short against full, paired: running /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
