@@ -71,6 +71,8 @@ export function createExplorer(root, options = {}) {
     results: {},                    // view -> {sig, data}: the result on show
     running: {},                    // view -> AbortController
     speed: {},                      // model name -> seconds per image forward, in one worker (measured)
+    /** A model's name as the selects show it. */
+    labelOf(name) { return available.find((m) => m.name === name)?.label ?? name; },
     /** Show a plan in the network section (a lesion bar was chosen). */
     applyPlan(plan) {
       network.setPlan(plan);
@@ -315,6 +317,7 @@ export function createExplorer(root, options = {}) {
     forgetResults();
     fillModelSelects();
     resetViews();
+    network.compareChanged();
     showView();
   });
   const numberInput = (input, name) => input.addEventListener('change', () => {

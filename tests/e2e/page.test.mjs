@@ -287,6 +287,26 @@ test('the live change, its interval and the answers it turned wrong and right ar
   await page.close();
 });
 
+test('with a model to compare, the plan is set against its full network, paired, as `unravel eval --versus` prints it', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-r20&compare=e2e-plain&images=500&deleted=4,7');
+  await page.waitForFunction(() => document.querySelector('.err-vs')?.dataset.turnedWrong && !document.querySelector('.err-vs').hidden,
+                             null, { timeout: 60000 });
+  const vs = page.locator('.err-vs');
+  const v = cliJson('eval', '--model', r20.path, '--limit', '500', '--delete', '4,7', '--versus', plain.path).versus_model;
+  assert.ok(v.turned_wrong + v.turned_right > 0, 'the two models agree on every image: a weak test');
+  assert.equal(Number(await vs.getAttribute('data-turned-wrong')), v.turned_wrong);
+  assert.equal(Number(await vs.getAttribute('data-turned-right')), v.turned_right);
+  const pts = (x) => (100 * Math.abs(x)).toFixed(1);
+  assert.match(await vs.innerText(), new RegExp(`^against e2e-plain, full network ${pts(v.error)}% · change ${v.change >= 0 ? '\\+' : '−'}${pts(v.change)}` +
+    `\\spoints\\s±\\s${pts(v.ci95)} \\(95%(, within the noise)?\\) · ${v.turned_wrong} answers turned wrong, ${v.turned_right} right$`));
+  assert.equal(await vs.getAttribute('title'), 'Same numbers as: unravel eval --model e2e-r20.json --delete 4,7 --versus e2e-plain.json --limit 500');
+  // no model to compare: the line goes
+  await page.selectOption('#ux-compare', '');
+  await page.waitForFunction(() => document.querySelector('.err-vs').hidden, null, { timeout: 60000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the grid shows the images a plan turned wrong or right, the ones `unravel eval` lists', { skip }, async () => {
   const { page, errors } = await open('?model=e2e-r20&images=500&deleted=4,7');
   await page.waitForFunction(() => document.querySelector('.err-sub')?.dataset.turnedWrong, null, { timeout: 60000 });

@@ -32,7 +32,7 @@ try {
     }
   });
   const idle = (v) => page.waitForFunction((view) => !document.querySelector(`#ux-panel-${view} .progress-row.running`) &&
-    !document.querySelector('.err-big.stale'), v, { timeout: 600000 });
+    !document.querySelector('.err-big.stale, .err-vs.stale'), v, { timeout: 600000 });
   await page.goto(`${server.url}?model=${model}&compare=${compare}&deleted=4&samples=3`);
   await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
   await idle('lesion');

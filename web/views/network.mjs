@@ -1,7 +1,8 @@
 // views/network.mjs: "The network" section. The block diagram (click to
 // delete, drag or ‹ › to swap, Shuffle, Reset), the plan's path count, its
 // live test error beside the full network's (the change paired image by
-// image), and the grid of test images (sample-grid.mjs).
+// image), the same set against the compared model's full network when one is
+// chosen, and the grid of test images (sample-grid.mjs).
 import * as ex from '../experiments.mjs';
 import { createBlockDiagram } from '../blocks.mjs';
 import { createSampleGrid } from './sample-grid.mjs';
@@ -18,6 +19,7 @@ export function createNetworkSection(ctx) {
   const shuffleK = h('input', { type: 'number', min: 1, max: 100, value: 2, 'aria-label': 'swaps per shuffle', class: 'small' });
   const errBig = h('span', { class: 'err-big', 'data-testid': 'live-error' }, '–');
   const errSub = h('span', { class: 'err-sub' });
+  const errVs = h('span', { class: 'err-vs', hidden: true });
   const evalProgress = progressRow('eval');
   const samples = createSampleGrid(ctx);
   const planInfo = h('span', { class: 'plan-info' });
@@ -30,11 +32,12 @@ export function createNetworkSection(ctx) {
       h('button', { type: 'button', onclick: () => shuffle() }, 'Shuffle'), ' ', shuffleK, ' random swaps ',
       h('button', { type: 'button', onclick: () => setPlan(identityPlan()) }, 'Reset')),
     h('div', { class: 'live' },
-      h('div', { class: 'live-num' }, h('span', { class: 'live-label' }, 'Test error of this plan'), errBig, errSub, evalProgress.el),
+      h('div', { class: 'live-num' }, h('span', { class: 'live-label' }, 'Test error of this plan'), errBig, errSub, errVs, evalProgress.el),
       samples.el));
   const diagram = createBlockDiagram(diagramEl, { onChange: (plan) => setPlan(plan) });
 
   let full = null;   // {key, error, pred}: the primary's full network on this many images
+  let other = null;  // the same for the compared model
   let evalCtl = null, evalGen = 0, shuffleCount = 0;
   const info = () => ctx.loaded.primary?.info;
   const identityPlan = () => ({ order: info().blocks.map((b) => b.id), deleted: [] });
@@ -74,6 +77,7 @@ export function createNetworkSection(ctx) {
     const isFull = !plan.deleted.length && inOrder(plan);
     const fullKey = `${loaded.primary.name}:${count}`;
     errBig.classList.add('stale');
+    errVs.classList.add('stale');
     evalProgress.start(`Evaluating ${count.toLocaleString('en-US')} images`, () => ctl.abort());
     samples.update(plan, count, isFull);
     try {
@@ -106,11 +110,39 @@ export function createNetworkSection(ctx) {
         samples.setFlips(full.pred, r.pred, c);
       }
       errSub.dataset.full = String(full.error);
+      await versusCompared(r, plan, count, gen, ctl.signal);
     } catch (e) {
       if (gen !== evalGen) return;
       evalProgress.done(isAbort(e) ? 'Cancelled.' : null);
       if (!isAbort(e)) ctx.say(`Evaluation failed: ${e.message}`, 'error', 'eval');
     }
+  }
+
+  /* The plan against the compared model's full network on the same images,
+   * paired as against its own (a claim-7 pair, or a ResNet and its plain
+   * twin: is the difference more than the noise of this many images?). */
+  async function versusCompared(r, plan, count, gen, signal) {
+    const cmp = ctx.loaded.compare;
+    if (!cmp) {
+      errVs.hidden = true;
+      errVs.classList.remove('stale');
+      return;
+    }
+    const key = `${cmp.name}:${count}`;
+    if (other?.key !== key) {
+      const f = await ex.evaluatePlan(ctx.pool, 'compare', { deleted: [] }, count, { signal });
+      if (gen !== evalGen) return;
+      other = { key, error: f.error, pred: f.pred };
+    }
+    const c = pairedChange(other.pred, r.pred, ctx.images.labels);
+    errVs.textContent = `against ${ctx.labelOf(cmp.name)}, full network ${pct(other.error, 1)} · ${changeText(c)}`;
+    errVs.dataset.turnedWrong = String(c.turnedWrong);
+    errVs.dataset.turnedRight = String(c.turnedRight);
+    errVs.title = `Same numbers as: unravel eval --model ${ctx.loaded.primary.name}.json` +
+      `${plan.deleted.length ? ` --delete ${plan.deleted.join(',')}` : ''}` +
+      `${inOrder(plan) ? '' : ` --order ${plan.order.join(',')}`} --versus ${cmp.name}.json --limit ${count}`;
+    errVs.hidden = false;
+    errVs.classList.remove('stale');
   }
 
   // "change +2.4 points ± 1.1 · 19 answers turned wrong, 7 right": the
@@ -129,16 +161,21 @@ export function createNetworkSection(ctx) {
     get plan() { return diagram.plan; },
     /** A new primary model, with this plan (default: every block, in order). */
     setModel(modelInfo, plan = null) {
-      full = null;
+      full = other = null;
       diagram.setModel(modelInfo.blocks);
       setPlan(plan ?? identityPlan());
     },
     setPlan,
     /** Measure the plan on show again (the image count changed). */
     refresh() { setPlan(diagram.plan); },
+    /** A new compared model (or none): measure the plan against it. */
+    compareChanged() {
+      other = null;
+      if (info()) liveEval();
+    },
     /** New test images: forget what was measured on the old ones. */
     dataChanged() {
-      full = null;
+      full = other = null;
       samples.forget();
       if (info()) setPlan(diagram.plan);
     },
