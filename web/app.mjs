@@ -73,6 +73,8 @@ export function createExplorer(root, options = {}) {
     speed: {},                      // model name -> seconds per image forward, in one worker (measured)
     /** A model's name as the selects show it. */
     labelOf(name) { return available.find((m) => m.name === name)?.label ?? name; },
+    /** A model's manifest, parsed (null when unknown or not JSON). */
+    manifestOf,
     /** Show a plan in the network section (a lesion bar was chosen). */
     applyPlan(plan) {
       network.setPlan(plan);
@@ -215,15 +217,18 @@ export function createExplorer(root, options = {}) {
     }
   }
 
+  function manifestOf(name) {
+    const m = available.find((x) => x.name === name && x.manifest);
+    try { return m?.json ?? JSON.parse(m?.manifest ?? 'null'); } catch { return null; }
+  }
+
   /** "trained 50 epochs; test error 12.22% (rebuilt set) / 9.80% (exact records 0-999)", from the manifest. */
   function trainingSummary(name) {
-    const m = available.find((x) => x.name === name && x.manifest);
-    let j = m?.json;
-    try { j = j ?? JSON.parse(m?.manifest ?? 'null'); } catch { j = null; }
+    const j = manifestOf(name);
     const tr = j?.training, me = j?.metrics;
     if (!tr?.epochs || typeof me?.test_error !== 'number') return '';
     const pc = (x) => `${(100 * x).toFixed(2)}%`;
-    return `, trained ${tr.epochs} epochs${tr.active_blocks ? ` (${tr.active_blocks} blocks per batch)` : ''}: ` +
+    return `, trained ${tr.epochs} epoch${tr.epochs === 1 ? '' : 's'}${tr.active_blocks ? ` (${tr.active_blocks} blocks per batch)` : ''}: ` +
       `test error ${pc(me.test_error)} (rebuilt set)` +
       (typeof me.test_error_exact_0_999 === 'number' ? ` / ${pc(me.test_error_exact_0_999)} (exact records 0-999)` : '');
   }

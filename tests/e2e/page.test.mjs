@@ -300,9 +300,27 @@ test('with a model to compare, the plan is set against its full network, paired,
   assert.match(await vs.innerText(), new RegExp(`^against e2e-plain, full network ${pts(v.error)}% · change ${v.change >= 0 ? '\\+' : '−'}${pts(v.change)}` +
     `\\spoints\\s±\\s${pts(v.ci95)} \\(95%(, within the noise)?\\) · ${v.turned_wrong} answers turned wrong, ${v.turned_right} right$`));
   assert.equal(await vs.getAttribute('title'), 'Same numbers as: unravel eval --model e2e-r20.json --delete 4,7 --versus e2e-plain.json --limit 500');
+  assert.doesNotMatch(await vs.innerText(), /paper/, 'not a claim-7 pair');
   // no model to compare: the line goes
   await page.selectOption('#ux-compare', '');
   await page.waitForFunction(() => document.querySelector('.err-vs').hidden, null, { timeout: 60000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a short-path model against its normally trained twin shows the paper\'s two errors beside the paired change (claim 7)', { skip }, async () => {
+  // the same weights under a manifest that says they were trained on 2 blocks per batch
+  const j = JSON.parse(r20.json);
+  const short = { name: 'e2e-r20-short', bin: r20.bin,
+                  json: JSON.stringify({ ...j, name: 'e2e-r20-short', training: { ...j.training, epochs: 1, active_blocks: 2 }, metrics: { test_error: 0.5 } }) };
+  const { page, errors } = await open('?model=e2e-r20-short&compare=e2e-r20&images=500', { before: (p) => serveModels(p, [short]) });
+  await page.waitForFunction(() => document.querySelector('.err-vs')?.dataset.turnedWrong && !document.querySelector('.err-vs').hidden,
+                             null, { timeout: 60000 });
+  const text = await page.locator('.err-vs').innerText();
+  // the same weights: no answer changes
+  assert.match(text, /change \+0\.0\spoints\s±\s0\.0 \(95%, within the noise\) · 0 answers turned wrong, 0 right/);
+  assert.match(text, / · the paper's ResNet-110: 5\.96% trained on short paths against 6\.10%$/);
+  assert.match(await page.locator('.engine').innerText(), /e2e-r20-short: 9 blocks, 0\.27 M parameters, trained 1 epoch \(2 blocks per batch\): test error 50\.00% \(rebuilt set\)$/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -4,6 +4,7 @@
 // image), the same set against the compared model's full network when one is
 // chosen, and the grid of test images (sample-grid.mjs).
 import * as ex from '../experiments.mjs';
+import { PAPER } from '../config.mjs';
 import { createBlockDiagram } from '../blocks.mjs';
 import { createSampleGrid } from './sample-grid.mjs';
 import { randomSwaps, pct, kendallTau, sup, pairedChange } from '../math.mjs';
@@ -135,7 +136,11 @@ export function createNetworkSection(ctx) {
       other = { key, error: f.error, pred: f.pred };
     }
     const c = pairedChange(other.pred, r.pred, ctx.images.labels);
-    errVs.textContent = `against ${ctx.labelOf(cmp.name)}, full network ${pct(other.error, 1)} · ${changeText(c)}`;
+    // A claim-7 pair (one trained on short paths, the other not): the paper's two errors beside ours.
+    const shortPaths = (name) => ctx.manifestOf(name)?.training?.active_blocks > 0;
+    const claim7 = shortPaths(ctx.loaded.primary.name) !== shortPaths(cmp.name)
+      ? ` · the paper's ResNet-110: ${pct(PAPER.shortPathTraining.sampled, 2)} trained on short paths against ${pct(PAPER.shortPathTraining.normal, 2)}` : '';
+    errVs.textContent = `against ${ctx.labelOf(cmp.name)}, full network ${pct(other.error, 1)} · ${changeText(c)}${claim7}`;
     errVs.dataset.turnedWrong = String(c.turnedWrong);
     errVs.dataset.turnedRight = String(c.turnedRight);
     errVs.title = `Same numbers as: unravel eval --model ${ctx.loaded.primary.name}.json` +

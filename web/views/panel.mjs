@@ -6,7 +6,7 @@
 //
 // ctx is the explorer's shared state (built in app.mjs): st (the URL state),
 // setState, say, pool, images, loaded {primary, compare}, results, running,
-// speed, labelOf, showView.
+// speed, labelOf, manifestOf, showView.
 import { COLORS, PAPER, PATH_STATS } from '../config.mjs';
 import { AbortError } from '../pool.mjs';
 import { h, progressRow } from '../ui.mjs';
