@@ -18,9 +18,9 @@ const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const pct = (x) => `${(100 * x).toFixed(2)}%`;
 const data = cifarDir();
 
-test("the trained models include the explorer's ResNet-20, Plain-20 and ResNet-110 (half), each with its recipe and errors recorded", () => {
+test("the trained models include the explorer's ResNet-20, Plain-20, ResNet-56 and ResNet-110 (half), each with its recipe and errors recorded", () => {
   const names = trained.map((m) => m.name);
-  for (const want of ['resnet20', 'plain20', 'resnet110-half'])
+  for (const want of ['resnet20', 'plain20', 'resnet56', 'resnet110-half'])
     assert.ok(names.includes(want), `models/${want}.json is missing or has no training record`);
   for (const { name, manifest: { training: t, metrics: me } } of trained) {
     for (const key of ['epochs', 'batch', 'lr', 'seed', 'wall_seconds', 'machine', 'recipe', 'trainer'])
