@@ -81,16 +81,17 @@ export function createNetworkSection(ctx) {
     errVs.classList.add('stale');
     evalProgress.start(`Evaluating ${count.toLocaleString('en-US')} images`, () => ctl.abort());
     samples.update(plan, count, isFull);
+    const onProgress = (f) => { if (gen === evalGen) evalProgress.set(f); };
     try {
-      const r = await ex.evaluatePlan(ctx.pool, 'primary', plan, count, { signal: ctl.signal, onProgress: (f) => { if (gen === evalGen) evalProgress.set(f); } });
+      const r = await ex.evaluatePlan(ctx.pool, 'primary', plan, count, { signal: ctl.signal, onProgress });
       if (gen !== evalGen) return;
       if (isFull) full = { key: fullKey, error: r.error, pred: r.pred };
       if (r.seconds > 0 && r.n) ctx.speed[loaded.primary.name] = r.seconds / r.n;
       errBig.textContent = pct(r.error, 1);
       errBig.classList.remove('stale');
-      evalProgress.done();
       if (!isFull && full?.key !== fullKey) {
-        const f = await ex.evaluatePlan(ctx.pool, 'primary', { deleted: [] }, count, { signal: ctl.signal });
+        evalProgress.start(`Evaluating the full network on ${count.toLocaleString('en-US')} images`, () => ctl.abort());
+        const f = await ex.evaluatePlan(ctx.pool, 'primary', { deleted: [] }, count, { signal: ctl.signal, onProgress });
         if (gen !== evalGen) return;
         full = { key: fullKey, error: f.error, pred: f.pred };
       }
@@ -111,7 +112,8 @@ export function createNetworkSection(ctx) {
         samples.setFlips(full.pred, r.pred, c);
       }
       errSub.dataset.full = String(full.error);
-      await versusCompared(r, plan, count, gen, ctl.signal);
+      await versusCompared(r, plan, count, gen, { signal: ctl.signal, onProgress, cancel: () => ctl.abort() });
+      if (gen === evalGen) evalProgress.done();
     } catch (e) {
       if (gen !== evalGen) return;
       evalProgress.done(isAbort(e) ? 'Cancelled.' : null);
@@ -122,7 +124,7 @@ export function createNetworkSection(ctx) {
   /* The plan against the compared model's full network on the same images,
    * paired as against its own (a claim-7 pair, or a ResNet and its plain
    * twin: is the difference more than the noise of this many images?). */
-  async function versusCompared(r, plan, count, gen, signal) {
+  async function versusCompared(r, plan, count, gen, { signal, onProgress, cancel }) {
     const cmp = ctx.loaded.compare;
     if (!cmp) {
       errVs.hidden = true;
@@ -131,7 +133,8 @@ export function createNetworkSection(ctx) {
     }
     const key = `${cmp.name}:${count}`;
     if (other?.key !== key) {
-      const f = await ex.evaluatePlan(ctx.pool, 'compare', { deleted: [] }, count, { signal });
+      evalProgress.start(`Evaluating ${ctx.labelOf(cmp.name)} on ${count.toLocaleString('en-US')} images`, cancel);
+      const f = await ex.evaluatePlan(ctx.pool, 'compare', { deleted: [] }, count, { signal, onProgress });
       if (gen !== evalGen) return;
       other = { key, error: f.error, pred: f.pred };
     }
