@@ -29,6 +29,18 @@ test('the 54-block net "typically" loses under a point: the median non-downsampl
   assert.ok(c[c.length >> 1] < 1, `median cost ${c[c.length >> 1]} points`);
 });
 
+test("ResNet-56's median single-deletion cost and its first block's are the recorded ones", () => {
+  const m = html.match(/ResNet-56<\/a>, with 27 blocks, sits between: its median non-downsampling deletion costs (\d+\.\d) points, though deleting its first block costs (\d+)\./);
+  assert.ok(m, 'the sentence on ResNet-56 is missing from web/index.html');
+  const r = lesion('resnet56');
+  assert.equal(r.images ?? 10000, 10000);
+  const nd = r.blocks.filter((b) => b.error != null && !b.downsample);
+  assert.equal(nd.length, 25);
+  const c = nd.map((b) => 100 * (b.error - r.full_error)).sort((a, b) => a - b);
+  assert.equal(m[1], c[c.length >> 1].toFixed(1));
+  assert.equal(Number(m[2]), Math.round(100 * (r.blocks[0].error - r.full_error)));
+});
+
 test('the "Try" links of the page are valid states of shipped models', async () => {
   const { parseState } = await import('../web/url-state.mjs');
   const { MODEL_CANDIDATES } = await import('../web/config.mjs');
