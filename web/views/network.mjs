@@ -18,9 +18,10 @@ import { isAbort, imageCount } from './panel.mjs';
 export function createNetworkSection(ctx) {
   const diagramEl = h('div', { class: 'diagram' });
   const shuffleK = h('input', { type: 'number', min: 1, max: 100, value: 2, 'aria-label': 'swaps per shuffle', class: 'small' });
-  const errBig = h('span', { class: 'err-big', 'data-testid': 'live-error' }, '–');
-  const errSub = h('span', { class: 'err-sub' });
-  const errVs = h('span', { class: 'err-vs', hidden: true });
+  // aria-live: a screen reader hears the new error when a click changes the plan
+  const errBig = h('span', { class: 'err-big', 'data-testid': 'live-error', 'aria-live': 'polite' }, '–');
+  const errSub = h('span', { class: 'err-sub', 'aria-live': 'polite' });
+  const errVs = h('span', { class: 'err-vs', 'aria-live': 'polite', hidden: true });
   const evalProgress = progressRow('eval');
   const samples = createSampleGrid(ctx);
   const planInfo = h('span', { class: 'plan-info' });
