@@ -18,6 +18,7 @@ import { createNetworkSection } from './views/network.mjs';
 import { createLesionView } from './views/lesion-view.mjs';
 import { createKView } from './views/k-view.mjs';
 import { createPathsView } from './views/paths-view.mjs';
+import { createDepthView } from './views/depth-view.mjs';
 
 /** One compiled module for every explorer on the page. */
 let modulePromise = null;
@@ -75,6 +76,10 @@ export function createExplorer(root, options = {}) {
     labelOf(name) { return available.find((m) => m.name === name)?.label ?? name; },
     /** A model's manifest, parsed (null when unknown or not JSON). */
     manifestOf,
+    /** The models the selects offer with a manifest here (the site's, not the random-weight dev ones, and the user's). */
+    offered: () => available.filter((m) => m.manifest && !m.dev),
+    /** A model's {manifest, weights}, fetched (null when not offered). */
+    modelBytes: (name) => modelBytes(name),
     /** Show a plan in the network section (a lesion bar was chosen). */
     applyPlan(plan) {
       network.setPlan(plan);
@@ -117,6 +122,7 @@ export function createExplorer(root, options = {}) {
     delete: createKView(panels.delete, 'delete', ctx),
     swap: createKView(panels.swap, 'swap', ctx),
     paths: createPathsView(panels.paths, ctx),
+    depth: createDepthView(panels.depth, ctx),
   };
   const experiments = h('section', { class: 'experiments', 'aria-label': 'experiments' },
     only ? null : tabs, ...Object.values(panels));

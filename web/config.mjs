@@ -54,7 +54,7 @@ export const IMAGE_COUNTS = Object.freeze([500, 1000, 10000]);
 // the 1,000 pixel-exact records, 3 MB of the 30 MB file.
 export const TEST_IMAGES = Object.freeze({ first: 1000 });
 export const SAMPLE_GRID = 16;   // test images shown with predicted / true labels
-export const VIEWS = Object.freeze(['lesion', 'delete', 'swap', 'paths']);
+export const VIEWS = Object.freeze(['lesion', 'delete', 'swap', 'paths', 'depth']);
 
 // Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
 export const COLORS = Object.freeze({

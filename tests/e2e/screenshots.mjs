@@ -1,5 +1,5 @@
 // screenshots.mjs: take the page's screenshots into docs/screenshots/ (each
-// experiment tab at 1280 px; the network and the path statistics at 375 px).
+// experiment tab at 1280 px, Across depths on 1,000 images; the network and the path statistics at 375 px).
 //   node tests/e2e/screenshots.mjs [model] [compare]
 // (default: resnet20 and plain20 if present, else the dev-* random models).
 import fs from 'node:fs';
@@ -69,6 +69,12 @@ try {
     await page.locator('#ux-delete-x').selectOption('share');
     await page.locator('.experiments').screenshot({ path: path.join(out, 'delete-depths.png') });
   }
+  // the Across depths tab: every residual network offered, on the 1,000 exact records
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${server.url}?model=${model}&view=depth&images=1000`);
+  await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
+  await idle('depth');
+  await page.locator('.experiments').screenshot({ path: path.join(out, 'depth.png') });
   console.log(`screenshots: ${fs.readdirSync(out).join(', ')} in docs/screenshots (model ${model}, compare ${compare || 'none'})`);
 } finally {
   await close();

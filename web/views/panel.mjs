@@ -6,13 +6,13 @@
 //
 // ctx is the explorer's shared state (built in app.mjs): st (the URL state),
 // setState, say, pool, images, loaded {primary, compare}, results, running,
-// speed, labelOf, manifestOf, showView.
+// speed, labelOf, manifestOf, offered, modelBytes, showView.
 import { COLORS, PAPER, PATH_STATS } from '../config.mjs';
 import { AbortError } from '../pool.mjs';
 import { h, progressRow } from '../ui.mjs';
 
 export const VIEW_LABELS = Object.freeze({ lesion: 'Delete one block', delete: 'Delete k blocks', swap: 'Swap k pairs',
-                                          paths: 'Path lengths & gradients' });
+                                          paths: 'Path lengths & gradients', depth: 'Across depths' });
 
 export const isAbort = (e) => e instanceof AbortError || e?.name === 'AbortError';
 

@@ -1,0 +1,88 @@
+// depth.mjs: the "Across depths" chart. One column per residual network,
+// ordered by its number of blocks; in each column one dot per block, in
+// network order, at the error its deletion adds, and a line at the median
+// non-downsampling deletion. Downsampling blocks are hollow. The axis is
+// symmetric-log in points (linear within about ±0.1, logarithmic beyond), since a
+// 9-block net loses tens of points where a 54-block one loses fractions of
+// one, and a deletion can also help (a negative change), which a log axis
+// could not show.
+import { COLORS } from '../config.mjs';
+import { el, text, linear, band, axes, legend } from '../svg.mjs';
+import { chartBase, hRule } from './common.mjs';
+import { sup } from '../math.mjs';
+
+const LINEAR_WITHIN = 0.1;   // points: the symlog axis is about linear inside ±this
+const symlog = (v) => Math.sign(v) * Math.log10(1 + Math.abs(v) / LINEAR_WITHIN);
+
+/** The median of the non-downsampling deletions' costs, in points (NaN when none). */
+export function medianCost(s) {
+  const c = s.blocks.filter((b) => b.error != null && !b.downsample).map((b) => 100 * (b.error - s.full)).sort((a, b) => a - b);
+  if (!c.length) return NaN;
+  const m = c.length >> 1;
+  return c.length % 2 ? c[m] : (c[m - 1] + c[m]) / 2;
+}
+
+export function createDepthChart(container, options = {}) {
+  const margin = { top: 22, right: 18, bottom: 58, left: 56 };
+  const base = chartBase(container, { title: options.title ?? 'Error added by deleting one block, across depths',
+                                     empty: 'Run to measure each residual network.', margin });
+  const { f } = base;
+
+  /**
+   * @param {{series: {name: string, label: string, n: number, color: string, full: number,
+   *   blocks: {block: number, downsample: boolean, error: number|null, ci95?: number}[]}[]}} data
+   *   series with blocks measured (the others are skipped), in any order
+   */
+  function update(data) {
+    const series = data.series.filter((s) => s.blocks?.some((b) => b.error != null)).sort((a, b) => a.n - b.n);
+    if (!series.length) { base.reset(); return; }
+    const g = base.draw(data);
+    const costs = series.flatMap((s) => s.blocks.filter((b) => b.error != null).map((b) => 100 * (b.error - s.full)));
+    // the next power of ten past the data each way, at least ±1
+    const reach = (vs) => 10 ** Math.ceil(Math.log10(Math.max(1, ...vs.map((v) => 1.05 * v))));
+    const top = reach(costs), bottom = -reach(costs.map((c) => -c));
+    const ys = linear([symlog(bottom), symlog(top)], [f.y0, f.y1]);
+    const y = (v) => ys(symlog(v));
+    const ticks = [];
+    for (let v = 1; v <= top; v *= 10) ticks.push(v);
+    for (let v = -1; v >= bottom; v *= 10) ticks.push(v);
+    axes(g, f, { y, yTicks: [0, ...ticks], yFormat: (v) => (v > 0 ? `+${v}` : v < 0 ? `−${-v}` : '0'),
+                 yLabel: 'points of error added (symmetric log)' });
+    hRule(g, f, y(0), 'no change', COLORS.muted, '3 3', 'left');
+    const xb = band(series.length, [f.x0, f.x1], 0.18);
+    series.forEach((s, i) => {
+      const x0 = xb.x(i), w = xb.width;
+      const blocks = s.blocks.filter((b) => b.error != null);
+      const step = w / Math.max(1, s.blocks.length);
+      for (const b of blocks) {
+        const cost = 100 * (b.error - s.full);
+        const cx = x0 + (b.block + 0.5) * step, cy = y(cost);
+        const r = Math.max(2, Math.min(4, step / 2.2));
+        const mark = el('circle', { cx, cy, r, fill: b.downsample ? '#fff' : s.color, stroke: s.color,
+                                    'stroke-width': b.downsample ? 1.6 : 0, opacity: b.downsample ? 1 : 0.8,
+                                    'data-model': s.name, 'data-block': b.block, 'data-cost': cost.toFixed(4) }, g);
+        el('title', {}, mark).textContent = `${s.label}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ` +
+          `${cost >= 0 ? '+' : '−'}${Math.abs(cost).toFixed(2)} points` +
+          (b.ci95 != null ? ` ± ${(100 * b.ci95).toFixed(2)} (95%, paired)` : '') + ` (error ${(100 * b.error).toFixed(2)}%)`;
+      }
+      const med = medianCost(s);
+      if (Number.isFinite(med)) {
+        const my = y(med);
+        el('line', { x1: x0, x2: x0 + w, y1: my, y2: my, stroke: COLORS.ink, 'stroke-width': 1.5, class: 'median' }, g);
+        text(g, x0 + w, my - 4, `median ${med >= 0 ? '+' : '−'}${Math.abs(med).toFixed(med >= 10 ? 0 : 1)}`,
+             { 'text-anchor': 'end', 'font-size': 11, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
+      }
+      text(g, x0 + w / 2, f.y0 + 16, s.label, { 'text-anchor': 'middle', 'font-size': 11, fill: s.color, 'font-weight': 600 });
+      text(g, x0 + w / 2, f.y0 + 30, `${s.n} blocks · 2${sup(s.n)} paths`, { 'text-anchor': 'middle', 'font-size': 10, fill: COLORS.muted });
+    });
+    legend(g, f, [{ label: 'median (non-downsampling)', color: COLORS.ink }]);
+  }
+
+  return {
+    update, reset: () => base.reset(), svg: base.svg,
+    rows: () => (base.current?.series ?? []).flatMap((s) => s.blocks.map((b) => ({
+      model: s.name, blocks: s.n, block: b.block, downsample: b.downsample, full_error: s.full, error: b.error ?? '',
+      added_points: b.error == null ? '' : 100 * (b.error - s.full), ci95_points: b.ci95 == null ? '' : 100 * b.ci95 }))),
+    json: () => base.current,
+  };
+}
