@@ -392,29 +392,42 @@ test('the comparison and model selects: the tab reruns with what is picked, a ne
   await page.close();
 });
 
-test('Across depths: every residual network offered, each block deleted, as `unravel lesion` prints it', { skip }, async () => {
-  // the shipped models are hidden, so the tab measures the chosen and the compared test models
-  const hide = (p) => p.route(/\/models\/(resnet|plain)[\w-]*\.json$/, (r) => r.fulfill({ status: 404, body: '' }));
-  const { page, errors } = await open('?model=e2e-r20&compare=e2e-tiny&view=depth&images=500', { before: hide });
-  await idle(page, 'depth');
+test('Across depths: every residual network offered, each block deleted, as `unravel lesion` prints it; a rerun cancels cleanly', { skip }, async () => {
+  // The shipped models are hidden but one: "resnet56" serves the tiny test model, so the tab
+  // measures the chosen model where it is loaded and the offered one in a spare worker slot.
+  const stage = async (p) => {
+    await p.route(/\/models\/(resnet|plain)[\w-]*\.json$/, (r) => r.fulfill({ status: 404, body: '' }));
+    await p.route(/\/models\/resnet56\.json$/, (r) => r.fulfill({ body: tiny.json, contentType: 'application/json' }));
+  };
+  const { page, errors } = await open('?model=e2e-r20&view=depth&images=500', { before: stage });
   const chart = '[data-chart="lesion-depths"]';
-  // one column each, shallow first
-  assert.deepEqual(await page.$$eval(`${chart} circle[data-model]`, (cs) => [...new Set(cs.map((c) => c.dataset.model))]), ['e2e-tiny', 'e2e-r20']);
-  for (const m of [tiny, r20]) {
-    const native = cliJson('lesion', '--model', m.path, '--limit', '500');
-    const dots = await page.$$eval(`${chart} circle[data-model="${m.name}"]`, (cs) => cs.map((c) => [Number(c.dataset.block), c.dataset.cost]));
-    assert.equal(dots.length, native.blocks.filter((b) => b.error != null).length, m.name);
-    for (const [b, cost] of dots) assert.equal(cost, (100 * (native.blocks[b].error - native.full_error)).toFixed(4), `${m.name} block ${b}`);
-    // the median line's label and the table's row say the same median
-    const c = native.blocks.filter((b) => b.error != null && !b.downsample).map((b) => 100 * (b.error - native.full_error)).sort((a, b) => a - b);
-    const med = c.length % 2 ? c[c.length >> 1] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
-    const fmt = (v) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(Math.abs(v) >= 10 ? 0 : 1)}`;
-    assert.match(await page.locator('#ux-panel-depth table.compare').innerText(),
-                 new RegExp(`${m.name}, ${native.blocks.length} blocks: a non-downsampling deletion adds\\s+median \\${fmt(med)} points`));
-    assert.match(await page.locator('#ux-panel-depth .run-meta').innerText(), new RegExp(`unravel lesion --model ${m.name}\\.json --limit 500`));
-  }
-  assert.equal(await page.locator(`${chart} line.median`).count(), 2);
+  const check = async (limit) => {
+    await idle(page, 'depth');
+    // one column each, shallow first
+    assert.deepEqual(await page.$$eval(`${chart} circle[data-model]`, (cs) => [...new Set(cs.map((c) => c.dataset.model))]), ['resnet56', 'e2e-r20']);
+    for (const [name, label, m] of [['resnet56', 'ResNet-56', tiny], ['e2e-r20', 'e2e-r20', r20]]) {
+      const native = cliJson('lesion', '--model', m.path, '--limit', String(limit));
+      const dots = await page.$$eval(`${chart} circle[data-model="${name}"]`, (cs) => cs.map((c) => [Number(c.dataset.block), c.dataset.cost]));
+      assert.equal(dots.length, native.blocks.filter((b) => b.error != null).length, name);
+      for (const [b, cost] of dots) assert.equal(cost, (100 * (native.blocks[b].error - native.full_error)).toFixed(4), `${name} block ${b}, ${limit} images`);
+      // the median line's label and the table's row say the same median
+      const c = native.blocks.filter((b) => b.error != null && !b.downsample).map((b) => 100 * (b.error - native.full_error)).sort((a, b) => a - b);
+      const med = c.length % 2 ? c[c.length >> 1] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+      const fmt = (v) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(Math.abs(v) >= 10 ? 0 : 1)}`;
+      assert.match(await page.locator('#ux-panel-depth table.compare').innerText(),
+                   new RegExp(`${label}, ${native.blocks.length} blocks: a non-downsampling deletion adds\\s+median \\${fmt(med)} points`));
+      assert.match(await page.locator('#ux-panel-depth .run-meta').innerText(), new RegExp(`unravel lesion --model ${name}\\.json --limit ${limit}`));
+    }
+    assert.equal(await page.locator(`${chart} line.median`).count(), 2);
+  };
+  await check(500);
   assert.match(await page.locator('#ux-panel-depth table.compare').innerText(), /54 blocks \(the paper's depth\)\s+not here\s+no noticeable change/);
+  // A rerun, then more images while it runs: that run is cancelled and frees only its own
+  // worker slot, and the next one measures the offered model in its own
+  await page.locator('#ux-panel-depth .run').click();
+  await page.waitForFunction(() => /ResNet-56 \(2 of 2\)/.test(document.querySelector('#ux-panel-depth .progress-label')?.textContent ?? ''));
+  await page.selectOption('#ux-images', '1000');
+  await check(1000);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -13,7 +13,9 @@ const EXPLAIN = 'Delete each block in turn in every residual network here, on th
   'of paths, more blocks mean more paths, each deletion removes a smaller share of the paths that matter, and the error it adds ' +
   'shrinks with depth: the paper\'s 54-block ResNet-110 shows no noticeable change.';
 
-const DEPTH_KEY = 'depth';   // the worker slot for a network that is neither the chosen nor the compared one
+// The worker slot for a network that is neither the chosen nor the compared
+// one: one per run, so a run cancelled by the next frees only its own.
+let runs = 0;
 
 /** @returns {{run: (force: boolean) => Promise<void>, reset: () => void}} */
 export function createDepthView(panel, ctx) {
@@ -48,14 +50,15 @@ export function createDepthView(panel, ctx) {
     const series = [];
     chart.update({ series });
     p.meta.textContent = '';
+    const slot = `depth-${++runs}`;
     let usedSlot = false;
     try {
       for (const [i, net] of nets.entries()) {
         let key = net.key, info = key && ctx.loaded[key].info;
         if (!key) {
           const bytes = await ctx.modelBytes(net.name);
-          info = (await ctx.pool.broadcast(`model:${DEPTH_KEY}`, { type: 'model', key: DEPTH_KEY, ...bytes })).info;
-          key = DEPTH_KEY;
+          info = (await ctx.pool.broadcast(`model:${slot}`, { type: 'model', key: slot, ...bytes })).info;
+          key = slot;
           usedSlot = true;
         }
         r.ctl.signal.throwIfAborted();
@@ -75,8 +78,10 @@ export function createDepthView(panel, ctx) {
       p.fail(r, e, 'Across depths');
     } finally {
       if (usedSlot) {   // free the extra network's memory in every worker
-        await ctx.pool.broadcast(`model:${DEPTH_KEY}`, null);
-        await ctx.pool.broadcast(`unload:${DEPTH_KEY}`, { type: 'unloadModel', key: DEPTH_KEY });
+        // forget the set-up (a new worker loads nothing), unload it everywhere, forget that too
+        await ctx.pool.broadcast(`model:${slot}`, null);
+        await ctx.pool.broadcast(`unload:${slot}`, { type: 'unloadModel', key: slot });
+        await ctx.pool.broadcast(`unload:${slot}`, null);
       }
     }
   }
