@@ -618,6 +618,24 @@ test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { ski
   await page.close();
 });
 
+test('leaving a tab and coming back while its run is under way goes on with that run; after a cancel, coming back starts again', { skip }, async () => {
+  const { page, errors } = await open('?model=e2e-r20&view=paths&samples=200');
+  const value = () => page.$eval('#ux-panel-paths .progress-row progress', (p) => p.value);
+  await page.waitForFunction(() => document.querySelector('#ux-panel-paths .progress-row progress')?.value > 0.05, null, { timeout: 60000 });
+  const before = await value();
+  await page.locator('#ux-tab-lesion').click();
+  await page.locator('#ux-tab-paths').click();
+  assert.ok(await value() >= before, `the run started over (progress ${before} -> ${await value()})`);
+  await page.locator('#ux-panel-paths .cancel').click();
+  await page.waitForFunction(() => /Cancelled/.test(document.querySelector('#ux-panel-paths .progress-label')?.textContent ?? ''));
+  await page.locator('#ux-tab-lesion').click();
+  await page.locator('#ux-tab-paths').click();
+  assert.equal(await page.locator('#ux-panel-paths .progress-row.running').count(), 1, 'after a cancel, coming back starts the run again');
+  await page.locator('#ux-panel-paths .cancel').click();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('cancelling the path statistics stops the worker without replacing it', { skip }, async () => {
   const { page, errors } = await open('?model=e2e-r20&view=paths&samples=200');
   await page.waitForFunction(() => /\d+%/.test(document.querySelector('#ux-panel-paths .progress-label')?.textContent ?? ''),

@@ -67,13 +67,16 @@ export function createPanel(panel, v, ctx, text, run) {
     prog, btn, meta, table, runRow, head,
 
     /** Start a cancellable run: {ctl, s, finish(text)}, or null when there is
-     *  nothing to measure yet or the result on show is current (and not forced). */
+     *  nothing to measure yet, or (unless forced) the result on show is current
+     *  or the same run is under way (coming back to its tab does not restart it). */
     begin(force, label) {
       if (!ctx.loaded.primary || !ctx.images.bytes) return null;
       const s = viewSignature(v, ctx);
-      if (!force && ctx.results[v]?.sig === s) return null;
+      const underWay = ctx.running[v] && !ctx.running[v].signal.aborted && ctx.running[v].sig === s;
+      if (!force && (ctx.results[v]?.sig === s || underWay)) return null;
       ctx.running[v]?.abort();
       const ctl = ctx.running[v] = new AbortController();
+      ctl.sig = s;
       prog.start(label, () => ctl.abort());
       btn.disabled = true;
       return {
