@@ -315,40 +315,70 @@ static void damaged_checkpoint_is_refused(void)
     unr_cifar_free(&test);
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
+static pid_t start_training_child(const unr_cifar *train, const unr_cifar *test, const char *out)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        unr_model *m = tiny(12);
+        unr_train_options o;
+        unr_error err;
+        train_options(&o, out);
+        o.epochs = 1000;
+        o.batch = 16;
+        o.resume = 1;
+        unr_train(m, train, test, &o, NULL, NULL, NULL, &err);
+        _exit(0);
+    }
+    return pid;
+}
+
 static void kill_9_at_any_moment_leaves_a_loadable_checkpoint(void)
 {
     /* Kill a training child at a spread of moments; every time, the
-     * checkpoint is either absent (killed before the first epoch ended) or
-     * loads and resumes. */
+     * checkpoint loads and resumes. The moments are fractions of one
+     * epoch as measured on this machine (the first child runs until its
+     * first checkpoint appears), so the kills land before, during and
+     * after checkpoint writes however slow the machine is (sanitizers,
+     * a loaded CI runner). */
     unr_cifar train = synthetic(64, 10), test = synthetic(20, 11);
     const char *out = "/tmp/unravel-test-train-kill";
     char ckpt[128];
     snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
     remove(ckpt);
-    int found = 0;
-    for (int trial = 0; trial < 8; trial++) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            unr_model *m = tiny(12);
-            unr_train_options o;
-            unr_error err;
-            train_options(&o, out);
-            o.epochs = 1000;
-            o.batch = 16;
-            o.resume = 1;
-            unr_train(m, &train, &test, &o, NULL, NULL, NULL, &err);
-            _exit(0);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid = start_training_child(&train, &test, out);
+    double epoch = -1;
+    while (seconds_since(&t0) < 300) {
+        if (access(ckpt, F_OK) == 0) {
+            epoch = seconds_since(&t0);
+            break;
         }
-        struct timespec ts = {0, 40000000L * (trial + 1)};
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        FILE *f = fopen(ckpt, "rb");
-        if (!f)
-            continue;
-        fclose(f);
-        found++;
-        /* resume for one more epoch from whatever is there */
+        nanosleep(&(struct timespec){0, 2000000L}, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    if (epoch < 0) {
+        unr_cifar_free(&train);
+        unr_cifar_free(&test);
+    }
+    CHECK(epoch >= 0);   /* one epoch finished within 5 minutes */
+    for (int trial = 0; trial < 8; trial++) {
+        if (trial) {   /* 0.2, 0.45, ... 1.95 epochs into a resumed run */
+            pid = start_training_child(&train, &test, out);
+            double wait = epoch * (0.2 + 0.25 * trial);
+            nanosleep(&(struct timespec){(time_t)wait, (long)(1e9 * (wait - (double)(time_t)wait))}, NULL);
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+        /* resume for one step from whatever is there */
         unr_model *m = tiny(12);
         unr_train_options o;
         unr_error err;
@@ -359,11 +389,14 @@ static void kill_9_at_any_moment_leaves_a_loadable_checkpoint(void)
         o.max_steps = 1;
         unr_status st = unr_train(m, &train, &test, &o, NULL, NULL, NULL, &err);
         if (st)
-            fprintf(stderr, "  resume after kill: %s\n", err.message);
-        CHECK(st == UNR_OK);
+            fprintf(stderr, "  resume after kill (trial %d): %s\n", trial, err.message);
         unr_model_free(m);
+        if (st) {
+            unr_cifar_free(&train);
+            unr_cifar_free(&test);
+        }
+        CHECK(st == UNR_OK);
     }
-    CHECK(found > 0);
     unr_cifar_free(&train);
     unr_cifar_free(&test);
 }

@@ -140,9 +140,11 @@ export function createNetworkSection(ctx) {
       other = { key, error: f.error, pred: f.pred };
     }
     const c = pairedChange(other.pred, r.pred, ctx.images.labels);
-    // A claim-7 pair (one trained on short paths, the other not): the paper's two errors beside ours.
+    // A claim-7 pair (the same network, one trained on short paths, the other not): the paper's two errors beside ours.
     const shortPaths = (name) => ctx.manifestOf(name)?.training?.active_blocks > 0;
-    const claim7 = shortPaths(ctx.loaded.primary.name) !== shortPaths(cmp.name)
+    const p = ctx.loaded.primary.info, q = cmp.info;
+    const twins = p.blocks.length === q.blocks.length && p.arch.shortcut === q.arch.shortcut;
+    const claim7 = twins && shortPaths(ctx.loaded.primary.name) !== shortPaths(cmp.name)
       ? ` · the paper's ResNet-110: ${pct(PAPER.shortPathTraining.sampled, 2)} trained on short paths against ${pct(PAPER.shortPathTraining.normal, 2)}` : '';
     errVs.textContent = `against ${ctx.labelOf(cmp.name)}, full network ${pct(other.error, 1)} · ${changeText(c)}${claim7}`;
     errVs.dataset.turnedWrong = String(c.turnedWrong);
