@@ -4,7 +4,7 @@
 //   <unravel-explorer model="resnet20" view="lesion"></unravel-explorer>
 //
 // Attributes (as the page's URL parameters, same checks and messages):
-// model, compare, view (lesion | delete | swap | paths), images, samples,
+// model, compare, view (lesion | delete | swap | paths | depth), images, samples,
 // seed, deleted, order. It renders the block diagram, the live error and the
 // chosen experiment in its own shadow root; it does not touch the page URL.
 // Changing an attribute rebuilds the explorer.
