@@ -322,6 +322,15 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
 
+/* The kill test's run: resumable, long enough never to end by itself. */
+static void kill_test_options(unr_train_options *o, const char *out)
+{
+    train_options(o, out);
+    o->epochs = 1000;
+    o->batch = 16;
+    o->resume = 1;
+}
+
 static pid_t start_training_child(const unr_cifar *train, const unr_cifar *test, const char *out)
 {
     pid_t pid = fork();
@@ -329,10 +338,7 @@ static pid_t start_training_child(const unr_cifar *train, const unr_cifar *test,
         unr_model *m = tiny(12);
         unr_train_options o;
         unr_error err;
-        train_options(&o, out);
-        o.epochs = 1000;
-        o.batch = 16;
-        o.resume = 1;
+        kill_test_options(&o, out);
         unr_train(m, train, test, &o, NULL, NULL, NULL, &err);
         _exit(0);
     }
@@ -371,7 +377,7 @@ static void kill_9_at_any_moment_leaves_a_loadable_checkpoint(void)
     }
     CHECK(epoch >= 0);   /* one epoch finished within 5 minutes */
     for (int trial = 0; trial < 8; trial++) {
-        if (trial) {   /* 0.2, 0.45, ... 1.95 epochs into a resumed run */
+        if (trial) {   /* 0.45, 0.7, ... 1.95 epochs into a resumed run */
             pid = start_training_child(&train, &test, out);
             double wait = epoch * (0.2 + 0.25 * trial);
             nanosleep(&(struct timespec){(time_t)wait, (long)(1e9 * (wait - (double)(time_t)wait))}, NULL);
@@ -382,10 +388,7 @@ static void kill_9_at_any_moment_leaves_a_loadable_checkpoint(void)
         unr_model *m = tiny(12);
         unr_train_options o;
         unr_error err;
-        train_options(&o, out);
-        o.epochs = 1000;
-        o.batch = 16;
-        o.resume = 1;
+        kill_test_options(&o, out);
         o.max_steps = 1;
         unr_status st = unr_train(m, &train, &test, &o, NULL, NULL, NULL, &err);
         if (st)

@@ -44,6 +44,9 @@ export function createNetworkSection(ctx) {
   const info = () => ctx.loaded.primary?.info;
   const identityPlan = () => ({ order: info().blocks.map((b) => b.id), deleted: [] });
   const inOrder = (plan) => plan.order.every((b, p) => b === p);
+  // the plan as `unravel eval` options: " --delete 4,7 --order ..." (empty for the full network)
+  const planArgs = (plan) => `${plan.deleted.length ? ` --delete ${plan.deleted.join(',')}` : ''}` +
+    `${inOrder(plan) ? '' : ` --order ${plan.order.join(',')}`}`;
 
   function setPlan(plan) {
     const blocks = info()?.blocks;
@@ -107,9 +110,7 @@ export function createNetworkSection(ctx) {
         errSub.textContent = `full network ${pct(full.error, 1)} · ${changeText(c)} · ${nText} images`;
         errSub.dataset.turnedWrong = String(c.turnedWrong);
         errSub.dataset.turnedRight = String(c.turnedRight);
-        errSub.title = `Same numbers as: unravel eval --model ${loaded.primary.name}.json` +
-          `${plan.deleted.length ? ` --delete ${plan.deleted.join(',')}` : ''}` +
-          `${inOrder(plan) ? '' : ` --order ${plan.order.join(',')}`} --limit ${count}`;
+        errSub.title = `Same numbers as: unravel eval --model ${loaded.primary.name}.json${planArgs(plan)} --limit ${count}`;
         samples.setFlips(full.pred, r.pred, c);
       }
       errSub.dataset.full = String(full.error);
@@ -149,9 +150,7 @@ export function createNetworkSection(ctx) {
     errVs.textContent = `against ${ctx.labelOf(cmp.name)}, full network ${pct(other.error, 1)} · ${changeText(c)}${claim7}`;
     errVs.dataset.turnedWrong = String(c.turnedWrong);
     errVs.dataset.turnedRight = String(c.turnedRight);
-    errVs.title = `Same numbers as: unravel eval --model ${ctx.loaded.primary.name}.json` +
-      `${plan.deleted.length ? ` --delete ${plan.deleted.join(',')}` : ''}` +
-      `${inOrder(plan) ? '' : ` --order ${plan.order.join(',')}`} --versus ${cmp.name}.json --limit ${count}`;
+    errVs.title = `Same numbers as: unravel eval --model ${ctx.loaded.primary.name}.json${planArgs(plan)} --versus ${cmp.name}.json --limit ${count}`;
     errVs.hidden = false;
     errVs.classList.remove('stale');
   }
