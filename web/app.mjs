@@ -72,6 +72,7 @@ export function createExplorer(root, options = {}) {
     results: {},                    // view -> {sig, data}: the result on show
     running: {},                    // view -> AbortController
     speed: {},                      // model name -> seconds per image forward, in one worker (measured)
+    lesions: new Map(),             // "name|count" -> a lesionSingle result, shared by the lesion and depth tabs
     /** A model's name as the selects show it. */
     labelOf(name) { return available.find((m) => m.name === name)?.label ?? name; },
     /** A model's manifest, parsed (null when unknown or not JSON). */
@@ -276,6 +277,7 @@ export function createExplorer(root, options = {}) {
         if (!wf) throw new Error(`${mf.name} names weights "${want}": pick that .bin file together with the .json`);
         const name = String(j.name ?? mf.name.replace(/\.json$/, '')).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'user-model';
         userModels.set(name, { manifest: text, weights: await wf.arrayBuffer() });
+        ctx.lesions.clear();   // a file may reuse a name measured before
         available = available.filter((m) => m.name !== name);
         available.push({ name, label: `${name} (your file)`, manifest: text });
         const prev = loaded.primary;
@@ -301,6 +303,7 @@ export function createExplorer(root, options = {}) {
     unsay('no-data');
     if (n < 10000) say(`${name}: ${n} images; larger image counts use all ${n}.`, 'info', 'data-size');
     forgetResults();
+    ctx.lesions.clear();
     network.dataChanged();
     if (loaded.primary) showView();
   }

@@ -392,7 +392,7 @@ test('the comparison and model selects: the tab reruns with what is picked, a ne
   await page.close();
 });
 
-test('Across depths: every residual network offered, each block deleted, as `unravel lesion` prints it; a rerun cancels cleanly', { skip }, async () => {
+test('Across depths: every residual network offered, each block deleted, as `unravel lesion` prints it; a rerun cancels cleanly; the lesion tab reuses it', { skip }, async () => {
   // The shipped models are hidden but one: "resnet56" serves the tiny test model, so the tab
   // measures the chosen model where it is loaded and the offered one in a spare worker slot.
   const stage = async (p) => {
@@ -428,6 +428,18 @@ test('Across depths: every residual network offered, each block deleted, as `unr
   await page.waitForFunction(() => /ResNet-56 \(2 of 2\)/.test(document.querySelector('#ux-panel-depth .progress-label')?.textContent ?? ''));
   await page.selectOption('#ux-images', '1000');
   await check(1000);
+  // The lesion tab takes the deletions this tab measured (deterministic) and says so; its
+  // own Run measures them again, and the numbers are the CLI's either way
+  const lesionDone = () => page.locator('#ux-panel-lesion .progress-label').innerText();
+  const lesionBars = () => page.$$eval('[data-chart="lesion-single"] [data-block]', (bs) => bs.map((b) => b.outerHTML).join(''));
+  await page.locator('#ux-tab-lesion').click();
+  await idle(page, 'lesion');
+  assert.match(await lesionDone(), /on 1,000 images \(e2e-r20 measured earlier on this page\)\.$/);
+  const reusedBars = await lesionBars();
+  await page.locator('#ux-panel-lesion .run').click();
+  await idle(page, 'lesion');
+  assert.match(await lesionDone(), /on 1,000 images\.$/);
+  assert.equal(await lesionBars(), reusedBars);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -4,10 +4,9 @@
 // deleted in turn on the same images: the deeper the network, the less one
 // block matters, which is the paper's ensemble reading of claim 2.
 import { PAPER, COLORS } from '../config.mjs';
-import * as ex from '../experiments.mjs';
 import { h, chartCard } from '../ui.mjs';
 import { createDepthChart, medianCost } from '../charts/depth.mjs';
-import { createPanel, imageCount, cli } from './panel.mjs';
+import { createPanel, imageCount, cli, lesionOf, knownLesion, reusedNote } from './panel.mjs';
 
 const EXPLAIN = 'Delete each block in turn in every residual network here, on the same test images. If a ResNet is an ensemble ' +
   'of paths, more blocks mean more paths, each deletion removes a smaller share of the paths that matter, and the error it adds ' +
@@ -52,20 +51,25 @@ export function createDepthView(panel, ctx) {
     p.meta.textContent = '';
     const slot = `depth-${++runs}`;
     let usedSlot = false;
+    const reused = [];
     try {
       for (const [i, net] of nets.entries()) {
+        const known = !force && knownLesion(ctx, net.name, count);   // measured by this tab or the lesion tab
+        if (known) reused.push(net.label);
         let key = net.key, info = key && ctx.loaded[key].info;
-        if (!key) {
+        if (!key && !known) {
           const bytes = await ctx.modelBytes(net.name);
           info = (await ctx.pool.broadcast(`model:${slot}`, { type: 'model', key: slot, ...bytes })).info;
           key = slot;
           usedSlot = true;
         }
         r.ctl.signal.throwIfAborted();
-        p.prog.start(`${net.label} (${i + 1} of ${nets.length}): deleting each of its ${info.blocks.length} blocks, ` +
+        const blocks = known ? known.blocks.length : info.blocks.length;
+        p.prog.start(`${net.label} (${i + 1} of ${nets.length}): deleting each of its ${blocks} blocks, ` +
                      `${count.toLocaleString('en-US')} images`, () => r.ctl.abort());
-        const res = await ex.lesionSingle(ctx.pool, key, count, { signal: r.ctl.signal, onProgress: (f) => p.prog.set(f) });
-        series.push({ name: net.name, label: net.label, n: info.blocks.length, color: COLORS.stage[i % COLORS.stage.length],
+        const res = known || await lesionOf(ctx, net.name, key, count, force,
+                                            { signal: r.ctl.signal, onProgress: (f) => p.prog.set(f) });
+        series.push({ name: net.name, label: net.label, n: res.blocks.length, color: COLORS.stage[i % COLORS.stage.length],
                       full: res.full.error, blocks: res.blocks });
         if (r.current()) chart.update({ series });
       }
@@ -73,7 +77,7 @@ export function createDepthView(panel, ctx) {
       p.compare(rowsBesidePaper(series));
       p.meta.replaceChildren('Same numbers as ', ...series.flatMap((s, i) => [...(i ? [', '] : []),
         cli(`unravel lesion --model ${s.name}.json --limit ${count}`)]), '.');
-      r.finish(`Done: ${series.length} network${series.length === 1 ? '' : 's'} on ${count.toLocaleString('en-US')} images.`);
+      r.finish(`Done: ${series.length} network${series.length === 1 ? '' : 's'} on ${count.toLocaleString('en-US')} images${reusedNote(reused)}.`);
     } catch (e) {
       p.fail(r, e, 'Across depths');
     } finally {

@@ -2,11 +2,10 @@
 // branch deleted in turn, for the model and the one it is compared with; a
 // bar chart, the table beside the paper, the cost and the CLI command.
 import { LESION_BATCH } from '../config.mjs';
-import * as ex from '../experiments.mjs';
 import { lesionRows } from '../paper-tables.mjs';
 import { h, chartCard } from '../ui.mjs';
 import { createLesionChart } from '../charts/lesion.mjs';
-import { createPanel, modelsToRun, imageCount, cli } from './panel.mjs';
+import { createPanel, modelsToRun, imageCount, cli, lesionOf, knownLesion, reusedNote } from './panel.mjs';
 
 const EXPLAIN = 'Delete one block at a time (its residual branch; the skip stays) and measure the test error. ' +
   'Removing a block removes half of all paths, yet the paper finds a ResNet barely notices, except at the downsampling blocks; ' +
@@ -38,10 +37,11 @@ export function createLesionView(panel, ctx) {
     const ms = modelsToRun(ctx.loaded);
     const parts = ms.map((m, i) => ({ name: m.name, color: m.color, result: null, selectable: i === 0 }));   // the primary's bars can be tried above
     const fracs = ms.map(() => 0);
+    const reused = force ? [] : ms.filter((m) => knownLesion(ctx, m.name, count)).map((m) => m.name);
     chart.update({ series: parts });
     p.meta.textContent = '';
     try {
-      await Promise.all(ms.map((m, i) => ex.lesionSingle(ctx.pool, m.key, count, {
+      await Promise.all(ms.map((m, i) => lesionOf(ctx, m.name, m.key, count, force, {
         batch: LESION_BATCH,
         signal: r.ctl.signal,
         onProgress: (f) => { fracs[i] = f; p.prog.set(fracs.reduce((a, b) => a + b) / fracs.length); },
@@ -57,7 +57,8 @@ export function createLesionView(panel, ctx) {
       p.meta.replaceChildren(`Cost: ${fe} (each deletion reuses the activations ` +
         'before its block). Same numbers as ', cli(`unravel lesion --model ${ctx.loaded.primary.name}.json --limit ${count}`), '.');
       const plans = parts.map((x) => x.result.blocks.length + 1).join(' and ');
-      r.finish(`Done: ${plans} plans${ms.length > 1 ? ` (${parts.map((x) => x.name).join(', ')})` : ''} on ${count.toLocaleString('en-US')} images.`);
+      r.finish(`Done: ${plans} plans${ms.length > 1 ? ` (${parts.map((x) => x.name).join(', ')})` : ''} on ${count.toLocaleString('en-US')} images` +
+               `${reusedNote(reused)}.`);
     } catch (e) {
       p.fail(r, e, 'Lesion study');
     }

@@ -6,9 +6,10 @@
 //
 // ctx is the explorer's shared state (built in app.mjs): st (the URL state),
 // setState, say, pool, images, loaded {primary, compare}, results, running,
-// speed, labelOf, manifestOf, offered, modelBytes, showView.
+// speed, lesions, labelOf, manifestOf, offered, modelBytes, showView.
 import { COLORS, PAPER, PATH_STATS } from '../config.mjs';
 import { AbortError } from '../pool.mjs';
+import { lesionSingle } from '../experiments.mjs';
 import { h, progressRow } from '../ui.mjs';
 
 export const VIEW_LABELS = Object.freeze({ lesion: 'Delete one block', delete: 'Delete k blocks', swap: 'Swap k pairs',
@@ -30,6 +31,28 @@ export function viewSignature(v, ctx) {
     return JSON.stringify([v, loaded.primary?.name, pathsImageCount(ctx), st.samples, st.seed, st.pbatch]);
   return JSON.stringify([v, loaded.primary?.name, loaded.compare?.name, imageCount(ctx), st.samples, st.seed]);
 }
+
+/**
+ * Each block of a loaded model (worker key `key`, named `name`) deleted in
+ * turn on the first `count` images. Measured once a page: the lesion and
+ * depth tabs share the result (it is deterministic), unless a Run forces it.
+ */
+export async function lesionOf(ctx, name, key, count, force, opts) {
+  const known = !force && knownLesion(ctx, name, count);
+  if (known) {
+    opts.onProgress?.(1);
+    return known;
+  }
+  const res = await lesionSingle(ctx.pool, key, count, opts);
+  ctx.lesions.set(`${name}|${count}`, res);
+  return res;
+}
+
+/** That result when this page has measured it, else undefined. */
+export const knownLesion = (ctx, name, count) => ctx.lesions.get(`${name}|${count}`);
+
+/** " (a and b measured earlier on this page)" for a run's done line, or "". */
+export const reusedNote = (names) => names.length ? ` (${names.join(' and ')} measured earlier on this page)` : '';
 
 /** The loaded models with their colours: plain nets in vermillion, residual
  *  nets in blue (a second residual net: green; a second plain one: purple). */
