@@ -45,6 +45,33 @@ export function cli(...args) {
   return execFileSync(CLI, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/**
+ * JSON.parse that refuses an object naming one key twice (JSON.parse keeps
+ * the last silently, so a consumer reading the first, as cJSON does, would
+ * see another value).
+ */
+export function parseStrictJson(text) {
+  const seen = [];   // one Set of keys per open object, null for an array
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') seen.push(new Set());
+    else if (c === '[') seen.push(null);
+    else if (c === '}' || c === ']') seen.pop();
+    else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const keys = seen[seen.length - 1];
+      if (keys && /^\s*:/.test(text.slice(j + 1, j + 8))) {
+        const key = JSON.parse(text.slice(i, j + 1));
+        if (keys.has(key)) throw new Error(`JSON names "${key}" twice in one object`);
+        keys.add(key);
+      }
+      i = j;
+    }
+  }
+  return JSON.parse(text);
+}
+
 /** Write a random-weight model with the CLI; returns { json, bin, manifest, weights }. */
 export function makeModel(dir, name, { blocksPerStage = 3, shortcut = 'A', seed = 7, widths, extra = [] } = {}) {
   const out = path.join(dir, name);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { cli, makeModel, syntheticCifar, tmpdir, unravel } from './helpers.mjs';
+import { cli, makeModel, parseStrictJson, syntheticCifar, tmpdir, unravel } from './helpers.mjs';
 
 const IMAGES = 120;
 
@@ -19,9 +19,15 @@ function assertClose(actual, expected, what) {
   });
 }
 
+test('the CLI output here is read strictly: a key named twice in one object is an error', () => {
+  assert.deepEqual(parseStrictJson('{"a":1,"b":{"a":2,"s":"x\\"a\\": [\\"}"},"c":[{"a":3},{"a":4}]}'),
+                   { a: 1, b: { a: 2, s: 'x"a": ["}' }, c: [{ a: 3 }, { a: 4 }] });
+  assert.throws(() => parseStrictJson('{"blocks":9,"x":{"blocks":1},"blocks":[]}'), /"blocks" twice/);
+});
+
 describe('experiments: WASM and the native CLI agree', () => {
   let u, dir, resnet, plain, data;
-  const json = (...args) => JSON.parse(cli(...args, '--data', dir, '--split', 'test', '--json'));
+  const json = (...args) => parseStrictJson(cli(...args, '--data', dir, '--split', 'test', '--json'));   // every key once
 
   before(async () => {
     u = await unravel();
@@ -83,7 +89,7 @@ describe('experiments: WASM and the native CLI agree', () => {
   test('pathStats gives the numbers of `unravel paths`', async () => {
     const native = json('paths', '--model', resnet.path, '--samples', '3', '--batch', '8', '--seed', '2');
     const ours = await resnet.model.pathStats(data, { samples: 3, batch: 8, seed: 2 });
-    assert.equal(ours.n, native.blocks);
+    assert.equal(ours.n, native.num_blocks);
     for (let k = 0; k <= ours.n; k++) {
       assert.ok(Math.abs(ours.distribution[k] - native.distribution[k]) <= 1e-12 * native.distribution[k]);
       // SIMD128 and AVX2 sum in different orders: agree to float precision

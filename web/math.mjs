@@ -59,6 +59,14 @@ export function summarize(v) {
            min: v.length ? lo : 0, max: v.length ? hi : 0 };
 }
 
+/** The median of v (NaN when empty). */
+export function median(v) {
+  const c = [...v].sort((a, b) => a - b);
+  if (!c.length) return NaN;
+  const m = c.length >> 1;
+  return c.length % 2 ? c[m] : (c[m - 1] + c[m]) / 2;
+}
+
 /** Kendall's tau between the identity order and `order` (no ties). */
 export function kendallTau(order) {
   const n = order.length;

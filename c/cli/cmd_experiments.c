@@ -114,7 +114,7 @@ static cJSON *json_header(const session *s, const char *experiment, const char *
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "experiment", experiment);
     cJSON_AddStringToObject(o, "model", s->model_path);
-    cJSON_AddNumberToObject(o, "blocks", unr_model_num_blocks(s->m));
+    cJSON_AddNumberToObject(o, "num_blocks", unr_model_num_blocks(s->m));   // lesion adds "blocks", the table
     cJSON_AddStringToObject(o, "shortcut", unr_shortcut_name(unr_model_arch(s->m)->shortcut));
     cJSON_AddNumberToObject(o, "images", s->limit > 0 && s->limit < s->data.n ? s->limit : s->data.n);
     cJSON_AddStringToObject(o, "split", split);

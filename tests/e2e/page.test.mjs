@@ -419,6 +419,15 @@ test('Across depths: every residual network offered, each block deleted, as `unr
       assert.match(await page.locator('#ux-panel-depth .run-meta').innerText(), new RegExp(`unravel lesion --model ${name}\\.json --limit ${limit}`));
     }
     assert.equal(await page.locator(`${chart} line.median`).count(), 2);
+    // how wide a deletion's interval typically is, shallow first: the CLI's ci95, median over the non-downsampling blocks
+    const widths = [['ResNet-56', tiny], ['e2e-r20', r20]].map(([label, m]) => {
+      const w = cliJson('lesion', '--model', m.path, '--limit', String(limit)).blocks.filter((b) => b.ci95 != null && !b.downsample)
+        .map((b) => 100 * b.ci95).sort((a, b) => a - b);
+      return `${label} ±${(w.length % 2 ? w[w.length >> 1] : (w[w.length / 2 - 1] + w[w.length / 2]) / 2).toFixed(1)}`;
+    });
+    assert.match(await page.locator('#ux-panel-depth .run-meta').innerText(),
+                 new RegExp(`^On ${limit.toLocaleString('en-US')} images a deletion's change is known to within \\(median 95% interval, points\\): ` +
+                            `${widths.join(', ').replace(/[+()]/g, '\\$&')}; more test images narrow it\\.`));
   };
   await check(500);
   assert.match(await page.locator('#ux-panel-depth table.compare').innerText(), /54 blocks \(the paper's depth\)\s+not here\s+no noticeable change/);

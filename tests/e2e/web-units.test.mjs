@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseState, serializeState, checkPlan, embedSnippet } from '../../web/url-state.mjs';
-import { pathShare, pathLengthDistribution, kendallTau, randomSwaps, summarize, pairedChange, pairedCi95 } from '../../web/math.mjs';
+import { pathShare, pathLengthDistribution, kendallTau, randomSwaps, summarize, pairedChange, pairedCi95, median } from '../../web/math.mjs';
 import * as ex from '../../web/experiments.mjs';
 
 const blocks = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((id) => ({
@@ -59,6 +59,14 @@ test('path lengths: exact binomial in log space, the paper\'s 0.45%', () => {
   const d = pathLengthDistribution(500);
   assert.ok(Math.abs(d.reduce((s, x) => s + x.p, 0) - 1) < 1e-9);
   assert.deepEqual(pathLengthDistribution(3).map((x) => Math.round(x.paths)), [1, 3, 3, 1]);
+});
+
+test('median: odd and even counts, unsorted input left as it was, NaN when empty', () => {
+  const v = [5, -1, 3];
+  assert.equal(median(v), 3);
+  assert.deepEqual(v, [5, -1, 3]);
+  assert.equal(median([4, 1, 3, 10]), 3.5);
+  assert.ok(Number.isNaN(median([])));
 });
 
 test('swaps stay within a stage and off downsampling blocks; tau falls', () => {

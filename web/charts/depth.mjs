@@ -9,17 +9,14 @@
 import { COLORS } from '../config.mjs';
 import { el, text, linear, band, axes, legend } from '../svg.mjs';
 import { chartBase, hRule } from './common.mjs';
-import { sup } from '../math.mjs';
+import { sup, median } from '../math.mjs';
 
 const LINEAR_WITHIN = 0.1;   // points: the symlog axis is about linear inside ±this
 const symlog = (v) => Math.sign(v) * Math.log10(1 + Math.abs(v) / LINEAR_WITHIN);
 
 /** The median of the non-downsampling deletions' costs, in points (NaN when none). */
 export function medianCost(s) {
-  const c = s.blocks.filter((b) => b.error != null && !b.downsample).map((b) => 100 * (b.error - s.full)).sort((a, b) => a - b);
-  if (!c.length) return NaN;
-  const m = c.length >> 1;
-  return c.length % 2 ? c[m] : (c[m - 1] + c[m]) / 2;
+  return median(s.blocks.filter((b) => b.error != null && !b.downsample).map((b) => 100 * (b.error - s.full)));
 }
 
 export function createDepthChart(container, options = {}) {

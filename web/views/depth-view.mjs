@@ -6,6 +6,7 @@
 import { PAPER, COLORS } from '../config.mjs';
 import { h, chartCard } from '../ui.mjs';
 import { createDepthChart, medianCost } from '../charts/depth.mjs';
+import { median } from '../math.mjs';
 import { createPanel, imageCount, cli, lesionOf, knownLesion, reusedNote } from './panel.mjs';
 
 const EXPLAIN = 'Delete each block in turn in every residual network here, on the same test images. If a ResNet is an ensemble ' +
@@ -75,7 +76,7 @@ export function createDepthView(panel, ctx) {
       }
       ctx.results.depth = { sig: r.s, data: series };
       p.compare(rowsBesidePaper(series));
-      p.meta.replaceChildren('Same numbers as ', ...series.flatMap((s, i) => [...(i ? [', '] : []),
+      p.meta.replaceChildren(noiseNote(series, count), ' Same numbers as ', ...series.flatMap((s, i) => [...(i ? [', '] : []),
         cli(`unravel lesion --model ${s.name}.json --limit ${count}`)]), '.');
       r.finish(`Done: ${series.length} network${series.length === 1 ? '' : 's'} on ${count.toLocaleString('en-US')} images${reusedNote(reused)}.`);
     } catch (e) {
@@ -88,6 +89,14 @@ export function createDepthView(panel, ctx) {
         await ctx.pool.broadcast(`unload:${slot}`, null);
       }
     }
+  }
+
+  /** How wide a deletion's paired 95% interval typically is: on few images the deep nets' costs are within it. */
+  function noiseNote(series, count) {
+    const widths = [...series].sort((a, b) => a.n - b.n).map((s) =>
+      `${s.label} ±${median(s.blocks.filter((b) => b.ci95 != null && !b.downsample).map((b) => 100 * b.ci95)).toFixed(1)}`);
+    return `On ${count.toLocaleString('en-US')} images a deletion's change is known to within (median 95% interval, points): ` +
+      `${widths.join(', ')}${count < 10000 ? '; more test images narrow it' : ''}.`;
   }
 
   function rowsBesidePaper(series) {
