@@ -625,7 +625,7 @@ async function shortPathComparisons(pairs, o, dir) {
 }
 
 /** Claim 7: a model trained with --active-blocks beside the same network trained normally. */
-function shortPaths(models, comparisons = new Map()) {
+function shortPaths(models, comparisons = new Map(), sums = {}) {
   const tr = training;
   const pairs = shortPathPairs(models);
   if (!pairs.length) return [];
@@ -655,8 +655,32 @@ function shortPaths(models, comparisons = new Map()) {
         (same ? 'no significant difference, as the paper found.' : `a significant difference, where the paper found none.`), '');
       L.push('```sh', c.command, '```', '');
     }
+    L.push(...leansLess(sums[b.name], sums[k.name]));
   }
   return L;
+}
+
+/** How much less a short-path network leans on any one block than its twin: deletions at test time. */
+function leansLess(sb, sk) {
+  if (!sb || !sk) return [];
+  const bits = [];
+  const med = (s) => { const c = s.nd.map((b) => b.error - s.full).sort((x, y) => x - y); return c[c.length >> 1]; };
+  if (sb.nd?.length && sk.nd?.length) {
+    const worst = (s) => s.ds.reduce((a, b) => Math.max(a, b.error - s.full), -Infinity);
+    bits.push(`deleting one block costs the short-path network a median ${pp(med(sk))} (its twin ${pp(med(sb))})` +
+      (sb.ds.length && sk.ds.length ? `, and its worst downsampling block ${pp(worst(sk))} (its twin ${pp(worst(sb))})` : ''));
+  }
+  const both = (x) => sb.del?.at(x) && sk.del?.at(x);
+  let ks = [5, 10, 20].filter(both);
+  if (!ks.length) ks = (sk.del?.points ?? []).map((p) => p.k).filter((x) => x > 0 && both(x)).slice(-1);   // small nets: the largest k
+  if (ks.length) {
+    bits.push(`deleting k random blocks takes it to ${list(ks.map((x) => `${pct(sk.del.at(x).mean)} at k = ${x}`))}, ` +
+      `where its twin reaches ${list(ks.map((x) => pct(sb.del.at(x).mean)))} (means of the draws)`);
+  }
+  if (!bits.length) return [];
+  const n = (sk.images ?? 10000).toLocaleString('en-US');
+  return [`What short-path training buys is robustness. At test time, on the same ${n} images, ${list(bits)}: ` +
+    'a network trained to do without most of its blocks in every batch does without them at test time too.', ''];
 }
 
 function markdown({ groups, sums, files, skipped, o, commands, outDir, comparisons }) {
@@ -716,7 +740,7 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir, compariso
   }
 
   L.push(...acrossDepths(groups.flatMap((g) => g.models), sums, path.join(outDir, 'results')));
-  L.push(...shortPaths(groups.flatMap((g) => g.models), comparisons));
+  L.push(...shortPaths(groups.flatMap((g) => g.models), comparisons, sums));
 
   L.push('## How these figures were produced', '');
   L.push('Rerun everything (cached results are reused when the model\'s sha256 and the parameters match; `--force` recomputes):', '');

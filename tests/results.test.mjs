@@ -149,6 +149,14 @@ test('a model trained with --active-blocks sits beside its normally trained twin
     assert.match(sec, new RegExp(`a change of [+−]?\\d+\\.\\d pp ± \\d+\\.\\d pp \\(95%, paired; ${v.turned_wrong} answers turned wrong, ` +
                                  `${v.turned_right} right\\): (no significant difference|a significant difference)`));
     assert.match(sec, /eval --model \S*short\.json --versus \S*full\.json --json/);
+    // and how much less it leans on any one block: its deletions beside its twin's, from the cached results
+    const res = (name, exp) => JSON.parse(readFileSync(path.join(dir, 'out', 'results', `${name}-${exp}.json`), 'utf8')).result;
+    const pts = (d) => `${d >= 0 ? '\\+' : '−'}${Math.abs(100 * d).toFixed(1)} pp`;
+    const medNd = (L) => { const c = L.blocks.filter((b) => b.error != null && !b.downsample).map((b) => b.error - L.full_error).sort((a, b) => a - b); return c[c.length >> 1]; };
+    const at2 = (name) => (100 * res(name, 'delete-random').points.find((p) => p.k === 2).mean).toFixed(1);
+    assert.match(sec, new RegExp(`What short-path training buys is robustness\\. At test time, on the same 60 images, deleting one block costs the short-path ` +
+      `network a median ${pts(medNd(res('short', 'lesion')))} \\(its twin ${pts(medNd(res('full', 'lesion')))}\\), and its worst downsampling block .* ` +
+      `deleting k random blocks takes it to ${at2('short')}% at k = 2, where its twin reaches ${at2('full')}% \\(means of the draws\\)`));
     // cached like the experiments: a rerun reads it back, and a changed twin reruns it
     const again = run('node', ['scripts/results.mjs', '--models', `${dir}/full.json,${dir}/short.json`, ...FAST, '--out', path.join(dir, 'out')]);
     ok(again);
