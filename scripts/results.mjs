@@ -440,8 +440,8 @@ function findings(sums, o) {
         if (!s.quietNd.length)
           bits.push(`${head}every one of the ${s.pairedNd.length} non-downsampling deletions is a measurable change on ${imgs}, ${range}.`);
         else
-          bits.push(`${head}${s.quietNd.length} of the ${s.pairedNd.length} non-downsampling deletions are within the noise of ${imgs}` +
-            (loud.length ? `; the other ${loud.length} are measurable changes, ${range}.` : '.'));
+          bits.push(`${head}${s.quietNd.length} of the ${s.pairedNd.length} non-downsampling deletions ${s.quietNd.length === 1 ? 'is' : 'are'} within the noise of ${imgs}` +
+            (loud.length ? `; the other ${loud.length} ${loud.length === 1 ? 'is a measurable change' : 'are measurable changes'}, ${range}.` : '.'));
       }
       out.lesion.push(bits.join(' '));
     }
