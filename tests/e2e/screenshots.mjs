@@ -2,6 +2,8 @@
 // experiment tab at 1280 px, Across depths on 1,000 images; the network and the path statistics at 375 px).
 //   node tests/e2e/screenshots.mjs [model] [compare]
 // (default: resnet20 and plain20 if present, else the dev-* random models).
+// SHOTS=depth,short-paths takes only those groups (main, phone, depths,
+// depth, short-paths).
 import fs from 'node:fs';
 import path from 'node:path';
 import { repo, skipReason, startServer, launch } from './harness.mjs';
@@ -10,6 +12,8 @@ const has = (m) => fs.existsSync(path.join(repo, 'models', `${m}.json`));
 const model = process.argv[2] ?? (has('resnet20') ? 'resnet20' : 'dev-resnet20');
 const compare = process.argv[3] ?? (has('plain20') ? 'plain20' : has('dev-plain20') ? 'dev-plain20' : '');
 const out = path.join(repo, 'docs/screenshots');
+const only = process.env.SHOTS ? process.env.SHOTS.split(',') : null;
+const want = (group) => !only || only.includes(group);
 const why = await skipReason();
 if (why) { console.error(`screenshots: ${why}`); process.exit(1); }
 fs.mkdirSync(out, { recursive: true });
@@ -33,32 +37,36 @@ try {
   });
   const idle = (v) => page.waitForFunction((view) => !document.querySelector(`#ux-panel-${view} .progress-row.running`) &&
     !document.querySelector('.err-big.stale, .err-vs.stale'), v, { timeout: 600000 });
-  await page.goto(`${server.url}?model=${model}&compare=${compare}&deleted=4&samples=3`);
-  await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
-  await idle('lesion');
-  await mask();
-  await page.screenshot({ path: path.join(out, 'page-1280.png') });
-  await page.locator('.network').screenshot({ path: path.join(out, 'network.png') });
-  await page.locator('.experiments').screenshot({ path: path.join(out, 'lesion.png') });
-  for (const v of ['delete', 'swap', 'paths']) {
-    await page.locator(`#ux-tab-${v}`).click();
-    await idle(v);
-    await page.locator('.experiments').screenshot({ path: path.join(out, `${v}.png`) });
+  if (want('main')) {
+    await page.goto(`${server.url}?model=${model}&compare=${compare}&deleted=4&samples=3`);
+    await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
+    await idle('lesion');
+    await mask();
+    await page.screenshot({ path: path.join(out, 'page-1280.png') });
+    await page.locator('.network').screenshot({ path: path.join(out, 'network.png') });
+    await page.locator('.experiments').screenshot({ path: path.join(out, 'lesion.png') });
+    for (const v of ['delete', 'swap', 'paths']) {
+      await page.locator(`#ux-tab-${v}`).click();
+      await idle(v);
+      await page.locator('.experiments').screenshot({ path: path.join(out, `${v}.png`) });
+    }
   }
-  await page.setViewportSize({ width: 375, height: 812 });
-  await page.goto(`${server.url}?model=${model}&deleted=4&view=lesion&images=500`);
-  await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
-  await idle('lesion');
-  await page.evaluate(() => document.querySelector('.network').scrollIntoView({ block: 'start' }));
-  await mask();
-  await page.screenshot({ path: path.join(out, 'phone-375.png') });
-  // the path statistics at phone width: the three charts stacked
-  await page.locator('#ux-tab-paths').click();
-  await idle('paths');
-  await page.locator('#ux-panel-paths').screenshot({ path: path.join(out, 'phone-paths-375.png') });
+  if (want('phone')) {
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.goto(`${server.url}?model=${model}&deleted=4&view=lesion&images=500`);
+    await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
+    await idle('lesion');
+    await page.evaluate(() => document.querySelector('.network').scrollIntoView({ block: 'start' }));
+    await mask();
+    await page.screenshot({ path: path.join(out, 'phone-375.png') });
+    // the path statistics at phone width: the three charts stacked
+    await page.locator('#ux-tab-paths').click();
+    await idle('paths');
+    await page.locator('#ux-panel-paths').screenshot({ path: path.join(out, 'phone-paths-375.png') });
+  }
   // two depths on one page (README): ResNet-20 above the 54-block net, then
   // their delete-k curves against the share k/n of each net's blocks
-  if (has('resnet20') && has('resnet110-half')) {
+  if (want('depths') && has('resnet20') && has('resnet110-half')) {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${server.url}?model=resnet20&compare=resnet110-half&view=lesion&images=500&samples=3`);
     await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
@@ -70,11 +78,23 @@ try {
     await page.locator('.experiments').screenshot({ path: path.join(out, 'delete-depths.png') });
   }
   // the Across depths tab: every residual network offered, on the 1,000 exact records
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.goto(`${server.url}?model=${model}&view=depth&images=1000`);
-  await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
-  await idle('depth');
-  await page.locator('.experiments').screenshot({ path: path.join(out, 'depth.png') });
+  if (want('depth')) {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${server.url}?model=${model}&view=depth&images=1000`);
+    await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
+    await idle('depth');
+    await page.locator('.experiments').screenshot({ path: path.join(out, 'depth.png') });
+  }
+  // claim 7: the short-path net against its twin, the live comparison and the delete-k curves
+  if (want('short-paths') && has('resnet110-half-k23') && has('resnet110-half')) {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${server.url}?model=resnet110-half-k23&compare=resnet110-half&view=delete&images=1000&samples=3`);
+    await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
+    await idle('delete');
+    await mask();
+    await page.locator('.network').screenshot({ path: path.join(out, 'short-paths-network.png') });
+    await page.locator('.experiments').screenshot({ path: path.join(out, 'short-paths.png') });
+  }
   console.log(`screenshots: ${fs.readdirSync(out).join(', ')} in docs/screenshots (model ${model}, compare ${compare || 'none'})`);
 } finally {
   await close();
