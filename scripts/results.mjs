@@ -679,7 +679,7 @@ function leansLess(sb, sk) {
   }
   if (!bits.length) return [];
   const n = (sk.images ?? 10000).toLocaleString('en-US');
-  return [`What short-path training buys is robustness. At test time, on the same ${n} images, ${list(bits)}: ` +
+  return [`What short-path training buys is robustness. At test time, on the same ${n} images, ${bits.join('; ')}: ` +
     'a network trained to do without most of its blocks in every batch does without them at test time too.', ''];
 }
 

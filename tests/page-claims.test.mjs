@@ -67,3 +67,25 @@ test('"Small is not nothing": the count of measurable deletions of the 54-block 
   const loud = nd.filter((b) => Math.abs(b.error - r.full_error) > b.ci95).length;
   assert.deepEqual([Number(m[1]), Number(m[2])], [loud, nd.length]);
 });
+
+test('claim 7: the short-path net beside its twin, paired, and its deletions beside theirs, are the recorded ones', () => {
+  const m = html.match(/errs on (\d+\.\d\d)% of the test images against (\d+\.\d\d)% for its normally trained twin\. Set against it image by image, that is (\d+\.\d) points worse \(± (\d+\.\d), 95%\)/);
+  assert.ok(m, 'the sentence on short-path training is missing from web/index.html');
+  const manifest = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, `models/${name}.json`), 'utf8'));
+  assert.equal(m[1], (100 * manifest('resnet110-half-k23').metrics.test_error).toFixed(2));
+  assert.equal(m[2], (100 * manifest('resnet110-half').metrics.test_error).toFixed(2));
+  // `unravel eval --model resnet110-half-k23.json --versus resnet110-half.json`, as scripts/results.mjs stored it
+  const v = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs/results/resnet110-half-k23-versus-resnet110-half.json'), 'utf8')).result;
+  assert.equal(v.n, 10000);
+  assert.deepEqual([m[3], m[4]], [(100 * v.versus_model.change).toFixed(1), (100 * v.versus_model.ci95).toFixed(1)]);
+  assert.ok(v.versus_model.change > v.versus_model.ci95, 'no longer significantly worse: reword "points worse"');
+
+  const k = html.match(/delete 10 random blocks<\/a> and its error rises to (\d+\.\d)%, its twin's to (\d+\.\d)% \(means of 10 draws, all 10,000 images\)/);
+  assert.ok(k, 'the sentence on deleting 10 blocks of the short-path net is missing');
+  const at10 = (name) => {
+    const r = JSON.parse(fs.readFileSync(path.join(ROOT, `docs/results/${name}-delete-random.json`), 'utf8')).result;
+    assert.deepEqual([r.images, r.samples], [10000, 10], name);
+    return (100 * r.points.find((p) => p.k === 10).mean).toFixed(1);
+  };
+  assert.deepEqual([k[1], k[2]], [at10('resnet110-half-k23'), at10('resnet110-half')]);
+});
