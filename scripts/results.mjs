@@ -656,8 +656,20 @@ function shortPaths(models, comparisons = new Map(), sums = {}) {
       L.push('```sh', c.command, '```', '');
     }
     L.push(...leansLess(sums[b.name], sums[k.name]));
+    L.push(...windowMoves(sums[b.name], sums[k.name], K));
   }
   return L;
+}
+
+/** Where the short-path network's gradient flows, beside its twin's (claim 7's premise: short paths suffice). */
+function windowMoves(sb, sk, K) {
+  const wb = sb?.paths?.window, wk = sk?.paths?.window;
+  if (!wb || !wk) return [];
+  const d = (wk.a + wk.b) - (wb.a + wb.b);
+  return [`Its gradient flows through ${d < 0 ? 'shorter paths than its twin\'s' : d > 0 ? 'longer paths than its twin\'s' : 'paths of the same lengths as its twin\'s'}: ` +
+    `${pct(wk.mass)} of it through lengths ${wk.a}–${wk.b}, against ${pct(wb.mass)} through lengths ${wb.a}–${wb.b} for its twin. ` +
+    `The gradient is measured on the network as tested, whose branches are scaled by ${K}/${sk.m.n}, so each branch on a path ` +
+    'also scales its gradient by that factor, which favours short paths.', ''];
 }
 
 /** How much less a short-path network leans on any one block than its twin: deletions at test time. */

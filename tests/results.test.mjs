@@ -157,6 +157,11 @@ test('a model trained with --active-blocks sits beside its normally trained twin
     assert.match(sec, new RegExp(`What short-path training buys is robustness\\. At test time, on the same 60 images, deleting one block costs the short-path ` +
       `network a median ${pts(medNd(res('short', 'lesion')))} \\(its twin ${pts(medNd(res('full', 'lesion')))}\\), and its worst downsampling block .* ` +
       `deleting k random blocks takes it to ${at2('short')}% at k = 2, where its twin reaches ${at2('full')}% \\(means of the draws\\)`));
+    // and where its gradient flows, beside its twin's window
+    const w = (name) => res(name, 'paths').window;
+    assert.match(sec, new RegExp(`Its gradient flows through (shorter|longer) paths than its twin's|paths of the same lengths as its twin's`));
+    assert.match(sec, new RegExp(`through lengths ${w('short').a}–${w('short').b}, against [\\d.]+% through lengths ${w('full').a}–${w('full').b} for its twin\\. ` +
+      'The gradient is measured on the network as tested, whose branches are scaled by 1/3'));
     // cached like the experiments: a rerun reads it back, and a changed twin reruns it
     const again = run('node', ['scripts/results.mjs', '--models', `${dir}/full.json,${dir}/short.json`, ...FAST, '--out', path.join(dir, 'out')]);
     ok(again);
