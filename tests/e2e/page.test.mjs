@@ -598,7 +598,7 @@ test('charts 5 and 6 come from model.pathStats and match `unravel paths`', { ski
   assert.match(page.url(), /pbatch=8/);
   const means = await page.$$eval('[data-chart="grad-per-length"] circle[data-mean]',
                                   (cs) => cs.map((c) => [Number(c.dataset.x), Number(c.dataset.mean)]));
-  assert.equal(means.length, native.blocks + 1);
+  assert.equal(means.length, native.num_blocks + 1);
   for (const [k, m] of means)   // SIMD128 and AVX2 sum in different orders: float precision
     assert.ok(Math.abs(m - native.grad_mean[k]) < 1e-4 * native.grad_mean[k], `k = ${k}: ${m} vs ${native.grad_mean[k]}`);
   const win = page.locator('[data-chart="grad-total"] rect[data-a]');
