@@ -88,7 +88,7 @@ def trained_models_agree(n=1000):
     if not paths:
         return
     print(f"\ntrained models, first {n} test images (pixel-exact records 0-{n - 1} of the rebuilt set)")
-    print(f"{'model':<16} {'unravel error':>14} {'PyTorch error':>14} {'max |logit diff|':>17}")
+    print(f"{'model':<20} {'unravel error':>14} {'PyTorch error':>14} {'max |logit diff|':>17}")
     with tempfile.TemporaryDirectory() as tmp:
         for path in paths:
             model, man = load(path)
@@ -102,7 +102,7 @@ def trained_models_agree(n=1000):
             e_ours = float((ours.argmax(1) != y.numpy()).mean())
             e_ref = float((ref.argmax(1) != y.numpy()).mean())
             diff = float(np.abs(ours - ref).max())
-            print(f"{os.path.basename(path)[:-5]:<16} {e_ours:>14.4f} {e_ref:>14.4f} {diff:>17.2e}")
+            print(f"{os.path.basename(path)[:-5]:<20} {e_ours:>14.4f} {e_ref:>14.4f} {diff:>17.2e}")
 
 
 if __name__ == "__main__":
