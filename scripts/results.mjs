@@ -669,7 +669,19 @@ function windowMoves(sb, sk, K) {
   return [`Its gradient flows through ${d < 0 ? 'shorter paths than its twin\'s' : d > 0 ? 'longer paths than its twin\'s' : 'paths of the same lengths as its twin\'s'}: ` +
     `${pct(wk.mass)} of it through lengths ${wk.a}–${wk.b}, against ${pct(wb.mass)} through lengths ${wb.a}–${wb.b} for its twin. ` +
     `The gradient is measured on the network as tested, whose branches are scaled by ${K}/${sk.m.n}, so each branch on a path ` +
-    'also scales its gradient by that factor, which favours short paths.', ''];
+    `also scales its gradient by that factor, which favours short paths.${scaleDividedOut(sb, sk)}`, ''];
+}
+
+/** The fitted decay per extra branch with the test-time scale divided out, beside the twin's. */
+function scaleDividedOut(sb, sk) {
+  const scale = sk.m.man.training?.test_time_branch_scale;
+  if (!scale || !sb.decay || !sk.decay) return '';
+  const f = (x) => `× ${x.toPrecision(2)}`;
+  const un = sk.decay.factor / scale;
+  return ` Its fitted decay is ${f(sk.decay.factor)} per extra branch, its twin's ${f(sb.decay.factor)}; divided by the scale, ` +
+    `its own is ${f(un)}, ` + (un >= sb.decay.factor
+      ? 'no steeper than its twin\'s: the shorter window is the test-time rule\'s doing, not a sign that the training weakened long paths.'
+      : 'still steeper than its twin\'s: the training shortened its paths beyond the rule\'s share.');
 }
 
 /** How much less a short-path network leans on any one block than its twin: deletions at test time. */

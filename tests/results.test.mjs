@@ -126,7 +126,7 @@ test('two residual networks of different depths get the "Across depths" section'
   }
 });
 
-test('a model trained with --active-blocks sits beside its normally trained twin', { skip }, () => {
+test('a model trained with --active-blocks sits beside its normally trained twin', { skip }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'unravel-results-k-'));
   try {
     for (const [name, extra] of [['full', []], ['short', ['--active-blocks', '1']]])
@@ -162,6 +162,12 @@ test('a model trained with --active-blocks sits beside its normally trained twin
     assert.match(sec, new RegExp(`Its gradient flows through (shorter|longer) paths than its twin's|paths of the same lengths as its twin's`));
     assert.match(sec, new RegExp(`through lengths ${w('short').a}–${w('short').b}, against [\\d.]+% through lengths ${w('full').a}–${w('full').b} for its twin\\. ` +
       'The gradient is measured on the network as tested, whose branches are scaled by 1/3'));
+    // with the test-time scale divided out of the fitted decay (the page's fit of the mean gradients)
+    const { decayFit } = await import('../web/math.mjs');
+    const fk = decayFit(res('short', 'paths').grad_mean).factor, fb = decayFit(res('full', 'paths').grad_mean).factor;
+    const un = fk / short.training.test_time_branch_scale;
+    assert.match(sec, new RegExp(`Its fitted decay is × ${fk.toPrecision(2)} per extra branch, its twin's × ${fb.toPrecision(2)}; ` +
+      `divided by the scale, its own is × ${un.toPrecision(2)}, ${un >= fb ? 'no steeper' : 'still steeper'} than its twin's`.replace(/[+.]/g, '\\$&')));
     // cached like the experiments: a rerun reads it back, and a changed twin reruns it
     const again = run('node', ['scripts/results.mjs', '--models', `${dir}/full.json,${dir}/short.json`, ...FAST, '--out', path.join(dir, 'out')]);
     ok(again);
