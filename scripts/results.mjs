@@ -269,6 +269,9 @@ function summarize(m, r) {
     s.notDeletable = L.blocks.filter((b) => b.error == null).map((b) => b.block);
     s.meanNd = s.nd.length ? mean(s.nd.map((b) => b.error)) : null;
     s.maxNd = s.nd.length ? s.nd.reduce((a, b) => (b.error > a.error ? b : a)) : null;
+    // the median increase of a non-downsampling deletion (the upper middle one of an even count)
+    s.incNd = s.nd.map((b) => b.error - s.full).sort((a, b) => a - b);
+    s.medNd = s.incNd.length ? s.incNd[Math.floor(s.incNd.length / 2)] : null;
     s.noticeableNd = s.nd.filter((b) => b.error - s.full > s.threshold);
     s.noticeableDs = s.ds.filter((b) => b.error - s.full > s.threshold);
     s.nearChance = ok.filter((b) => b.error >= 0.8);
@@ -583,11 +586,9 @@ function acrossDepths(models, sums, dir) {
   }
   const rows = resid.map((m) => {
     const s = sums[m.name], P = s.paths;
-    const inc = s.nd?.length ? s.nd.map((b) => b.error - s.full).sort((a, b) => a - b) : null;
-    const med = inc ? inc[Math.floor(inc.length / 2)] : null;
     const k10 = s.del ? s.del.at(Math.max(1, Math.round(m.n / 10))) : null;
     return [`${m.label}`, String(m.n), s.full != null ? pct(s.full, 2) : '—',
-      med != null ? `${pp(med)} (max ${pp(inc[inc.length - 1])})` : '—',
+      s.medNd != null ? `${pp(s.medNd)} (max ${pp(s.incNd[s.incNd.length - 1])})` : '—',
       k10 ? `${pct(k10.mean, 1)} (k = ${k10.k})` : '—',
       P ? `${P.window.a}–${P.window.b} (${Math.round((100 * P.window.a) / m.n)}–${Math.round((100 * P.window.b) / m.n)}%)` : '—',
       P ? plot.sharePct(P.window.share_of_paths) : '—',
@@ -688,10 +689,9 @@ function scaleDividedOut(sb, sk) {
 function leansLess(sb, sk) {
   if (!sb || !sk) return [];
   const bits = [];
-  const med = (s) => { const c = s.nd.map((b) => b.error - s.full).sort((x, y) => x - y); return c[c.length >> 1]; };
-  if (sb.nd?.length && sk.nd?.length) {
+  if (sb.medNd != null && sk.medNd != null) {
     const worst = (s) => s.ds.reduce((a, b) => Math.max(a, b.error - s.full), -Infinity);
-    bits.push(`deleting one block costs the short-path network a median ${pp(med(sk))} (its twin ${pp(med(sb))})` +
+    bits.push(`deleting one block costs the short-path network a median ${pp(sk.medNd)} (its twin ${pp(sb.medNd)})` +
       (sb.ds.length && sk.ds.length ? `, and its worst downsampling block ${pp(worst(sk))} (its twin ${pp(worst(sb))})` : ''));
   }
   const both = (x) => sb.del?.at(x) && sk.del?.at(x);
