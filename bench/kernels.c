@@ -3,6 +3,13 @@
  * as a ceiling.
  *
  *   usage: kernels [batch=100] [threads=0 (all)] [isa=auto|scalar|avx2|wasmsimd]
+ *                  [winograd m: 0|2|4|cmp, default the context's] [ops=3: 1 forward only]
+ *
+ * cmp: forward only, direct / F(2x2) / F(4x4) timed in turns on each shape
+ * (best of 7 turns), for picking the tile per shape on a noisy machine.
+ *
+ * WASM: emcc -O3 -msimd128 -sSTANDALONE_WASM -Ic -Ic/kernels bench/kernels.c
+ * c/kernels/{kernels,gemm_wasmsimd,winograd,ref}.c, run by tests/wasi/run.mjs.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "kernels_internal.h"
@@ -111,6 +118,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "ISA %s not available\n", unr_isa_name(isa));
         return 1;
     }
+    const int cmp = argc > 4 && !strcmp(argv[4], "cmp");
+    if (argc > 4 && !cmp)
+        unr_ctx_set_winograd(ctx, atoi(argv[4]));
+    const int nops = argc > 5 ? atoi(argv[5]) : 3;
 
     const unr_ukernel *uks[3] = {NULL, NULL, NULL};
     switch (unr_ctx_isa(ctx)) {
@@ -154,12 +165,20 @@ int main(int argc, char **argv)
         {0, 16, 16, 32, 64, 1, 2},
         {0, 32, 32, 8, 8, 3, 1},
         {0, 32, 32, 8, 16, 3, 2},
+        {0, 16, 16, 16, 16, 3, 1},  /* ResNet-110-half's later stages */
+        {0, 8, 8, 32, 32, 3, 1},
     };
-    printf("%-26s %10s %10s %10s   (GFLOP/s)\n", "shape (H W Ci Co k s)",
-           "forward", "bwd-data", "bwd-wts");
+    if (cmp)
+        printf("%-26s %10s %10s %10s   (forward GFLOP/s, best of 7 turns)\n",
+               "shape (H W Ci Co k s)", "direct", "F(2x2)", "F(4x4)");
+    else
+        printf("%-26s %10s %10s %10s   (GFLOP/s)\n", "shape (H W Ci Co k s)",
+               "forward", "bwd-data", "bwd-wts");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         unr_conv_shape s = shapes[i];
         s.n = batch;
+        if (cmp && (s.k != 3 || s.stride != 1 || s.ci % 4))
+            continue;       /* Winograd takes 3x3 stride-1 convs only */
         const int ho = unr_conv_out_h(&s), wo = unr_conv_out_w(&s);
         const size_t nx = (size_t)s.n * s.h * s.w * s.ci;
         const size_t ny = (size_t)s.n * ho * wo * s.co;
@@ -172,7 +191,19 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "%dx%d %2d->%2d k%d s%d", s.h, s.w, s.ci,
                  s.co, s.k, s.stride);
         printf("%-26s", name);
-        for (int op = 0; op < 3; op++)
+        if (cmp) {
+            static const int ms[3] = {0, 2, 4};
+            double best[3] = {1e30, 1e30, 1e30};
+            for (int turn = 0; turn < 7; turn++)
+                for (int v = 0; v < 3; v++) {
+                    unr_ctx_set_winograd(ctx, ms[v]);
+                    const double t = best_seconds(&b, FWD);
+                    best[v] = t < best[v] ? t : best[v];
+                }
+            for (int v = 0; v < 3; v++)
+                printf(" %10.1f", flop / best[v] * 1e-9);
+        }
+        for (int op = 0; op < (cmp ? 0 : nops); op++)
             printf(" %10.1f", flop / best_seconds(&b, (which)op) * 1e-9);
         printf("\n");
         fflush(stdout);

@@ -107,6 +107,59 @@ GEMM_4X8_SPACED(32)
 GEMM_4X8_SPACED(64)
 GEMM_4X8_SPACED(128)
 
+
+/* Winograd's a^2 GEMMs for one group of 4 tiles and one 8-column panel, all
+ * positions in one call (winograd.c, grouped layout): position p's A is 4
+ * rows kc floats apart at a + p*as (row i of V holds tile i of the group),
+ * its B the packed kc x 8 panel at b + p*bs, its C one contiguous 4 x 8
+ * block at c + p*32. With K = Ci as short as 8, a call per position spent
+ * about half its time outside the K loop; the _kD variants have kc = D
+ * fixed, so the K loop unrolls and every load is at a constant offset. */
+#define WINO_STEP(i)                                                        \
+    {                                                                       \
+        const v128_t t = wasm_v128_load32_splat(pa + (i) * KC + k);         \
+        c##i##0 = wasm_f32x4_add(c##i##0, wasm_f32x4_mul(t, b0));           \
+        c##i##1 = wasm_f32x4_add(c##i##1, wasm_f32x4_mul(t, b1));           \
+    }
+#define WINO_STORE(i)                                                       \
+    wasm_v128_store(pc + 8 * (i), c##i##0);                                 \
+    wasm_v128_store(pc + 8 * (i) + 4, c##i##1);
+
+#define WINO_GEMM_BODY                                                      \
+    for (int p = 0; p < positions; p++) {                                   \
+        const float *pa = a + (ptrdiff_t)p * as;                            \
+        const float *pb = b + (ptrdiff_t)p * bs;                            \
+        float *pc = c + (ptrdiff_t)p * 32;                                  \
+        ROWS4(DECL)                                                         \
+        for (int k = 0; k < KC; k++, pb += 8) {                             \
+            const v128_t b0 = wasm_v128_load(pb);                           \
+            const v128_t b1 = wasm_v128_load(pb + 4);                       \
+            ROWS4(WINO_STEP)                                                \
+        }                                                                   \
+        ROWS4(WINO_STORE)                                                   \
+    }
+
+void unr_f32_wino_gemm_4x8__wasmsimd(int positions, int kc, const float *a, ptrdiff_t as,
+                                     const float *b, ptrdiff_t bs, float *c)
+{
+    const int KC = kc;
+    WINO_GEMM_BODY
+}
+
+#define WINO_GEMM_K(DD)                                                     \
+    void unr_f32_wino_gemm_4x8__wasmsimd_k##DD(                             \
+        int positions, int kc, const float *a, ptrdiff_t as,                \
+        const float *b, ptrdiff_t bs, float *c)                             \
+    {                                                                       \
+        enum { KC = DD };                                                   \
+        (void)kc;                                                           \
+        WINO_GEMM_BODY                                                      \
+    }
+WINO_GEMM_K(8)
+WINO_GEMM_K(16)
+WINO_GEMM_K(32)
+WINO_GEMM_K(64)
+
 #else
 typedef int unr_gemm_wasmsimd_unused;   /* ISO C forbids an empty file */
 #endif

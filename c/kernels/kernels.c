@@ -205,7 +205,7 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
     /* Winograd only where measured faster: on WASM SIMD128 it loses to the
      * spaced direct kernels (ResNet-20 batch 100: 470 vs 505 img/s, batch 1:
      * 417 vs 480), as V8 spills the 4x4 patch the transforms hold. */
-    ctx->winograd = isa == UNR_ISA_AVX2 ? UNR_WINOGRAD_DEFAULT_M : 0;
+    ctx->winograd = isa == UNR_ISA_AVX2 || isa == UNR_ISA_WASMSIMD ? UNR_WINOGRAD_DEFAULT_M : 0;
     ctx->local = calloc((size_t)threads, sizeof *ctx->local);
     if (!ctx->local) {
         free(ctx);
@@ -704,7 +704,7 @@ void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
         unr_conv_forward__scalar(s, x, w, ep, y);
         return;
     }
-    if (ctx->winograd && unr_winograd_fits(s)) {
+    if (ctx->winograd && unr_winograd_fits(ctx, s)) {
         const unr_wino_weights wt = {w, (ptrdiff_t)s->ci * s->co, s->co, 1, 0};
         if (unr_winograd_conv(ctx, ctx->winograd, s, x, &wt, ep ? ep->bias : NULL,
                               ep ? ep->residual : NULL, uk_flags(ep), y))
@@ -813,7 +813,7 @@ void unr_conv_backward_data(unr_ctx *ctx, const unr_conv_shape *s,
     /* Stride 1: dx is a 3x3 conv of dy with the kernel flipped, Co in and
      * Ci out. */
     const unr_conv_shape t = {s->n, s->h, s->w, s->co, s->ci, s->k, 1};
-    if (ctx->winograd && s->stride == 1 && unr_winograd_fits(&t)) {
+    if (ctx->winograd && s->stride == 1 && unr_winograd_fits(ctx, &t)) {
         const unr_wino_weights wt = {w, (ptrdiff_t)s->ci * s->co, 1, s->co, 1};
         if (unr_winograd_conv(ctx, ctx->winograd, &t, dy, &wt, NULL, NULL,
                               accumulate ? UNR_UK_ACCUMULATE : 0, dx))
@@ -1049,7 +1049,7 @@ void unr_conv_backward_weights(unr_ctx *ctx, const unr_conv_shape *s,
      * time) cancel the GEMM savings (measured 72 GFLOP/s-equivalent both
      * ways at 32x32 16->16; 129 vs 81 at 16x16 32->32, 147 vs 80 at 8x8
      * 64->64, one thread). */
-    if (ctx->winograd && unr_winograd_fits(s) && s->ci >= 32 && s->co >= 32 &&
+    if (ctx->winograd && unr_winograd_fits(ctx, s) && s->ci >= 32 && s->co >= 32 &&
         unr_winograd_backward_weights(ctx, ctx->winograd, s, x, dy, dw))
         return;
     bww_job jb = {

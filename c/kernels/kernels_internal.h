@@ -92,6 +92,17 @@ UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s32)
 UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s64)
 UNR_WASMSIMD_KERNEL(unr_f32_gemm_4x8__wasmsimd_s128)
 #undef UNR_WASMSIMD_KERNEL
+/* Winograd's GEMMs, all positions of one group of 4 tiles x 8 columns per
+ * call (contract in gemm_wasmsimd.c); _kD: kc must be D. */
+#define UNR_WINO_GEMM(name)                                                \
+    void name(int positions, int kc, const float *a, ptrdiff_t as,          \
+              const float *b, ptrdiff_t bs, float *c);
+UNR_WINO_GEMM(unr_f32_wino_gemm_4x8__wasmsimd)
+UNR_WINO_GEMM(unr_f32_wino_gemm_4x8__wasmsimd_k8)
+UNR_WINO_GEMM(unr_f32_wino_gemm_4x8__wasmsimd_k16)
+UNR_WINO_GEMM(unr_f32_wino_gemm_4x8__wasmsimd_k32)
+UNR_WINO_GEMM(unr_f32_wino_gemm_4x8__wasmsimd_k64)
+#undef UNR_WINO_GEMM
 #endif
 
 /* What kernels.c lends the other kernel files: the micro-kernel for an
@@ -118,7 +129,7 @@ typedef struct {
  * at least 16, and enough pixels to pay for transforming the weights.
  * unr_winograd_conv itself takes any 3x3 stride-1 shape with channels a
  * multiple of 4. */
-int unr_winograd_fits(const unr_conv_shape *s);
+int unr_winograd_fits(const unr_ctx *ctx, const unr_conv_shape *s);
 /* y = epilogue(conv(x, g)) with s->ci in and s->co out channels, same H, W,
  * in m x m output tiles. Returns 0 (nothing written) if m is not 2 or 4 or
  * scratch memory runs out. */

@@ -42,6 +42,9 @@
  * over the vector type, and every loop over the 16 patch positions is
  * unrolled so the patch lives in registers, not on the stack. */
 
+typedef void (*wino_gemm_fn)(int positions, int kc, const float *a, ptrdiff_t as,
+                             const float *b, ptrdiff_t bs, float *c);
+
 /* d: the a^2 patch pixels (row-major); y, res: the m^2 outputs. */
 typedef void (*input_tile_fn)(const float *const *d, int ci, float *v,
                               size_t pstride);
@@ -220,6 +223,94 @@ OUTPUT_TILE(output_tile4, , unr_v4, unr_v4i, 4, unr_ld4, unr_st4)
 INPUT_TILE6(input_tile6x6_4, , unr_v4, 4, unr_ld4, unr_st4)
 OUTPUT_TILE6(output_tile6x6_4, , unr_v4, unr_v4i, 4, unr_ld4, unr_st4)
 
+/* The same transforms, 4 channels wide, as 1-D passes through a small L1
+ * buffer: one column (or row) of the patch per loop step, loops not
+ * unrolled, so only ~12 vectors are live at once. For WASM, where V8 keeps
+ * ~15 xmm registers and the unrolled versions above spill the whole patch
+ * (4 channels: ResNet-56 WASM +X%; native 4-wide paths only take odd
+ * channel counts). */
+#define NO_UNROLL _Pragma("clang loop unroll(disable)")
+
+static void input_tile6x6_mem(const float *const *d, int ci, float *v, size_t pstride)
+{
+    float t[36 * 4];
+    for (int c = 0; c < ci; c += 4) {
+        NO_UNROLL
+        for (int col = 0; col < 6; col++) {
+            const unr_v4 x0 = unr_ld4(d[col] + c), x1 = unr_ld4(d[6 + col] + c);
+            const unr_v4 x2 = unr_ld4(d[12 + col] + c), x3 = unr_ld4(d[18 + col] + c);
+            const unr_v4 x4 = unr_ld4(d[24 + col] + c), x5 = unr_ld4(d[30 + col] + c);
+            unr_v4 r0, r1, r2, r3, r4, r5;
+            BT6(x0, x1, x2, x3, x4, x5, r0, r1, r2, r3, r4, r5);
+            float *o = t + 4 * col;
+            unr_st4(o, r0);
+            unr_st4(o + 24, r1);
+            unr_st4(o + 48, r2);
+            unr_st4(o + 72, r3);
+            unr_st4(o + 96, r4);
+            unr_st4(o + 120, r5);
+        }
+        NO_UNROLL
+        for (int r = 0; r < 6; r++) {
+            const float *x = t + 24 * r;
+            unr_v4 o0, o1, o2, o3, o4, o5;
+            BT6(unr_ld4(x), unr_ld4(x + 4), unr_ld4(x + 8), unr_ld4(x + 12), unr_ld4(x + 16),
+                unr_ld4(x + 20), o0, o1, o2, o3, o4, o5);
+            float *o = v + (size_t)(6 * r) * pstride + c;
+            unr_st4(o, o0);
+            unr_st4(o + pstride, o1);
+            unr_st4(o + 2 * pstride, o2);
+            unr_st4(o + 3 * pstride, o3);
+            unr_st4(o + 4 * pstride, o4);
+            unr_st4(o + 5 * pstride, o5);
+        }
+    }
+}
+
+/* Channel c of M at m + (c / 8) * cpanel + c % 8 (8 for plain rows). */
+static void output_tile6x6_panels(const float *m, size_t pstride, size_t cpanel, int co,
+                                  float *const *y, const float *const *res,
+                                  const float *bias, int flags)
+{
+    const unr_v4 zero = {0};
+    float s[24 * 4];
+    for (int c = 0; c < co; c += 4) {
+        NO_UNROLL
+        for (int col = 0; col < 6; col++) {     /* s = A^T q */
+            const float *q = m + (size_t)col * pstride + (size_t)(c >> 3) * cpanel + (c & 7);
+            const unr_v4 q0 = unr_ld4(q), q1 = unr_ld4(q + 6 * pstride);
+            const unr_v4 q2 = unr_ld4(q + 12 * pstride), q3 = unr_ld4(q + 18 * pstride);
+            const unr_v4 q4 = unr_ld4(q + 24 * pstride), q5 = unr_ld4(q + 30 * pstride);
+            unr_v4 o0, o1, o2, o3;
+            AT6(unr_v4, q0, q1, q2, q3, q4, q5, o0, o1, o2, o3);
+            float *o = s + 4 * col;
+            unr_st4(o, o0);
+            unr_st4(o + 24, o1);
+            unr_st4(o + 48, o2);
+            unr_st4(o + 72, o3);
+        }
+        NO_UNROLL
+        for (int r = 0; r < 4; r++) {           /* out = s A */
+            const float *q = s + 24 * r;
+            unr_v4 out[4];
+            AT6(unr_v4, unr_ld4(q), unr_ld4(q + 4), unr_ld4(q + 8), unr_ld4(q + 12),
+                unr_ld4(q + 16), unr_ld4(q + 20), out[0], out[1], out[2], out[3]);
+            for (int k = 0; k < 4; k++) {
+                float *yk = y[4 * r + k];
+                if (yk)
+                    EPILOGUE(unr_v4, unr_v4i, unr_ld4, unr_st4, zero, yk,
+                             res ? res[4 * r + k] : NULL, c, bias, flags, out[k]);
+            }
+        }
+    }
+}
+
+static void output_tile6x6_mem(const float *m, size_t pstride, int co, float *const *y,
+                               const float *const *res, const float *bias, int flags)
+{
+    output_tile6x6_panels(m, pstride, 8, co, y, res, bias, flags);
+}
+
 #if defined(UNR_HAVE_AVX2_BUILD)
 #define UNR_AVX2 __attribute__((target("avx2,fma")))
 typedef float wv8 __attribute__((vector_size(32)));
@@ -243,10 +334,14 @@ OUTPUT_TILE6(output_tile6x6_8, UNR_AVX2, wv8, wv8i, 8, ld8, st8)
 /* 8-channel layers stay direct: their 8-deep GEMMs are too short to beat
  * the direct kernel (measured: ResNet-110-half training 219 vs 234 img/s
  * with F(2x2), 271 vs 314 with F(4x4); inference 1125 vs 1410). */
-int unr_winograd_fits(const unr_conv_shape *s)
+#ifndef WINO_WASM_MIN_CH
+#define WINO_WASM_MIN_CH 8
+#endif
+int unr_winograd_fits(const unr_ctx *ctx, const unr_conv_shape *s)
 {
+    const int min_ch = unr_ctx_isa(ctx) == UNR_ISA_WASMSIMD ? WINO_WASM_MIN_CH : 16;
     return s->k == 3 && s->stride == 1 && s->ci % 4 == 0 && s->co % 4 == 0 &&
-           s->ci >= 16 && s->co >= 16 && (long)s->n * s->h * s->w >= WINO_MIN_PIXELS;
+           s->ci >= min_ch && s->co >= min_ch && (long)s->n * s->h * s->w >= WINO_MIN_PIXELS;
 }
 
 /* G, one 3-vector to a: F(2x2) rows [1 0 0] [1/2 1/2 1/2] [1/2 -1/2 1/2]
@@ -351,9 +446,59 @@ typedef struct {
     int m, a;               /* output tile side, patch side (m + 2) */
     input_tile_fn input_tile;
     output_tile_fn output_tile;
+    /* WASM F(4x4): all positions of a group of 4 tiles per GEMM call, in
+     * the grouped layout (run_block), or NULL. */
+    wino_gemm_fn gemm_grouped;
     int th, tw, tiles, block, nchunks;
     float *scratch[64];     /* per chunk: V then M */
 } wino_job;
+
+/* run_block with grouped GEMMs: V is [group][p][i][ci] and M
+ * [group][panel][p][i][8] for tile i of each group of 4, so a group's A at
+ * one position is 4 rows ci floats apart and its C one 4 x 8 block. */
+static void run_block_grouped(const wino_job *jb, float *v, float *mm, int t0, int nt)
+{
+    enum { MR = 4, NR = 8 };
+    const unr_conv_shape *s = jb->s;
+    const int ci = s->ci, co = s->co, h = s->h, w = s->w;
+    const int m = jb->m, a = jb->a, positions = a * a;
+    const int np = (co + NR - 1) / NR, groups = (nt + MR - 1) / MR;
+    const size_t gv = (size_t)positions * MR * ci, gm = (size_t)positions * MR * np * NR;
+    const size_t panel = (size_t)positions * MR * NR;
+
+    int b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
+    for (int q = 0; q < nt; q++) {
+        const float *d[36];
+        patch_pointers(jb->x, jb->zeros, h, w, ci, a, b, m * ty, m * tx, d);
+        jb->input_tile(d, ci, v + (size_t)(q / MR) * gv + (size_t)(q % MR) * ci,
+                       (size_t)MR * ci);
+        next_tile(&b, &ty, &tx, jb->th, jb->tw);
+    }
+    /* Rows of a last partial group hold stale V; their M goes unused. */
+    for (int g = 0; g < groups; g++)
+        for (int j = 0; j < np; j++)
+            jb->gemm_grouped(positions, ci, v + (size_t)g * gv, (ptrdiff_t)MR * ci,
+                             jb->u + (size_t)j * ci * NR, (ptrdiff_t)np * ci * NR,
+                             mm + (size_t)g * gm + (size_t)j * panel);
+
+    b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
+    for (int q = 0; q < nt; q++) {
+        const int oy = m * ty, ox = m * tx;
+        float *y[16];
+        const float *res[16];
+        for (int ky = 0, k = 0; ky < m; ky++)
+        for (int kx = 0; kx < m; kx++, k++) {
+            const int py = oy + ky, px = ox + kx;
+            const size_t off = (((size_t)b * h + py) * w + px) * co;
+            const int inside = py < h && px < w;
+            y[k] = inside ? jb->y + off : NULL;
+            res[k] = inside && jb->res ? jb->res + off : NULL;
+        }
+        next_tile(&b, &ty, &tx, jb->th, jb->tw);
+        output_tile6x6_panels(mm + (size_t)(q / MR) * gm + (size_t)(q % MR) * NR, MR * NR,
+                              panel, co, y, jb->res ? res : NULL, jb->bias, jb->flags);
+    }
+}
 
 /* Tiles [t0, t0 + nt) (nt <= block): transform, multiply, transform back.
  * V and M are tile-major, so each transform reads or writes one contiguous
@@ -374,7 +519,9 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
     for (int q = 0; q < nt; q++) {
         const float *d[36];
         patch_pointers(jb->x, jb->zeros, h, w, ci, a, b, m * ty, m * tx, d);
+#ifndef WINO_SKIP_IN
         jb->input_tile(d, ci, v + (size_t)q * positions * ci, ci);
+#endif
         next_tile(&b, &ty, &tx, jb->th, jb->tw);
     }
 
@@ -392,8 +539,10 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
             float *cj[UNR_MAX_MR];
             for (int i = 0; i < MR; i++)
                 cj[i] = c[i] + j * NR;
+#ifndef WINO_SKIP_GEMM
             jb->uk->fn(1, ci, ap, 1,
                        jb->u + ((size_t)p * np + j) * ci * NR, cj, NULL, NULL, 0);
+#endif
         }
     }
 
@@ -411,8 +560,10 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
             res[k] = inside && jb->res ? jb->res + off : NULL;
         }
         next_tile(&b, &ty, &tx, jb->th, jb->tw);
+#ifndef WINO_SKIP_OUT
         jb->output_tile(mm + (size_t)q * positions * cop, cop, co, y, jb->res ? res : NULL,
                         jb->bias, jb->flags);
+#endif
     }
 }
 
@@ -429,7 +580,10 @@ static void wino_chunk(void *arg, int begin, int end, int thread)
         float *mm = v + (size_t)jb->a * jb->a * rows * jb->s->ci;
         for (int t0 = t_begin; t0 < t_end; t0 += jb->block) {
             const int nt = t_end - t0 < jb->block ? t_end - t0 : jb->block;
-            run_block(jb, v, mm, t0, nt);
+            if (jb->gemm_grouped)
+                run_block_grouped(jb, v, mm, t0, nt);
+            else
+                run_block(jb, v, mm, t0, nt);
         }
     }
 }
@@ -458,8 +612,22 @@ int unr_winograd_conv(unr_ctx *ctx, int m, const unr_conv_shape *s, const float 
         .th = (s->h + m - 1) / m, .tw = (s->w + m - 1) / m,
     };
     jb.tiles = s->n * jb.th * jb.tw;
-    jb.input_tile = m == 2 ? input_tile4 : input_tile6x6_4;
-    jb.output_tile = m == 2 ? output_tile4 : output_tile6x6_4;
+#ifndef WINO_MEM
+#define WINO_MEM 1
+#endif
+    jb.input_tile = m == 2 ? input_tile4 : WINO_MEM ? input_tile6x6_mem : input_tile6x6_4;
+    jb.output_tile = m == 2 ? output_tile4 : WINO_MEM ? output_tile6x6_mem : output_tile6x6_4;
+#if defined(__wasm_simd128__)
+#ifndef WINO_GROUPED
+#define WINO_GROUPED 1
+#endif
+    if (WINO_GROUPED && unr_ctx_isa(ctx) == UNR_ISA_WASMSIMD && m == 4 && MR == 4 && NR == 8)
+        jb.gemm_grouped = s->ci == 8 ? unr_f32_wino_gemm_4x8__wasmsimd_k8
+                        : s->ci == 16 ? unr_f32_wino_gemm_4x8__wasmsimd_k16
+                        : s->ci == 32 ? unr_f32_wino_gemm_4x8__wasmsimd_k32
+                        : s->ci == 64 ? unr_f32_wino_gemm_4x8__wasmsimd_k64
+                        : unr_f32_wino_gemm_4x8__wasmsimd;
+#endif
 #if defined(UNR_HAVE_AVX2_BUILD)
     if (unr_ctx_isa(ctx) == UNR_ISA_AVX2) {
         if (s->ci % 8 == 0)
