@@ -202,9 +202,10 @@ unr_ctx *unr_ctx_create(int threads, unr_isa isa)
         return NULL;
     ctx->isa = isa;
     ctx->threads = threads;
-    /* Winograd only where measured faster: on WASM SIMD128 it loses to the
-     * spaced direct kernels (ResNet-20 batch 100: 470 vs 505 img/s, batch 1:
-     * 417 vs 480), as V8 spills the 4x4 patch the transforms hold. */
+    /* F(4x4) on both fast ISAs. In WASM it lost while its transforms held
+     * the patch in registers (V8 spilled it) and it ran one GEMM call per
+     * position; through an L1 buffer and with grouped GEMMs it wins at
+     * every channel count (winograd.c). */
     ctx->winograd = isa == UNR_ISA_AVX2 || isa == UNR_ISA_WASMSIMD ? UNR_WINOGRAD_DEFAULT_M : 0;
     ctx->local = calloc((size_t)threads, sizeof *ctx->local);
     if (!ctx->local) {

@@ -32,8 +32,8 @@ unr_isa unr_ctx_isa(const unr_ctx *ctx);
 int unr_ctx_threads(const unr_ctx *ctx);
 const char *unr_isa_name(unr_isa isa);
 /* 3x3 stride-1 convs use Winograd F(m x m, 3x3) where it pays: on by
- * default for AVX2 (m = 4), off for WASM SIMD128 (slower there, measured),
- * never for the scalar reference. m = 0 turns it off (every conv is the
+ * default (m = 4) for AVX2 and WASM SIMD128, never for the scalar
+ * reference. m = 0 turns it off (every conv is the
  * direct GEMM), 2 or 4 picks the tile, any other value the default. */
 void unr_ctx_set_winograd(unr_ctx *ctx, int m);
 int unr_isa_available(unr_isa isa);

@@ -126,7 +126,8 @@ typedef struct {
 } unr_wino_weights;
 
 /* Whether the dispatch uses it: 3x3, stride 1, channels multiples of 4 and
- * at least 16, and enough pixels to pay for transforming the weights.
+ * at least 16 (8 in WASM), and enough pixels to pay for transforming the
+ * weights.
  * unr_winograd_conv itself takes any 3x3 stride-1 shape with channels a
  * multiple of 4. */
 int unr_winograd_fits(const unr_ctx *ctx, const unr_conv_shape *s);

@@ -220,16 +220,18 @@ typedef void (*output_tile_fn)(const float *m, size_t pstride, int co,
 
 INPUT_TILE(input_tile4, , unr_v4, 4, unr_ld4, unr_st4)
 OUTPUT_TILE(output_tile4, , unr_v4, unr_v4i, 4, unr_ld4, unr_st4)
-INPUT_TILE6(input_tile6x6_4, , unr_v4, 4, unr_ld4, unr_st4)
-OUTPUT_TILE6(output_tile6x6_4, , unr_v4, unr_v4i, 4, unr_ld4, unr_st4)
 
-/* The same transforms, 4 channels wide, as 1-D passes through a small L1
- * buffer: one column (or row) of the patch per loop step, loops not
- * unrolled, so only ~12 vectors are live at once. For WASM, where V8 keeps
- * ~15 xmm registers and the unrolled versions above spill the whole patch
- * (4 channels: ResNet-56 WASM +X%; native 4-wide paths only take odd
- * channel counts). */
+/* F(4x4) 4 channels wide, as 1-D passes through a small L1 buffer: one
+ * column (or row) of the patch per loop step, loops not unrolled, so about
+ * 12 vectors are live at once. For WASM, where V8 keeps ~15 xmm registers
+ * and the unrolled form spilled the patch (measured at 16/32 channels:
+ * 79-83 vs 45-75 GFLOP/s-equivalent; noisy, never slower). Natively the
+ * 4-wide path only takes channel counts that are not multiples of 8. */
+#if defined(__clang__)
 #define NO_UNROLL _Pragma("clang loop unroll(disable)")
+#else
+#define NO_UNROLL _Pragma("GCC unroll 1")
+#endif
 
 static void input_tile6x6_mem(const float *const *d, int ci, float *v, size_t pstride)
 {
@@ -331,15 +333,14 @@ INPUT_TILE6(input_tile6x6_8, UNR_AVX2, wv8, 8, ld8, st8)
 OUTPUT_TILE6(output_tile6x6_8, UNR_AVX2, wv8, wv8i, 8, ld8, st8)
 #endif
 
-/* 8-channel layers stay direct: their 8-deep GEMMs are too short to beat
- * the direct kernel (measured: ResNet-110-half training 219 vs 234 img/s
- * with F(2x2), 271 vs 314 with F(4x4); inference 1125 vs 1410). */
-#ifndef WINO_WASM_MIN_CH
-#define WINO_WASM_MIN_CH 8
-#endif
+/* Natively, 8-channel layers stay direct: their 8-deep GEMMs are too short
+ * to beat the AVX2 8x8 kernel (measured: ResNet-110-half training 219 vs 234
+ * img/s with F(2x2), 271 vs 314 with F(4x4); inference 1125 vs 1410). In
+ * WASM the direct kernel is slower and the grouped GEMM (all 36 positions
+ * per call) keeps K = 8 busy: 32x32 8->8 52 vs 31 GFLOP/s-equivalent. */
 int unr_winograd_fits(const unr_ctx *ctx, const unr_conv_shape *s)
 {
-    const int min_ch = unr_ctx_isa(ctx) == UNR_ISA_WASMSIMD ? WINO_WASM_MIN_CH : 16;
+    const int min_ch = unr_ctx_isa(ctx) == UNR_ISA_WASMSIMD ? 8 : 16;
     return s->k == 3 && s->stride == 1 && s->ci % 4 == 0 && s->co % 4 == 0 &&
            s->ci >= min_ch && s->co >= min_ch && (long)s->n * s->h * s->w >= WINO_MIN_PIXELS;
 }
@@ -453,50 +454,52 @@ typedef struct {
     float *scratch[64];     /* per chunk: V then M */
 } wino_job;
 
-/* run_block with grouped GEMMs: V is [group][p][i][ci] and M
- * [group][panel][p][i][8] for tile i of each group of 4, so a group's A at
- * one position is 4 rows ci floats apart and its C one 4 x 8 block. */
+/* run_block with grouped GEMMs: V is [p][i][ci] and M [panel][p][i][8]
+ * for tile i of a group of 4, so the group's A at one position is 4 rows ci
+ * floats apart and its C one 4 x 8 block. */
 static void run_block_grouped(const wino_job *jb, float *v, float *mm, int t0, int nt)
 {
     enum { MR = 4, NR = 8 };
     const unr_conv_shape *s = jb->s;
     const int ci = s->ci, co = s->co, h = s->h, w = s->w;
     const int m = jb->m, a = jb->a, positions = a * a;
-    const int np = (co + NR - 1) / NR, groups = (nt + MR - 1) / MR;
-    const size_t gv = (size_t)positions * MR * ci, gm = (size_t)positions * MR * np * NR;
+    const int np = (co + NR - 1) / NR;
     const size_t panel = (size_t)positions * MR * NR;
 
+    /* One group of 4 tiles at a time, start to end: its V and M stay in L1,
+     * and the output's loads and stores (residual, y) interleave with the
+     * next group's GEMMs instead of coming in one burst per block. */
     int b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
-    for (int q = 0; q < nt; q++) {
-        const float *d[36];
-        patch_pointers(jb->x, jb->zeros, h, w, ci, a, b, m * ty, m * tx, d);
-        jb->input_tile(d, ci, v + (size_t)(q / MR) * gv + (size_t)(q % MR) * ci,
-                       (size_t)MR * ci);
-        next_tile(&b, &ty, &tx, jb->th, jb->tw);
-    }
-    /* Rows of a last partial group hold stale V; their M goes unused. */
-    for (int g = 0; g < groups; g++)
-        for (int j = 0; j < np; j++)
-            jb->gemm_grouped(positions, ci, v + (size_t)g * gv, (ptrdiff_t)MR * ci,
-                             jb->u + (size_t)j * ci * NR, (ptrdiff_t)np * ci * NR,
-                             mm + (size_t)g * gm + (size_t)j * panel);
-
-    b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
-    for (int q = 0; q < nt; q++) {
-        const int oy = m * ty, ox = m * tx;
-        float *y[16];
-        const float *res[16];
-        for (int ky = 0, k = 0; ky < m; ky++)
-        for (int kx = 0; kx < m; kx++, k++) {
-            const int py = oy + ky, px = ox + kx;
-            const size_t off = (((size_t)b * h + py) * w + px) * co;
-            const int inside = py < h && px < w;
-            y[k] = inside ? jb->y + off : NULL;
-            res[k] = inside && jb->res ? jb->res + off : NULL;
+    for (int g0 = 0; g0 < nt; g0 += MR) {
+        const int gn = nt - g0 < MR ? nt - g0 : MR;
+        const int b0 = b, ty0 = ty, tx0 = tx;
+        for (int i = 0; i < gn; i++) {
+            const float *d[36];
+            patch_pointers(jb->x, jb->zeros, h, w, ci, a, b, m * ty, m * tx, d);
+            jb->input_tile(d, ci, v + (size_t)i * ci, (size_t)MR * ci);
+            next_tile(&b, &ty, &tx, jb->th, jb->tw);
         }
-        next_tile(&b, &ty, &tx, jb->th, jb->tw);
-        output_tile6x6_panels(mm + (size_t)(q / MR) * gm + (size_t)(q % MR) * NR, MR * NR,
-                              panel, co, y, jb->res ? res : NULL, jb->bias, jb->flags);
+        /* Rows past gn hold stale V; their M goes unused. */
+        for (int j = 0; j < np; j++)
+            jb->gemm_grouped(positions, ci, v, (ptrdiff_t)MR * ci, jb->u + (size_t)j * ci * NR,
+                             (ptrdiff_t)np * ci * NR, mm + (size_t)j * panel);
+        b = b0, ty = ty0, tx = tx0;
+        for (int i = 0; i < gn; i++) {
+            const int oy = m * ty, ox = m * tx;
+            float *y[16];
+            const float *res[16];
+            for (int ky = 0, k = 0; ky < m; ky++)
+            for (int kx = 0; kx < m; kx++, k++) {
+                const int py = oy + ky, px = ox + kx;
+                const size_t off = (((size_t)b * h + py) * w + px) * co;
+                const int inside = py < h && px < w;
+                y[k] = inside ? jb->y + off : NULL;
+                res[k] = inside && jb->res ? jb->res + off : NULL;
+            }
+            next_tile(&b, &ty, &tx, jb->th, jb->tw);
+            output_tile6x6_panels(mm + (size_t)i * NR, MR * NR, panel, co, y,
+                                  jb->res ? res : NULL, jb->bias, jb->flags);
+        }
     }
 }
 
@@ -519,9 +522,7 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
     for (int q = 0; q < nt; q++) {
         const float *d[36];
         patch_pointers(jb->x, jb->zeros, h, w, ci, a, b, m * ty, m * tx, d);
-#ifndef WINO_SKIP_IN
         jb->input_tile(d, ci, v + (size_t)q * positions * ci, ci);
-#endif
         next_tile(&b, &ty, &tx, jb->th, jb->tw);
     }
 
@@ -539,10 +540,8 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
             float *cj[UNR_MAX_MR];
             for (int i = 0; i < MR; i++)
                 cj[i] = c[i] + j * NR;
-#ifndef WINO_SKIP_GEMM
             jb->uk->fn(1, ci, ap, 1,
                        jb->u + ((size_t)p * np + j) * ci * NR, cj, NULL, NULL, 0);
-#endif
         }
     }
 
@@ -560,10 +559,8 @@ static void run_block(const wino_job *jb, float *v, float *mm, int t0, int nt)
             res[k] = inside && jb->res ? jb->res + off : NULL;
         }
         next_tile(&b, &ty, &tx, jb->th, jb->tw);
-#ifndef WINO_SKIP_OUT
         jb->output_tile(mm + (size_t)q * positions * cop, cop, co, y, jb->res ? res : NULL,
                         jb->bias, jb->flags);
-#endif
     }
 }
 
@@ -612,16 +609,10 @@ int unr_winograd_conv(unr_ctx *ctx, int m, const unr_conv_shape *s, const float 
         .th = (s->h + m - 1) / m, .tw = (s->w + m - 1) / m,
     };
     jb.tiles = s->n * jb.th * jb.tw;
-#ifndef WINO_MEM
-#define WINO_MEM 1
-#endif
-    jb.input_tile = m == 2 ? input_tile4 : WINO_MEM ? input_tile6x6_mem : input_tile6x6_4;
-    jb.output_tile = m == 2 ? output_tile4 : WINO_MEM ? output_tile6x6_mem : output_tile6x6_4;
+    jb.input_tile = m == 2 ? input_tile4 : input_tile6x6_mem;
+    jb.output_tile = m == 2 ? output_tile4 : output_tile6x6_mem;
 #if defined(__wasm_simd128__)
-#ifndef WINO_GROUPED
-#define WINO_GROUPED 1
-#endif
-    if (WINO_GROUPED && unr_ctx_isa(ctx) == UNR_ISA_WASMSIMD && m == 4 && MR == 4 && NR == 8)
+    if (unr_ctx_isa(ctx) == UNR_ISA_WASMSIMD && m == 4 && MR == 4 && NR == 8)
         jb.gemm_grouped = s->ci == 8 ? unr_f32_wino_gemm_4x8__wasmsimd_k8
                         : s->ci == 16 ? unr_f32_wino_gemm_4x8__wasmsimd_k16
                         : s->ci == 32 ? unr_f32_wino_gemm_4x8__wasmsimd_k32
@@ -858,7 +849,7 @@ int unr_winograd_backward_weights(unr_ctx *ctx, int m, const unr_conv_shape *s,
         .cip = (ci + MR - 1) / MR * MR, .cop = (co + NR - 1) / NR * NR,
     };
     jb.tiles = s->n * jb.th * jb.tw;
-    jb.input_tile = m == 2 ? input_tile4 : input_tile6x6_4;
+    jb.input_tile = m == 2 ? input_tile4 : input_tile6x6_mem;
     jb.dy_tile = m == 2 ? dy_tile2x2_4 : dy_tile4x4_4;
 #if defined(UNR_HAVE_AVX2_BUILD)
     if (unr_ctx_isa(ctx) == UNR_ISA_AVX2) {

@@ -288,8 +288,9 @@ static void check_winograd(unr_conv_shape s)
 }
 
 /* The dispatch takes Winograd exactly where its rule says: its sums round
- * differently from the direct GEMM's, so some output bits differ. */
-static void check_winograd_taken(unr_conv_shape s, int expect)
+ * differently from the direct GEMM's, so some output bits differ. expect -1:
+ * taken in WASM only (8 channels). */
+static void check_winograd_taken(unr_conv_shape s, int expect_in)
 {
     const size_t nx = (size_t)s.n * s.h * s.w * s.ci;
     const size_t ny = (size_t)s.n * s.h * s.w * s.co;
@@ -300,6 +301,8 @@ static void check_winograd_taken(unr_conv_shape s, int expect)
             d++;
         if (!ctx_wino[c] || d == n_ctx)
             continue;
+        const int expect = expect_in >= 0 ? expect_in
+                                          : unr_ctx_isa(ctxs[c]) == UNR_ISA_WASMSIMD;
         float *a = rand_array(ny), *b = copy_array(a, ny);
         unr_conv_forward(ctxs[c], &s, x, w, NULL, a);
         unr_conv_forward(ctxs[d], &s, x, w, NULL, b);
@@ -547,12 +550,18 @@ int main(void)
         {1, 1, 1, 4, 4}, {1, 2, 2, 4, 8}, {1, 3, 5, 8, 4}, {2, 7, 5, 16, 12},
         {3, 17, 9, 16, 24}, {1, 8, 8, 64, 64}, {2, 32, 32, 8, 8},
         {5, 16, 16, 16, 32}, {128, 8, 8, 64, 64}, {1, 1, 7, 12, 20},
+        /* WASM's grouped GEMMs: K fixed at 8/16/32/64 or not, last groups
+         * of 1-3 tiles, Co not a multiple of 8 */
+        {3, 9, 11, 32, 32}, {2, 6, 6, 32, 8}, {1, 5, 7, 8, 16}, {1, 9, 5, 8, 12},
+        {2, 10, 10, 20, 8},
     };
     for (int i = 0; i < (int)(sizeof wshapes / sizeof wshapes[0]); i++)
         check_winograd(shape(wshapes[i][0], wshapes[i][1], wshapes[i][2],
                              wshapes[i][3], wshapes[i][4], 3, 1));
     check_winograd_taken(shape(4, 16, 16, 16, 16, 3, 1), 1);
-    check_winograd_taken(shape(2, 32, 32, 8, 8, 3, 1), 0);    /* too narrow */
+    /* 8 channels: too narrow natively, taken in WASM */
+    check_winograd_taken(shape(2, 32, 32, 8, 8, 3, 1), -1);
+    check_winograd_taken(shape(2, 32, 32, 4, 4, 3, 1), 0);    /* too narrow */
     check_winograd_taken(shape(1, 8, 8, 64, 64, 3, 1), 0);    /* too few pixels */
     check_winograd_taken(shape(2, 16, 16, 16, 32, 3, 2), 0);  /* stride 2 */
 
