@@ -13,12 +13,13 @@ import { probeModels, fetchWeights, classifyFiles } from './data.mjs';
 import { TestImages } from './test-images.mjs';
 import { h, progressRow, createMessages } from './ui.mjs';
 import { createShareBox } from './share-box.mjs';
-import { VIEW_LABELS } from './views/panel.mjs';
+import { VIEW_LABELS, forgetLesions } from './views/panel.mjs';
 import { createNetworkSection } from './views/network.mjs';
 import { createLesionView } from './views/lesion-view.mjs';
 import { createKView } from './views/k-view.mjs';
 import { createPathsView } from './views/paths-view.mjs';
 import { createDepthView } from './views/depth-view.mjs';
+import { createHero } from './views/hero.mjs';
 
 /** One compiled module for every explorer on the page. */
 let modulePromise = null;
@@ -39,6 +40,8 @@ function compileWasm() {
 export function createExplorer(root, options = {}) {
   const syncUrl = options.syncUrl ?? true;
   const only = options.only ?? null;
+  // The landing (the full page, no model named): the first chart tells the story.
+  const landing = syncUrl && !only && !new URLSearchParams(location.search).has('model');
   let st;
   const startProblems = [];
   if (syncUrl) {
@@ -109,6 +112,7 @@ export function createExplorer(root, options = {}) {
     share?.button, loadProgress.el, engine, share?.box);
 
   const network = createNetworkSection(ctx);
+  const hero = landing ? createHero(ctx, { onExplore: () => network.el.scrollIntoView?.({ behavior: 'smooth', block: 'start' }) }) : null;
 
   // experiment tabs
   const tabs = h('div', { class: 'tabs', role: 'tablist' });
@@ -128,7 +132,7 @@ export function createExplorer(root, options = {}) {
   const experiments = h('section', { class: 'experiments', 'aria-label': 'experiments' },
     only ? null : tabs, ...Object.values(panels));
 
-  root.append(h('div', { class: `ux${only ? ' ux-embed' : ''}` }, messages, controls, network.el, experiments));
+  root.append(h('div', { class: `ux${only ? ' ux-embed' : ''}` }, messages, hero?.el, controls, network.el, experiments));
   for (const p of startProblems) say(p, 'warn');
 
   // ---- state ----
@@ -277,7 +281,7 @@ export function createExplorer(root, options = {}) {
         if (!wf) throw new Error(`${mf.name} names weights "${want}": pick that .bin file together with the .json`);
         const name = String(j.name ?? mf.name.replace(/\.json$/, '')).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'user-model';
         userModels.set(name, { manifest: text, weights: await wf.arrayBuffer() });
-        ctx.lesions.clear();   // a file may reuse a name measured before
+        forgetLesions(ctx);   // a file may reuse a name measured before
         available = available.filter((m) => m.name !== name);
         available.push({ name, label: `${name} (your file)`, manifest: text });
         const prev = loaded.primary;
@@ -303,7 +307,7 @@ export function createExplorer(root, options = {}) {
     unsay('no-data');
     if (n < 10000) say(`${name}: ${n} images; larger image counts use all ${n}.`, 'info', 'data-size');
     forgetResults();
-    ctx.lesions.clear();
+    forgetLesions(ctx);
     network.dataChanged();
     if (loaded.primary) showView();
   }
@@ -391,6 +395,7 @@ export function createExplorer(root, options = {}) {
         fillModelSelects();
         describeEngine(info);
         await applyPrimary(urlModel);
+        hero?.start();   // after the live error's evaluation is queued, before the tab's run
         showView();
       }
       (root instanceof ShadowRoot ? root.host : root).dataset.ready = 'true';

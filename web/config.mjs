@@ -92,3 +92,16 @@ export const PAPER = Object.freeze({
   window: { a: 5, b: 17, n: 54, share: 0.004537 },
   shortPathTraining: { sampled: 0.0596, normal: 0.0610 },
 });
+
+/**
+ * The landing's first chart (views/hero.mjs): each block of these networks
+ * deleted in turn, cheapest first so that every column appears early; a plain
+ * net, a shallow ResNet and the paper's 54 blocks (at half width).
+ */
+export const HERO = Object.freeze({
+  networks: Object.freeze([
+    { name: 'plain20', color: '#D55E00' },
+    { name: 'resnet20', color: '#009E73' },
+    { name: 'resnet110-half', color: '#0072B2' },
+  ]),
+});

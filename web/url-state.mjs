@@ -7,7 +7,7 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** The table: name, type, default (+ limits). Order = order in the URL. */
 export const STATE_TABLE = Object.freeze([
-  { name: 'model', type: 'name', default: 'resnet20',
+  { name: 'model', type: 'name', default: 'resnet110-half',
     help: 'a model name: letters, digits, ".", "_" or "-"' },
   { name: 'compare', type: 'name', default: '', optional: true,
     help: 'a second model to overlay (e.g. plain20)' },

@@ -22,7 +22,7 @@ export function medianCost(s) {
 export function createDepthChart(container, options = {}) {
   const margin = { top: 22, right: 18, bottom: 58, left: 56 };
   const base = chartBase(container, { title: options.title ?? 'Error added by deleting one block, across depths',
-                                     empty: 'Run to measure each residual network.', margin });
+                                     empty: options.empty ?? 'Run to measure each residual network.', margin });
   const { f } = base;
 
   /**

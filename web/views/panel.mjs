@@ -35,17 +35,74 @@ export function viewSignature(v, ctx) {
 /**
  * Each block of a loaded model (worker key `key`, named `name`) deleted in
  * turn on the first `count` images. Measured once a page: the lesion and
- * depth tabs share the result (it is deterministic), unless a Run forces it.
+ * depth tabs and the landing's chart share the result (it is deterministic),
+ * unless a Run forces it; a sweep under way is joined rather than run twice
+ * (the landing and the "Delete one block" tab start on the same network),
+ * with its partial results and progress, and stops only when every caller
+ * has cancelled.
+ * @param {{batch?: number, signal?: AbortSignal, onProgress?: (f: number) => void,
+ *          onPartial?: (r: object) => void}} opts
  */
 export async function lesionOf(ctx, name, key, count, force, opts) {
+  const id = `${name}|${count}`;
   const known = !force && knownLesion(ctx, name, count);
   if (known) {
     opts.onProgress?.(1);
     return known;
   }
-  const res = await lesionSingle(ctx.pool, key, count, opts);
-  ctx.lesions.set(`${name}|${count}`, res);
-  return res;
+  const runs = runsOf(ctx);
+  let run = !force && runs.get(id);
+  if (!run) {
+    run = startLesion(ctx, id, key, count, opts.batch);
+    runs.set(id, run);
+  }
+  return run.join(opts);
+}
+
+// The sweeps under way, per explorer: "name|count" -> a shared run.
+const underWay = new WeakMap();
+const runsOf = (ctx) => underWay.get(ctx) ?? underWay.set(ctx, new Map()).get(ctx);
+
+/** Forget every measured lesion and every sweep under way (new test images, a model file reusing a name). */
+export function forgetLesions(ctx) {
+  ctx.lesions.clear();
+  runsOf(ctx).clear();
+}
+
+function startLesion(ctx, id, key, count, batch) {
+  const ctl = new AbortController();
+  const callers = new Set();
+  let last = null, fraction = 0;
+  const runs = runsOf(ctx);
+  const promise = lesionSingle(ctx.pool, key, count, {
+    ...(batch ? { batch } : {}),
+    signal: ctl.signal,
+    onProgress: (f) => { fraction = f; for (const c of callers) c.onProgress?.(f); },
+    onPartial: (r) => { last = r; for (const c of callers) c.onPartial?.(r); },
+  });
+  const run = {
+    join(opts) {
+      return new Promise((resolve, reject) => {
+        const caller = { onProgress: opts.onProgress, onPartial: opts.onPartial };
+        const leave = () => {
+          callers.delete(caller);
+          if (!callers.size) { ctl.abort(); if (runs.get(id) === run) runs.delete(id); }
+          reject(new AbortError());
+        };
+        if (opts.signal?.aborted) { leave(); return; }
+        callers.add(caller);
+        if (last) opts.onPartial?.(last);
+        if (fraction) opts.onProgress?.(fraction);
+        opts.signal?.addEventListener('abort', leave, { once: true });
+        promise.then((r) => { callers.delete(caller); opts.signal?.removeEventListener('abort', leave); resolve(r); },
+                     (e) => { callers.delete(caller); opts.signal?.removeEventListener('abort', leave); reject(e); });
+      });
+    },
+  };
+  promise.then((r) => { if (runs.get(id) === run) { runs.delete(id); ctx.lesions.set(id, r); } }, () => {
+    if (runs.get(id) === run) runs.delete(id);
+  });
+  return run;
 }
 
 /** That result when this page has measured it, else undefined. */

@@ -1,0 +1,122 @@
+// views/hero.mjs: the landing's first screen. Each block of a plain network,
+// a 9-block ResNet and the 54-block ResNet deleted in turn on the same test
+// images, measured here in the workers (not a cached picture) and drawn as the
+// "across depths" chart while image chunks come in: the paper's claim 2 at a
+// glance. The lesions land in ctx.lesions like any other, so the "Delete one
+// block" and "Across depths" tabs reuse them.
+import { HERO, COLORS } from '../config.mjs';
+import { h, progressRow } from '../ui.mjs';
+import { createDepthChart, medianCost } from '../charts/depth.mjs';
+import { imageCount, lesionOf, isAbort } from './panel.mjs';
+
+/** "+0.6", "+31", "−0.2": points of error, as the hero's big numbers show them. */
+export function fmtPoints(v) {
+  if (!Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  return `${v < 0 ? '−' : '+'}${a >= 10 ? a.toFixed(0) : a.toFixed(1)}`;
+}
+
+/** Blocks of a manifest's network: arch.blocks_per_stage is one count for every stage, or one per stage. */
+function blockCount(manifest) {
+  const { blocks_per_stage: b, widths } = manifest.arch;
+  return Array.isArray(b) ? b.reduce((a, c) => a + c, 0) : b * widths.length;
+}
+
+/**
+ * @param {object} ctx the explorer's shared state (views/panel.mjs)
+ * @param {{onExplore: () => void}} o onExplore: take the reader to the network section
+ * @returns {{el: HTMLElement, start: () => Promise<void>, cancel: () => void}}
+ */
+export function createHero(ctx, { onExplore }) {
+  const stats = h('ul', { class: 'hero-stats', 'aria-live': 'polite' });
+  const status = h('p', { class: 'hero-status' });
+  const prog = progressRow('hero-progress');
+  const chartEl = h('div', { class: 'hero-chart' });
+  const chart = createDepthChart(chartEl, { title: 'Error added by deleting one block', empty: 'Measuring…' });
+  const el = h('section', { class: 'hero', 'aria-labelledby': 'ux-hero-h' },
+    h('div', { class: 'hero-text' },
+      h('h2', { id: 'ux-hero-h' }, 'Delete one block. A deep ResNet barely notices; a plain network breaks.'),
+      h('p', { class: 'hero-lede' }, 'Each dot is one block of a network deleted (its residual branch; the skip stays), ' +
+        'at the test error that deletion adds, measured now in your browser. The 54-block ResNet is an ensemble of 2',
+        h('sup', {}, '54'), ' paths: removing one block removes half of them, and the rest still vote.'),
+      stats, status, prog.el,
+      h('p', { class: 'hero-actions' },
+        h('button', { type: 'button', class: 'primary', onclick: () => onExplore() }, 'Delete blocks yourself ↓'),
+        ' ', h('a', { href: '#intro-h' }, 'Why it works'))),
+    h('figure', { class: 'card hero-figure', 'data-chart': 'hero' }, chartEl));
+
+  let ctl = null;
+
+  /** The hero's networks that this site has: [{name, label, color}]. */
+  function networks() {
+    return HERO.networks.filter((n) => ctx.manifestOf(n.name)).map((n) => ({ ...n, label: ctx.labelOf(n.name) }));
+  }
+
+  /** The worker key a network runs under: a slot already holding it, or its own. */
+  async function keyFor(name) {
+    for (const slot of ['primary', 'compare'])
+      if (ctx.loaded[slot]?.name === name) return slot;
+    const key = `hero:${name}`;
+    await ctx.pool.broadcast(`model:${key}`, { type: 'model', key, ...(await ctx.modelBytes(name)) });
+    return key;
+  }
+
+  function draw(series) {
+    chart.update({ series });
+    stats.replaceChildren(...series.map((s) => h('li', { style: { '--swatch': s.color } },
+      h('span', { class: 'hero-num', 'data-model': s.name }, s.blocks.some((b) => b.error != null) ? fmtPoints(medianCost(s)) : '…'),
+      h('span', { class: 'hero-what' }, h('b', {}, s.label), ` · ${s.n} blocks`, h('br'),
+        'points of error, median deletion'))));
+  }
+
+  /** Measure every network, cheap ones first so all columns appear early; partials redraw. */
+  async function start() {
+    const nets = networks();
+    if (!nets.length || !ctx.images.bytes) { el.hidden = true; return; }
+    ctl?.abort();
+    const mine = ctl = new AbortController();
+    ctx.running.hero = mine;
+    const count = imageCount(ctx);
+    const series = nets.map((n) => ({ name: n.name, label: n.label, color: n.color, n: blockCount(ctx.manifestOf(n.name)),
+                                      full: NaN, blocks: [], images: 0 }));
+    const done = new Array(nets.length).fill(0);
+    const refresh = () => {
+      if (ctl !== mine) return;
+      draw(series.filter((s) => s.images > 0));
+      const least = Math.min(...series.map((s) => s.images));
+      status.textContent = least >= count
+        ? `Measured here on ${count.toLocaleString('en-US')} CIFAR-10 test images (rebuilt set; see below).`
+        : `Measured here so far on ${least ? `the first ${least.toLocaleString('en-US')}` : 'a first chunk'} of ` +
+          `${count.toLocaleString('en-US')} test images; refining…`;
+    };
+    const take = (i, res) => {
+      Object.assign(series[i], { n: res.blocks.length, full: res.full.error, blocks: res.blocks, images: res.n });
+      refresh();
+    };
+    draw(series);
+    prog.start(`Deleting each block of ${nets.length} networks`, () => mine.abort());
+    try {
+      const keys = [];
+      for (const n of nets) keys.push(await keyFor(n.name));
+      mine.signal.throwIfAborted();
+      await Promise.all(nets.map((n, i) => lesionOf(ctx, n.name, keys[i], count, false, {
+        signal: mine.signal,
+        onPartial: (res) => take(i, res),
+        onProgress: (f) => {
+          done[i] = f * series[i].n;   // weigh each network by its blocks: the sweep's cost grows with them
+          prog.set(done.reduce((a, b) => a + b, 0) / Math.max(1, series.reduce((a, s) => a + s.n, 0)));
+        },
+      }).then((res) => take(i, res))));
+      prog.done();
+      refresh();
+    } catch (e) {
+      if (ctl !== mine) return;
+      prog.done(isAbort(e) ? 'Cancelled: Run in the "Delete one block" tab measures it again.' : null);
+      if (!isAbort(e)) ctx.say(`The first chart failed: ${e.message}`, 'error', 'hero');
+    } finally {
+      if (ctx.running.hero === mine) ctx.running.hero = null;
+    }
+  }
+
+  return { el, start, cancel: () => ctl?.abort() };
+}
