@@ -40,8 +40,9 @@ function compileWasm() {
 export function createExplorer(root, options = {}) {
   const syncUrl = options.syncUrl ?? true;
   const only = options.only ?? null;
-  // The landing (the full page, no model named): the first chart tells the story.
-  const landing = syncUrl && !only && !new URLSearchParams(location.search).has('model');
+  // The landing (the full page at its bare address): the first chart tells the
+  // story. A link to a view (any parameter) opens straight on the explorer.
+  const landing = syncUrl && !only && location.search === '';
   let st;
   const startProblems = [];
   if (syncUrl) {

@@ -73,7 +73,7 @@ test('the landing deletes each block of three networks in the page, on the first
   await page.close();
 });
 
-test('a link that names a model opens straight on the explorer, without the landing chart', { skip }, async () => {
+test('a link to a view opens straight on the explorer, without the landing chart', { skip }, async () => {
   const { page, errors } = await open('?model=resnet20&view=swap');
   await page.waitForSelector('#explorer[data-ready]', { timeout: 60000 });
   assert.equal(await page.locator('section.hero').count(), 0);

@@ -255,7 +255,7 @@ test('embedSnippet: model and view always, other values where they differ from t
                '<script type="module" src="https://example.org/unravel/unravel-explorer.mjs"></script>\n' +
                '<unravel-explorer model="resnet110-half" deleted="3,7" pbatch="32" q="0.75" view="paths"></unravel-explorer>');
   assert.equal(embedSnippet(parseState('').state, 'm.mjs'),
-               '<script type="module" src="m.mjs"></script>\n<unravel-explorer model="resnet20" view="lesion"></unravel-explorer>');
+               '<script type="module" src="m.mjs"></script>\n<unravel-explorer model="resnet110-half" view="lesion"></unravel-explorer>');
   // values come checked from the URL table; a hand-made state still cannot break out of its quotes
   assert.match(embedSnippet({ ...parseState('').state, model: 'a"b<c&' }, 'm.mjs'), /model="a&#34;b&#60;c&#38;"/);
 });
