@@ -2,7 +2,7 @@
 // experiment tab at 1280 px, Across depths on 1,000 images; the network and the path statistics at 375 px).
 //   node tests/e2e/screenshots.mjs [model] [compare]
 // (default: resnet20 and plain20 if present, else the dev-* random models).
-// SHOTS=depth,short-paths takes only those groups (main, phone, depths,
+// SHOTS=depth,short-paths takes only those groups (landing, main, phone, depths,
 // depth, short-paths).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,6 +37,22 @@ try {
   });
   const idle = (v) => page.waitForFunction((view) => !document.querySelector(`#ux-panel-${view} .progress-row.running`) &&
     !document.querySelector('.err-big.stale, .err-vs.stale'), v, { timeout: 600000 });
+  // the landing as a newcomer sees it (bare address, 1280x900): the first
+  // chart while its image chunks come in, then complete
+  if (want('landing')) {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const t0 = Date.now();
+    await page.goto(server.url);
+    await page.waitForFunction(() => /so far/.test(document.querySelector('.hero-status')?.textContent ?? ''), null, { timeout: 120000 })
+      .then(async () => {
+        console.log(`screenshots: first partial chart after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        await page.screenshot({ path: path.join(out, 'landing-partial.png') });
+      }, () => console.log('screenshots: no partial chart seen'));
+    await page.waitForFunction(() => /Measured here on/.test(document.querySelector('.hero-status')?.textContent ?? ''), null, { timeout: 600000 });
+    console.log(`screenshots: landing complete after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await mask();
+    await page.screenshot({ path: path.join(out, 'landing-1280.png') });
+  }
   if (want('main')) {
     await page.goto(`${server.url}?model=${model}&compare=${compare}&deleted=4&samples=3`);
     await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
