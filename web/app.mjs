@@ -396,7 +396,7 @@ export function createExplorer(root, options = {}) {
         fillModelSelects();
         describeEngine(info);
         await applyPrimary(urlModel);
-        hero?.start();   // after the live error's evaluation is queued, before the tab's run
+        await hero?.start();   // queued after the live error's evaluation, before the tab's run (which joins it)
         showView();
       }
       (root instanceof ShadowRoot ? root.host : root).dataset.ready = 'true';

@@ -25,7 +25,7 @@ function blockCount(manifest) {
 /**
  * @param {object} ctx the explorer's shared state (views/panel.mjs)
  * @param {{onExplore: () => void}} o onExplore: take the reader to the network section
- * @returns {{el: HTMLElement, start: () => Promise<void>, cancel: () => void}}
+ * @returns {{el: HTMLElement, start: () => Promise<void>, cancel: () => void}} start resolves once its sweeps are queued
  */
 export function createHero(ctx, { onExplore }) {
   const stats = h('ul', { class: 'hero-stats', 'aria-live': 'polite' });
@@ -69,7 +69,11 @@ export function createHero(ctx, { onExplore }) {
         'points of error, median deletion'))));
   }
 
-  /** Measure every network, cheap ones first so all columns appear early; partials redraw. */
+  /**
+   * Measure every network, cheap ones first so that all columns appear early;
+   * partials redraw. Resolves once every sweep is queued on the pool (so that
+   * a tab started next joins them rather than queueing ahead), before they end.
+   */
   async function start() {
     const nets = networks();
     if (!nets.length || !ctx.images.bytes) { el.hidden = true; return; }
@@ -93,29 +97,37 @@ export function createHero(ctx, { onExplore }) {
       Object.assign(series[i], { n: res.blocks.length, full: res.full.error, blocks: res.blocks, images: res.n });
       refresh();
     };
+    const fail = (e) => {
+      if (ctl !== mine) return;
+      prog.done(isAbort(e) ? 'Cancelled: Run in the "Delete one block" tab measures it again.' : null);
+      if (!isAbort(e)) ctx.say(`The first chart failed: ${e.message}`, 'error', 'hero');
+      if (ctx.running.hero === mine) ctx.running.hero = null;
+    };
     draw(series);
     prog.start(`Deleting each block of ${nets.length} networks`, () => mine.abort());
+    let runs;
     try {
       const keys = [];
       for (const n of nets) keys.push(await keyFor(n.name));
       mine.signal.throwIfAborted();
-      await Promise.all(nets.map((n, i) => lesionOf(ctx, n.name, keys[i], count, false, {
+      runs = nets.map((n, i) => lesionOf(ctx, n.name, keys[i], count, false, {
         signal: mine.signal,
         onPartial: (res) => take(i, res),
         onProgress: (f) => {
           done[i] = f * series[i].n;   // weigh each network by its blocks: the sweep's cost grows with them
           prog.set(done.reduce((a, b) => a + b, 0) / Math.max(1, series.reduce((a, s) => a + s.n, 0)));
         },
-      }).then((res) => take(i, res))));
+      }).then((res) => take(i, res)));
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    Promise.all(runs).then(() => {
+      if (ctl !== mine) return;
       prog.done();
       refresh();
-    } catch (e) {
-      if (ctl !== mine) return;
-      prog.done(isAbort(e) ? 'Cancelled: Run in the "Delete one block" tab measures it again.' : null);
-      if (!isAbort(e)) ctx.say(`The first chart failed: ${e.message}`, 'error', 'hero');
-    } finally {
       if (ctx.running.hero === mine) ctx.running.hero = null;
-    }
+    }, fail);
   }
 
   return { el, start, cancel: () => ctl?.abort() };
