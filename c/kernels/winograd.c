@@ -313,6 +313,81 @@ static void output_tile6x6_mem(const float *m, size_t pstride, int co, float *co
     output_tile6x6_panels(m, pstride, 8, co, y, res, bias, flags);
 }
 
+/* The grouped path's fast form, for images whose sides are multiples of 4:
+ * the patch read from a zero-padded copy of x (pixel (r, c) at
+ * p + r*rs + c*ci), the 4x4 outputs at y + r*ys + k*co, with no pointer
+ * tables to build and no output to clip. */
+static void input_tile6x6_strided(const float *p, size_t rs, int ci, float *v,
+                                  size_t pstride)
+{
+    float t[36 * 4];
+    for (int c = 0; c < ci; c += 4) {
+        NO_UNROLL
+        for (int col = 0; col < 6; col++) {
+            const float *x = p + (size_t)col * ci + c;
+            unr_v4 r0, r1, r2, r3, r4, r5;
+            BT6(unr_ld4(x), unr_ld4(x + rs), unr_ld4(x + 2 * rs), unr_ld4(x + 3 * rs),
+                unr_ld4(x + 4 * rs), unr_ld4(x + 5 * rs), r0, r1, r2, r3, r4, r5);
+            float *o = t + 4 * col;
+            unr_st4(o, r0);
+            unr_st4(o + 24, r1);
+            unr_st4(o + 48, r2);
+            unr_st4(o + 72, r3);
+            unr_st4(o + 96, r4);
+            unr_st4(o + 120, r5);
+        }
+        NO_UNROLL
+        for (int r = 0; r < 6; r++) {
+            const float *x = t + 24 * r;
+            unr_v4 o0, o1, o2, o3, o4, o5;
+            BT6(unr_ld4(x), unr_ld4(x + 4), unr_ld4(x + 8), unr_ld4(x + 12), unr_ld4(x + 16),
+                unr_ld4(x + 20), o0, o1, o2, o3, o4, o5);
+            float *o = v + (size_t)(6 * r) * pstride + c;
+            unr_st4(o, o0);
+            unr_st4(o + pstride, o1);
+            unr_st4(o + 2 * pstride, o2);
+            unr_st4(o + 3 * pstride, o3);
+            unr_st4(o + 4 * pstride, o4);
+            unr_st4(o + 5 * pstride, o5);
+        }
+    }
+}
+
+static void output_tile6x6_strided(const float *m, size_t pstride, size_t cpanel, int co,
+                                   float *y, const float *res, size_t ys,
+                                   const float *bias, int flags)
+{
+    const unr_v4 zero = {0};
+    float s[24 * 4];
+    for (int c = 0; c < co; c += 4) {
+        NO_UNROLL
+        for (int col = 0; col < 6; col++) {     /* s = A^T q */
+            const float *q = m + (size_t)col * pstride + (size_t)(c >> 3) * cpanel + (c & 7);
+            unr_v4 o0, o1, o2, o3;
+            AT6(unr_v4, unr_ld4(q), unr_ld4(q + 6 * pstride), unr_ld4(q + 12 * pstride),
+                unr_ld4(q + 18 * pstride), unr_ld4(q + 24 * pstride), unr_ld4(q + 30 * pstride),
+                o0, o1, o2, o3);
+            float *o = s + 4 * col;
+            unr_st4(o, o0);
+            unr_st4(o + 24, o1);
+            unr_st4(o + 48, o2);
+            unr_st4(o + 72, o3);
+        }
+        NO_UNROLL
+        for (int r = 0; r < 4; r++) {           /* out = s A */
+            const float *q = s + 24 * r;
+            unr_v4 out[4];
+            AT6(unr_v4, unr_ld4(q), unr_ld4(q + 4), unr_ld4(q + 8), unr_ld4(q + 12),
+                unr_ld4(q + 16), unr_ld4(q + 20), out[0], out[1], out[2], out[3]);
+            float *yr = y + (size_t)r * ys;
+            const float *rr = res ? res + (size_t)r * ys : NULL;
+            for (int k = 0; k < 4; k++)
+                EPILOGUE(unr_v4, unr_v4i, unr_ld4, unr_st4, zero, yr + (size_t)k * co,
+                         rr ? rr + (size_t)k * co : NULL, c, bias, flags, out[k]);
+        }
+    }
+}
+
 #if defined(UNR_HAVE_AVX2_BUILD)
 #define UNR_AVX2 __attribute__((target("avx2,fma")))
 typedef float wv8 __attribute__((vector_size(32)));
@@ -450,6 +525,10 @@ typedef struct {
     /* WASM F(4x4): all positions of a group of 4 tiles per GEMM call, in
      * the grouped layout (run_block), or NULL. */
     wino_gemm_fn gemm_grouped;
+    /* With whole_tiles at 8 channels: x zero-padded to [n][h + 2][w + 2][ci],
+     * or NULL. */
+    const float *xpad;
+    int whole_tiles;        /* h, w multiples of 4: no output is clipped */
     int th, tw, tiles, block, nchunks;
     float *scratch[64];     /* per chunk: V then M */
 } wino_job;
@@ -470,6 +549,36 @@ static void run_block_grouped(const wino_job *jb, float *v, float *mm, int t0, i
      * and the output's loads and stores (residual, y) interleave with the
      * next group's GEMMs instead of coming in one burst per block. */
     int b = t0 / (jb->th * jb->tw), ty = t0 / jb->tw % jb->th, tx = t0 % jb->tw;
+    if (jb->whole_tiles) {
+        const size_t rs = (size_t)(w + 2) * ci, ys = (size_t)w * co;
+        for (int g0 = 0; g0 < nt; g0 += MR) {
+            const int gn = nt - g0 < MR ? nt - g0 : MR;
+            const int b0 = b, ty0 = ty, tx0 = tx;
+            for (int i = 0; i < gn; i++) {
+                if (jb->xpad) {
+                    const float *p = jb->xpad + (((size_t)b * (h + 2) + m * ty) * (w + 2) + m * tx) * ci;
+                    input_tile6x6_strided(p, rs, ci, v + (size_t)i * ci, (size_t)MR * ci);
+                } else {
+                    const float *d[36];
+                    patch_pointers(jb->x, jb->zeros, h, w, ci, a, b, m * ty, m * tx, d);
+                    jb->input_tile(d, ci, v + (size_t)i * ci, (size_t)MR * ci);
+                }
+                next_tile(&b, &ty, &tx, jb->th, jb->tw);
+            }
+            for (int j = 0; j < np; j++)
+                jb->gemm_grouped(positions, ci, v, (ptrdiff_t)MR * ci,
+                                 jb->u + (size_t)j * ci * NR, (ptrdiff_t)np * ci * NR,
+                                 mm + (size_t)j * panel);
+            b = b0, ty = ty0, tx = tx0;
+            for (int i = 0; i < gn; i++) {
+                const size_t off = (((size_t)b * h + m * ty) * w + m * tx) * co;
+                output_tile6x6_strided(mm + (size_t)i * NR, MR * NR, panel, co, jb->y + off,
+                                       jb->res ? jb->res + off : NULL, ys, jb->bias, jb->flags);
+                next_tile(&b, &ty, &tx, jb->th, jb->tw);
+            }
+        }
+        return;
+    }
     for (int g0 = 0; g0 < nt; g0 += MR) {
         const int gn = nt - g0 < MR ? nt - g0 : MR;
         const int b0 = b, ty0 = ty, tx0 = tx;
@@ -595,7 +704,20 @@ int unr_winograd_conv(unr_ctx *ctx, int m, const unr_conv_shape *s, const float 
     const unr_ukernel *uk = unr_ctx_pick_ukernel(ctx, s->co);
     const int MR = uk->mr, NR = uk->nr;
     const int np = (s->co + NR - 1) / NR, cop = np * NR;
-    float *u = unr_ctx_shared_scratch(ctx, (size_t)positions * np * s->ci * NR + s->ci);
+    /* WASM F(4x4) over sides that are multiples of 4 writes whole tiles
+     * without pointer tables and, at 8 channels, reads a zero-padded copy
+     * of x (32x32 8->8 +10-15%; from 16 channels the copy cost what it
+     * saved, measured, as a Winograd conv is 4x cheaper than the direct
+     * one the copy was sized against). */
+    int grouped = 0;
+#if defined(__wasm_simd128__)
+    grouped = unr_ctx_isa(ctx) == UNR_ISA_WASMSIMD && m == 4 && MR == 4 && NR == 8;
+#endif
+    const int whole = grouped && s->h % 4 == 0 && s->w % 4 == 0;
+    const int padded = whole && s->ci <= 8;
+    const size_t nu = (size_t)positions * np * s->ci * NR + s->ci;
+    const size_t npad = padded ? (size_t)s->n * (s->h + 2) * (s->w + 2) * s->ci : 0;
+    float *u = unr_ctx_shared_scratch(ctx, nu + npad);
     if (!u)
         return 0;
     float *zeros = u + (size_t)positions * np * s->ci * NR;
@@ -611,8 +733,26 @@ int unr_winograd_conv(unr_ctx *ctx, int m, const unr_conv_shape *s, const float 
     jb.tiles = s->n * jb.th * jb.tw;
     jb.input_tile = m == 2 ? input_tile4 : input_tile6x6_mem;
     jb.output_tile = m == 2 ? output_tile4 : output_tile6x6_mem;
+    jb.whole_tiles = whole;
+    if (padded) {
+        float *xp = u + nu;
+        jb.xpad = xp;
+        const size_t row = (size_t)(s->w + 2) * s->ci;
+        for (int b = 0; b < s->n; b++) {
+            float *img = xp + (size_t)b * (s->h + 2) * row;
+            memset(img, 0, row * sizeof(float));
+            for (int r = 0; r < s->h; r++) {
+                float *d = img + (size_t)(r + 1) * row;
+                memset(d, 0, (size_t)s->ci * sizeof(float));
+                memcpy(d + s->ci, x + ((size_t)b * s->h + r) * s->w * s->ci,
+                       (size_t)s->w * s->ci * sizeof(float));
+                memset(d + row - s->ci, 0, (size_t)s->ci * sizeof(float));
+            }
+            memset(img + (size_t)(s->h + 1) * row, 0, row * sizeof(float));
+        }
+    }
 #if defined(__wasm_simd128__)
-    if (unr_ctx_isa(ctx) == UNR_ISA_WASMSIMD && m == 4 && MR == 4 && NR == 8)
+    if (grouped)
         jb.gemm_grouped = s->ci == 8 ? unr_f32_wino_gemm_4x8__wasmsimd_k8
                         : s->ci == 16 ? unr_f32_wino_gemm_4x8__wasmsimd_k16
                         : s->ci == 32 ? unr_f32_wino_gemm_4x8__wasmsimd_k32

@@ -554,6 +554,8 @@ int main(void)
          * of 1-3 tiles, Co not a multiple of 8 */
         {3, 9, 11, 32, 32}, {2, 6, 6, 32, 8}, {1, 5, 7, 8, 16}, {1, 9, 5, 8, 12},
         {2, 10, 10, 20, 8},
+        /* and over a padded copy (sides multiples of 4) */
+        {3, 12, 8, 8, 8}, {2, 4, 8, 32, 16}, {1, 8, 4, 12, 20}, {2, 16, 12, 16, 12},
     };
     for (int i = 0; i < (int)(sizeof wshapes / sizeof wshapes[0]); i++)
         check_winograd(shape(wshapes[i][0], wshapes[i][1], wshapes[i][2],
