@@ -40,6 +40,13 @@ export const POOL = Object.freeze({ maxWorkers: 4, minChunkImages: 100, cancelGr
 export const LESION_BATCH = 100;
 
 /**
+ * A lesion sweep is queued in chunks so that its chart fills in while it
+ * runs: first one chunk of `first` images per worker (the 54-block net's
+ * first complete chart within seconds), then whole batches.
+ */
+export const LESION_CHUNKS = Object.freeze({ first: 50 });
+
+/**
  * Path statistics in the browser: draws per length come from the shared
  * "draws" control (URL samples, default 10); batch: images per draw (URL
  * pbatch); q: the share of the gradient the effective window must hold (URL q,

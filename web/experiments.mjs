@@ -10,7 +10,7 @@
 //   - pathStats: samples split by firstSample across workers, the
 //     measurements summarised (window, bootstrap) in one worker.
 // Experiment tasks are cooperative: cancelling asks the worker to stop.
-import { POOL, LESION_BATCH } from './config.mjs';
+import { POOL, LESION_BATCH, LESION_CHUNKS } from './config.mjs';
 import { summarize, pairedCi95 } from './math.mjs';
 
 /** A progress aggregator over several parts: returns part(i) => (done, total). */
@@ -86,18 +86,49 @@ export function defaultKs(max) {
 }
 
 /**
+ * Image chunks for a progressive sweep: `workers` small first chunks of
+ * `first` images (so every worker returns something within seconds), then
+ * chunks of `batch` images (whole C batches), the last taking the rest.
+ * @returns {{start: number, count: number}[]} contiguous, in image order
+ */
+export function progressiveChunks(count, workers, batch, first = LESION_CHUNKS.first) {
+  const chunks = [];
+  let at = 0;
+  for (let w = 0; w < workers && at < count; w++, at += first)
+    chunks.push({ start: at, count: Math.min(first, count - at) });
+  for (; at < count; at += batch)
+    chunks.push({ start: at, count: Math.min(batch, count - at) });
+  return chunks;
+}
+
+/**
  * model.lesionSingle on the first `count` images: error with each block
  * deleted alone, plus the full network, and the cost in full forward passes.
- * The images are split across the pool; each part's correct counts are
- * recovered exactly (error x images is a whole number) and summed.
- * @param {{batch?: number, onProgress?: (f: number) => void, signal?: AbortSignal}} [o]
+ * The images are cut into chunks (progressiveChunks) queued on the pool;
+ * each chunk's correct counts are recovered exactly (error x images is a
+ * whole number) and summed, so the result equals one call's on all the
+ * images (and `unravel lesion --limit count`). After each chunk, onPartial
+ * gets the sweep on the longest run of finished chunks from image 0: exactly
+ * the lesion on the first `n` images, its intervals narrowing as n grows.
+ * @param {{batch?: number, onProgress?: (f: number) => void,
+ *          onPartial?: (r: object) => void, signal?: AbortSignal}} [o]
  */
-export async function lesionSingle(pool, key, count, { batch = LESION_BATCH, onProgress, signal } = {}) {
-  const ranges = splitImages(count, pool.size, batch, Math.max(batch, POOL.minChunkImages));
-  const part = progressOf(ranges.length, onProgress);
-  const parts = await Promise.all(ranges.map((r, i) =>
+export async function lesionSingle(pool, key, count, { batch = LESION_BATCH, onProgress, onPartial, signal } = {}) {
+  const chunks = progressiveChunks(count, pool.size, batch);
+  const part = progressOf(chunks.length, onProgress);
+  const results = new Array(chunks.length).fill(null);
+  let prefix = 0;   // chunks 0..prefix-1 are done
+  const parts = await Promise.all(chunks.map((r, i) =>
     pool.run({ type: 'expt', key, fn: 'lesionSingle', start: r.start, count: r.count, opts: { batch } },
-             { onProgress: part(i), signal, cooperative: true })));
+             { onProgress: part(i), signal, cooperative: true })
+      .then((res) => {
+        results[i] = res;
+        const before = prefix;
+        while (prefix < chunks.length && results[prefix]) prefix++;
+        if (prefix > before && prefix < chunks.length && !signal?.aborted)
+          onPartial?.(mergeLesion(results.slice(0, prefix), batch));
+        return res;
+      })));
   return mergeLesion(parts, batch);
 }
 

@@ -93,7 +93,15 @@ test('splitImages: whole batches, at most one part per worker, the rest in the l
   assert.ok(r.every((x) => x.start % 100 === 0));
 });
 
-test('lesionSingle: image ranges on several workers merge to the one-call errors exactly', async () => {
+test('progressiveChunks: a small first chunk per worker, then whole batches, in image order', () => {
+  assert.deepEqual(ex.progressiveChunks(500, 2, 100, 50), [{ start: 0, count: 50 }, { start: 50, count: 50 },
+    { start: 100, count: 100 }, { start: 200, count: 100 }, { start: 300, count: 100 }, { start: 400, count: 100 }]);
+  assert.deepEqual(ex.progressiveChunks(70, 2, 100, 50), [{ start: 0, count: 50 }, { start: 50, count: 20 }]);
+  assert.deepEqual(ex.progressiveChunks(30, 4, 100, 50), [{ start: 0, count: 30 }]);
+  assert.deepEqual(ex.progressiveChunks(1050, 1, 100, 50).at(-1), { start: 950, count: 100 });
+});
+
+test('lesionSingle: image chunks on several workers merge to the one-call errors exactly, with exact partials', async () => {
   // 7 blocks; each image i is right under plan b when (i * 7 + b * 3) % 10 < 4 (b = 7: full network)
   const ok = (i, b) => (i * 7 + b * 3) % 10 < 4;
   const right = (start, count, b) => { let c = 0; for (let i = start; i < start + count; i++) c += ok(i, b); return c; };
@@ -110,9 +118,20 @@ test('lesionSingle: image ranges on several workers merge to the one-call errors
     forwardEquivalents: 4.5,
   });
   const pool = fakePool((m) => lesion(m.start, m.count), 2);
-  const r = await ex.lesionSingle(pool, 'primary', 1000, { batch: 100 });
+  const partials = [];
+  const r = await ex.lesionSingle(pool, 'primary', 1000, { batch: 100, onPartial: (p) => partials.push(p) });
+  // progressive chunks: one small chunk per worker, then whole batches
+  const starts = [0, 50, ...Array.from({ length: 9 }, (_, i) => 100 * (i + 1))];
   assert.deepEqual(pool.calls.map((c) => [c.type, c.fn, c.start, c.count, c.pool.cooperative]),
-                   [['expt', 'lesionSingle', 0, 500, true], ['expt', 'lesionSingle', 500, 500, true]]);
+                   starts.map((s) => ['expt', 'lesionSingle', s, s < 100 ? 50 : 100, true]));
+  // each partial is exactly the sweep on the first n images, n growing; the last one is the result
+  assert.deepEqual(partials.map((p) => p.n), [50, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+  for (const p of partials) {
+    const want = lesion(0, p.n);
+    assert.equal(p.full.error, want.full.error);
+    assert.deepEqual(p.blocks.map((b) => [b.error, b.turnedWrong, b.ci95]), want.blocks.map((b) => [b.error, b.turnedWrong, b.ci95]));
+  }
+  assert.ok(partials[0].blocks[0].ci95 > r.blocks[0].ci95, 'the intervals narrow as images come in');
   const one = lesion(0, 1000);
   assert.equal(r.n, 1000);
   assert.equal(r.full.error, one.full.error);                                  // bit for bit

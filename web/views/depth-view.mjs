@@ -68,10 +68,17 @@ export function createDepthView(panel, ctx) {
         const blocks = known ? known.blocks.length : info.blocks.length;
         p.prog.start(`${net.label} (${i + 1} of ${nets.length}): deleting each of its ${blocks} blocks, ` +
                      `${count.toLocaleString('en-US')} images`, () => r.ctl.abort());
+        const entry = (res) => ({ name: net.name, label: net.label, n: res.blocks.length, color: COLORS.stage[i % COLORS.stage.length],
+                                  full: res.full.error, blocks: res.blocks });
+        const onPartial = (res) => {   // this network's column on the images measured so far
+          if (!r.current()) return;
+          chart.update({ series: [...series, entry(res)] });
+          chart.status.textContent = `${net.label}: so far on the first ${res.n.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} images…`;
+        };
         const res = known || await lesionOf(ctx, net.name, key, count, force,
-                                            { signal: r.ctl.signal, onProgress: (f) => p.prog.set(f) });
-        series.push({ name: net.name, label: net.label, n: res.blocks.length, color: COLORS.stage[i % COLORS.stage.length],
-                      full: res.full.error, blocks: res.blocks });
+                                            { signal: r.ctl.signal, onProgress: (f) => p.prog.set(f), onPartial });
+        series.push(entry(res));
+        chart.status.textContent = '';
         if (r.current()) chart.update({ series });
       }
       ctx.results.depth = { sig: r.s, data: series };

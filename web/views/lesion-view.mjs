@@ -37,6 +37,15 @@ export function createLesionView(panel, ctx) {
     const ms = modelsToRun(ctx.loaded);
     const parts = ms.map((m, i) => ({ name: m.name, color: m.color, result: null, selectable: i === 0 }));   // the primary's bars can be tried above
     const fracs = ms.map(() => 0);
+    const seen = ms.map(() => 0);   // images each model's bars cover so far
+    const showPartial = (i, res) => {
+      if (!r.current()) return;
+      parts[i].result = res;
+      seen[i] = res.n;
+      chart.update({ series: parts });
+      chart.status.textContent = `So far on the first ${Math.min(...seen).toLocaleString('en-US')} of ` +
+        `${count.toLocaleString('en-US')} images; the intervals narrow as more come in…`;
+    };
     const reused = force ? [] : ms.filter((m) => knownLesion(ctx, m.name, count)).map((m) => m.name);
     chart.update({ series: parts });
     p.meta.textContent = '';
@@ -45,10 +54,9 @@ export function createLesionView(panel, ctx) {
         batch: LESION_BATCH,
         signal: r.ctl.signal,
         onProgress: (f) => { fracs[i] = f; p.prog.set(fracs.reduce((a, b) => a + b) / fracs.length); },
-      }).then((res) => {
-        parts[i].result = res;
-        if (r.current()) chart.update({ series: parts });   // each model's bars as they come
-      })));
+        onPartial: (res) => showPartial(i, res),
+      }).then((res) => showPartial(i, res))));   // each model's bars as they come
+      chart.status.textContent = '';
       ctx.results.lesion = { sig: r.s, data: parts };
       chart.update({ series: parts });
       p.compare(lesionRows(parts, isPlain));
@@ -60,6 +68,7 @@ export function createLesionView(panel, ctx) {
       r.finish(`Done: ${plans} plans${ms.length > 1 ? ` (${parts.map((x) => x.name).join(', ')})` : ''} on ${count.toLocaleString('en-US')} images` +
                `${reusedNote(reused)}.`);
     } catch (e) {
+      chart.status.textContent = '';
       p.fail(r, e, 'Lesion study');
     }
   }
