@@ -107,7 +107,9 @@ export function progressiveChunks(count, workers, batch, first = LESION_CHUNKS.f
  * The images are cut into chunks (progressiveChunks) queued on the pool;
  * each chunk's correct counts are recovered exactly (error x images is a
  * whole number) and summed, so the result equals one call's on all the
- * images (and `unravel lesion --limit count`). After each chunk, onPartial
+ * images (and `unravel lesion --limit count`). Chunk i runs at pool priority
+ * i, so sweeps started together (the landing's three networks) take turns
+ * chunk by chunk and every one draws early. After each chunk, onPartial
  * gets the sweep on the longest run of finished chunks from image 0: exactly
  * the lesion on the first `n` images, its intervals narrowing as n grows.
  * @param {{batch?: number, onProgress?: (f: number) => void,
@@ -120,7 +122,7 @@ export async function lesionSingle(pool, key, count, { batch = LESION_BATCH, onP
   let prefix = 0;   // chunks 0..prefix-1 are done
   const parts = await Promise.all(chunks.map((r, i) =>
     pool.run({ type: 'expt', key, fn: 'lesionSingle', start: r.start, count: r.count, opts: { batch } },
-             { onProgress: part(i), signal, cooperative: true })
+             { onProgress: part(i), signal, cooperative: true, priority: i })
       .then((res) => {
         results[i] = res;
         const before = prefix;

@@ -104,18 +104,22 @@ export class Pool {
    * Run one task on a free worker.
    * @param {object} msg {type, ...}
    * @param {{onProgress?: (done: number, total: number) => void, signal?: AbortSignal,
-   *          soft?: boolean, cooperative?: boolean}} [opts] soft: on abort, a running
+   *          soft?: boolean, cooperative?: boolean, priority?: number}} [opts]
+   *          priority: lower runs sooner (default 0; progressive sweeps give chunk i
+   *          priority i, so sweeps queued together take turns chunk by chunk); soft: on abort, a running
    *          task is left to finish and its reply dropped; cooperative: on abort, the
    *          worker is asked to stop it (the message gets `id`, the task's id)
    */
-  run(msg, { onProgress, signal, soft = false, cooperative = false } = {}) {
+  run(msg, { onProgress, signal, soft = false, cooperative = false, priority = 0 } = {}) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) { reject(new AbortError()); return; }
-      const task = { msg, onProgress, signal, resolve, reject, slot: null, soft, cooperative,
+      const task = { msg, onProgress, signal, resolve, reject, slot: null, soft, cooperative, priority,
                      detached: false, id: 0 };
       task.onAbort = () => this.#abort(task);
       signal?.addEventListener('abort', task.onAbort, { once: true });
-      this.#queue.push(task);
+      // the queue is kept in priority order, first come first served within one
+      const at = this.#queue.findIndex((t) => t.priority > task.priority);
+      this.#queue.splice(at < 0 ? this.#queue.length : at, 0, task);
       this.#pump();
     });
   }

@@ -62,7 +62,7 @@ export function createHero(ctx, { onExplore }) {
   }
 
   function draw(series) {
-    chart.update({ series });
+    chart.update({ series: series.filter((s) => s.images > 0) });
     stats.replaceChildren(...series.map((s) => h('li', { style: { '--swatch': s.color } },
       h('span', { class: 'hero-num', 'data-model': s.name }, s.blocks.some((b) => b.error != null) ? fmtPoints(medianCost(s)) : '…'),
       h('span', { class: 'hero-what' }, h('b', {}, s.label), ` · ${s.n} blocks`, h('br'),
@@ -86,12 +86,11 @@ export function createHero(ctx, { onExplore }) {
     const done = new Array(nets.length).fill(0);
     const refresh = () => {
       if (ctl !== mine) return;
-      draw(series.filter((s) => s.images > 0));
-      const least = Math.min(...series.map((s) => s.images));
-      status.textContent = least >= count
-        ? `Measured here on ${count.toLocaleString('en-US')} CIFAR-10 test images (rebuilt set; see below).`
-        : `Measured here so far on ${least ? `the first ${least.toLocaleString('en-US')}` : 'a first chunk'} of ` +
-          `${count.toLocaleString('en-US')} test images; refining…`;
+      draw(series);
+      const n = (v) => v.toLocaleString('en-US');
+      status.textContent = series.every((s) => s.images >= count)
+        ? `Measured here on ${n(count)} CIFAR-10 test images (rebuilt set; see below).`
+        : `Measured here so far on the first ${series.map((s) => n(s.images)).join(' / ')} of ${n(count)} test images; refining…`;
     };
     const take = (i, res) => {
       Object.assign(series[i], { n: res.blocks.length, full: res.full.error, blocks: res.blocks, images: res.n });
