@@ -3,9 +3,9 @@
 // the same random weights, plus the WASM SIMD128 multiply-add peak of this
 // core, measured in the same run.
 //
-//   make native wasm && node bench/wasm-vs-tfjs.mjs [--seconds S] [--no-write]
+//   make native wasm && node bench/wasm-vs-tfjs.mjs [--seconds S] [--no-write] [--wasm FILE]
 //
-// Models: ResNet-20 and ResNet-56 shapes (shortcut A), random He weights
+// Models: ResNet-20, ResNet-56 and ResNet-110-half shapes (shortcut A), random He weights
 // written by `unravel init`; tfjs builds the same network from the same
 // manifest and weights (NHWC, batch norm folded into the convs as unravel
 // does, shortcut A = strided slice + channel pad) and its logits are checked
@@ -29,7 +29,10 @@ const option = (name, fallback) => {
 const SECONDS = Number(option('--seconds', '3'));    // timed per measurement
 const RESULTS = path.join(ROOT, 'bench/results.md');
 const CLI = path.join(ROOT, 'build/unravel');
-const MODELS = [{ name: 'ResNet-20', n: 3 }, { name: 'ResNet-56', n: 9 }];
+// ResNet-110-half: the page's 54-block net (widths 8/16/32), the shape of
+// its slowest experiment.
+const MODELS = [{ name: 'ResNet-20', n: 3 }, { name: 'ResNet-56', n: 9 },
+                { name: 'ResNet-110-half (54 blocks, 8/16/32)', n: 18, widths: '8,16,32' }];
 const BATCHES = [1, 100];
 
 // ---- timing ----
@@ -113,10 +116,11 @@ async function simdPeak() {
 function makeModels(dir) {
   if (!fs.existsSync(CLI))
     throw new Error('build/unravel is missing: run `make native` first');
-  return MODELS.map(({ name, n }) => {
-    const out = path.join(dir, `r${6 * n + 2}`);
+  return MODELS.map(({ name, n, widths }) => {
+    const out = path.join(dir, `r${6 * n + 2}${widths ? '-w' + widths.replaceAll(',', '-') : ''}`);
     execFileSync(CLI, ['init', '--blocks-per-stage', String(n), '--shortcut', 'A', '--seed', '1',
-                       '--out', out], { stdio: ['ignore', 'ignore', 'ignore'] });
+                       ...(widths ? ['--widths', widths] : []), '--out', out],
+                 { stdio: ['ignore', 'ignore', 'ignore'] });
     return { name, manifest: fs.readFileSync(out + '.json', 'utf8'), weights: fs.readFileSync(out + '.bin') };
   });
 }
@@ -251,7 +255,8 @@ async function main() {
   try {
     const models = makeModels(dir);
     const data = images(100);
-    const unravel = await loadUnravel();
+    const wasmFile = option('--wasm', null);   // another build, for A/B runs
+    const unravel = await loadUnravel(wasmFile ? { wasmBytes: fs.readFileSync(wasmFile) } : {});
     const scalarFile = path.join(ROOT, 'build/wasm/unravel-scalar.wasm');
     const scalar = fs.existsSync(scalarFile)
       ? await loadUnravel({ wasmBytes: fs.readFileSync(scalarFile) }) : null;
@@ -338,7 +343,7 @@ function report(rows, peak, peakGflops, tfjs, unravel, source) {
     `Measured ${new Date().toISOString().slice(0, 10)} by \`node bench/wasm-vs-tfjs.mjs\` ` +
     `(${SECONDS} s per cell: unravel, tfjs and scalar take turns in ${ROUNDS} rounds, median round) on ${cpu}, ${os.cpus().length} cores, ` +
     `load average ${os.loadavg()[0].toFixed(2)} at the end, Node ${process.version}. ` +
-    `One thread each: unravel ${unravel.version} \`wasm/unravel.wasm\` (${unravel.isa}) and ` +
+    `One thread each: unravel ${unravel.version} \`${option('--wasm', 'wasm/unravel.wasm')}\` (${unravel.isa}) and ` +
     `TensorFlow.js ${tfjs.version} with @tensorflow/tfjs-backend-wasm (SIMD ${tfjs.simd ? 'on' : 'off'}, ` +
     `${tfjs.threads} thread). Same random weights (\`unravel init --seed 1\`, shortcut A), ` +
     `${source}; logits of the two agree to 1e-3 before timing. tfjs gets its input as a ready ` +
@@ -353,6 +358,8 @@ function report(rows, peak, peakGflops, tfjs, unravel, source) {
     `WASM SIMD128 multiply-add peak of this core (\`bench/simd_peak.c\`: independent f32x4 ` +
     `accumulators in registers, mul + add since SIMD128 has no FMA; and the 4x8 and 6x8 ` +
     `micro-kernel loops with their loads). "% of peak" above is 2 x MACs x images/s over the best chain count, ` +
+    `counting the direct convolution's MACs (unravel's Winograd F(4x4) does 4x fewer on 3x3 stride-1 convs, ` +
+    `so its share can pass 100%), ` +
     `${fmt(peakGflops, 1)} GFLOP/s:`,
     '',
     '| loop | GFLOP/s |',
