@@ -167,13 +167,14 @@ export function mergeLesion(parts, batch = LESION_BATCH) {
  */
 export async function randomCurve(pool, key, kind, count, o, { onProgress, onPartial, signal } = {}) {
   const fn = kind === 'swap' ? 'swapRandom' : 'deleteRandom';
-  const ranges = splitImages(count, 2 * pool.size, 1, POOL.minChunkImages);
+  // about one chunk per 100 images (at least two per worker), so the curve redraws often
+  const ranges = splitImages(count, Math.max(2 * pool.size, Math.ceil(count / POOL.minChunkImages)), 1, POOL.minChunkImages);
   const part = progressOf(ranges.length, onProgress);
   const done = [];
   const parts = await Promise.all(ranges.map((r, i) =>
     pool.run({ type: 'expt', key, fn, start: r.start, count: r.count,
                opts: { ks: o.ks, samples: o.samples, seed: o.seed } },
-             { onProgress: part(i), signal, cooperative: true })
+             { onProgress: part(i), signal, cooperative: true, priority: i })
       .then((res) => {
         const p = { n: r.count, points: res.points };
         done.push(p);

@@ -159,14 +159,14 @@ test('deleteRandom / swapRandom: image ranges on several workers, every draw in 
   const r = await ex.randomCurve(pool, 'primary', 'delete', 1000, { ks, samples: 4, seed: 9 },
                                  { onPartial: (p) => partial.push(p.n) });
   assert.deepEqual(pool.calls.map((c) => [c.type, c.fn, c.start, c.count, c.pool.cooperative]),
-                   [0, 250, 500, 750].map((start) => ['expt', 'deleteRandom', start, 250, true]));
+                   [0, 100, 200, 300, 400, 500, 600, 700, 800, 900].map((start) => ['expt', 'deleteRandom', start, 100, true]));
   assert.ok(pool.calls.every((c) => c.opts.seed === 9 && c.opts.samples === 4 && c.opts.ks === ks));
-  assert.deepEqual(partial, [250, 500, 750]);   // the curve so far, after each range but the last
+  assert.deepEqual(partial, [100, 200, 300, 400, 500, 600, 700, 800, 900]);   // the curve so far, after each range but the last
   const one = curve(0, 1000, ks, 4, false);
   assert.equal(r.n, 1000);
   assert.deepEqual(r.points, one.points);         // bit for bit: errors, mean, sd, min, max
   const sw = await ex.randomCurve(pool, 'compare', 'swap', 550, { ks: [0, 3], samples: 3, seed: 1 });
-  assert.ok(pool.calls.slice(4).every((c) => c.fn === 'swapRandom' && c.key === 'compare'));
+  assert.ok(pool.calls.slice(10).every((c) => c.fn === 'swapRandom' && c.key === 'compare'));
   assert.deepEqual(sw.points, curve(0, 550, [0, 3], 3, true).points);
   assert.deepEqual(ex.defaultKs(9), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(ex.defaultKs(54), [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 37, 54]);
