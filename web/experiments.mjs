@@ -88,7 +88,9 @@ export function defaultKs(max) {
 /**
  * Image chunks for a progressive sweep: `workers` small first chunks of
  * `first` images (so every worker returns something within seconds), then
- * chunks of `batch` images (whole C batches), the last taking the rest.
+ * chunks of at most `batch` images (one C batch each), as many as a multiple
+ * of `workers` and of equal size, so that the workers finish together rather
+ * than one idling while another runs the last chunk.
  * @returns {{start: number, count: number}[]} contiguous, in image order
  */
 export function progressiveChunks(count, workers, batch, first = LESION_CHUNKS.first) {
@@ -96,8 +98,12 @@ export function progressiveChunks(count, workers, batch, first = LESION_CHUNKS.f
   let at = 0;
   for (let w = 0; w < workers && at < count; w++, at += first)
     chunks.push({ start: at, count: Math.min(first, count - at) });
-  for (; at < count; at += batch)
-    chunks.push({ start: at, count: Math.min(batch, count - at) });
+  const rest = count - at;
+  if (rest <= 0) return chunks;
+  const n = workers * Math.ceil(Math.ceil(rest / batch) / workers);
+  const size = Math.ceil(rest / n);
+  for (; at < count; at += size)
+    chunks.push({ start: at, count: Math.min(size, count - at) });
   return chunks;
 }
 

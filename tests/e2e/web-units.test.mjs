@@ -93,12 +93,20 @@ test('splitImages: whole batches, at most one part per worker, the rest in the l
   assert.ok(r.every((x) => x.start % 100 === 0));
 });
 
-test('progressiveChunks: a small first chunk per worker, then whole batches, in image order', () => {
+test('progressiveChunks: a small first chunk per worker, then equal chunks of at most a batch, a multiple of the workers, in image order', () => {
   assert.deepEqual(ex.progressiveChunks(500, 2, 100, 50), [{ start: 0, count: 50 }, { start: 50, count: 50 },
     { start: 100, count: 100 }, { start: 200, count: 100 }, { start: 300, count: 100 }, { start: 400, count: 100 }]);
+  // 900 images after the first chunks: 10 chunks of 90 (not 9 of 100, which would leave one worker idle at the end)
+  const c = ex.progressiveChunks(1000, 2, 100, 50);
+  assert.equal(c.length, 12);
+  assert.ok(c.slice(2).every((x) => x.count === 90));
   assert.deepEqual(ex.progressiveChunks(70, 2, 100, 50), [{ start: 0, count: 50 }, { start: 50, count: 20 }]);
   assert.deepEqual(ex.progressiveChunks(30, 4, 100, 50), [{ start: 0, count: 30 }]);
-  assert.deepEqual(ex.progressiveChunks(1050, 1, 100, 50).at(-1), { start: 950, count: 100 });
+  for (const [n, w] of [[10000, 2], [1000, 3], [551, 4], [101, 1]]) {
+    const ch = ex.progressiveChunks(n, w, 100, 50);
+    assert.ok(ch.every((x, i) => x.start === (i ? ch[i - 1].start + ch[i - 1].count : 0) && x.count > 0 && x.count <= 100), `${n} on ${w}`);
+    assert.equal(ch.at(-1).start + ch.at(-1).count, n);
+  }
 });
 
 test('lesionSingle: image chunks on several workers merge to the one-call errors exactly, with exact partials', async () => {
@@ -121,11 +129,11 @@ test('lesionSingle: image chunks on several workers merge to the one-call errors
   const partials = [];
   const r = await ex.lesionSingle(pool, 'primary', 1000, { batch: 100, onPartial: (p) => partials.push(p) });
   // progressive chunks: one small chunk per worker, then whole batches
-  const starts = [0, 50, ...Array.from({ length: 9 }, (_, i) => 100 * (i + 1))];
+  const starts = [0, 50, ...Array.from({ length: 10 }, (_, i) => 100 + 90 * i)];
   assert.deepEqual(pool.calls.map((c) => [c.type, c.fn, c.start, c.count, c.pool.cooperative]),
-                   starts.map((s) => ['expt', 'lesionSingle', s, s < 100 ? 50 : 100, true]));
+                   starts.map((s) => ['expt', 'lesionSingle', s, s < 100 ? 50 : 90, true]));
   // each partial is exactly the sweep on the first n images, n growing; the last one is the result
-  assert.deepEqual(partials.map((p) => p.n), [50, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+  assert.deepEqual(partials.map((p) => p.n), starts.slice(1));
   for (const p of partials) {
     const want = lesion(0, p.n);
     assert.equal(p.full.error, want.full.error);
