@@ -46,6 +46,9 @@ test('the landing deletes each block of three networks in the page, on the first
   const box = await page.locator('section.hero').boundingBox();
   assert.ok(box.y + box.height <= 900, `the first chart ends at ${Math.round(box.y + box.height)} px, below the first screen`);
   assert.match(await page.locator('.hero h2').innerText(), /barely notices/);
+  // partial results first: the chart draws while chunks of images come in
+  await page.waitForFunction(() => /so far on the first/.test(document.querySelector('.hero-status')?.textContent ?? '') &&
+                                   document.querySelectorAll('[data-chart="hero"] circle[data-model]').length > 0, null, { timeout: 120000 });
   // every network's sweep finished: the status names the full image count
   await page.waitForFunction(() => /Measured here on 500 /.test(document.querySelector('.hero-status')?.textContent ?? ''),
                              null, { timeout: 220000 });
