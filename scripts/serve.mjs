@@ -2,6 +2,8 @@
 //   node scripts/serve.mjs [webRoot] [--port 8000]
 // Serves web/ at /, models/ at /models/, and the CIFAR-10 binary files of
 // $CIFAR10_DIR (default ../shared/cifar10) at /data/, read-only, GET only.
+// Every reply allows any origin (CORS), so <unravel-explorer> can be embedded
+// on another site that loads the module, its worker and data from here.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +29,15 @@ const types = {
   '.txt': 'text/plain; charset=utf-8', '.md': 'text/markdown; charset=utf-8',
 };
 
+// Any origin may read the files, and the headers the page needs to read a
+// byte range (Content-Range); CORP lets hosts that isolate themselves
+// (Cross-Origin-Embedder-Policy) load them too.
+const CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'Content-Range, Accept-Ranges, Content-Length',
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+};
+
 function resolve(urlPath) {
   for (const [prefix, dir] of mounts) {
     if (!urlPath.startsWith(prefix)) continue;
@@ -40,8 +51,14 @@ function resolve(urlPath) {
 }
 
 const server = http.createServer((req, res) => {
+  for (const [k, v] of Object.entries(CORS)) res.setHeader(k, v);
+  if (req.method === 'OPTIONS') {   // a preflight (a Range header a browser does not count as simple)
+    res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, HEAD', 'Access-Control-Allow-Headers': 'Range',
+                         'Access-Control-Max-Age': '86400' }).end();
+    return;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405).end();
+    res.writeHead(405, { Allow: 'GET, HEAD, OPTIONS' }).end();
     return;
   }
   let file = resolve(new URL(req.url, 'http://x').pathname);

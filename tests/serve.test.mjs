@@ -1,6 +1,7 @@
 // scripts/serve.mjs: the explorer's static server answers one byte range the
-// way static hosts do (the page fetches test images as it needs them), and
-// never serves outside its folders.
+// way static hosts do (the page fetches test images as it needs them), lets
+// any origin read its files (an embed on another site), and never serves
+// outside its folders.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -43,5 +44,30 @@ test('a byte range gives 206 with Content-Range; past the end 416; none the whol
 test('paths outside the mounted folders are not served', async () => {
   const r = await get('models/..%2F..%2Fetc%2Fpasswd');
   assert.equal(r.status, 404);
+  await r.arrayBuffer();
+});
+
+test('any origin may read the files and a range reply\'s headers; a Range preflight is answered', async () => {
+  const origin = { Origin: 'https://elsewhere.example' };
+  let r = await get('unravel-explorer.mjs', origin);
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('access-control-allow-origin'), '*');
+  assert.equal(r.headers.get('cross-origin-resource-policy'), 'cross-origin');
+  await r.arrayBuffer();
+  r = await get('index.html', { ...origin, Range: 'bytes=0-9' });
+  assert.equal(r.status, 206);
+  assert.equal(r.headers.get('access-control-allow-origin'), '*');
+  const exposed = r.headers.get('access-control-expose-headers').split(/,\s*/).map((h) => h.toLowerCase());
+  assert.ok(exposed.includes('content-range') && exposed.includes('accept-ranges'), exposed.join());
+  await r.arrayBuffer();
+  r = await fetch(server.url + 'index.html', { method: 'OPTIONS', headers: { ...origin,
+    'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'range' } });
+  assert.equal(r.status, 204);
+  assert.equal(r.headers.get('access-control-allow-origin'), '*');
+  assert.match(r.headers.get('access-control-allow-headers'), /range/i);
+  assert.match(r.headers.get('access-control-allow-methods'), /GET/);
+  r = await get('no-such-file.txt', origin);   // a missing file is readable too (the page reads 404s as "absent")
+  assert.equal(r.status, 404);
+  assert.equal(r.headers.get('access-control-allow-origin'), '*');
   await r.arrayBuffer();
 });
