@@ -9,7 +9,30 @@
 //   - other tasks terminate their worker (a synchronous C call cannot be
 //     interrupted otherwise), and a fresh one is started.
 // In every case the caller's promise rejects with AbortError at once.
+// A worker from another origin (an embed whose module lives on unravel's
+// site) starts through a same-origin blob: trampoline (startModuleWorker).
 import { PATHS, POOL } from './config.mjs';
+
+// worker URL -> blob: URL of its trampoline, kept for the page's life: a
+// replaced worker reuses it (a few bytes; revoking it could race a start).
+const trampolines = new Map();
+
+/**
+ * A module worker running `url`. `new Worker` only takes a same-origin URL,
+ * so a cross-origin one is started from a same-origin blob: module that
+ * imports it (the server must send CORS headers, as scripts/serve.mjs does).
+ * The worker module's own imports resolve against its real URL, not the blob.
+ */
+export function startModuleWorker(url) {
+  const href = new URL(url, location.href).href;
+  if (new URL(href).origin === location.origin) return new Worker(href, { type: 'module' });
+  let blobUrl = trampolines.get(href);
+  if (!blobUrl) {
+    blobUrl = URL.createObjectURL(new Blob([`import ${JSON.stringify(href)};\n`], { type: 'text/javascript' }));
+    trampolines.set(href, blobUrl);
+  }
+  return new Worker(blobUrl, { type: 'module' });
+}
 
 export class AbortError extends Error {
   constructor() { super('cancelled'); this.name = 'AbortError'; }
@@ -44,7 +67,7 @@ export class Pool {
   }
 
   #spawn() {
-    const worker = new Worker(PATHS.worker, { type: 'module' });
+    const worker = startModuleWorker(PATHS.worker);
     const slot = { worker, busy: null, pending: new Map() };
     worker.onmessage = ({ data }) => this.#reply(slot, data);
     worker.onerror = (e) => {

@@ -6,6 +6,10 @@
 // between their steps, so a {type: 'cancel', target: id} message reaches the
 // worker mid-run and aborts that task's AbortSignal; the pool terminates the
 // worker only if that takes too long.
+// It fetches nothing itself: the compiled module and every byte of models
+// and images arrive in messages, and its one import resolves against this
+// file's URL, so it works the same when started cross-origin through a
+// blob: trampoline (pool.mjs), whose own URL means nothing to it.
 import { loadUnravel } from './wasm/unravel.mjs';
 
 let unravel = null;
