@@ -6,6 +6,11 @@
 //
 //   createExplorer(root, { syncUrl: true })                       // the page
 //   createExplorer(root, { syncUrl: false, state: { model, view }, only: 'lesion' })   // embeds
+//
+// Embeds may move the files (options.paths over config.mjs PATHS) and hear
+// what happens through one hook, options.onEvent(type, detail): 'plan-change'
+// when the plan on show changes after start, 'result' when an experiment or
+// a live evaluation finishes (views call ctx.emit).
 import { IMAGE_COUNTS, PATHS, VIEWS, TEST_IMAGES } from './config.mjs';
 import { parseState, serializeState, checkPlan, STATE_TABLE } from './url-state.mjs';
 import { Pool } from './pool.mjs';
@@ -21,25 +26,30 @@ import { createPathsView } from './views/paths-view.mjs';
 import { createDepthView } from './views/depth-view.mjs';
 import { createHero } from './views/hero.mjs';
 
-/** One compiled module for every explorer on the page. */
-let modulePromise = null;
-function compileWasm() {
-  modulePromise ??= (async () => {
-    const res = await fetch(PATHS.wasm);
-    if (!res.ok) throw new Error(`unravel.wasm: HTTP ${res.status} for ${PATHS.wasm} (run \`make wasm\`)`);
+/** One compiled module per wasm URL for every explorer on the page. */
+const modules = new Map();   // url -> Promise<WebAssembly.Module>
+function compileWasm(url) {
+  if (!modules.has(url)) modules.set(url, (async () => {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`unravel.wasm: HTTP ${res.status} for ${url} (run \`make wasm\`)`);
     return await WebAssembly.compile(await res.arrayBuffer());
-  })();
-  return modulePromise;
+  })());
+  return modules.get(url);
 }
 
 /**
  * @param {HTMLElement|ShadowRoot} root
- * @param {{syncUrl?: boolean, state?: object, only?: string|null}} [options]
- *   only: show just the block diagram and this experiment (for embeds)
+ * @param {{syncUrl?: boolean, state?: object, only?: string|null,
+ *          paths?: {models?: string, testBatch?: string, wasm?: string},
+ *          onEvent?: (type: 'plan-change'|'result', detail: object) => void}} [options]
+ *   only: show just the block diagram and this experiment (for embeds);
+ *   paths: absolute URLs replacing those of PATHS
  */
 export function createExplorer(root, options = {}) {
   const syncUrl = options.syncUrl ?? true;
   const only = options.only ?? null;
+  const paths = { ...PATHS, ...options.paths };
+  const emit = options.onEvent ?? (() => {});
   // The landing (the full page at its bare address): the first chart tells the
   // story. A link to a view (any parameter) opens straight on the explorer.
   const landing = syncUrl && !only && location.search === '';
@@ -67,11 +77,11 @@ export function createExplorer(root, options = {}) {
   const { el: messages, say, unsay } = createMessages();
   const loadProgress = progressRow('load');
   // The test images: the site's, fetched as needed, or the user's own file.
-  const images = new TestImages({ url: PATHS.testBatch, progress: loadProgress,
+  const images = new TestImages({ url: paths.testBatch, progress: loadProgress,
                                   publish: (bytes, append) => pool.broadcast('data', { type: 'data', bytes, append }) });
   // What the views share (views/panel.mjs lists it).
   const ctx = {
-    st, setState, say, images, loaded, showView,
+    st, setState, say, images, loaded, showView, emit,
     get pool() { return pool; },
     results: {},                    // view -> {sig, data}: the result on show
     running: {},                    // view -> AbortController
@@ -102,7 +112,8 @@ export function createExplorer(root, options = {}) {
   const fileIn = h('input', { type: 'file', multiple: true, accept: '.json,.bin', class: 'file-input', 'aria-label': 'your own model or test_batch.bin' });
   const engine = h('span', { class: 'engine' }, 'starting WebAssembly…');
   const share = syncUrl ? createShareBox(() => st) : null;   // Link & embed: the full page only
-  const controls = h('section', { class: 'controls', 'aria-label': 'settings' },
+  // part: what an embedding page may style (unravel-explorer::part(controls))
+  const controls = h('section', { class: 'controls', 'aria-label': 'settings', part: 'controls' },
     h('label', {}, 'Model ', modelSel),
     h('label', {}, 'Compare with ', compareSel),
     h('label', {}, 'Test images ', imagesSel),
@@ -111,6 +122,7 @@ export function createExplorer(root, options = {}) {
     h('label', { class: 'file-label', title: 'A model (.json + .bin) or CIFAR-10 test_batch.bin; you can also drop files on the page' },
       'Your files… ', fileIn),
     share?.button, loadProgress.el, engine, share?.box);
+  messages.setAttribute('part', 'status');
 
   const network = createNetworkSection(ctx);
   const hero = landing ? createHero(ctx, { onExplore: () => network.el.scrollIntoView?.({ behavior: 'smooth', block: 'start' }) }) : null;
@@ -130,20 +142,27 @@ export function createExplorer(root, options = {}) {
     paths: createPathsView(panels.paths, ctx),
     depth: createDepthView(panels.depth, ctx),
   };
-  const experiments = h('section', { class: 'experiments', 'aria-label': 'experiments' },
+  const experiments = h('section', { class: 'experiments', 'aria-label': 'experiments', part: 'experiments' },
     only ? null : tabs, ...Object.values(panels));
+  for (const card of experiments.querySelectorAll('figure.card')) card.setAttribute('part', 'chart');
 
   root.append(h('div', { class: `ux${only ? ' ux-embed' : ''}` }, messages, hero?.el, controls, network.el, experiments));
   for (const p of startProblems) say(p, 'warn');
 
   // ---- state ----
+  // The plan as the URL state has it; changes are announced once the explorer
+  // has started (the plan it starts on, checked, is the attributes' own).
+  const planOf = () => ({ model: st.model, deleted: [...st.deleted], order: st.order ? [...st.order] : null });
+  let announcePlans = false;
   function setState(patch) {
+    const before = JSON.stringify(planOf());
     Object.assign(st, patch);
     if (syncUrl) {
       const q = serializeState(st);
       history.replaceState(null, '', q ? `?${q}` : location.pathname);
       share.update();
     }
+    if (announcePlans && JSON.stringify(planOf()) !== before) emit('plan-change', planOf());
   }
 
   function syncControls() {
@@ -194,7 +213,7 @@ export function createExplorer(root, options = {}) {
     if (userModels.has(name)) return userModels.get(name);
     const m = available.find((x) => x.name === name && x.manifest);
     if (!m) return null;
-    return { manifest: m.manifest, weights: await fetchWeights(m.json, { onProgress }) };
+    return { manifest: m.manifest, weights: await fetchWeights(m.json, { onProgress, modelsUrl: paths.models }) };
   }
 
   async function loadModel(slot, name) {
@@ -366,11 +385,11 @@ export function createExplorer(root, options = {}) {
   for (const v of VIEWS) panels[v].hidden = v !== st.view;
   const started = (async () => {
     try {
-      const module = await compileWasm();
+      const module = await compileWasm(paths.wasm);
       pool = new Pool(module, { onError: (e) => say(e.message, 'error', 'worker') });
       const [info, models_, haveImages] = await Promise.all([
         pool.ready(),
-        probeModels([st.model, st.compare]),
+        probeModels([st.model, st.compare], paths.models),
         (loadProgress.start('Loading CIFAR-10 test images', null),
          images.start(Math.max(TEST_IMAGES.first, st.images), { onProgress: (d, t) => loadProgress.set(d / t) }))
           .catch((e) => { say(`Test images: ${e.message}`, 'error', 'no-data'); return null; }),
@@ -399,6 +418,7 @@ export function createExplorer(root, options = {}) {
         await hero?.start();   // queued after the live error's evaluation, before the tab's run (which joins it)
         showView();
       }
+      announcePlans = true;
       (root instanceof ShadowRoot ? root.host : root).dataset.ready = 'true';
     } catch (e) {
       say(`The explorer could not start: ${e.message}`, 'error', 'start');

@@ -56,16 +56,16 @@ async function readBody(url, res, onProgress) {
 }
 
 /**
- * Which of the known models are present: fetches each manifest (small).
- * Returns [{name, label, dev, manifest (text) | null}].
+ * Which of the known models are present under modelsUrl: fetches each
+ * manifest (small). Returns [{name, label, dev, manifest (text) | null}].
  */
-export async function probeModels(extra = []) {
+export async function probeModels(extra = [], modelsUrl = PATHS.models) {
   const list = [...MODEL_CANDIDATES];
   for (const name of extra)
     if (name && !list.some((m) => m.name === name)) list.push({ name, label: name });
   return await Promise.all(list.map(async (m) => {
     try {
-      const res = await fetch(new URL(`${m.name}.json`, PATHS.models), { cache: 'no-cache' });
+      const res = await fetch(new URL(`${m.name}.json`, modelsUrl), { cache: 'no-cache' });
       if (!res.ok) return { ...m, manifest: null };
       const text = await res.text();
       const j = JSON.parse(text);
@@ -76,12 +76,12 @@ export async function probeModels(extra = []) {
   }));
 }
 
-/** The weights named by a manifest (found beside it under models/). */
-export async function fetchWeights(manifestJson, opts) {
+/** The weights named by a manifest (found beside it under modelsUrl). */
+export async function fetchWeights(manifestJson, { modelsUrl = PATHS.models, ...opts } = {}) {
   const file = manifestJson?.weights?.file;
   if (typeof file !== 'string' || !/^[A-Za-z0-9._-]+$/.test(file))
     throw new Error('model manifest: weights.file is missing or not a plain file name');
-  const bytes = await fetchBytes(new URL(file, PATHS.models), opts);
+  const bytes = await fetchBytes(new URL(file, modelsUrl), opts);
   if (!bytes) throw new Error(`models/${file} is missing (HTTP 404)`);
   return bytes;
 }

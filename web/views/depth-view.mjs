@@ -7,7 +7,7 @@ import { PAPER, COLORS } from '../config.mjs';
 import { h, chartCard } from '../ui.mjs';
 import { createDepthChart, medianCost } from '../charts/depth.mjs';
 import { median } from '../math.mjs';
-import { createPanel, imageCount, cli, lesionOf, knownLesion, reusedNote } from './panel.mjs';
+import { createPanel, imageCount, cli, lesionOf, knownLesion, reusedNote, lesionNumbers } from './panel.mjs';
 
 const EXPLAIN = 'Delete each block in turn in every residual network here, on the same test images. If a ResNet is an ensemble ' +
   'of paths, more blocks mean more paths, each deletion removes a smaller share of the paths that matter, and the error it adds ' +
@@ -82,6 +82,8 @@ export function createDepthView(panel, ctx) {
         if (r.current()) chart.update({ series });
       }
       ctx.results.depth = { sig: r.s, data: series };
+      ctx.emit('result', { view: 'depth', images: count,
+                           models: series.map((s) => lesionNumbers(s.name, { n: count, full: { error: s.full }, blocks: s.blocks })) });
       p.compare(rowsBesidePaper(series));
       p.meta.replaceChildren(noiseNote(series, count), ' Same numbers as ', ...series.flatMap((s, i) => [...(i ? [', '] : []),
         cli(`unravel lesion --model ${s.name}.json --limit ${count}`)]), '.');

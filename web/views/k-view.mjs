@@ -86,6 +86,8 @@ export function createKView(panel, v, ctx) {
         },
       }).then((res) => { series[i].points = res.points; })));
       ctx.results[v] = { sig: r.s, data: series };
+      ctx.emit('result', { view: v, images: count, samples: st.samples, seed: st.seed,
+                           models: series.map((s) => ({ model: s.name, points: structuredClone(s.points) })) });
       draw();
       p.compare(kRows(v, series));
       const plans = ksOf.reduce((s, ks) => s + ks.length, 0) * st.samples;

@@ -5,7 +5,7 @@ import { LESION_BATCH } from '../config.mjs';
 import { lesionRows } from '../paper-tables.mjs';
 import { h, chartCard } from '../ui.mjs';
 import { createLesionChart } from '../charts/lesion.mjs';
-import { createPanel, modelsToRun, imageCount, cli, lesionOf, knownLesion, reusedNote } from './panel.mjs';
+import { createPanel, modelsToRun, imageCount, cli, lesionOf, knownLesion, reusedNote, lesionNumbers } from './panel.mjs';
 
 const EXPLAIN = 'Delete one block at a time (its residual branch; the skip stays) and measure the test error. ' +
   'Removing a block removes half of all paths, yet the paper finds a ResNet barely notices, except at the downsampling blocks; ' +
@@ -58,6 +58,7 @@ export function createLesionView(panel, ctx) {
       }).then((res) => showPartial(i, res))));   // each model's bars as they come
       chart.status.textContent = '';
       ctx.results.lesion = { sig: r.s, data: parts };
+      ctx.emit('result', { view: 'lesion', images: count, models: parts.map((x) => lesionNumbers(x.name, x.result)) });
       chart.update({ series: parts });
       p.compare(lesionRows(parts, isPlain));
       const fe = parts.map((x) => `${parts.length > 1 ? `${x.name}: ` : ''}${x.result.forwardEquivalents.toFixed(1)} ` +

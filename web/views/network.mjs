@@ -16,16 +16,16 @@ import { isAbort, imageCount } from './panel.mjs';
  * @returns {{el, plan, setModel(info, plan), setPlan(plan), refresh(), dataChanged(), cancel()}}
  */
 export function createNetworkSection(ctx) {
-  const diagramEl = h('div', { class: 'diagram' });
+  const diagramEl = h('div', { class: 'diagram', part: 'diagram' });
   const shuffleK = h('input', { type: 'number', min: 1, max: 100, value: 2, 'aria-label': 'swaps per shuffle', class: 'small' });
   // aria-live: a screen reader hears the new error when a click changes the plan
-  const errBig = h('span', { class: 'err-big', 'data-testid': 'live-error', 'aria-live': 'polite' }, '–');
+  const errBig = h('span', { class: 'err-big', 'data-testid': 'live-error', 'aria-live': 'polite', part: 'live-error' }, '–');
   const errSub = h('span', { class: 'err-sub', 'aria-live': 'polite' });
   const errVs = h('span', { class: 'err-vs', 'aria-live': 'polite', hidden: true });
   const evalProgress = progressRow('eval');
   const samples = createSampleGrid(ctx);
   const planInfo = h('span', { class: 'plan-info' });
-  const el = h('section', { class: 'network', 'aria-label': 'the network' },
+  const el = h('section', { class: 'network', 'aria-label': 'the network', part: 'network' },
     h('div', { class: 'section-head' }, h('h2', {}, 'The network'), planInfo),
     h('p', { class: 'hint' }, 'Click a block to delete its residual branch (the skip stays), drag a block onto another of its stage, or use ‹ ›, to swap them. ',
       h('b', {}, '↓2'), ' marks downsampling blocks; the hatched downsampling blocks of a plain network cannot be deleted (they have no skip).'),
@@ -100,13 +100,13 @@ export function createNetworkSection(ctx) {
         full = { key: fullKey, error: f.error, pred: f.pred };
       }
       const nText = r.n.toLocaleString('en-US');
+      const c = isFull ? null : pairedChange(full.pred, r.pred, ctx.images.labels);
       if (isFull) {
         errSub.textContent = `full network, ${nText} images`;
         errSub.removeAttribute('title');
         delete errSub.dataset.turnedWrong;
         delete errSub.dataset.turnedRight;
       } else {
-        const c = pairedChange(full.pred, r.pred, ctx.images.labels);
         errSub.textContent = `full network ${pct(full.error, 1)} · ${changeText(c)} · ${nText} images`;
         errSub.dataset.turnedWrong = String(c.turnedWrong);
         errSub.dataset.turnedRight = String(c.turnedRight);
@@ -115,7 +115,12 @@ export function createNetworkSection(ctx) {
       }
       errSub.dataset.full = String(full.error);
       await versusCompared(r, plan, count, gen, { signal: ctl.signal, onProgress, cancel: () => ctl.abort() });
-      if (gen === evalGen) evalProgress.done();
+      if (gen !== evalGen) return;
+      evalProgress.done();
+      // the live error as `unravel eval` prints it: the change paired with the full network's answers
+      ctx.emit('result', { view: 'network', model: loaded.primary.name, images: r.n, deleted: [...plan.deleted],
+                           order: isFull || inOrder(plan) ? null : [...plan.order], error: r.error, fullError: full.error,
+                           change: c?.change ?? 0, ci95: c?.half ?? 0, turnedWrong: c?.turnedWrong ?? 0, turnedRight: c?.turnedRight ?? 0 });
     } catch (e) {
       if (gen !== evalGen) return;
       evalProgress.done(isAbort(e) ? 'Cancelled.' : null);

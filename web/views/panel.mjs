@@ -6,7 +6,9 @@
 //
 // ctx is the explorer's shared state (built in app.mjs): st (the URL state),
 // setState, say, pool, images, loaded {primary, compare}, results, running,
-// speed, lesions, labelOf, manifestOf, offered, modelBytes, showView.
+// speed, lesions, labelOf, manifestOf, offered, modelBytes, showView, and
+// emit(type, detail): the explorer's one event hook (a view emits 'result'
+// with its numbers when a run finishes; unravel-explorer.mjs dispatches it).
 import { COLORS, PAPER, PATH_STATS } from '../config.mjs';
 import { AbortError } from '../pool.mjs';
 import { lesionSingle } from '../experiments.mjs';
@@ -103,6 +105,14 @@ function startLesion(ctx, id, key, count, batch) {
     if (runs.get(id) === run) runs.delete(id);
   });
   return run;
+}
+
+/** A lesion sweep's numbers for a 'result' event: a copy, with each deletion's change from the full network. */
+export function lesionNumbers(model, { n, full, blocks }) {
+  return { model, images: n, fullError: full.error,
+           blocks: blocks.map((b) => ({ block: b.block, stage: b.stage, downsample: b.downsample, deletable: b.deletable, error: b.error,
+                                       change: b.error == null ? null : b.error - full.error, ci95: b.ci95 ?? null,
+                                       turnedWrong: b.turnedWrong ?? null, turnedRight: b.turnedRight ?? null })) };
 }
 
 /** That result when this page has measured it, else undefined. */

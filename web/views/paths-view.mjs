@@ -90,6 +90,8 @@ export function createPathsView(panel, ctx) {
       const res = await ex.pathStats(ctx.pool, 'primary', count, { samples: st.samples, seed: st.seed, batch: st.pbatch, q: st.q },
                                      { signal: r.ctl.signal, onProgress: (f) => p.prog.set(f) });
       ctx.results.paths = { sig: r.s, data: res, seconds: (performance.now() - t0) / 1000, count };
+      ctx.emit('result', { view: 'paths', model: primary().name, images: count, samples: st.samples, seed: st.seed,
+                           batch: st.pbatch, q: st.q, stats: structuredClone(res) });
       show();
       r.finish(`Done: ${st.samples} draws per length, ${st.pbatch} images each.`);
     } catch (e) {
