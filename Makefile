@@ -54,11 +54,67 @@ build/obj/cjson.o: $(CJSON)/cJSON.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(CFLAGS) -I$(CJSON) -c $< -o $@
 
-build/libunravel.a: $(patsubst %.c,build/obj/%.o,$(LIB_SRC)) build/obj/cjson.o
+# The library is one relocatable object with cJSON linked in and its symbols
+# made local, so a program that also links a system libcjson sees no clash:
+# only unr_* is exported. The CLI and tests use cJSON themselves: they link
+# their own copy (build/obj/cjson.o).
+LIB_OBJ := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
+build/obj/unravel-lib.o: $(LIB_OBJ) build/obj/cjson.o
+	$(LD) -r -o $@ $^
+	objcopy --wildcard --localize-symbol='cJSON*' $@
+
+build/libunravel.a: build/obj/unravel-lib.o
 	rm -f $@ && ar rcs $@ $^
 
-build/unravel: $(patsubst %.c,build/obj/%.o,$(CLI_SRC)) build/libunravel.a
+build/unravel: $(patsubst %.c,build/obj/%.o,$(CLI_SRC)) build/obj/cjson.o build/libunravel.a
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# The shared library: position-independent objects of the same sources, and
+# a version script that exports unr_* only.
+SOVERSION := 0
+VERSION := $(shell sed -n 's/^\#define UNR_VERSION_STRING "\(.*\)"/\1/p' c/unravel.h)
+build/pic/obj/%.o: %.c $(CJSON)/cJSON.c $(wildcard c/*.h c/kernels/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) -fPIC -fvisibility=default $(WARN) $(INC) -c $< -o $@
+
+build/pic/obj/cjson.o: $(CJSON)/cJSON.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(CFLAGS) -fPIC -I$(CJSON) -c $< -o $@
+
+build/libunravel.so.$(VERSION): $(patsubst %.c,build/pic/obj/%.o,$(LIB_SRC)) build/pic/obj/cjson.o c/libunravel.map
+	$(CC) -shared -Wl,-soname,libunravel.so.$(SOVERSION) -Wl,--version-script=c/libunravel.map \
+	  $(filter %.o,$^) $(LDLIBS) -o $@
+
+build/unravel.pc: Makefile
+	@mkdir -p build
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
+	  'Name: unravel' 'Description: residual networks as ensembles of shallow paths: inference, lesions, paths (CIFAR ResNets)' \
+	  'Version: $(VERSION)' 'Cflags: -I$${includedir}/unravel' 'Libs: -L$${libdir} -lunravel' 'Libs.private: -lpthread -lm' > $@
+
+# ---- install: make install [PREFIX=/usr/local] [DESTDIR=] ----
+PREFIX  ?= /usr/local
+DESTDIR ?=
+.PHONY: install uninstall test-install
+install: build/unravel build/libunravel.a build/libunravel.so.$(VERSION) build/unravel.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/unravel/kernels $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 build/unravel $(DESTDIR)$(PREFIX)/bin/unravel
+	install -m 644 c/unravel.h $(DESTDIR)$(PREFIX)/include/unravel/unravel.h
+	install -m 644 c/kernels/kernels.h $(DESTDIR)$(PREFIX)/include/unravel/kernels/kernels.h
+	install -m 644 build/libunravel.a $(DESTDIR)$(PREFIX)/lib/libunravel.a
+	install -m 755 build/libunravel.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libunravel.so.$(VERSION)
+	ln -sf libunravel.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libunravel.so.$(SOVERSION)
+	ln -sf libunravel.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libunravel.so
+	install -m 644 build/unravel.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/unravel.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/unravel $(DESTDIR)$(PREFIX)/lib/libunravel.a \
+	  $(DESTDIR)$(PREFIX)/lib/libunravel.so* $(DESTDIR)$(PREFIX)/lib/pkgconfig/unravel.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/unravel
+
+# Installs into a temporary prefix and builds a small C program against it
+# through pkg-config, statically and shared (tests/install/check.sh).
+test-install:
+	tests/install/check.sh
 
 # ---- sanitizer build of the same sources ----
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -77,15 +133,15 @@ build/asan/unravel: $(patsubst %.c,build/asan/obj/%.o,$(CLI_SRC)) build/asan/lib
 	$(CC) $(SAN) $^ $(LDLIBS) -o $@
 
 # ---- tests ----
-build/tests/%: tests/c/%.c $(wildcard tests/c/*.h tests/fuzz/*.h) build/libunravel.a
+build/tests/%: tests/c/%.c $(wildcard tests/c/*.h tests/fuzz/*.h) build/libunravel.a build/obj/cjson.o
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(INC) -Itests/c $< build/libunravel.a $(LDLIBS) -o $@
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(INC) -Itests/c $< build/obj/cjson.o build/libunravel.a $(LDLIBS) -o $@
 
 build/asan/tests/%: tests/c/%.c $(wildcard tests/c/*.h tests/fuzz/*.h) build/asan/libunravel.a
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(INC) -Itests/c $< build/asan/libunravel.a $(LDLIBS) -o $@
 
-test: test-c test-asan test-node test-e2e
+test: test-c test-asan test-install test-node test-e2e
 
 test-c: $(TESTS) build/unravel
 	@fail=0; for t in $(TESTS); do echo "== $$t"; UNRAVEL_CLI=build/unravel $$t || fail=1; done; exit $$fail

@@ -25,6 +25,7 @@ need emcc emscripten
 need node nodejs
 need npm npm
 need chromium chromium
+need pkg-config pkg-config
 need curl curl          # scripts/fetch-cifar10.sh, where the machine is online
 if [ -n "$missing" ] || [ -z "$(apt-cache showsrc cjson 2>/dev/null | head -1)" ]; then
   apt-get update -q

@@ -21,7 +21,8 @@ int cli_parse_options(const char *cmd, int argc, char **argv, cli_option *opts, 
     for (int i = 0; i < nopts; i++)
         opts[i].value = NULL;
     for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
+        /* -h is --help in every subcommand, as in most tools. */
+        const char *a = strcmp(argv[i], "-h") == 0 ? "--help" : argv[i];
         const char *eq = strchr(a, '=');
         size_t len = eq ? (size_t)(eq - a) : strlen(a);
         int found = -1;

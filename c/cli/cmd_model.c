@@ -21,7 +21,7 @@ int cmd_info(int argc, char **argv)
         return 2;
     if (cli_get(opts, nopts, "--help") || !path) {
         cli_usage("info", "MODEL.json [--json]", opts, nopts);
-        return path ? 0 : 2;
+        return cli_get(opts, nopts, "--help") ? 0 : 2;
     }
     unr_error err;
     unr_model *m;

@@ -230,6 +230,18 @@ static void experiments_refuse_options_they_would_ignore(void)
     int ok = strstr(out, "--delete") && !strstr(out, "--q ") && !strstr(out, "--samples");
     free(out);
     CHECK(ok);
+    /* -h is --help in every subcommand */
+    const char *commands[] = {"info", "eval", "init", "lesion", "delete-random", "swap-random", "paths", "train"};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        char args[64], *help;
+        snprintf(args, sizeof args, "%s -h", commands[i]);
+        int rc = run(args, &help, NULL);
+        int shows_usage = rc == 0 && strstr(help, "usage: unravel ") && strstr(help, commands[i]);
+        if (!shows_usage)
+            fprintf(stderr, "  %s: rc %d, stdout: %s\n", args, rc, help);
+        free(help);
+        CHECK(shows_usage);
+    }
 }
 
 static void eval_runs_a_plan_on_cifar(void)
