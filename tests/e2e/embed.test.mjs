@@ -53,6 +53,7 @@ before(async () => {
     '/moved.html': hostPage(server.url,
       '<unravel-explorer id="moved" model="resnet20" models-url="mine" data-url="nowhere/test_batch.bin"></unravel-explorer>\n' +
       '<unravel-explorer id="nowasm" model="resnet20" wasm-url="nowhere/unravel.wasm"></unravel-explorer>'),
+    '/blank.html': hostPage(server.url, ''),
   };
   host = http.createServer((req, res) => {
     const p = new URL(req.url, 'http://x').pathname;
@@ -194,4 +195,28 @@ test('models-url, data-url and wasm-url move the files, relative to the host pag
   await page.waitForFunction(() => /could not start/.test(document.querySelector('#nowasm').shadowRoot.querySelector('.messages')?.textContent));
   assert.match(await page.locator('#nowasm .messages').innerText(), new RegExp(`HTTP 404 for ${host.url}nowhere/unravel\\.wasm`));
   await page.close();
+});
+
+test('"Link & embed" also gives an <iframe> of the view, which shows it on another site', { skip, timeout: 120000 }, async () => {
+  const page = await browser.context.newPage();
+  const query = '?model=resnet20&deleted=1&view=swap&samples=1';
+  await page.goto(server.url + query);
+  await page.waitForSelector('#explorer[data-ready]', { timeout: 60000 });
+  await page.locator('.share-btn').click();
+  const html = page.locator('#ux-share textarea');
+  assert.match(await html.inputValue(), /^<script type="module"/);   // the element first
+  await page.locator('#ux-share .share-kind[data-kind="iframe"]').click();
+  assert.equal(await page.locator('#ux-share .share-kind[data-kind="iframe"]').getAttribute('aria-pressed'), 'true');
+  const snippet = await html.inputValue();
+  assert.equal(snippet, `<iframe src="${page.url().replace(/&/g, '&#38;')}" title="unravel explorer: Swap k pairs, resnet20" ` +
+                        'width="100%" height="900" style="border: 0" loading="lazy"></iframe>');
+  await page.close();
+  const { page: other, errors } = await open('blank.html');
+  await other.evaluate((h) => { document.body.innerHTML = h; }, snippet);
+  const frame = other.frameLocator('iframe');
+  await frame.locator('#explorer[data-ready]').waitFor({ state: 'attached', timeout: 60000 });
+  assert.equal(await frame.locator('.tile.deleted').count(), 1);
+  assert.equal(await frame.locator('#ux-panel-swap').isVisible(), true);
+  assert.deepEqual(errors, []);
+  await other.close();
 });
