@@ -68,6 +68,7 @@ struct unr_model {
     unr_fblock *fb;               /* [num_blocks] */
 
     char *metrics_json, *training_json;   /* NULL if absent */
+    char *license;                        /* the weights' terms, NULL if unstated */
 };
 
 /* A generator seeded by a seed and up to three small integers, so a draw

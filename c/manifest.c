@@ -360,6 +360,16 @@ static unr_status parse_header(const cJSON *root, const char *src, unr_model **o
     return UNR_OK;
 }
 
+/* strdup is POSIX, not C11 (the WASM build is strict C11). */
+static char *copy_text(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *c = malloc(n);
+    if (c)
+        memcpy(c, s, n);
+    return c;
+}
+
 static unr_status check_weights_header(const cJSON *root, const char *src, const void *weights,
                                        size_t weights_len, unr_error *err)
 {
@@ -430,6 +440,14 @@ unr_status unr_model_load(const char *manifest, size_t manifest_len, const void 
         else {
             m->metrics_json = dup_json(metrics);
             m->training_json = dup_json(training);
+            const cJSON *license = cJSON_GetObjectItemCaseSensitive(root, "license");
+            if (license && !cJSON_IsString(license))
+                st = unr_fail(err, UNR_ERR_FIELD, "%s: license: expected a string", src);
+            else if (license && strlen(license->valuestring) > UNR_MAX_LICENSE)
+                st = unr_fail(err, UNR_ERR_FIELD, "%s: license: %zu characters, at most %d", src,
+                              strlen(license->valuestring), UNR_MAX_LICENSE);
+            else if (license && !(m->license = copy_text(license->valuestring)))
+                st = unr_fail(err, UNR_ERR_NOMEM, "%s: out of memory", src);
         }
     }
     cJSON_Delete(root);
@@ -439,6 +457,19 @@ unr_status unr_model_load(const char *manifest, size_t manifest_len, const void 
     }
     unr_model_refold(m);
     *out = m;
+    return UNR_OK;
+}
+
+unr_status unr_model_set_license(unr_model *m, const char *license, unr_error *err)
+{
+    if (license && strlen(license) > UNR_MAX_LICENSE)
+        return unr_fail(err, UNR_ERR_FIELD, "license: %zu characters, at most %d",
+                        strlen(license), UNR_MAX_LICENSE);
+    char *copy = license ? copy_text(license) : NULL;
+    if (license && !copy)
+        return unr_fail(err, UNR_ERR_NOMEM, "license: out of memory");
+    free(m->license);
+    m->license = copy;
     return UNR_OK;
 }
 

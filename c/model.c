@@ -429,6 +429,7 @@ void unr_model_free(unr_model *m)
         return;
     free(m->metrics_json);
     free(m->training_json);
+    free(m->license);
     free(m->folded);
     free(m->params);
     free(m->tensors);
@@ -551,6 +552,7 @@ size_t unr_model_num_params(const unr_model *m) { return m->num_params; }
 const char *unr_model_name(const unr_model *m) { return m->name; }
 const char *unr_model_metrics_json(const unr_model *m) { return m->metrics_json; }
 const char *unr_model_training_json(const unr_model *m) { return m->training_json; }
+const char *unr_model_license(const unr_model *m) { return m->license; }
 
 const unr_block_info *unr_model_block(const unr_model *m, int i)
 {

@@ -163,6 +163,8 @@ unr_status unr_model_save(const unr_model *m, const char *path, unr_error *err)
     cJSON_AddStringToObject(root, "format", UNR_MODEL_FORMAT);
     cJSON_AddNumberToObject(root, "version", UNR_MODEL_VERSION);
     cJSON_AddStringToObject(root, "name", stem);
+    if (m->license)
+        cJSON_AddStringToObject(root, "license", m->license);
     cJSON *arch = cJSON_AddObjectToObject(root, "arch");
     cJSON_AddStringToObject(arch, "family", "cifar-resnet");
     unr_arch_add_json(arch, &m->arch);

@@ -447,6 +447,8 @@ unr_status unr_train(unr_model *m, const unr_cifar *train, const unr_cifar *test
         training = cJSON_PrintUnformatted(tj);
         cJSON_Delete(tj);
         st = unr_model_set_metadata(m, metrics, training, err);
+        if (!st)
+            st = unr_model_set_license(m, UNR_WEIGHTS_LICENSE, err);
         cJSON_free(training);
         if (scale != 1.0) {     /* the saved model carries the test-time rule */
             scale_branches(m, scale, NULL);

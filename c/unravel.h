@@ -38,6 +38,9 @@
 #define UNR_VERSION_STRING "0.1.0"
 #define UNR_MODEL_FORMAT "unravel-model"
 #define UNR_MODEL_VERSION 1
+/* The terms of weights trained by this project (see LICENSE and NOTICE). */
+#define UNR_WEIGHTS_LICENSE "MIT (the unravel project's licence: LICENSE). Trained on CIFAR-10 " \
+    "(Krizhevsky, 2009); cite the dataset as its authors ask (NOTICE)."
 
 /* Limits that protect against absurd inputs before anything is allocated. */
 #define UNR_MAX_BLOCKS_PER_STAGE 400   /* ResNet-1202 has 200 */
@@ -167,6 +170,11 @@ const char *unr_model_training_json(const unr_model *m);
 /* Replace them (JSON object text, validated); used by the trainer. */
 unr_status unr_model_set_metadata(unr_model *m, const char *metrics_json,
                                   const char *training_json, unr_error *err);
+/* Under what terms the weights may be used (the manifest's "license"), or
+ * NULL where the manifest does not say. The trainer writes UNR_WEIGHTS_LICENSE. */
+const char *unr_model_license(const unr_model *m);
+unr_status unr_model_set_license(unr_model *m, const char *license, unr_error *err);
+#define UNR_MAX_LICENSE 400
 /* Multiply-adds of one forward pass of one image (full plan). */
 double unr_model_macs(const unr_model *m);
 /* Recompute the folded inference weights after the raw ones changed. */

@@ -127,6 +127,8 @@ UNR_EXPORT char *unr_wasm_model_info(const unr_model *m, unr_error *err)
         cJSON_AddBoolToObject(e, "swappable", unr_block_swappable(m, b));
         cJSON_AddItemToArray(blocks, e);
     }
+    if (unr_model_license(m))
+        cJSON_AddStringToObject(o, "license", unr_model_license(m));
     add_raw_json(o, "metrics", unr_model_metrics_json(m));
     add_raw_json(o, "training", unr_model_training_json(m));
     char *text = cJSON_PrintUnformatted(o);

@@ -41,6 +41,7 @@ function card(base) {
 | trained by | \`${t.trainer ?? 'unravel train'}\`, ${t.epochs ?? '?'} epochs, batch ${t.batch ?? '?'}, seed ${t.seed ?? '?'}${t.active_blocks ? `, ${t.active_blocks} active blocks per batch` : ''} |
 | recipe | ${t.recipe ?? '?'}; peak lr ${t.lr}, warm-up ${t.warmup_epochs} epoch(s), momentum ${t.momentum}, weight decay ${t.weight_decay}, label smoothing ${t.label_smoothing} |
 | wall time | ${hours} h on ${t.machine ?? '?'} |
+| licence | ${man.license ?? 'not stated in the manifest'} |
 ${t.test_time_rule ? `| test time | ${t.test_time_rule} (scale ${t.test_time_branch_scale}) |
 ` : ''}
 **About the errors.** Both are measured by \`unravel eval\` on \`test_batch.bin\` of the

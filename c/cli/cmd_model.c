@@ -32,6 +32,8 @@ int cmd_info(int argc, char **argv)
     if (cli_get(opts, nopts, "--json")) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", unr_model_name(m));
+        if (unr_model_license(m))
+            cJSON_AddStringToObject(o, "license", unr_model_license(m));
         unr_arch_add_json(o, a);
         cJSON_AddStringToObject(o, "shortcut", unr_shortcut_name(a->shortcut));
         cJSON_AddNumberToObject(o, "parameters", (double)unr_model_num_params(m));
@@ -64,6 +66,7 @@ int cmd_info(int argc, char **argv)
                a->shortcut == UNR_SHORTCUT_NONE ? " (plain network, one path)" : "");
         printf("parameters  %zu trainable and batch-norm statistics\n", unr_model_num_params(m));
         printf("compute     %.1f M multiply-adds per image\n", unr_model_macs(m) / 1e6);
+        printf("licence     %s\n", unr_model_license(m) ? unr_model_license(m) : "not stated in the manifest");
         if (a->shortcut != UNR_SHORTCUT_NONE)
             printf("paths       2^%d through the residual blocks\n", nb);
         printf("\nblock  stage  input        output       kind\n");

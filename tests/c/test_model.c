@@ -238,6 +238,7 @@ static void loader_rejects_fields_of_the_wrong_type(void)
         {NULL, "tensors", "{}", "tensors", UNR_ERR_FIELD},
         {NULL, "metrics", "[]", "metrics", UNR_ERR_FIELD},
         {NULL, "training", "3", "training", UNR_ERR_FIELD},
+        {NULL, "license", "[\"MIT\"]", "license", UNR_ERR_FIELD},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         WITH_TINY(b, root);
@@ -761,6 +762,30 @@ static void round_trip_one(unr_shortcut sc, int w0, int w1, int w2, int *ok)
     *ok = good;
 }
 
+/* The weights' licence travels with the model: read, kept by save, bounded. */
+static void licence_is_read_saved_and_bounded(void)
+{
+    unr_error err;
+    unr_model *m = NULL, *back = NULL;
+    unr_arch a = tiny_arch(UNR_SHORTCUT_A, 1, 4, 8, 16);
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK(unr_model_license(m) == NULL);
+    CHECK_OK(unr_model_set_license(m, UNR_WEIGHTS_LICENSE, &err));
+    char too_long[UNR_MAX_LICENSE + 2];
+    memset(too_long, 'x', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = 0;
+    CHECK(unr_model_set_license(m, too_long, &err) == UNR_ERR_FIELD && strstr(err.message, "license"));
+    CHECK(strcmp(unr_model_license(m), UNR_WEIGHTS_LICENSE) == 0);
+    char base[256], json[300];
+    snprintf(base, sizeof base, "%s/licensed", temp_dir());
+    CHECK_OK(unr_model_save(m, base, &err));
+    snprintf(json, sizeof json, "%s.json", base);
+    CHECK_OK(unr_model_load_file(json, &back, &err));
+    CHECK(back && unr_model_license(back) && strcmp(unr_model_license(back), UNR_WEIGHTS_LICENSE) == 0);
+    unr_model_free(back);
+    unr_model_free(m);
+}
+
 static void saved_model_loads_back_bit_exactly(void)
 {
     int ok;
@@ -1096,6 +1121,7 @@ TEST_MAIN(
     TEST_CASE(loader_accepts_tensors_in_any_order),
     TEST_CASE(loader_rejects_shortcut_a_with_odd_width_difference),
     TEST_CASE(loader_rejects_num_classes_other_than_10),
+    TEST_CASE(licence_is_read_saved_and_bounded),
     TEST_CASE(saved_model_loads_back_bit_exactly),
     TEST_CASE(saved_convs_use_the_pytorch_layout),
     TEST_CASE(saved_tensors_are_64_byte_aligned_and_inside_the_file),
