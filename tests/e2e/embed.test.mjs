@@ -12,6 +12,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { skipReason, startServer, launch, freePort, cliJson, repo } from './harness.mjs';
+import { STATE_TABLE } from '../../web/url-state.mjs';
+
+/** web/custom-elements.json's one declaration: what it says must be what the element does. */
+const MANIFEST = JSON.parse(fs.readFileSync(path.join(repo, 'web/custom-elements.json'), 'utf8'));
+const DECLARED = MANIFEST.modules[0].declarations[0];
 
 const MODEL = path.join(repo, 'models/resnet20.json');
 const reason = (await skipReason()) ??
@@ -98,6 +103,21 @@ async function heard(page, type, match = {}) {
 
 const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-12, `${what}: embed ${a}, CLI ${b}`);
 
+test('custom-elements.json declares the URL state\'s attributes with their defaults, and style.css\'s --unravel-* properties', () => {
+  assert.equal(MANIFEST.schemaVersion, '1.0.0');
+  assert.equal(DECLARED.tagName, 'unravel-explorer');
+  const attrs = new Map(DECLARED.attributes.map((a) => [a.name, a]));
+  for (const e of STATE_TABLE) {
+    const a = attrs.get(e.name);
+    assert.ok(a, `attribute ${e.name} is not declared`);
+    if (e.values) assert.equal(a.type.text, e.values.map((v) => `"${v}"`).join(' | '), e.name);
+    if (e.default != null && !Array.isArray(e.default)) assert.equal(a.default, `"${e.default}"`, `${e.name} default`);
+  }
+  const css = fs.readFileSync(path.join(repo, 'web/style.css'), 'utf8');
+  assert.deepEqual(DECLARED.cssProperties.map((p) => p.name).sort(), [...new Set(css.match(/--unravel-[\w-]+/g))].sort());
+  assert.deepEqual(DECLARED.events.map((e) => e.name), ['unravel-plan-change', 'unravel-result']);
+});
+
 test('on another origin the element computes the lesion study as `unravel lesion` does, and says so by an event', { skip, timeout: 240000 }, async () => {
   assert.notEqual(new URL(host.url).origin, new URL(server.url).origin);
   const { page, errors, workers } = await open('');
@@ -167,14 +187,16 @@ test('the host page themes the element through --unravel-* properties and ::part
     const root = document.querySelector('unravel-explorer').shadowRoot;
     const style = (sel) => getComputedStyle(root.querySelector(sel));
     return {
-      parts: ['network', 'diagram', 'live-error', 'chart', 'controls', 'status', 'experiments']
-        .filter((p) => root.querySelector(`[part~="${p}"]`)),
+      attributes: customElements.get('unravel-explorer').observedAttributes,
+      parts: [...new Set([...root.querySelectorAll('[part]')].flatMap((e) => [...e.part]))],
       run: style('#ux-panel-lesion .run').backgroundColor,
       font: style('[part~="controls"]').fontFamily,
       chartBorder: style('[part~="chart"]').borderTopColor,
     };
   });
-  assert.deepEqual(look.parts, ['network', 'diagram', 'live-error', 'chart', 'controls', 'status', 'experiments']);
+  // the element's attributes and parts are those custom-elements.json declares
+  assert.deepEqual([...look.attributes].sort(), DECLARED.attributes.map((a) => a.name).sort());
+  assert.deepEqual(look.parts.sort(), DECLARED.cssParts.map((p) => p.name).sort());
   assert.equal(look.run, THEME.accent);
   assert.match(look.font, new RegExp(`^${THEME.font}`));
   assert.equal(look.chartBorder, THEME.chartBorder);
