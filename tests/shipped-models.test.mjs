@@ -18,15 +18,15 @@ const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const pct = (x) => `${(100 * x).toFixed(2)}%`;
 const data = cifarDir();
 
-test("the trained models include the explorer's ResNet-20, Plain-20, ResNet-56, ResNet-110 (half) and its short-path twin, each with its recipe and errors recorded", () => {
+test("the trained models include the explorer's ResNet-20, Plain-20, ResNet-56, ResNet-110 (half) and its two short-path twins (equal epochs, equal compute), each with its recipe and errors recorded", () => {
   const names = trained.map((m) => m.name);
-  for (const want of ['resnet20', 'plain20', 'resnet56', 'resnet110-half', 'resnet110-half-k23'])
+  for (const want of ['resnet20', 'plain20', 'resnet56', 'resnet110-half', 'resnet110-half-k23', 'resnet110-half-k23-e160'])
     assert.ok(names.includes(want), `models/${want}.json is missing or has no training record`);
   for (const { name, manifest: { training: t, metrics: me } } of trained) {
     for (const key of ['epochs', 'batch', 'lr', 'seed', 'wall_seconds', 'machine', 'recipe', 'trainer'])
       assert.ok(t[key] !== undefined && t[key] !== '', `${name}: training.${key} is missing`);
     assert.equal(me.test_images, 10000, `${name}: metrics.test_images`);
-    if (name.endsWith('-k23'))   // the paper's short-path training, tested with every block on
+    if (/-k23(-e\d+)?$/.test(name))   // the paper's short-path training, tested with every block on
       assert.deepEqual([t.active_blocks, typeof t.test_time_rule], [23, 'string'], `${name}: training.active_blocks / test_time_rule`);
     for (const key of ['test_error', 'test_error_exact_0_999'])
       assert.ok(me[key] > 0 && me[key] < 1, `${name}: metrics.${key} = ${me[key]}`);
@@ -35,6 +35,12 @@ test("the trained models include the explorer's ResNet-20, Plain-20, ResNet-56, 
 
 for (const { name, manifest } of trained) {
   const { training: t, metrics: me } = manifest;
+
+  test(`${name}: the manifest and the model card state the weights' licence`, () => {
+    assert.match(manifest.license ?? '', /^MIT \(the unravel project's licence: LICENSE\)/, `models/${name}.json: license`);
+    const card = fs.readFileSync(path.join(modelsDir, `${name}.md`), 'utf8');
+    assert.ok(card.includes(`| licence | ${manifest.license} |`), `models/${name}.md has no licence row: rerun scripts/model-card.mjs`);
+  });
 
   test(`${name}: the weights are the ones the manifest names`, () => {
     const bin = fs.readFileSync(path.join(modelsDir, manifest.weights.file));

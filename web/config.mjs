@@ -6,7 +6,8 @@ export const MODEL_CANDIDATES = Object.freeze([
   { name: 'plain20', label: 'Plain-20 (no skips)' },
   { name: 'resnet56', label: 'ResNet-56' },
   { name: 'resnet110-half', label: 'ResNet-110 (half width)' },
-  { name: 'resnet110-half-k23', label: 'ResNet-110 (half width), short-path training' },
+  { name: 'resnet110-half-k23-e160', label: 'ResNet-110 (half width), short-path training, 160 epochs (equal compute)' },
+  { name: 'resnet110-half-k23', label: 'ResNet-110 (half width), short-path training, 80 epochs (equal epochs)' },
   // Random-weight development models (`unravel init`), never shipped.
   { name: 'dev-resnet20', label: 'dev ResNet-20 (random weights)', dev: true },
   { name: 'dev-plain20', label: 'dev Plain-20 (random weights)', dev: true },
