@@ -36,7 +36,7 @@ export function createShareBox(getState) {
   let kind = 'element';
   const kindButton = (value, text, title) => h('button', { type: 'button', class: 'share-kind', 'data-kind': value, title,
     'aria-pressed': String(value === kind), onclick: () => { kind = value; update(); } }, text);
-  const kinds = h('div', { class: 'grid-modes', role: 'group', 'aria-label': 'embed as', style: { 'grid-column': '1 / -1', margin: '4px 0 0' } },
+  const kinds = h('div', { class: 'share-kinds', role: 'group', 'aria-label': 'embed as' },
     'Embed this view on another page as ',
     kindButton('element', '<unravel-explorer>', 'a script and a custom element: this view alone, themable, with events (see embed.html)'),
     kindButton('iframe', '<iframe>', 'this whole page in a frame: for sites that allow no scripts'));
