@@ -52,10 +52,21 @@ def load_state_dict(path):
         import torch
     except ImportError:
         fail("needs PyTorch to read checkpoints (Debian: apt-get install python3-torch)")
+    # weights_only: a stranger's checkpoint is only unpickled into tensors and
+    # plain containers, never into objects whose __reduce__ could run code.
     try:
-        obj = torch.load(path, map_location="cpu")
-    except Exception as e:  # noqa: BLE001 - any unreadable file is the user's error to see
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except TypeError as e:
+        if "weights_only" in str(e):
+            fail(f"PyTorch {torch.__version__} cannot load checkpoints safely (weights_only needs 1.13 or newer)")
         fail(f"{path}: not a PyTorch checkpoint ({e.__class__.__name__}: {e})")
+    except Exception as e:  # noqa: BLE001 - any unreadable file is the user's error to see
+        # torch's safe unpickler says "WeightsUnpickler error: ..." after a long preamble
+        msg = str(e).split("WeightsUnpickler error: ")[-1].split("\n")[0]
+        if "Unsupported class" in msg or "global" in msg.lower():
+            fail(f"{path}: refused: the checkpoint holds Python objects other than tensors, "
+                 f"which would run code to load ({msg})")
+        fail(f"{path}: not a PyTorch checkpoint ({e.__class__.__name__}: {msg})")
     for key in ("state_dict", "model", "net"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]

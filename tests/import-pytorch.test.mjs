@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -82,10 +82,17 @@ test('bad checkpoints and options are refused with one line naming the problem',
     const drop = run(PY, ['-c', `import torch; c = torch.load('${ckpt}'); del c['state_dict']['module.layer2.0.bn2.running_var']; torch.save(c, '${dir}/drop.th')`]);
     assert.equal(drop.status, 0, drop.stderr);
     cases.push([[path.join(dir, 'drop.th')], /missing 1 tensor\(s\), first 'blocks\.1\.bn2\.running_var'/]);
+    // A checkpoint whose unpickling would run code (__reduce__ -> os.system) is refused, and nothing runs.
+    const marker = path.join(dir, 'ran');
+    const evil = run(PY, ['-c', `import torch, os\nclass Payload:\n    def __reduce__(self):\n        return (os.system, ('touch ${marker}',))\n` +
+      `c = torch.load('${ckpt}'); c['extra'] = Payload(); torch.save(c, '${dir}/evil.th')`]);
+    assert.equal(evil.status, 0, evil.stderr);
+    cases.push([[path.join(dir, 'evil.th')], /refused: the checkpoint holds Python objects other than tensors/]);
     for (const [args, want] of cases) {
       const r = run(PY, ['scripts/import-pytorch.py', ...args, '--out', out]);
       assert.notEqual(r.status, 0, `${args.join(' ')} was accepted`);
       assert.match(r.stderr, want);
     }
+    assert.ok(!existsSync(marker), 'loading the checkpoint ran its payload');
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
