@@ -2,14 +2,14 @@
 // results.mjs: run the paper's experiments on the trained models with the `unravel` CLI and
 // write docs/RESULTS.md with its charts (docs/results/*.svg) and raw numbers (*.json).
 //
-//   node scripts/results.mjs [--models resnet20,plain20,resnet56,resnet110-half,resnet110-half-k23]
+//   node scripts/results.mjs [--models resnet20,plain20,resnet56,resnet110-half,resnet110-half-k23,resnet110-half-k23-e160]
 //                            [--limit N] [--samples S] [--quick] [--force] [--out DIR]
 //
 // Each experiment's CLI output is cached in DIR/results/NAME-EXPERIMENT.json together with
 // the model's sha256 and the exact parameters; a rerun with the same ones reuses it.
 // Node 20, no dependencies. Progress goes to stderr.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // ---- options (table-driven) ----
 
 const OPTIONS = [
-  { name: 'models', type: 'list', def: 'resnet20,plain20,resnet56,resnet110-half,resnet110-half-k23',
+  { name: 'models', type: 'list', def: 'resnet20,plain20,resnet56,resnet110-half,resnet110-half-k23,resnet110-half-k23-e160',
     help: 'model names (models/NAME.json) or paths to manifests, comma-separated; NAME:limit=1000:samples=5 overrides options for one model' },
   { name: 'experiments', type: 'list', def: 'lesion,delete-random,swap-random,paths',
     help: 'which experiments to run, in this order (the others are read from the cache when there)' },
@@ -97,6 +97,7 @@ const show = (f) => (f.startsWith(ROOT + path.sep) ? path.relative(ROOT, f) : f)
 const KNOWN_LABELS = {
   resnet20: 'ResNet-20', plain20: 'Plain-20', resnet56: 'ResNet-56', plain56: 'Plain-56',
   'resnet110-half': 'ResNet-110 (half width)', 'resnet110-half-k23': 'ResNet-110 (half width), 23 of 54 blocks per batch',
+  'resnet110-half-k23-e160': 'ResNet-110 (half width), 23 of 54 blocks per batch, 160 epochs',
 };
 
 const OVERRIDABLE = ['limit', 'samples', 'path-samples', 'path-batch', 'kmax'];
@@ -611,32 +612,51 @@ function shortPathPairs(models) {
 /** Each pair set against each other on the same test images, paired (`unravel eval --versus`), cached like the experiments. */
 async function shortPathComparisons(pairs, o, dir) {
   const out = new Map();
+  // on the test images of the run, and on the pixel-exact records 0-999
+  const sets = [{ limit: o.limit, suffix: '' }, { limit: 1000, suffix: '-exact-0-999' }];
   for (const [b, k] of pairs) {
-    const args = ['eval', '--model', k.rel, '--versus', b.rel, '--json'];
-    if (o.data) args.push('--data', o.data);
-    if (o.limit) args.push('--limit', String(o.limit));
-    const key = { model_sha256: k.sha256, versus_sha256: b.sha256, key_args: args.slice(5) };
-    try {
-      out.set(k.name, await cachedRun(args, key, path.join(dir, `${k.name}-versus-${b.name}.json`), `[claim 7] ${k.name} against ${b.name}, paired`, o));
-    } catch (e) {
-      log(`[claim 7] ${k.name} against ${b.name}: ${e.message}`);
+    for (const { limit, suffix } of sets) {
+      const args = ['eval', '--model', k.rel, '--versus', b.rel, '--json'];
+      if (o.data) args.push('--data', o.data);
+      if (limit) args.push('--limit', String(limit));
+      const key = { model_sha256: k.sha256, versus_sha256: b.sha256, key_args: args.slice(5) };
+      try {
+        const r = await cachedRun(args, key, path.join(dir, `${k.name}-versus-${b.name}${suffix}.json`), `[claim 7] ${k.name} against ${b.name}, paired${suffix ? ', records 0-999' : ''}`, o);
+        out.set(k.name + suffix, r);
+      } catch (e) {
+        log(`[claim 7] ${k.name} against ${b.name}: ${e.message}`);
+      }
     }
   }
   return out;
 }
 
 /** Claim 7: a model trained with --active-blocks beside the same network trained normally. */
-function shortPaths(models, comparisons = new Map(), sums = {}) {
+function shortPaths(models, comparisons = new Map(), sums = {}, dir = null) {
   const tr = training;
-  const pairs = shortPathPairs(models);
+  // The fairest pair (training compute closest to the twin's) first.
+  const pairs = shortPathPairs(models).sort(([b1, k1], [b2, k2]) =>
+    Math.abs(Math.log(computeRatio(b1, k1))) - Math.abs(Math.log(computeRatio(b2, k2))));
   if (!pairs.length) return [];
   const err = (m) => { const me = m.man.metrics ?? {}; return [me.test_error != null ? pct(me.test_error, 2) : '—', me.test_error_exact_0_999 != null ? pct(me.test_error_exact_0_999, 2) : '—']; };
   const L = ['## Training only short paths (claim 7)', ''];
+  L.push('The paper trains its ResNet-110 with only 23 of its 54 residual branches active in each mini-batch (the others ' +
+    'skipped, as in stochastic depth), so no path longer than 23 blocks ever receives a gradient, and finds it as good as ' +
+    'normal training: 5.96% against 6.10% test error. A step with fewer active branches costs less, so the comparison ' +
+    'can be made at equal epochs or at equal training compute; we report both, each against the same normally trained twin, ' +
+    'on the same test images, answer by answer.', '');
+  L.push(table([['model', 'residual branches per batch', 'path lengths trained', 'epochs', 'test error (rebuilt, 10,000)', 'records 0–999', 'paper (ResNet-110, CIFAR-10)'],
+    ...[...new Set(pairs.map(([b]) => b))].map((b) => [b.label, `all ${b.n}`, `all, centred on ${b.n / 2}`, String(tr(b).epochs ?? '—'), ...err(b), '6.10%']),
+    ...pairs.map(([, k]) => { const K = tr(k).active_blocks; return [k.label, `${K} of ${k.n}, drawn per batch`, `at most ${K}, centred on ${K / 2}`, String(tr(k).epochs ?? '—'), ...err(k), '5.96%']; })]), '');
+  const curves = dir && trainingCurves(pairs, dir);
+  if (curves) L.push(`![training and test error against training compute](${curves})`, '',
+    'Error during training against the compute spent so far (multiply-adds, in units of the twin\'s whole run). ' +
+    'Training error is measured on the augmented batches as trained, so the short-path networks\' is that of their ' +
+    'randomly thinned selves; test error is measured with every block on.', '');
   for (const [b, k] of pairs) {
     const K = tr(k).active_blocks;
-    L.push(table([['model', 'residual branches per batch', 'path lengths trained', 'test error (rebuilt, 10,000)', 'records 0–999', 'paper (ResNet-110, CIFAR-10)'],
-      [b.label, `all ${b.n}`, `all, centred on ${b.n / 2}`, ...err(b), '6.10%'],
-      [k.label, `${K} of ${k.n}, drawn per batch`, `at most ${K}, centred on ${K / 2}`, ...err(k), '5.96%']]), '');
+    const fair = Math.abs(computeRatio(b, k) - 1) < 0.2;
+    L.push(`### ${fair ? 'Equal compute' : 'Equal epochs'}: ${k.label} against ${b.label}`, '');
     const d = (k.man.metrics?.test_error ?? NaN) - (b.man.metrics?.test_error ?? NaN);
     const scaled = tr(k).test_time_branch_scale != null;
     L.push(`The errors are the ones stored in the manifests (\`unravel eval\` at the end of training). ` +
@@ -646,20 +666,76 @@ function shortPaths(models, comparisons = new Map(), sums = {}) {
         : ` with its branch unscaled (trained before unravel saved the test-time rule), so the residual stream is about ` +
           `${(k.n / K).toFixed(1)} times larger than in training and the error says little. `) +
       (Number.isFinite(d) ? `Training only paths of at most ${K} blocks changes the error by ${pp(d)}; the paper saw −0.14 pp (5.96% against 6.10%).` : ''), '');
-    const c = comparisons.get(k.name);
-    if (c) {
+    L.push(...trainingCompute(b, k), '');
+    for (const [suffix, what] of [['', 'test images'], ['-exact-0-999', 'pixel-exact test records (0–999)']]) {
+      const c = comparisons.get(k.name + suffix);
+      if (!c) continue;
       const v = c.result.versus_model, n = c.result.n.toLocaleString('en-US');
       const same = Math.abs(v.change) <= v.ci95;
-      L.push(`Set against each other on the same ${n} test images, answer by answer: ${k.label} errs on ${pct(c.result.error, 2)}, ` +
+      L.push(`Set against each other on the same ${n} ${what}, answer by answer: ${k.label} errs on ${pct(c.result.error, 2)}, ` +
         `${b.label} on ${pct(v.error, 2)}, a change of ${pp(v.change)} ± ${pp(v.ci95).replace(/^\+/, '')} (95%, paired; ` +
         `${v.turned_wrong.toLocaleString('en-US')} answers turned wrong, ${v.turned_right.toLocaleString('en-US')} right): ` +
-        (same ? 'no significant difference, as the paper found.' : `a significant difference, where the paper found none.`), '');
+        (same ? `within the noise of ${n} images: no significant difference, as the paper found.` : `${v.change > 0 ? 'a loss' : 'a gain'} beyond the noise, where the paper found a tie.`), '');
       L.push('```sh', c.command, '```', '');
     }
     L.push(...leansLess(sums[b.name], sums[k.name]));
     L.push(...windowMoves(sums[b.name], sums[k.name], K));
   }
   return L;
+}
+
+/** Each twin and its short-path networks, error against training compute: one chart, its docs-relative path. */
+function trainingCurves(pairs, dir) {
+  const twins = [...new Set(pairs.map(([b]) => b))];
+  const files = twins.map((b) => {
+    const nets = [b, ...pairs.filter(([t]) => t === b).map(([, k]) => k)];
+    const logs = nets.map((m) => m.rel.replace(/\.json$/, '.log.jsonl')).map((f) => existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : null);
+    if (logs.some((x) => !x)) return null;
+    const unit = trainingMacs(b, b);
+    const series = nets.map((m, i) => ({ label: `${m.name} (${training(m).epochs} epochs)`, color: plot.COLORS.series[i], log: logs[i], macsPerEpoch: trainingMacs(b, m) / training(m).epochs }));
+    const name = `${b.name}-short-path-training.svg`;
+    writeAtomic(path.join(dir, name), plot.trainingCompareChart({ series }, { unit, id: b.name, xLabel: `training compute (1 = ${b.name}'s ${training(b).epochs} epochs)` }));
+    return `results/${name}`;
+  }).filter(Boolean);
+  return files[0] ?? null;
+}
+
+/**
+ * Multiply-adds to train m (twin b's forward cost per image): a training step
+ * counted as three forward passes, the backward pass twice the forward; a
+ * batch with K of n branches active runs the stem, the head and K/n of the
+ * blocks' work.
+ */
+function trainingMacs(b, m) {
+  const a = b.man.arch, w0 = a.widths[0], wl = a.widths[a.widths.length - 1];
+  const outside = 27 * (a.stem_width ?? w0) * 32 * 32 + wl * 10;   // stem conv and the linear head
+  const forward = b.man.metrics?.macs_per_image ?? macsOf(b);
+  const K = training(m).active_blocks;
+  const perImage = K ? outside + (forward - outside) * K / m.n : forward;
+  return 3 * perImage * 50000 * (training(m).epochs ?? NaN);
+}
+
+const computeRatio = (b, k) => trainingMacs(b, k) / trainingMacs(b, b);
+
+/** What each network of a pair cost to train: multiply-adds and the measured wall-clock. */
+function trainingCompute(b, k) {
+  const hours = (m) => (training(m).wall_seconds ?? NaN) / 3600;
+  const sci = (x) => { const e = Math.floor(Math.log10(x)); return `${(x / 10 ** e).toFixed(2)}×10^${e}`; };
+  const ratio = computeRatio(b, k);
+  return [`Training compute: the twin, ${training(b).epochs} epochs, ${sci(trainingMacs(b, b))} multiply-adds, ${hours(b).toFixed(2)} h; ` +
+    `the short-path network, ${training(k).epochs} epochs, ${sci(trainingMacs(b, k))} multiply-adds (${ratio.toFixed(2)} of its twin's), ${hours(k).toFixed(2)} h ` +
+    `(${(hours(k) / hours(b)).toFixed(2)} of its twin's), both on ${training(k).machine ?? 'the same machine'}. ` +
+    (Math.abs(ratio - 1) < 0.2
+      ? `About equal compute: the fair comparison${ratio < 1 ? ', if anything tilted against the short-path network' : ''} ` +
+        `(equal multiply-adds would be ${Math.round(training(k).epochs / ratio)} epochs).`
+      : `Equal epochs, not equal compute: each block trained in only ${training(k).active_blocks} of ${k.n} batches, so this network had less than half its twin's training.`)];
+}
+
+/** Forward multiply-adds of one image, from `unravel info --json` (BIN: the --bin of this run). */
+let BIN = 'build/unravel';
+function macsOf(m) {
+  const r = spawnSync(BIN, ['info', m.rel, '--json'], { encoding: 'utf8' });
+  return r.status === 0 ? JSON.parse(r.stdout).macs_per_image : NaN;
 }
 
 /** Where the short-path network's gradient flows, beside its twin's (claim 7's premise: short paths suffice). */
@@ -764,7 +840,7 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir, compariso
   }
 
   L.push(...acrossDepths(groups.flatMap((g) => g.models), sums, path.join(outDir, 'results')));
-  L.push(...shortPaths(groups.flatMap((g) => g.models), comparisons, sums));
+  L.push(...shortPaths(groups.flatMap((g) => g.models), comparisons, sums, path.join(outDir, 'results')));
 
   L.push('## How these figures were produced', '');
   L.push('Rerun everything (cached results are reused when the model\'s sha256 and the parameters match; `--force` recomputes):', '');
@@ -791,6 +867,7 @@ async function main() {
   o.models = o.models.map((s) => (s.includes('/') || s.split(':')[0].endsWith('.json') ? s.replace(/^[^:]+/, (f) => path.resolve(f)) : s));
   if (o.data) o.data = path.relative(ROOT, path.resolve(o.data)) || '.';
   process.chdir(ROOT);
+  BIN = o.bin;
   if (!existsSync(o.bin)) { log(`results.mjs: ${o.bin} not found: run \`make build/unravel\` first`); process.exit(1); }
   mkdirSync(resDir, { recursive: true });
   o.version = await new Promise((resolve) => {

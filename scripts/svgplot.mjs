@@ -408,6 +408,32 @@ export function trainingChart(log, opts = {}) {
   }).join('\n'));
 }
 
+/**
+ * Several training runs on one compute axis (claim 7's pairs): data.series =
+ * [{ label, color, log, macsPerEpoch }], x = training multiply-adds so far,
+ * in units of opts.unit (e.g. the twin's whole run), one panel per error key.
+ */
+export function trainingCompareChart(data, opts = {}) {
+  const unit = opts.unit ?? 1;
+  const panel = (key, title) => {
+    const pts = (s) => s.log.filter((e) => e[key] != null).map((e) => ({ x: e.epoch * s.macsPerEpoch / unit, y: e[key] }));
+    const ends = data.series.map((s) => pts(s).at(-1)?.y ?? 0);
+    const Y = errorAxis(Math.min(1, 2.5 * Math.max(...ends, 0.04)));
+    const hi = Math.max(...data.series.map((s) => pts(s).at(-1)?.x ?? 0));
+    const X = niceTicks(0, hi, 6);
+    X.ticks = X.ticks.filter((t) => t <= hi);
+    return plot({
+      id: `${opts.id ?? 'tc'}-${key}`, width: opts.width ?? 440, height: opts.height ?? 300, title,
+      xLabel: opts.xLabel ?? 'training multiply-adds', yLabel: 'error (%)',
+      x: { lo: 0, hi, ticks: X.ticks, format: opts.xFormat }, y: Y,
+      legend: data.series.map((s) => ({ label: `${s.label}: ${pct(pts(s).at(-1)?.y ?? NaN, 1)}`, color: s.color, kind: 'line' })),
+    }, (ctx) => data.series.map((s) =>
+      `<polyline points="${pts(s).map((p) => `${r2(ctx.sx(p.x))},${r2(ctx.sy(p.y))}`).join(' ')}" fill="none" ` +
+      `stroke="${s.color}" stroke-width="2"><title>${esc(s.label)}</title></polyline>`).join('\n'));
+  };
+  return row([panel('train_error', 'training error (batches as trained)'), panel('test_error', 'test error (rebuilt 10,000)')]);
+}
+
 // ---- 3b. error against Kendall's tau (random swaps) ----
 
 /**
