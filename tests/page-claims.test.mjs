@@ -68,24 +68,36 @@ test('"Small is not nothing": the count of measurable deletions of the 54-block 
   assert.deepEqual([Number(m[1]), Number(m[2])], [loud, nd.length]);
 });
 
-test('claim 7: the short-path net beside its twin, paired, and its deletions beside theirs, are the recorded ones', () => {
-  const m = html.match(/errs on (\d+\.\d\d)% of the test images against (\d+\.\d\d)% for its normally trained twin\. Set against it image by image, that is (\d+\.\d) points worse \(± (\d+\.\d), 95%\)/);
-  assert.ok(m, 'the sentence on short-path training is missing from web/index.html');
+test('claim 7: both short-path nets beside their twin, paired, and deletions beside theirs, are the recorded ones', () => {
   const manifest = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, `models/${name}.json`), 'utf8'));
-  assert.equal(m[1], (100 * manifest('resnet110-half-k23').metrics.test_error).toFixed(2));
-  assert.equal(m[2], (100 * manifest('resnet110-half').metrics.test_error).toFixed(2));
-  // `unravel eval --model resnet110-half-k23.json --versus resnet110-half.json`, as scripts/results.mjs stored it
-  const v = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs/results/resnet110-half-k23-versus-resnet110-half.json'), 'utf8')).result;
-  assert.equal(v.n, 10000);
-  assert.deepEqual([m[3], m[4]], [(100 * v.versus_model.change).toFixed(1), (100 * v.versus_model.ci95).toFixed(1)]);
-  assert.ok(v.versus_model.change > v.versus_model.ci95, 'no longer significantly worse: reword "points worse"');
+  const twin = html.match(/set each against the same\s+normally trained twin \((\d+\.\d\d)%\)/);
+  assert.ok(twin, 'the twin\'s error is missing from the short-path paragraph of web/index.html');
+  assert.equal(twin[1], (100 * manifest('resnet110-half').metrics.test_error).toFixed(2));
+  // `unravel eval --model NAME.json --versus resnet110-half.json [--limit 1000]`, as scripts/results.mjs stored it
+  const versus = (name, suffix = '') => JSON.parse(fs.readFileSync(path.join(ROOT, `docs/results/${name}-versus-resnet110-half${suffix}.json`), 'utf8')).result;
+  const fixed1 = (x) => (100 * x).toFixed(1);
+  for (const [name, what] of [['resnet110-half-k23-e160', 'At equal compute'], ['resnet110-half-k23', 'At equal epochs']]) {
+    const li = html.match(new RegExp(`<a href="\\?model=${name}&amp;compare=resnet110-half">${what}</a>[^<]*?errs on (\\d+\\.\\d\\d)%[^<]*?(\\d+\\.\\d) points worse \\(± (\\d+\\.\\d), 95%\\)`));
+    assert.ok(li, `the ${what.toLowerCase()} item (${name}) is missing from web/index.html`);
+    assert.equal(li[1], (100 * manifest(name).metrics.test_error).toFixed(2), name);
+    const v = versus(name);
+    assert.equal(v.n, 10000);
+    assert.deepEqual([li[2], li[3]], [fixed1(v.versus_model.change), fixed1(v.versus_model.ci95)], name);
+    assert.ok(v.versus_model.change > v.versus_model.ci95, `${name}: no longer significantly worse: reword "points worse"`);
+  }
+  const exact = html.match(/on the 1,000 pixel-exact records \+(\d+\.\d) \(± (\d+\.\d)\), no significant difference/);
+  assert.ok(exact, 'the equal-compute pair on the exact records is missing');
+  const ve = versus('resnet110-half-k23-e160', '-exact-0-999');
+  assert.equal(ve.n, 1000);
+  assert.deepEqual([exact[1], exact[2]], [fixed1(ve.versus_model.change), fixed1(ve.versus_model.ci95)]);
+  assert.ok(Math.abs(ve.versus_model.change) <= ve.versus_model.ci95, 'now significant on the exact records: reword');
 
-  const k = html.match(/delete 10 random blocks<\/a> and its error rises to (\d+\.\d)%, its twin's to (\d+\.\d)% \(means of 10 draws, all 10,000 images\)/);
+  const k = html.match(/delete 10\s+random blocks<\/a> and the equal-compute net's error rises to (\d+\.\d)%, its twin's to (\d+\.\d)% \(means of 10 draws, all\s+10,000 images\)/);
   assert.ok(k, 'the sentence on deleting 10 blocks of the short-path net is missing');
   const at10 = (name) => {
     const r = JSON.parse(fs.readFileSync(path.join(ROOT, `docs/results/${name}-delete-random.json`), 'utf8')).result;
     assert.deepEqual([r.images, r.samples], [10000, 10], name);
     return (100 * r.points.find((p) => p.k === 10).mean).toFixed(1);
   };
-  assert.deepEqual([k[1], k[2]], [at10('resnet110-half-k23'), at10('resnet110-half')]);
+  assert.deepEqual([k[1], k[2]], [at10('resnet110-half-k23-e160'), at10('resnet110-half')]);
 });

@@ -102,9 +102,9 @@ try {
     await page.locator('.experiments').screenshot({ path: path.join(out, 'depth.png') });
   }
   // claim 7: the short-path net against its twin, the live comparison and the delete-k curves
-  if (want('short-paths') && has('resnet110-half-k23') && has('resnet110-half')) {
+  if (want('short-paths') && has('resnet110-half-k23-e160') && has('resnet110-half')) {
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.goto(`${server.url}?model=resnet110-half-k23&compare=resnet110-half&view=delete&images=1000&samples=3`);
+    await page.goto(`${server.url}?model=resnet110-half-k23-e160&compare=resnet110-half&view=delete&images=1000&samples=3`);
     await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
     await idle('delete');
     await mask();
