@@ -18,7 +18,7 @@ ASAN_TESTS := $(patsubst tests/c/%.c,build/asan/tests/%,$(TEST_SRC))
 # Everything is baseline x86-64: the AVX2 kernels carry target("avx2,fma")
 # attributes and are picked at run time only on CPUs that have them.
 
-.PHONY: data all native test test-c test-asan test-node test-e2e deps clean help fuzz serve bench
+.PHONY: data all native test test-c test-asan test-node test-e2e deps clean help fuzz serve bench site
 all: native wasm
 
 native: build/unravel
@@ -27,6 +27,7 @@ help:
 	@echo "make            build the native CLI (build/unravel)"
 	@echo "make wasm       build wasm/unravel.wasm (Emscripten, SIMD128)"
 	@echo "make serve      build, then serve the explorer at http://localhost:8000/"
+	@echo "make site       build, then write dist/: the page, wasm, models, 1,000 test records, for any static host"
 	@echo "make test       C unit tests, the same under ASan+UBSan, node --test, and the page in headless Chromium"
 	@echo "make bench      every benchmark against its peer, in turn (writes bench/results.md; tens of minutes)"
 	@echo "make fuzz       libFuzzer runs on the model loader and CIFAR reader (FUZZ_SECONDS=60)"
@@ -175,6 +176,10 @@ data:
 serve: all $(DEV_MODELS)
 	@scripts/fetch-cifar10.sh || echo "serve: no CIFAR-10 files; the page runs, but has no test images to show" >&2
 	$(NODE) scripts/serve.mjs web
+
+# The page as a static bundle for any static host (README "Publishing the page").
+site: all
+	$(NODE) scripts/make-site.mjs --out dist
 
 clean:
 	rm -rf build
