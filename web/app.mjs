@@ -173,6 +173,28 @@ export function createExplorer(root, options = {}) {
     for (const b of tabs.children) b.setAttribute('aria-selected', String(b.dataset.view === st.view));
   }
 
+  /**
+   * Fewer test images than the largest count (a site that ships only the first
+   * 1,000 records, `make site`; a short file of the user's): the counts above
+   * the first one that covers them all are off, a larger one asked for becomes
+   * that one, and `who` ("This site", the file's name) is said to have so many.
+   */
+  function fitImageCounts(who) {
+    const total = images.total, fmt = (n) => n.toLocaleString('en-US');
+    const cover = IMAGE_COUNTS.find((n) => n >= total) ?? Infinity;
+    for (const o of imagesSel.options) {
+      const n = Number(o.value);
+      o.disabled = n > cover;
+      o.textContent = n > cover ? `${fmt(n)} (${fmt(total)} here)` : fmt(n);
+    }
+    if (total >= IMAGE_COUNTS[IMAGE_COUNTS.length - 1]) { unsay('data-size'); return; }
+    const asked = st.images > cover ? st.images : null;
+    if (asked) { setState({ images: cover }); syncControls(); }
+    say(`${who} has ${fmt(total)} test images: image counts above ${fmt(cover)} are off` +
+        (asked ? `, so images=${asked} shows ${fmt(cover)}` : '') +
+        (cover > total ? `; ${fmt(cover)} uses all ${fmt(total)}` : '') + '.', 'info', 'data-size');
+  }
+
   function showView() {
     for (const v of VIEWS) panels[v].hidden = v !== st.view;
     syncControls();
@@ -325,7 +347,7 @@ export function createExplorer(root, options = {}) {
   async function setTestData(bytes, name) {
     const n = await images.replace(bytes, name);
     unsay('no-data');
-    if (n < 10000) say(`${name}: ${n} images; larger image counts use all ${n}.`, 'info', 'data-size');
+    fitImageCounts(name);
     forgetResults();
     forgetLesions(ctx);
     network.dataChanged();
@@ -405,6 +427,7 @@ export function createExplorer(root, options = {}) {
         name = fallback?.name ?? null;
       }
       fillModelSelects();
+      if (haveImages) fitImageCounts('This site');
       if (haveImages === false) {   // none on the site (null: an error, already said)
         say('No CIFAR-10 test images at data/test_batch.bin: pick or drop your test_batch.bin (CIFAR-10 binary version) to measure errors.', 'warn', 'no-data');
       }

@@ -31,6 +31,13 @@ export class TestImages {
   /** Records loaded. */
   get count() { return this.labels?.length ?? 0; }
 
+  /**
+   * Records there are to work on: all of the site's file (loaded or not), or
+   * the user's own file. A site may ship fewer than 10,000 (`make site`: the
+   * first 1,000).
+   */
+  get total() { return this.#site?.total ?? this.count; }
+
   /** Whether they are the site's (not the user's own file). */
   get fromSite() { return this.#site != null; }
 
