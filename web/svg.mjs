@@ -14,17 +14,31 @@ export function el(tag, attrs = {}, parent = null) {
   return e;
 }
 
-/** A text element. */
-/** A chart mark that acts as a button: click, Enter or Space calls choose. */
-export function choosable(mark, choose) {
+/**
+ * A chart mark that acts as a button: a tab stop named label for assistive
+ * technology; click, Enter or Space calls choose. The mark must already be in
+ * its <svg>: that root becomes a group (role="img" would make its children
+ * presentational and hide the button), keeping its name and description.
+ */
+export function choosable(mark, label, choose) {
+  let root = mark.ownerSVGElement;
+  while (root?.ownerSVGElement) root = root.ownerSVGElement;
+  if (!root) throw new Error('choosable: the mark is not inside an <svg> yet');
+  root.setAttribute('role', 'group');
   mark.setAttribute('tabindex', '0');
   mark.setAttribute('role', 'button');
+  mark.setAttribute('aria-label', label);
   mark.style.cursor = 'pointer';
   mark.addEventListener('click', choose);
-  mark.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); choose(); } });
+  mark.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' && e.key !== ' ') return;
+    e.preventDefault();   // Space would scroll the page
+    choose();
+  });
   return mark;
 }
 
+/** A text element. */
 export function text(parent, x, y, s, attrs = {}) {
   const t = el('text', { x, y, fill: COLORS.ink, 'font-size': 12, ...attrs }, parent);
   t.textContent = s;
@@ -40,17 +54,31 @@ export function chartSize() {
   return narrow ? { width: CHART.narrowWidth, height: CHART.height } : { width: CHART.width, height: CHART.height };
 }
 
-/** A chart root: <svg viewBox> that scales with its container. */
-export function chartSvg(container, { width = chartSize().width, height = chartSize().height, title } = {}) {
+let chartIds = 0;   // the ids that tie each chart to its <title> and <desc>, unique in a page
+
+/**
+ * A chart root: <svg viewBox> that scales with its container, named by its
+ * <title> and described by its <desc> (describe() rewrites it as the data
+ * changes). It is an image until a choosable() mark makes it a group.
+ */
+export function chartSvg(container, { width = chartSize().width, height = chartSize().height, title, description } = {}) {
+  const id = `ux-chart-${++chartIds}`;
   const svg = el('svg', {
     xmlns: NS, viewBox: `0 0 ${width} ${height}`, width, height, role: 'img',
+    'aria-labelledby': title ? `${id}-title` : null, 'aria-describedby': `${id}-desc`,
     'font-family': 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', 'font-size': 12,
     class: 'chart-svg',
   });
-  if (title) el('title', {}, svg).textContent = title;
+  if (title) el('title', { id: `${id}-title` }, svg).textContent = title;
+  el('desc', { id: `${id}-desc` }, svg).textContent = description ?? '';
   el('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }, svg);
   container.appendChild(svg);
   return svg;
+}
+
+/** Rewrite a chartSvg's description: what it shows now, in words. */
+export function describe(svg, description) {
+  svg.querySelector(':scope > desc').textContent = description;
 }
 
 export function linear([d0, d1], [r0, r1]) {

@@ -4,11 +4,12 @@
 // the residual branch f_i. Hover a path to trace it; click a block to delete
 // it and watch the paths through its branch disappear (half of them).
 import { COLORS } from './config.mjs';
-import { el, text } from './svg.mjs';
+import { el, text, choosable } from './svg.mjs';
 
 export function createUnraveledDiagram(container) {
   const W = 520, H = 262;
-  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img',
+  // a group, not an image: its blocks are buttons (choosable)
+  const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'group',
                           'aria-label': 'three residual blocks unraveled into eight paths',
                           'font-family': 'system-ui, sans-serif', class: 'unraveled' }, null);
   container.append(svg);
@@ -26,18 +27,20 @@ export function createUnraveledDiagram(container) {
     // blocks: residual branch boxes above the skip line
     for (let i = 0; i < n; i++) {
       const cx = (xs[i] + xs[i + 1]) / 2;
-      const g = el('g', { class: 'ublock', style: 'cursor:pointer', tabindex: 0, role: 'button',
-                          'aria-pressed': deleted.has(i) ? 'true' : 'false',
-                          'aria-label': `block ${i + 1}: ${deleted.has(i) ? 'deleted, click to restore' : 'click to delete'}` }, svg);
+      const g = el('g', { class: 'ublock', 'data-block': i, 'aria-pressed': deleted.has(i) ? 'true' : 'false' }, svg);
       el('rect', { x: cx - 28, y: yTop - 22, width: 56, height: 28, rx: 6,
                    fill: deleted.has(i) ? '#f1f1f1' : COLORS.stageLight[0],
                    stroke: deleted.has(i) ? COLORS.deleted : COLORS.stage[0], 'stroke-width': 1.5,
                    'stroke-dasharray': deleted.has(i) ? '4 3' : null }, g);
       text(g, cx, yTop - 3, `f${i + 1}`, { 'text-anchor': 'middle', 'font-size': 14, 'font-style': 'italic',
                                          fill: deleted.has(i) ? COLORS.deleted : COLORS.ink });
-      const toggle = () => { deleted.has(i) ? deleted.delete(i) : deleted.add(i); render(); };
-      g.addEventListener('click', toggle);
-      g.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); } });
+      // pressed = deleted; render() replaces every element, so the focus moves to the new block
+      choosable(g, `Delete block ${i + 1} (f${i + 1})`, () => {
+        const focused = g.matches(':focus');
+        deleted.has(i) ? deleted.delete(i) : deleted.add(i);
+        render();
+        if (focused) svg.querySelector(`.ublock[data-block="${i}"]`).focus();
+      });
     }
     text(svg, xs[0] - 8, yTop + 26, 'x', { 'text-anchor': 'end', 'font-size': 13 });
     text(svg, xs[3] + 8, yTop + 26, 'y', { 'font-size': 13 });

@@ -3,18 +3,21 @@
 // per length) series of {x, mean, sd, min, max} drawn as a mean line, a
 // mean +- sd band and dotted min / max lines.
 import { CHART, COLORS } from '../config.mjs';
-import { chartSvg, frame, el, line, area, emptyMessage, choosable } from '../svg.mjs';
+import { chartSvg, frame, el, line, area, emptyMessage, choosable, describe } from '../svg.mjs';
 
 /**
  * A chart's <svg>, its plot frame, and one <g> layer that every redraw
  * replaces, so that nothing from the previous data lingers. draw(data) keeps
  * data as `current` and returns the fresh layer; reset(message) empties the
  * chart and shows message (by default `empty`), as it does from the start.
+ * describe(summary) sets the chart's description for assistive technology:
+ * `description` (what it shows), then summary (the data on show), which
+ * reset() sets to its message.
  * @param {HTMLElement} container
- * @param {{title: string, empty: string, margin?: object}} o margin: as for frame()
+ * @param {{title: string, description: string, empty: string, margin?: object}} o margin: as for frame()
  */
-export function chartBase(container, { title, empty, margin }) {
-  const svg = chartSvg(container, { title });
+export function chartBase(container, { title, description, empty, margin }) {
+  const svg = chartSvg(container, { title, description });
   const f = frame(undefined, undefined, margin);
   let g = null;
   const base = {
@@ -25,7 +28,11 @@ export function chartBase(container, { title, empty, margin }) {
       g = el('g', {}, svg);
       return g;
     },
-    reset(message = empty) { emptyMessage(base.draw(null), f, message); },
+    describe(summary) { describe(svg, [description, summary].filter(Boolean).join(' ')); },
+    reset(message = empty) {
+      emptyMessage(base.draw(null), f, message);
+      base.describe(message);
+    },
   };
   base.reset();
   return base;
@@ -36,9 +43,11 @@ export function chartBase(container, { title, empty, margin }) {
  * @param {{x: Function, y: Function}} s scales
  * @param {{color: string, points: {x: number, mean: number, sd?: number, min?: number, max?: number}[]}} series
  * @param {{clampLow?: number, markers?: boolean, band?: 'sd'|'range',
- *          onDraw?: (p: object, sample: number) => void}} [o] band: mean +- sd
+ *          onDraw?: (p: object, sample: number) => void,
+ *          drawLabel?: (p: object, sample: number) => string}} [o] band: mean +- sd
  *   with dotted min / max lines (default), or the min..max range as the band;
- *   onDraw: each draw of a point (p.errors) is a faint dot that can be chosen
+ *   onDraw: each draw of a point (p.errors) is a faint dot that can be chosen,
+ *   named drawLabel(p, sample) for assistive technology
  */
 export function drawBandSeries(g, s, series, o = {}) {
   const pts = series.points.filter((p) => Number.isFinite(p.mean)).sort((a, b) => a.x - b.x);
@@ -72,7 +81,8 @@ export function drawBandSeries(g, s, series, o = {}) {
                                    stroke: 'transparent', 'stroke-width': 5, class: 'draw',
                                    'data-k': p.k, 'data-sample': sample, 'data-error': e }, g);
         el('title', {}, dot).textContent = `k = ${p.k}, draw ${sample + 1}: ${(100 * e).toFixed(1)}% error. Click to try this plan in the network above.`;
-        choosable(dot, () => o.onDraw(p, sample));
+        choosable(dot, o.drawLabel?.(p, sample) ?? `Try draw ${sample + 1} at k = ${p.k}: ${(100 * e).toFixed(1)}% error`,
+                  () => o.onDraw(p, sample));
       });
   if (o.markers !== false)
     for (const p of pts)

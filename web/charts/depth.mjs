@@ -22,7 +22,9 @@ export function medianCost(s) {
 export function createDepthChart(container, options = {}) {
   const margin = { top: 22, right: 18, bottom: 58, left: 56 };
   const base = chartBase(container, { title: options.title ?? 'Error added by deleting one block, across depths',
-                                     empty: options.empty ?? 'Run to measure each residual network.', margin });
+    description: 'One column per network, ordered by depth; in each, one dot per block at the points of error its deletion ' +
+      'adds, and a line at the median non-downsampling deletion.',
+    empty: options.empty ?? 'Run to measure each residual network.', margin });
   const { f } = base;
 
   /**
@@ -34,6 +36,11 @@ export function createDepthChart(container, options = {}) {
     const series = data.series.filter((s) => s.blocks?.some((b) => b.error != null)).sort((a, b) => a.n - b.n);
     if (!series.length) { base.reset(); return; }
     const g = base.draw(data);
+    base.describe(series.map((s) => {
+      const med = medianCost(s);
+      return `${s.label}, ${s.n} blocks: ` +
+        (Number.isFinite(med) ? `the median deletion adds ${med >= 0 ? '+' : '−'}${Math.abs(med).toFixed(2)} points.` : 'measuring.');
+    }).join(' '));
     const costs = series.flatMap((s) => s.blocks.filter((b) => b.error != null).map((b) => 100 * (b.error - s.full)));
     // the next power of ten past the data each way, at least ±1
     const reach = (vs) => 10 ** Math.ceil(Math.log10(Math.max(1, ...vs.map((v) => 1.05 * v))));

@@ -9,13 +9,17 @@ import { chartBase, drawBandSeries, hRule, errorCeiling } from './common.mjs';
 
 /**
  * @param {HTMLElement} container
- * @param {{title?: string, xLabel?: string, xMode?: 'k'|'tau'|'share',
+ * @param {{title?: string, xLabel?: string, xMode?: 'k'|'tau'|'share', kWords?: (k: number) => string,
  *          onSelect?: (model: string, k: number, sample: number) => void}} [options]
- *   onSelect: a draw's dot of a series marked selectable was chosen: try that plan
+ *   onSelect: a draw's dot of a series marked selectable was chosen: try that plan;
+ *   kWords: what k means, in words ("3 blocks deleted"), for the dots' names
  */
 export function createErrorKChart(container, options = {}) {
   const base = chartBase(container, { title: options.title ?? 'Error against k',
-                                     empty: 'Run the experiment to fill this chart.' });
+    description: 'Test error against k, one line per model: the mean over the random draws, ' +
+      'a band of ± one standard deviation, the smallest and largest draw dotted.',
+    empty: 'Run the experiment to fill this chart.' });
+  const kWords = options.kWords ?? ((k) => `k = ${k}`);
   const { f, reset } = base;
   let xMode = options.xMode ?? 'k';
 
@@ -52,10 +56,20 @@ export function createErrorKChart(container, options = {}) {
         : mode === 'share' ? 'k/n: share of the blocks deleted' : (options.xLabel ?? 'k'),
     });
     if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3');
+    const selectable = (s) => options.onSelect && s.selectable;
+    base.describe(series.map((s) => {
+      const ps = s.points.filter((p) => Number.isFinite(p.mean)).sort((a, b) => a.k - b.k);
+      const at = (p) => `${(100 * p.mean).toFixed(1)}% at ${kWords(p.k)}`;
+      return `${s.name}: mean error ${at(ps[0])}${ps.length > 1 ? `, ${at(ps[ps.length - 1])}` : ''}.` +
+        (selectable(s) ? ' Each draw is a button that puts its plan on the network above.' : '');
+    }).join(' '));
     for (const s of series)
       drawBandSeries(g, { x, y }, { color: s.color,
         points: s.points.filter((p) => Number.isFinite(xOf(p, s))).map((p) => ({ ...p, x: xOf(p, s) })) },
-      { onDraw: options.onSelect && s.selectable ? (p, sample) => options.onSelect(s.name, p.k, sample) : undefined });
+      { onDraw: selectable(s) ? (p, sample) => options.onSelect(s.name, p.k, sample) : undefined,
+        drawLabel: (p, sample) => `Try ${s.name} with ${kWords(p.k)}, draw ${sample + 1} of ${p.errors.length}: ` +
+          `error ${(100 * p.errors[sample]).toFixed(1)}%` +
+          (p.taus?.[sample] != null ? `, Kendall's tau ${p.taus[sample].toFixed(2)}` : '') });
     legend(g, f, [...series.map((s) => ({ label: s.name, color: s.color })),
                   { label: '± sd', color: COLORS.muted, band: true },
                   { label: 'min/max', color: COLORS.muted, dash: '2 3' }]);

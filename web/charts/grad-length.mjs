@@ -37,7 +37,9 @@ export function logTicks([d0, d1]) {
 
 export function createGradLengthChart(container, options = {}) {
   const base = chartBase(container, { title: options.title ?? 'Gradient magnitude per path length',
-                                     empty: 'Run the path statistics to fill this chart.' });
+    description: 'The norm of the input gradient carried by paths of each length k, on a log axis: ' +
+      'the mean over the draws as a line, the range of the draws as a band.',
+    empty: 'Run the path statistics to fill this chart.' });
   const { f, reset } = base;
 
   /**

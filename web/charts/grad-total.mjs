@@ -11,7 +11,9 @@ import { chartBase } from './common.mjs';
 
 export function createGradTotalChart(container, options = {}) {
   const base = chartBase(container, { title: options.title ?? 'Total gradient per path length',
-                                     empty: 'Run the path statistics to fill this chart.' });
+    description: 'One bar per path length k: its share of the total gradient (the number of paths of that length ' +
+      'times their mean gradient); shaded, the effective window, the shortest range of lengths holding the share q of it.',
+    empty: 'Run the path statistics to fill this chart.' });
   const { f, reset } = base;
 
   /** @param {{n: number, total: number[], window: {a: number, b: number, q: number, share: number}|null, color?: string}} data */
@@ -35,6 +37,8 @@ export function createGradTotalChart(container, options = {}) {
       yFormat: (v) => `${(100 * v).toFixed(0)}%`, yLabel: 'share of the total gradient',
       xLabel: 'path length k',
     });
+    base.describe(w ? `Window: lengths ${w.a} to ${w.b} hold ${(100 * w.q).toFixed(0)}% of the gradient, ` +
+                      `${fmtShare(w.share)} of all paths.` : '');
     const color = data.color ?? COLORS.resnet;
     frac.forEach((v, k) => {
       const r = el('rect', { x: xb.x(k), y: y(v), width: Math.max(0.8, xb.width), height: f.y0 - y(v),

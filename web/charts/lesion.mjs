@@ -20,7 +20,9 @@ const PANEL_GAP = 50;       // room under a stacked panel for its block numbers
 export function createLesionChart(container, options = {}) {
   const margin = { ...CHART.margin, bottom: 58 };
   const base = chartBase(container, { title: options.title ?? 'Error when one block is deleted',
-                                     empty: 'Run the lesion study to fill this chart.', margin });
+    description: 'One bar per block: the test error with that block alone deleted, with the 95% interval ' +
+      'of its change from the full network (paired image by image); a dashed line per model: the full network.',
+    empty: 'Run the lesion study to fill this chart.', margin });
   const { svg } = base;
   const single = { ...base.f };
 
@@ -46,6 +48,7 @@ export function createLesionChart(container, options = {}) {
     if (!series.length) { reset(); return; }
     const errs = series.flatMap((s) => [s.result.full?.error, ...s.result.blocks.map((b) => (b.error ?? NaN) + (b.ci95 ?? 0))]);
     const top = errorCeiling(errs);
+    base.describe(series.map((s) => summary(s, options.onSelect && s.selectable)).join(' '));
     const sameBlocks = series.every((s) => s.result.blocks.length === series[0].result.blocks.length);
     if (sameBlocks) {
       resize(single.height);
@@ -77,6 +80,25 @@ export function createLesionChart(container, options = {}) {
         turned_wrong: b.turnedWrong ?? '', turned_right: b.turnedRight ?? '', ci95: b.ci95 ?? '' }))]),
     json: () => base.current,
   };
+}
+
+/** A series in words: its full network and the range of its deletions, and whether its bars are buttons. */
+function summary(s, selectable) {
+  const errs = s.result.blocks.filter((b) => b.error != null).map((b) => 100 * b.error);
+  const full = s.result.full?.error;
+  return `${s.name}: ${full != null ? `full network ${(100 * full).toFixed(1)}% error; ` : ''}` +
+    (errs.length ? `one block deleted, ${Math.min(...errs).toFixed(1)}% to ${Math.max(...errs).toFixed(1)}% error.`
+      : 'no deletion measured yet.') +
+    (selectable ? ' Each of its bars is a button that deletes that block in the network above.' : '');
+}
+
+/** A bar as a button: what choosing it does, and what it shows. */
+export function barLabel(s, b) {
+  const full = s.result.full?.error;
+  const change = full == null ? '' : `, ${b.error >= full ? '+' : '−'}${(100 * Math.abs(b.error - full)).toFixed(2)} points` +
+    (b.ci95 != null ? ` ± ${(100 * b.ci95).toFixed(2)}` : '');
+  return `Delete block ${b.block} (stage ${b.stage}${b.downsample ? ', downsampling' : ''}) of ${s.name}: ` +
+    `error ${(100 * b.error).toFixed(2)}%${change}`;
 }
 
 /** One plot frame f: stage bands, axes, a bar per block for each series (grouped), labels. */
@@ -122,7 +144,7 @@ function drawPanel(g, f, series, top, o) {
       el('title', {}, rect).textContent =
         `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error${change}` +
         (o.onSelect && s.selectable ? '. Click to delete it in the network above.' : '');
-      if (o.onSelect && s.selectable) choosable(rect, () => o.onSelect(s.name, b.block));
+      if (o.onSelect && s.selectable) choosable(rect, barLabel(s, b), () => o.onSelect(s.name, b.block));
       // whisker: the 95% interval of the change from the full network, paired
       // image by image, drawn around the bar's top
       if (b.ci95 > 0) {

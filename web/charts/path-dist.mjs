@@ -6,7 +6,9 @@ import { chartSvg, frame, el, text, linear, band, axes, emptyMessage } from '../
 import { pathLengthDistribution, pathShare } from '../math.mjs';
 
 export function createPathDistChart(container, options = {}) {
-  const svg = chartSvg(container, { title: options.title ?? 'Path lengths: Binomial(n, 1/2)' });
+  const svg = chartSvg(container, { title: options.title ?? 'Path lengths: Binomial(n, 1/2)',
+    description: 'One bar per path length k: the share of the 2^n paths through the network that take ' +
+      'the residual branch at k of its n blocks; shaded, the effective window when measured.' });
   const f = frame();
   let g = el('g', {}, svg);
   let current = null;

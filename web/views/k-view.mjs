@@ -15,6 +15,7 @@ const KINDS = {
     xModes: [['k', 'x: number of deleted blocks k'], ['share', 'x: share of the blocks k/n']],
     xSelectId: 'ux-delete-x',
     chart: { title: 'Error against the number of deleted blocks', name: 'delete-k', xLabel: 'k: number of deleted blocks',
+             kWords: (k) => `${k} random block${k === 1 ? '' : 's'} deleted`,
              caption: 'Line: mean over draws; band: ± one standard deviation; dotted: min and max.' },
     kmax: (m) => m.maxDeletions,
   },
@@ -24,6 +25,7 @@ const KINDS = {
     xModes: [['k', 'x: number of swaps k'], ['tau', "x: Kendall's tau"]],
     xSelectId: null,
     chart: { title: 'Error against reordering', name: 'swap-k', xLabel: 'k: number of swapped pairs',
+             kWords: (k) => `${k} random swap${k === 1 ? '' : 's'}`,
              caption: "Mean, ± sd and min/max over draws; tau is the mean Kendall's tau of the draws at each k." },
     kmax: (m) => Math.min(m.maxSwaps, m.info.blocks.length),
   },
@@ -55,7 +57,8 @@ export function createKView(panel, v, ctx) {
     }
   };
   const chart = chartCard(panel, { title: kind.chart.title, name: kind.chart.name, factory: createErrorKChart,
-    options: { xLabel: kind.chart.xLabel, onSelect }, caption: `${kind.chart.caption} Faint dots: each draw; click one to try its plan in the network above.` });
+    options: { title: kind.chart.title, xLabel: kind.chart.xLabel, kWords: kind.chart.kWords, onSelect },
+    caption: `${kind.chart.caption} Faint dots: each draw; click one to try its plan in the network above.` });
   panel.append(h('div', { class: 'result-row' }, chart.fig, h('div', { class: 'result-side' }, p.table, p.meta)));
 
   async function run(force) {
