@@ -14,7 +14,8 @@ const wasi = new WASI({ version: 'preview1', args: [path, ...args], env: {},
                         preopens: { '.': '.' }, returnOnExit: true });
 const module = await WebAssembly.compile(await readFile(path));
 // Emscripten's standalone modules with memory growth import one notifier.
-const imports = { ...wasi.getImportObject(),
+// (wasi.wasiImport, not getImportObject(): Node 18 has only the former.)
+const imports = { wasi_snapshot_preview1: wasi.wasiImport,
                   env: { emscripten_notify_memory_growth() {} } };
 const instance = await WebAssembly.instantiate(module, imports);
 process.exitCode = wasi.start(instance);
