@@ -18,7 +18,7 @@ ASAN_TESTS := $(patsubst tests/c/%.c,build/asan/tests/%,$(TEST_SRC))
 # Everything is baseline x86-64: the AVX2 kernels carry target("avx2,fma")
 # attributes and are picked at run time only on CPUs that have them.
 
-.PHONY: data all native test test-c test-asan test-node test-e2e deps clean help fuzz serve bench site
+.PHONY: data test-data all native test test-c test-asan test-node test-e2e deps clean help fuzz serve bench site
 all: native wasm
 
 native: build/unravel
@@ -142,7 +142,11 @@ build/asan/tests/%: tests/c/%.c $(wildcard tests/c/*.h tests/fuzz/*.h) build/asa
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(INC) -Itests/c $< build/asan/libunravel.a $(LDLIBS) -o $@
 
-test: test-c test-asan test-install test-node test-e2e
+test: test-data test-c test-asan test-install test-node test-e2e
+
+# The tests that need CIFAR-10 skip, saying why, where `make data` cannot get it.
+test-data:
+	@scripts/fetch-cifar10.sh || echo "test: no CIFAR-10 files; the tests that need them will skip" >&2
 
 test-c: $(TESTS) build/unravel
 	@fail=0; for t in $(TESTS); do echo "== $$t"; UNRAVEL_CLI=build/unravel $$t || fail=1; done; exit $$fail
@@ -168,8 +172,9 @@ models/dev-resnet20.json: | build/unravel
 models/dev-plain20.json: | build/unravel
 	build/unravel init --blocks-per-stage 3 --shortcut none --seed 1 --out models/dev-plain20
 
-# CIFAR-10 in $CIFAR10_DIR (default ../shared/cifar10): found, or downloaded
-# from its authors and MD5-checked where the machine is online.
+# CIFAR-10 in $CIFAR10_DIR (default data/cifar10): found, linked to a copy
+# already on this machine, or downloaded from its authors and MD5-checked
+# where the machine is online (scripts/fetch-cifar10.sh).
 data:
 	scripts/fetch-cifar10.sh
 

@@ -19,7 +19,7 @@ from torch_resnet import cifar_batch, load  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = os.path.join(REPO, "build", "unravel")
-DATA = os.environ.get("CIFAR10_DIR", os.path.join(REPO, "..", "shared", "cifar10"))
+DATA = os.environ.get("CIFAR10_DIR", os.path.join(REPO, "data", "cifar10"))
 IMAGES = int(os.environ.get("BENCH_IMAGES", "2000"))
 THREADS = 2
 BATCH = 100

@@ -21,7 +21,7 @@ from torch_resnet import CifarResNet, cifar_batch  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = os.path.join(REPO, "build", "unravel")
-DATA = os.environ.get("CIFAR10_DIR", os.path.join(REPO, "..", "shared", "cifar10"))
+DATA = os.environ.get("CIFAR10_DIR", os.path.join(REPO, "data", "cifar10"))
 STEPS = int(os.environ.get("BENCH_STEPS", "30"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 BATCH, THREADS = 128, 2

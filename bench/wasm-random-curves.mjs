@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { loadUnravel } from '../wasm/unravel.mjs';
 import { defaultKs } from '../web/experiments.mjs';
 import { writeSection } from './results-md.mjs';
+import { cifar10Dir } from '../scripts/data-dir.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -31,7 +32,7 @@ const SEED = 1;
 const MODELS = ['resnet20', 'resnet110-half'];
 
 function loadTestImages() {
-  const dir = process.env.CIFAR10_DIR || path.join(ROOT, '../shared/cifar10');
+  const dir = cifar10Dir();
   const file = path.join(dir, 'test_batch.bin');
   if (!fs.existsSync(file))
     throw new Error(`${file} is missing: set CIFAR10_DIR to the CIFAR-10 binary folder`);

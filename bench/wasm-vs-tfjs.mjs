@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadUnravel } from '../wasm/unravel.mjs';
 import { writeSection } from './results-md.mjs';
+import { cifar10Dir } from '../scripts/data-dir.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -127,7 +128,7 @@ function makeModels(dir) {
 
 // 100 images: the first of the CIFAR-10 test set if present, else seeded noise.
 function images(count) {
-  const dir = process.env.CIFAR10_DIR || path.join(ROOT, '../shared/cifar10');
+  const dir = cifar10Dir();
   const file = path.join(dir, 'test_batch.bin');
   if (fs.existsSync(file))
     return { bytes: fs.readFileSync(file).subarray(0, count * 3073), source: 'CIFAR-10 test images' };

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Make sure the CIFAR-10 binary files are in $CIFAR10_DIR (default
-# ../shared/cifar10, beside the repository). If they are there, say so and
-# stop. If not, download the official archive from the dataset's authors,
-# check its size and MD5 (the checksum they publish), and unpack the six
-# .bin files and batches.meta.txt there.
+# Make sure the CIFAR-10 binary files are in $CIFAR10_DIR (default data/cifar10
+# inside the repository). If they are there, say so and stop. If not, and a
+# copy already sits on this machine ($CIFAR10_LOCAL, default ../shared/cifar10
+# beside the repository, where a team may keep one), link data/cifar10 to it.
+# Otherwise download the official archive from the dataset's authors, check
+# its size and MD5 (the checksum they publish), and unpack the six .bin files
+# and batches.meta.txt there.
 #
-#   scripts/fetch-cifar10.sh                       # $CIFAR10_DIR or ../shared/cifar10
-#   CIFAR10_DIR=data/cifar10 scripts/fetch-cifar10.sh
+#   scripts/fetch-cifar10.sh                       # $CIFAR10_DIR or data/cifar10
+#   CIFAR10_DIR=/data/cifar10 scripts/fetch-cifar10.sh
 #
 # CIFAR10_URL, CIFAR10_MD5 and CIFAR10_BYTES override the source (tests use a
 # local file:// archive); the defaults are the official ones.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-dir=${CIFAR10_DIR:-$root/../shared/cifar10}
+dir=${CIFAR10_DIR:-$root/data/cifar10}
+local_copy=${CIFAR10_LOCAL:-$root/../shared/cifar10}
 url=${CIFAR10_URL:-https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz}
 md5=${CIFAR10_MD5:-c32a1d4ab5d03f1284b67883e8d87530}
 bytes=${CIFAR10_BYTES:-170052171}
@@ -30,6 +33,23 @@ present() {
 if present; then
   say "CIFAR-10 is in $dir"
   exit 0
+fi
+# The default place, empty, and a complete copy on this machine: link to it
+# (read-only use; nothing is written there).
+# (An empty data/cifar10, left by a download that failed, counts as empty.)
+empty() { [ ! -e "$1" ] || { [ -d "$1" ] && [ ! -L "$1" ] && [ -z "$(ls -A "$1")" ]; }; }
+if [ -z "${CIFAR10_DIR:-}" ] && empty "$dir" && [ -d "$local_copy" ]; then
+  target=$(cd "$local_copy" && pwd)
+  want=$dir
+  dir=$target
+  if present; then
+    mkdir -p "$(dirname "$want")"
+    [ -d "$want" ] && rmdir "$want"
+    ln -s "$target" "$want"
+    say "CIFAR-10 is in $target; linked $want to it"
+    exit 0
+  fi
+  dir=$want
 fi
 for f in $files; do
   if [ -e "$dir/$f" ] && [ "$(stat -c %s "$dir/$f")" != 30730000 ]; then

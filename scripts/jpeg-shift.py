@@ -92,7 +92,7 @@ def main():
     ap.add_argument('--models', help='names in models/ or paths to manifests, comma-separated '
                     '(default: every trained model in models/)')
     ap.add_argument('--quality', default='75,90', help='JPEG qualities, comma-separated')
-    ap.add_argument('--cifar', default=os.environ.get('CIFAR10_DIR', os.path.join(ROOT, '..', 'shared', 'cifar10')))
+    ap.add_argument('--cifar', default=os.environ.get('CIFAR10_DIR', os.path.join(ROOT, 'data', 'cifar10')))
     ap.add_argument('--json', help='also write the results here')
     a = ap.parse_args()
 

@@ -35,7 +35,7 @@ const OPTIONS = [
   { name: 'bootstrap', type: 'int', def: 1000, help: 'bootstrap resamples of the path draws for the window\'s spread (paths --bootstrap)' },
   { name: 'threads', type: 'int', def: 0, help: 'CLI threads (0 = the CLI default: one per CPU)' },
   { name: 'nice', type: 'int', def: 19, help: 'run the CLI under `nice -n N` (0 = not niced)' },
-  { name: 'data', type: 'str', def: '', help: 'CIFAR-10 directory (default $CIFAR10_DIR or ../shared/cifar10)' },
+  { name: 'data', type: 'str', def: '', help: 'CIFAR-10 directory (default $CIFAR10_DIR or data/cifar10)' },
   { name: 'out', type: 'str', def: 'docs', help: 'output directory: writes OUT/RESULTS.md and OUT/results/' },
   { name: 'bin', type: 'str', def: 'build/unravel', help: 'the unravel CLI' },
   { name: 'quick', type: 'bool', def: false, help: 'a fast look: --limit 1000 --samples 3 --path-samples 10 unless given' },
@@ -850,7 +850,7 @@ function markdown({ groups, sums, files, skipped, o, commands, outDir, compariso
   L.push(`Seed ${o.seed} for every random draw (a draw depends only on the seed, k and the sample number, ` +
     `so the CLI, the JS API and the page draw the same plans). Test-set experiments use ` +
     `${firstN} test images; \`paths\` draws batches from the training set. ` +
-    `Data: \`${o.data || process.env.CIFAR10_DIR || '../shared/cifar10'}\`; CLI: \`${o.version}\`. ` +
+    `Data: \`${o.data || process.env.CIFAR10_DIR || 'data/cifar10'}\`; CLI: \`${o.version}\`. ` +
     'Each command below prints the JSON stored next to the charts in `results/` (key `result`, with the model\'s sha256 and the run time):', '');
   L.push('```sh', ...commands, '```', '');
   return L.join('\n');

@@ -1,20 +1,21 @@
 // serve.mjs: a small static server for the explorer, no dependencies.
 //   node scripts/serve.mjs [webRoot] [--port 8000]
 // Serves web/ at /, models/ at /models/, and the CIFAR-10 binary files of
-// $CIFAR10_DIR (default ../shared/cifar10) at /data/, read-only, GET only.
+// $CIFAR10_DIR (default data/cifar10) at /data/, read-only, GET only.
 // Every reply allows any origin (CORS), so <unravel-explorer> can be embedded
 // on another site that loads the module, its worker and data from here.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cifar10Dir } from './data-dir.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const portAt = args.indexOf('--port');
 const port = portAt >= 0 ? Number(args[portAt + 1]) : Number(process.env.PORT || 8000);
 const webRoot = path.resolve(repo, args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--port') || 'web');
-const dataDir = path.resolve(repo, process.env.CIFAR10_DIR || '../shared/cifar10');
+const dataDir = cifar10Dir();
 
 const mounts = [
   ['/models/', path.join(repo, 'models')],

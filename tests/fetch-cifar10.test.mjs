@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, readlinkSync, existsSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { cifar10Dir } from '../scripts/data-dir.mjs';
 
 const FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin',
                'data_batch_5.bin', 'test_batch.bin'];
@@ -30,7 +31,7 @@ function fakeArchive(dir, recordBytes = 30730000) {
   return { url: `file://${archive}`, md5: createHash('md5').update(bytes).digest('hex'), bytes: String(bytes.length) };
 }
 
-const sharedDir = process.env.CIFAR10_DIR || '../shared/cifar10';
+const sharedDir = cifar10Dir();
 test('an existing copy is found and left alone',
      { skip: !existsSync(path.join(sharedDir, 'test_batch.bin')) && `no CIFAR-10 in ${sharedDir}` }, () => {
   const before = statSync(path.join(sharedDir, 'test_batch.bin')).mtimeMs;
@@ -77,5 +78,31 @@ test('a truncated file already there is reported, not overwritten', () => {
     const r = run({ CIFAR10_DIR: dir, CIFAR10_URL: 'file:///nonexistent' });
     assert.notEqual(r.status, 0);
     assert.match(r.err, /test_batch\.bin: 3073 bytes, expected 30730000/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('the default data/cifar10, empty, is linked to a complete copy on the machine ($CIFAR10_LOCAL), and an incomplete one is not', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'unravel-fetch-'));
+  try {
+    // a repository of its own (the script finds data/ beside its scripts/), so the real data/ is untouched
+    const repo = path.join(dir, 'repo');
+    mkdirSync(path.join(repo, 'scripts'), { recursive: true });
+    writeFileSync(path.join(repo, 'scripts/fetch-cifar10.sh'), readFileSync('scripts/fetch-cifar10.sh'));
+    const copy = path.join(dir, 'copy');
+    mkdirSync(copy);
+    FILES.slice(1).forEach((f) => writeFileSync(path.join(copy, f), Buffer.alloc(30730000)));
+    const env = { ...process.env, CIFAR10_LOCAL: copy, CIFAR10_URL: 'file:///nonexistent' };
+    delete env.CIFAR10_DIR;
+    const go = () => spawnSync('bash', [path.join(repo, 'scripts/fetch-cifar10.sh')], { encoding: 'utf8', env });
+    let r = go();   // one file short: no link, and the download (offline here) fails with its reason, leaving data/cifar10 empty
+    assert.notEqual(r.status, 0);
+    assert.ok(!existsSync(path.join(repo, 'data/cifar10/test_batch.bin')));
+    assert.match(r.stderr, /download failed|cannot|missing/);
+    writeFileSync(path.join(copy, FILES[0]), Buffer.alloc(30730000));
+    r = go();
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /linked .*data\/cifar10 to it/);
+    assert.equal(readlinkSync(path.join(repo, 'data/cifar10')), copy);
+    assert.match(go().stderr, /CIFAR-10 is in .*data\/cifar10/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });

@@ -8,19 +8,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadUnravel } from '../wasm/unravel.mjs';
+import { cifar10Dir, HOW_TO_GET_CIFAR10 } from '../scripts/data-dir.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = path.resolve(ROOT, process.env.UNRAVEL_CLI ?? 'build/unravel');
 export const WASM = path.join(ROOT, 'wasm/unravel.wasm');
 export const WASM_SCALAR = path.join(ROOT, 'build/wasm/unravel-scalar.wasm');
 
-/** The CIFAR-10 directory ($CIFAR10_DIR or ../shared/cifar10), or null if absent. */
+/** The CIFAR-10 directory ($CIFAR10_DIR or data/cifar10), or null if absent. */
 export function cifarDir() {
-  const dir = process.env.CIFAR10_DIR || path.join(ROOT, '../shared/cifar10');
+  const dir = cifar10Dir();
   return fs.existsSync(path.join(dir, 'test_batch.bin')) ? dir : null;
 }
 
-export const NO_DATA = 'no CIFAR-10 test set (set CIFAR10_DIR or put test_batch.bin in ../shared/cifar10)';
+export const NO_DATA = `no CIFAR-10 test set in ${cifar10Dir()}: ${HOW_TO_GET_CIFAR10}`;
 
 export function requireBuilt() {
   for (const [f, how] of [[WASM, 'make wasm'], [CLI, 'make native']])

@@ -9,9 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { cifar10Dir } from '../scripts/data-dir.mjs';
 
 const CLI = process.env.UNRAVEL_CLI || 'build/unravel';
-const DATA = process.env.CIFAR10_DIR || '../shared/cifar10';
+const DATA = cifar10Dir();
 const skip = !existsSync(path.join(DATA, 'test_batch.bin')) && `no CIFAR-10 in ${DATA}`;
 const FAST = ['--limit', '60', '--samples', '1', '--path-samples', '2', '--path-batch', '4', '--kmax', '2', '--nice', '0'];
 
@@ -146,8 +147,18 @@ test('a model trained with --active-blocks sits beside its normally trained twin
     // the pair set against each other image by image, as `unravel eval --versus` prints it
     const v = JSON.parse(run(CLI, ['eval', '--model', `${dir}/short.json`, '--versus', `${dir}/full.json`, '--limit', '60',
                                    '--data', DATA, '--json']).stdout).versus_model;
+    const verdict = Math.abs(v.change) <= v.ci95 ? 'within the noise of 60 images: no significant difference, as the paper found'
+      : `${v.change > 0 ? 'a loss' : 'a gain'} beyond the noise, where the paper found a tie`;
     assert.match(sec, new RegExp(`a change of [+−]?\\d+\\.\\d pp ± \\d+\\.\\d pp \\(95%, paired; ${v.turned_wrong} answers turned wrong, ` +
-                                 `${v.turned_right} right\\): (no significant difference|a significant difference)`));
+                                 `${v.turned_right} right\\): ${verdict}\\.`));
+    // what each cost to train, and the verdict on fairness: 1 of 3 blocks for the same epochs is far from equal compute
+    assert.match(sec, /### Equal epochs: /);
+    assert.match(sec, /Training compute: the twin, \d+ epochs, [\d.]+×10\^\d+ multiply-adds, [\d.]+ h; the short-path network, \d+ epochs, [\d.]+×10\^\d+ multiply-adds \(0\.\d\d of its twin's\)/);
+    assert.match(sec, /Equal epochs, not equal compute: each block trained in only 1 of 3 batches/);
+    // the training curves of both, against the compute spent
+    assert.match(sec, /!\[training and test error against training compute\]\(results\/full-short-path-training\.svg\)/);
+    const curves = readFileSync(path.join(dir, 'out', 'results', 'full-short-path-training.svg'), 'utf8');
+    assert.equal((curves.match(/<polyline /g) ?? []).length, 4, 'two runs x (training, test) error');
     assert.match(sec, /eval --model \S*short\.json --versus \S*full\.json --json/);
     // and how much less it leans on any one block: its deletions beside its twin's, from the cached results
     const res = (name, exp) => JSON.parse(readFileSync(path.join(dir, 'out', 'results', `${name}-${exp}.json`), 'utf8')).result;

@@ -165,7 +165,20 @@ const char *cli_data_dir(const char *flag_value)
     if (flag_value)
         return flag_value;
     const char *env = getenv("CIFAR10_DIR");
-    return env && *env ? env : "../shared/cifar10";
+    return env && *env ? env : CLI_DEFAULT_DATA_DIR;
+}
+
+unr_status cli_load_cifar(const char *flag_value, const char *split, unr_cifar *out, unr_error *err)
+{
+    const char *dir = cli_data_dir(flag_value);
+    unr_status st = unr_cifar_load_split(dir, split, out, err);
+    /* The default place, empty: say how to fill it rather than only "cannot open". */
+    if (st == UNR_ERR_IO && strcmp(dir, CLI_DEFAULT_DATA_DIR) == 0) {
+        size_t used = strlen(err->message);
+        snprintf(err->message + used, sizeof err->message - used,
+                 " (run `make data` in the repository, or give --data DIR or set CIFAR10_DIR)");
+    }
+    return st;
 }
 
 /* "a,b,c": 1..UNR_MAX_STAGES integers in lo..hi; returns the count, or 0

@@ -50,8 +50,12 @@ void cli_progress_start(cli_progress *p, const char *label);
 int cli_progress_cb(void *user, double done, double total);  /* unr_progress_fn */
 void cli_progress_end(cli_progress *p);
 
-/* Data directory: --data, else $CIFAR10_DIR, else ../shared/cifar10. */
+/* One CIFAR-10 split from the data directory: --data (flag_value), else
+ * $CIFAR10_DIR, else data/cifar10 (filled by `make data`), relative to the
+ * working directory; a missing default directory's error says how to fill it. */
+#define CLI_DEFAULT_DATA_DIR "data/cifar10"
 const char *cli_data_dir(const char *flag_value);
+unr_status cli_load_cifar(const char *flag_value, const char *split, unr_cifar *out, unr_error *err);
 /* Threads: --threads or 0 (all CPUs). */
 
 int cmd_info(int argc, char **argv);

@@ -90,7 +90,7 @@ int cmd_eval(int argc, char **argv)
 {
     cli_option opts[] = {
         {"--model", 1, "model manifest (MODEL.json)", NULL},
-        {"--data", 1, "CIFAR-10 binary directory (default $CIFAR10_DIR or ../shared/cifar10)", NULL},
+        {"--data", 1, "CIFAR-10 binary directory (default $CIFAR10_DIR or data/cifar10)", NULL},
         {"--split", 1, "test (default) or train", NULL},
         {"--limit", 1, "evaluate the first N images only", NULL},
         {"--delete", 1, "blocks to delete, e.g. 3,7", NULL},
@@ -155,7 +155,7 @@ int cmd_eval(int argc, char **argv)
     }
     if (unr_plan_parse(plan, cli_get(opts, nopts, "--delete"), cli_get(opts, nopts, "--order"), &err) ||
         unr_plan_validate(m, plan, &err) ||
-        unr_cifar_load_split(dir, split ? split : "test", &data, &err) ||
+        cli_load_cifar(dir, split ? split : "test", &data, &err) ||
         unr_runner_create(m, (int)batch, (int)threads, isa, &run, &err)) {
         rc = cli_fail("eval", &err);
         goto done;

@@ -38,7 +38,7 @@ static void common_options(cli_option *o, unsigned uses, const char *split_defau
     snprintf(batch_help, sizeof batch_help, "images per batch (default %ld)", batch_default);
     cli_option all[OPT_COUNT] = {
         {"--model", 1, "model manifest (MODEL.json)", NULL},
-        {"--data", 1, "CIFAR-10 directory (default $CIFAR10_DIR or ../shared/cifar10)", NULL},
+        {"--data", 1, "CIFAR-10 directory (default $CIFAR10_DIR or data/cifar10)", NULL},
         {"--split", 1, split_help, NULL},
         {"--limit", 1, "use the first N images (default all)", NULL},
         {"--samples", 1, samples_help, NULL},
@@ -81,7 +81,7 @@ static int open_session(const char *cmd, cli_option *o, const char *split_defaul
     s->split = split;
     unr_error err;
     if (unr_model_load_file(s->model_path, &s->m, &err) ||
-        unr_cifar_load_split(cli_data_dir(o[OPT_DATA].value), split, &s->data, &err) ||
+        cli_load_cifar(o[OPT_DATA].value, split, &s->data, &err) ||
         unr_runner_create(s->m, (int)s->batch, (int)threads, UNR_ISA_AUTO, &s->run, &err))
         return cli_fail(cmd, &err);
     s->plan = unr_plan_create(s->m);

@@ -69,7 +69,7 @@ int cmd_train(int argc, char **argv)
         {"--seed", 1, "random seed (default 1)", NULL},
         {"--active-blocks", 1, "train only K random blocks per batch (the paper's short paths)", NULL},
         {"--threads", 1, "threads (default: one per CPU)", NULL},
-        {"--data", 1, "CIFAR-10 directory (default $CIFAR10_DIR or ../shared/cifar10)", NULL},
+        {"--data", 1, "CIFAR-10 directory (default $CIFAR10_DIR or data/cifar10)", NULL},
         {"--eval-limit", 1, "test images evaluated per epoch (default all)", NULL},
         {"--max-steps", 1, "stop after N steps in all (tests, benchmarks); a stop inside an epoch is logged, not checkpointed", NULL},
         {"--out", 1, "output model path, e.g. models/resnet20", NULL},
@@ -116,14 +116,14 @@ int cmd_train(int argc, char **argv)
     machine_name(machine, sizeof machine);
     o.machine = machine;
 
-    const char *dir = cli_data_dir(cli_get(opts, nopts, "--data"));
+    const char *data = cli_get(opts, nopts, "--data");
     unr_error err;
     unr_model *m = NULL;
     unr_cifar train = {0}, test = {0};
     rc = 0;
     if (unr_model_init_random(&arch, (uint64_t)seed, &m, &err) ||
-        unr_cifar_load_split(dir, "train", &train, &err) ||
-        unr_cifar_load_split(dir, "test", &test, &err)) {
+        cli_load_cifar(data, "train", &train, &err) ||
+        cli_load_cifar(data, "test", &test, &err)) {
         rc = cli_fail("train", &err);
     } else {
         train_ui ui;

@@ -125,7 +125,7 @@ static void cifar_load_file_reports_a_missing_file(void)
 static const char *cifar_dir(void)
 {
     const char *d = getenv("CIFAR10_DIR");
-    return d && *d ? d : "../shared/cifar10";
+    return d && *d ? d : "data/cifar10";
 }
 
 static void cifar_test_batch_has_1000_images_of_each_class(void)

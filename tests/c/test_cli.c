@@ -250,7 +250,7 @@ static void eval_runs_a_plan_on_cifar(void)
         return;
     const char *dir = getenv("CIFAR10_DIR");
     char path[600];
-    snprintf(path, sizeof path, "%s/test_batch.bin", dir && *dir ? dir : "../shared/cifar10");
+    snprintf(path, sizeof path, "%s/test_batch.bin", dir && *dir ? dir : "data/cifar10");
     struct stat sb;
     if (stat(path, &sb) != 0) {
         printf("skip %s: no %s\n", testing_current, path);

@@ -7,11 +7,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cifar10Dir } from '../../scripts/data-dir.mjs';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 /** The CIFAR-10 test batch that scripts/serve.mjs serves at /data/. */
-export const TEST_BATCH = path.resolve(repo, process.env.CIFAR10_DIR || '../shared/cifar10', 'test_batch.bin');
+export const TEST_BATCH = path.join(cifar10Dir(), 'test_batch.bin');
 
 /** Why the browser tests cannot run here, or null. */
 export async function skipReason() {
