@@ -338,9 +338,41 @@ static void eval_runs_a_plan_on_cifar(void)
     CHECK(ok);
 }
 
+/* With no --data and no $CIFAR10_DIR, the CLI reads data/cifar10 under the
+ * working directory; where that is missing, its error says how to fill it. */
+static void missing_default_data_says_how_to_get_it(void)
+{
+    if (!have_cli())
+        return;
+    char abs_cli[1024], cwd[512], cmd[4096], *out = NULL, *err = NULL;
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    snprintf(abs_cli, sizeof abs_cli, "%s%s%s", cli()[0] == '/' ? "" : cwd, cli()[0] == '/' ? "" : "/", cli());
+    snprintf(cmd, sizeof cmd, "init --blocks-per-stage 1 --widths 4,8,16 --out %s/nodata", temp_dir());
+    CHECK(run(cmd, &out, &err) == 0);
+    free(out), free(err);
+    char errpath[600];
+    snprintf(errpath, sizeof errpath, "%s/nodata-stderr.txt", temp_dir());
+    snprintf(cmd, sizeof cmd, "cd %s && env -u CIFAR10_DIR %s eval --model nodata.json --limit 5 2>%s >/dev/null",
+             temp_dir(), abs_cli, errpath);
+    int st = system(cmd);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    FILE *f = fopen(errpath, "r");
+    char text[1024] = {0};
+    if (f) {
+        size_t k = fread(text, 1, sizeof text - 1, f);
+        text[k] = 0;
+        fclose(f);
+    }
+    int ok = strstr(text, "data/cifar10/test_batch.bin: cannot open") && strstr(text, "run `make data`");
+    if (!ok)
+        fprintf(stderr, "  stderr: %s\n", text);
+    CHECK(ok);
+}
+
 TEST_MAIN(
     TEST_CASE(init_then_info_describes_the_model),
     TEST_CASE(init_takes_per_stage_blocks_and_four_stages),
     TEST_CASE(info_on_a_broken_model_fails_naming_the_field),
     TEST_CASE(experiments_refuse_options_they_would_ignore),
-    TEST_CASE(eval_runs_a_plan_on_cifar))
+    TEST_CASE(eval_runs_a_plan_on_cifar),
+    TEST_CASE(missing_default_data_says_how_to_get_it))
