@@ -86,17 +86,12 @@ build/libunravel.so.$(VERSION): $(patsubst %.c,build/pic/obj/%.o,$(LIB_SRC)) bui
 	$(CC) -shared -Wl,-soname,libunravel.so.$(SOVERSION) -Wl,--version-script=c/libunravel.map \
 	  $(filter %.o,$^) $(LDLIBS) -o $@
 
-build/unravel.pc: Makefile
-	@mkdir -p build
-	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
-	  'Name: unravel' 'Description: residual networks as ensembles of shallow paths: inference, lesions, paths (CIFAR ResNets)' \
-	  'Version: $(VERSION)' 'Cflags: -I$${includedir}/unravel' 'Libs: -L$${libdir} -lunravel' 'Libs.private: -lpthread -lm' > $@
-
 # ---- install: make install [PREFIX=/usr/local] [DESTDIR=] ----
 PREFIX  ?= /usr/local
 DESTDIR ?=
 .PHONY: install uninstall test-install
-install: build/unravel build/libunravel.a build/libunravel.so.$(VERSION) build/unravel.pc
+# unravel.pc is written at install time: its prefix is this install's PREFIX.
+install: build/unravel build/libunravel.a build/libunravel.so.$(VERSION)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/unravel/kernels $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 build/unravel $(DESTDIR)$(PREFIX)/bin/unravel
 	install -m 644 c/unravel.h $(DESTDIR)$(PREFIX)/include/unravel/unravel.h
@@ -105,7 +100,11 @@ install: build/unravel build/libunravel.a build/libunravel.so.$(VERSION) build/u
 	install -m 755 build/libunravel.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libunravel.so.$(VERSION)
 	ln -sf libunravel.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libunravel.so.$(SOVERSION)
 	ln -sf libunravel.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libunravel.so
-	install -m 644 build/unravel.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/unravel.pc
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' '' \
+	  'Name: unravel' 'Description: residual networks as ensembles of shallow paths: inference, lesions, paths (CIFAR ResNets)' \
+	  'Version: $(VERSION)' 'Cflags: -I$${includedir}/unravel' 'Libs: -L$${libdir} -lunravel' 'Libs.private: -lpthread -lm' \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/unravel.pc
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/unravel.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/unravel $(DESTDIR)$(PREFIX)/lib/libunravel.a \

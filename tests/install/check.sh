@@ -17,6 +17,10 @@ if nm -g --defined-only "$inst/lib/libunravel.a" | grep -q ' cJSON'; then fail "
 if nm -D --defined-only "$inst/lib/libunravel.so" | awk '{print $3}' | grep -v '^unr_' | grep -q .; then
   fail "libunravel.so exports symbols other than unr_*"; fi
 # pkg-config reads the prefix from the .pc; point it at the staged tree.
+# The .pc names this install's prefix, whatever an earlier install used.
+grep -qx "prefix=$prefix" "$inst/lib/pkgconfig/unravel.pc" || fail "unravel.pc does not say prefix=$prefix"
+make -s -C "$root" install PREFIX=/opt/other DESTDIR="$tmp/other" >/dev/null
+grep -qx "prefix=/opt/other" "$tmp/other/opt/other/lib/pkgconfig/unravel.pc" || fail "a second install kept the first one's prefix"
 export PKG_CONFIG_PATH="$inst/lib/pkgconfig"
 pc() { pkg-config --define-variable=prefix="$inst" "$@" unravel; }
 [ "$(pc --modversion)" = "$("$inst/bin/unravel" --version | awk '{print $2}')" ] || fail "unravel.pc's version differs from the CLI's"
