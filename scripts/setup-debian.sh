@@ -36,6 +36,24 @@ fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+
+# Node.js: at least package.json's "engines" (Debian 12's own nodejs, 18.20.4,
+# is enough; so is a newer one already here). An older one is named, with why.
+node_min=$(sed -n 's/^ *"node": ">=\([0-9.]*\)".*/\1/p' package.json 2>/dev/null || true)
+node_bin=$(command -v node || echo node)
+node_ver=$(node -p process.versions.node 2>/dev/null || true)
+if [ -z "$node_ver" ]; then
+  echo "setup-debian: $node_bin does not run (node -p process.versions.node failed); reinstall Debian's nodejs: apt-get install --reinstall nodejs" >&2
+  exit 1
+fi
+if [ -n "$node_min" ] && [ "$(printf '%s\n' "$node_min" "$node_ver" | sort -V | head -1)" != "$node_min" ]; then
+  echo "setup-debian: Node.js $node_ver at $node_bin is older than the $node_min unravel is tested with" \
+       "(package.json \"engines\"; playwright-core, which drives Chromium in the page's tests, refuses anything" \
+       "before 18). Debian 12's own nodejs (18.20.4: apt-get install nodejs) is new enough, or put a newer" \
+       "Node.js first on PATH." >&2
+  exit 1
+fi
+
 scripts/fetch-cjson.sh
 if [ -f package.json ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
