@@ -13,17 +13,18 @@
 //                                                                   records (3,073,000 bytes), from
 //                                                                   $CIFAR10_DIR (scripts/data-dir.mjs)
 //   LICENSE, NOTICE, .nojekyll (GitHub Pages serves the files as they are), SHA256SUMS
-// No range requests are needed: the data file is read whole. config.mjs's
-// MODEL_CANDIDATES keeps only the models in the bundle, so the page probes no
-// file that is not there. Anything missing is named with the reason, and
+//   models/index.json                                               the list of the bundled models
+//                                                                   (scripts/models-index.mjs), which
+//                                                                   the page reads instead of probing
+// No range requests are needed: the data file is read whole. Anything missing is named with the reason, and
 // nothing is written then; DIR is replaced only if it is empty or an earlier
 // bundle (it has SHA256SUMS).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { cifar10Dir, HOW_TO_GET_CIFAR10 } from './data-dir.mjs';
+import { indexOf } from './models-index.mjs';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RECORD_BYTES = 3073;
@@ -109,42 +110,6 @@ export function testRecords(dataDir = cifar10Dir(), records = SITE_RECORDS) {
 }
 
 /**
- * config.mjs with MODEL_CANDIDATES cut to the bundled models (one entry per
- * line, as web/config.mjs writes them), checked by importing the result.
- * Returns { text, dropped } or { problem }.
- */
-async function siteConfig(configPath, bundled) {
-  const { MODEL_CANDIDATES } = await import(pathToFileURL(configPath).href);
-  const text = fs.readFileSync(configPath, 'utf8');
-  const lines = text.split('\n');
-  const dropped = MODEL_CANDIDATES.filter((m) => !bundled.has(m.name)).map((m) => m.name);
-  for (const name of dropped) {
-    const esc = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const at = lines.flatMap((l, i) => (new RegExp(`^\\s*\\{\\s*name:\\s*'${esc}'.*\\},?\\s*(//.*)?$`).test(l) ? [i] : []));
-    if (at.length !== 1)
-      return { problem: `${rel(configPath)}: cannot drop "${name}" from MODEL_CANDIDATES (expected one entry per line, found ${at.length})` };
-    lines[at[0]] = null;
-  }
-  const out = `// make-site.mjs: MODEL_CANDIDATES keeps the models of this bundle${dropped.length ? ` (left out: ${dropped.join(', ')})` : ''}.\n` +
-    lines.filter((l) => l !== null).join('\n');
-  // The result must still be a module listing exactly the kept candidates, in order.
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'make-site-'));
-  const check = path.join(scratch, 'config.mjs');
-  fs.writeFileSync(check, out);
-  try {
-    const got = (await import(pathToFileURL(check).href)).MODEL_CANDIDATES.map((m) => m.name);
-    const want = MODEL_CANDIDATES.filter((m) => bundled.has(m.name)).map((m) => m.name);
-    if (JSON.stringify(got) !== JSON.stringify(want))
-      return { problem: `${rel(configPath)}: MODEL_CANDIDATES came out as [${got}], not [${want}]` };
-  } catch (e) {
-    return { problem: `${rel(configPath)}: the bundle's copy does not load (${e.message})` };
-  } finally {
-    fs.rmSync(scratch, { recursive: true, force: true });
-  }
-  return { text: out, dropped, listed: new Set(MODEL_CANDIDATES.map((m) => m.name)) };
-}
-
-/**
  * Build the bundle in out. Throws an Error listing every problem (file and
  * reason) before anything is written. Returns
  * { out, files: [{path, bytes, sha256, group}], total, models, notes }.
@@ -161,29 +126,21 @@ export async function makeSite({ out = path.join(repo, 'dist'), dataDir = cifar1
   if (data.problem) problems.push(data.problem);
   if (fs.existsSync(out) && fs.readdirSync(out).length && !fs.existsSync(path.join(out, 'SHA256SUMS')))
     problems.push(`${out}: exists and is not a bundle of make-site (no SHA256SUMS): remove it or pick another --out`);
-  const bundled = new Set(models.map((m) => m.name));
-  let config = null;
-  if (!problems.length) {
-    config = await siteConfig(path.join(web, 'config.mjs'), bundled);
-    if (config.problem) problems.push(config.problem);
-  }
   if (problems.length) throw new Error(`make-site: no bundle written:\n  ${problems.join('\n  ')}`);
-  for (const name of config.dropped.filter((n) => !/^dev-/.test(n)))
-    notes.push(`web/config.mjs lists "${name}", but models/${name}.json is not here: left off the bundle's model list`);
-  for (const m of models.filter((x) => !config.listed.has(x.name)))
-    notes.push(`models/${m.manifestFile} is bundled, but web/config.mjs does not list it: the page opens it only by link (?model=${m.name})`);
 
   // Every file as [path in the bundle, bytes, group].
   const files = [];
   // web/unravel.wasm is a copy of wasm/unravel.wasm that the page does not load (PATHS.wasm is wasm/).
   for (const f of walk(web, new Set(['README.md', 'unravel.wasm'])))
-    files.push([f, f === 'config.mjs' ? Buffer.from(config.text) : fs.readFileSync(path.join(web, f)), 'page']);
+    files.push([f, fs.readFileSync(path.join(web, f)), 'page']);
   for (const f of ['unravel.mjs', 'unravel.wasm', 'unravel.d.ts'])
     if (fs.existsSync(path.join(repo, 'wasm', f))) files.push([`wasm/${f}`, fs.readFileSync(path.join(repo, 'wasm', f)), 'wasm']);
   for (const m of models) {
     files.push([`models/${m.manifestFile}`, m.manifest, 'models']);
     files.push([`models/${m.weightsFile}`, m.weights, 'models']);
   }
+  const index = indexOf(models.map((m) => ({ name: m.name, weights: m.weightsFile })));
+  files.push(['models/index.json', Buffer.from(`${JSON.stringify(index, null, 1)}\n`), 'models']);
   files.push(['data/test_batch.bin', data.bytes, 'data']);
   for (const f of ['LICENSE', 'NOTICE'])
     if (fs.existsSync(path.join(repo, f))) files.push([f, fs.readFileSync(path.join(repo, f)), 'page']);

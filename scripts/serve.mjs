@@ -1,6 +1,7 @@
 // serve.mjs: a small static server for the explorer, no dependencies.
 //   node scripts/serve.mjs [webRoot] [--port 8000]
-// Serves web/ at /, models/ at /models/, and the CIFAR-10 binary files of
+// Serves web/ at /, models/ at /models/ (with models/index.json, the list of
+// the models there, made on each request), and the CIFAR-10 binary files of
 // $CIFAR10_DIR (default data/cifar10) at /data/, read-only, GET only.
 // Every reply allows any origin (CORS), so <unravel-explorer> can be embedded
 // on another site that loads the module, its worker and data from here.
@@ -9,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cifar10Dir } from './data-dir.mjs';
+import { modelIndex } from './models-index.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -62,7 +64,15 @@ const server = http.createServer((req, res) => {
     res.writeHead(405, { Allow: 'GET, HEAD, OPTIONS' }).end();
     return;
   }
-  let file = resolve(new URL(req.url, 'http://x').pathname);
+  const urlPath = new URL(req.url, 'http://x').pathname;
+  // The model list, from the folder as it is now (scripts/models-index.mjs).
+  if (urlPath === '/models/index.json') {
+    const body = JSON.stringify(modelIndex(path.join(repo, 'models')));
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache', 'Content-Length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return;
+  }
+  let file = resolve(urlPath);
   try {
     if (file && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     const stat = file && fs.statSync(file);

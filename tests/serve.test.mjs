@@ -71,3 +71,32 @@ test('any origin may read the files and a range reply\'s headers; a Range prefli
   assert.equal(r.headers.get('access-control-allow-origin'), '*');
   await r.arrayBuffer();
 });
+
+test('models/index.json lists the models of the folder as it is now: manifests whose weights are there', async () => {
+  const r = await get('models/index.json');
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /application\/json/);
+  const index = await r.json();
+  assert.equal(index.format, 'unravel-model-index');
+  const want = fs.readdirSync(path.join(ROOT, 'models')).filter((f) => f.endsWith('.json')).filter((f) => {
+    const m = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', f), 'utf8'));
+    return m.format === 'unravel-model' && fs.existsSync(path.join(ROOT, 'models', m.weights.file));
+  }).map((f) => f.replace(/\.json$/, '')).sort();
+  assert.deepEqual(index.models.map((m) => m.name), want);
+  assert.ok(want.includes('resnet20'));
+});
+
+test('modelIndex leaves out what the page could not open: no weights, not a manifest, not JSON', async () => {
+  const { modelIndex } = await import('../scripts/models-index.mjs');
+  const dir = fs.mkdtempSync(path.join(ROOT, 'build', 'index-'));
+  try {
+    const man = (file) => JSON.stringify({ format: 'unravel-model', weights: { file } });
+    fs.writeFileSync(path.join(dir, 'a.json'), man('a.bin'));
+    fs.writeFileSync(path.join(dir, 'a.bin'), 'x');
+    fs.writeFileSync(path.join(dir, 'b.json'), man('b.bin'));            // weights missing
+    fs.writeFileSync(path.join(dir, 'c.json'), '{"format": "other"}');
+    fs.writeFileSync(path.join(dir, 'd.json'), '{ not json');
+    assert.deepEqual(modelIndex(dir), { format: 'unravel-model-index', models: [{ name: 'a', weights: 'a.bin' }] });
+    assert.deepEqual(modelIndex(path.join(dir, 'nowhere')).models, []);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});

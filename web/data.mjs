@@ -56,11 +56,18 @@ async function readBody(url, res, onProgress) {
 }
 
 /**
- * Which of the known models are present under modelsUrl: fetches each
- * manifest (small). Returns [{name, label, dev, manifest (text) | null}].
+ * The models present under modelsUrl: the names its index.json lists (the
+ * dev server and make-site's bundle both have one), in MODEL_CANDIDATES'
+ * order and with their labels, else every known candidate; plus `extra`
+ * (names a link asks for). Fetches each manifest (small).
+ * Returns [{name, label, dev, manifest (text) | null}].
  */
 export async function probeModels(extra = [], modelsUrl = PATHS.models) {
-  const list = [...MODEL_CANDIDATES];
+  const listed = await modelIndex(modelsUrl);
+  const list = listed
+    ? [...MODEL_CANDIDATES.filter((m) => listed.includes(m.name)),
+       ...listed.filter((n) => !MODEL_CANDIDATES.some((m) => m.name === n)).map((name) => ({ name, label: name, dev: /^dev-/.test(name) }))]
+    : [...MODEL_CANDIDATES];
   for (const name of extra)
     if (name && !list.some((m) => m.name === name)) list.push({ name, label: name });
   return await Promise.all(list.map(async (m) => {
@@ -74,6 +81,19 @@ export async function probeModels(extra = [], modelsUrl = PATHS.models) {
       return { ...m, manifest: null };
     }
   }));
+}
+
+/** The model names modelsUrl's index.json lists, or null where it has none (a plain folder of files). */
+async function modelIndex(modelsUrl) {
+  try {
+    const res = await fetch(new URL('index.json', modelsUrl), { cache: 'no-cache' });
+    if (!res.ok) return null;
+    const j = await res.json();
+    if (j?.format !== 'unravel-model-index' || !Array.isArray(j.models)) return null;
+    return j.models.map((m) => m?.name).filter((n) => typeof n === 'string' && /^[A-Za-z0-9._-]+$/.test(n));
+  } catch {
+    return null;
+  }
 }
 
 /** The weights named by a manifest (found beside it under modelsUrl). */

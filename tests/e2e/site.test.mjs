@@ -70,10 +70,13 @@ test('make-site: every trained model sha256-checked, exactly the first 1,000 tes
     assert.ok(files.has(p), p);
   assert.ok(!files.has('README.md') && !files.has('unravel.wasm'));   // web/'s README, and its copy of the wasm the page does not load
   assert.ok(fs.readFileSync(path.join(out, 'wasm/unravel.wasm')).equals(fs.readFileSync(path.join(repo, 'wasm/unravel.wasm'))));
-  // the bundle's model list is the models it holds, so the page probes nothing absent
-  const config = fs.readFileSync(path.join(out, 'config.mjs'), 'utf8');
-  assert.doesNotMatch(config, /name: 'dev-/);
-  for (const m of built.models) assert.match(config, new RegExp(`name: '${m}'`));
+  // the bundle's model list (models/index.json) is the models it holds, so the page probes nothing absent
+  const index = JSON.parse(fs.readFileSync(path.join(out, 'models/index.json'), 'utf8'));
+  assert.equal(index.format, 'unravel-model-index');
+  assert.deepEqual(index.models.map((m) => m.name).sort(), [...built.models].sort());
+  assert.ok(!built.models.some((m) => m.startsWith('dev-')));
+  for (const m of index.models) assert.ok(files.has(`models/${m.weights}`), m.weights);
+  assert.ok(fs.readFileSync(path.join(out, 'config.mjs')).equals(fs.readFileSync(path.join(repo, 'web/config.mjs'))), 'config.mjs is copied as it is');
   // SHA256SUMS lists every other file with its hash
   const sums = fs.readFileSync(path.join(out, 'SHA256SUMS'), 'utf8').trim().split('\n').map((l) => l.split('  '));
   assert.equal(sums.length, built.files.length - 1);
