@@ -11,8 +11,8 @@ export const STATE_TABLE = Object.freeze([
     help: 'a model name: letters, digits, ".", "_" or "-"' },
   { name: 'compare', type: 'name', default: '', optional: true,
     help: 'a second model to overlay (e.g. plain20)' },
-  { name: 'deleted', type: 'intList', default: [], help: 'block numbers, e.g. 3,7' },
-  { name: 'order', type: 'intList', default: null, help: 'a permutation of the block numbers' },
+  { name: 'deleted', type: 'intList', default: [], none: 'no blocks deleted', help: 'block numbers, e.g. 3,7' },
+  { name: 'order', type: 'intList', default: null, none: 'the network order', help: 'a permutation of the block numbers' },
   { name: 'images', type: 'enum', values: IMAGE_COUNTS, default: 500, help: 'test images' },
   { name: 'samples', type: 'int', min: 1, max: 200, default: 10, help: 'random draws per k' },
   { name: 'seed', type: 'int', min: 0, max: 2147483647, default: 1, help: 'random seed' },
@@ -55,11 +55,16 @@ function parseOne(entry, raw) {
     }
     case 'intList': {
       if (raw === '') return { value: [] };
-      const parts = raw.split(',');
-      const vals = parts.map((p) => parseInt10(p.trim()));
-      const bad = parts.find((p, i) => !Number.isInteger(vals[i]) || vals[i] < 0);
+      // empty items (a stray comma: "1,", "1,,3") are left out, and said so
+      const parts = raw.split(',').map((p) => p.trim());
+      const items = parts.filter((p) => p !== '');
+      const vals = items.map(parseInt10);
+      const bad = items.find((p, i) => !Number.isInteger(vals[i]) || vals[i] < 0);
       if (bad !== undefined) return { error: `"${bad}" is not a block number` };
-      return { value: vals };
+      const empty = parts.length - items.length;
+      return { value: vals, note: empty && (items.length
+        ? `${empty === 1 ? 'an empty item (a stray comma) is' : `${empty} empty items (stray commas) are`} left out, reading ${vals.join(',')}`
+        : `it holds only commas, no block numbers: ${entry.none}`) };
     }
     default:
       return { error: 'unknown type' };
@@ -81,13 +86,20 @@ export function parseState(search) {
       continue;
     }
     const raw = params.get(entry.name).trim();
+    if (raw === '' && entry.type === 'intList') { state[entry.name] = def; continue; }   // "deleted=": none
+    if (raw === '' && !entry.optional) {   // "samples=": nothing to quote
+      problems.push(`URL parameter ${entry.name}= is empty; using the default (${formatValue(entry, def) || 'none'}).`);
+      state[entry.name] = def;
+      continue;
+    }
     const r = parseOne(entry, raw);
+    if (r.note) problems.push(`URL parameter ${entry.name}=${truncate(raw)}: ${r.note}.`);
     if ('error' in r) {
       problems.push(`URL parameter ${entry.name}=${truncate(raw)}: ${r.error}; using the default` +
                     ` (${formatValue(entry, def) || 'none'}).`);
       state[entry.name] = def;
     } else {
-      state[entry.name] = r.value;
+      state[entry.name] = Array.isArray(r.value) && !r.value.length ? def : r.value;   // "order=,": the network order
     }
   }
   return { state, problems };
