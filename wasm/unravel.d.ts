@@ -1,5 +1,8 @@
 // unravel.d.ts: types of wasm/unravel.mjs (kept in step with its JSDoc).
 
+/** This module's version, e.g. "0.1.0" (package.json's; unravel.wasm must report the same). */
+export declare const version: string;
+
 /** CIFAR-10 class names, by label. */
 export declare const CIFAR10_CLASSES: readonly string[];
 
@@ -22,6 +25,7 @@ export interface LoadOptions {
 export declare function loadUnravel(options?: LoadOptions): Promise<Unravel>;
 
 export declare class Unravel {
+  /** The version unravel.wasm reports (loadUnravel refuses one other than `version`). */
   readonly version: string;
   /** Kernels runners use: "wasmsimd" or "scalar". */
   readonly isa: string;

@@ -44,6 +44,13 @@ function checkBatch(batch) {
   return batch;
 }
 
+/**
+ * This module's version, e.g. "0.1.0": package.json's version and the C
+ * library's UNR_VERSION_STRING (which unravel.wasm reports, and loadUnravel
+ * checks against this). tests/version.test.mjs holds them equal.
+ */
+export const version = '0.1.0';
+
 /** CIFAR-10 class names, by label. */
 export const CIFAR10_CLASSES = Object.freeze([
   'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
@@ -185,6 +192,10 @@ export class Unravel {
     this.#state.onGrow = () => { this.#u8 = null; };
     this.#isa = isa;
     this.#x._initialize();
+    const built = this.#string(this.#x.unr_wasm_version());
+    if (built !== version)
+      throw new UnravelError(`unravel: unravel.wasm is version ${built} but unravel.mjs is ${version}: ` +
+                             'load the unravel.wasm of the same release', 'unsupported');
     this.#err = this.#x.unr_wasm_error_new();
     if (!this.#err)
       throw new UnravelError('unravel: out of memory at start-up', 'nomem');
@@ -196,8 +207,8 @@ export class Unravel {
     if (!this.#x.unr_wasm_isa_available(used))
       throw new UnravelError(`unravel: the ${this.#string(this.#x.unr_wasm_isa_name(used))} ` +
                              'kernels are not in this build', 'unsupported');
-    /** The library version, e.g. "0.1.0". @type {string} */
-    this.version = this.#string(this.#x.unr_wasm_version());
+    /** The library version unravel.wasm reports, e.g. "0.1.0" (equal to `version`). @type {string} */
+    this.version = built;
     /** Kernels runners use: "wasmsimd" or "scalar". @type {string} */
     this.isa = this.#string(this.#x.unr_wasm_isa_name(used));
     /** Whether the WASM SIMD128 kernels are in use. @type {boolean} */
