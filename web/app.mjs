@@ -15,6 +15,7 @@ import { IMAGE_COUNTS, PATHS, VIEWS, TEST_IMAGES } from './config.mjs';
 import { parseState, serializeState, checkPlan, STATE_TABLE } from './url-state.mjs';
 import { Pool } from './pool.mjs';
 import { probeModels, fetchWeights, classifyFiles } from './data.mjs';
+import { cifarProblem, unknownFileProblem, manifestProblem, missingWeightsProblem, loneWeightsProblem, modelFileProblem } from './file-messages.mjs';
 import { TestImages } from './test-images.mjs';
 import { h, progressRow, createMessages } from './ui.mjs';
 import { createShareBox } from './share-box.mjs';
@@ -74,7 +75,9 @@ export function createExplorer(root, options = {}) {
   const userModels = new Map();     // name -> {manifest, weights}
   const loaded = { primary: null, compare: null };   // {name, info, maxDeletions, maxSwaps}
   let loadGen = 0;
-  const { el: messages, say, unsay } = createMessages();
+  const { el: messages, say, unsay, place } = createMessages();
+  // messages about the settings (a file refused, a bad number): beside them, not at the page top
+  const atControls = { at: place('controls-messages') };
   const loadProgress = progressRow('load');
   // The test images: the site's, fetched as needed, or the user's own file.
   const images = new TestImages({ url: paths.testBatch, progress: loadProgress,
@@ -109,7 +112,10 @@ export function createExplorer(root, options = {}) {
     IMAGE_COUNTS.map((n) => h('option', { value: n }, n.toLocaleString('en-US'))));
   const samplesIn = h('input', { id: 'ux-samples', type: 'number', min: 1, max: 200, step: 1, 'aria-label': 'random draws per k' });
   const seedIn = h('input', { id: 'ux-seed', type: 'number', min: 0, step: 1, 'aria-label': 'random seed' });
+  // the native file input stays (the keyboard and screen readers reach it) but out of sight: its
+  // "No file chosen" is cut short in a row of controls; the label shows what was taken instead
   const fileIn = h('input', { type: 'file', multiple: true, accept: '.json,.bin', class: 'file-input', 'aria-label': 'your own model or test_batch.bin' });
+  const fileChosen = h('span', { class: 'file-chosen' }, 'a model or test_batch.bin');
   const engine = h('span', { class: 'engine' }, 'starting WebAssembly…');
   const share = syncUrl ? createShareBox(() => st) : null;   // Link & embed: the full page only
   // part: what an embedding page may style (unravel-explorer::part(controls))
@@ -120,8 +126,8 @@ export function createExplorer(root, options = {}) {
     h('label', {}, 'Draws per k ', samplesIn),
     h('label', {}, 'Seed ', seedIn),
     h('label', { class: 'file-label', title: 'A model (.json + .bin) or CIFAR-10 test_batch.bin; you can also drop files on the page' },
-      'Your files… ', fileIn),
-    share?.button, loadProgress.el, engine, share?.box);
+      fileIn, h('span', { class: 'file-button' }, 'Your files…'), fileChosen),
+    share?.button, atControls.at, loadProgress.el, engine, share?.box);
   messages.setAttribute('part', 'status');
 
   const network = createNetworkSection(ctx);
@@ -177,9 +183,10 @@ export function createExplorer(root, options = {}) {
    * Fewer test images than the largest count (a site that ships only the first
    * 1,000 records, `make site`; a short file of the user's): the counts above
    * the first one that covers them all are off, a larger one asked for becomes
-   * that one, and `who` ("This site", the file's name) is said to have so many.
+   * that one, and `who` ("This site", the file's name) is said to have so many
+   * (the user's file: beside the file control, where = atControls).
    */
-  function fitImageCounts(who) {
+  function fitImageCounts(who, where = {}) {
     const total = images.total, fmt = (n) => n.toLocaleString('en-US');
     const cover = IMAGE_COUNTS.find((n) => n >= total) ?? Infinity;
     for (const o of imagesSel.options) {
@@ -192,7 +199,7 @@ export function createExplorer(root, options = {}) {
     if (asked) { setState({ images: cover }); syncControls(); }
     say(`${who} has ${fmt(total)} test images: image counts above ${fmt(cover)} are off` +
         (asked ? `, so images=${asked} shows ${fmt(cover)}` : '') +
-        (cover > total ? `; ${fmt(cover)} uses all ${fmt(total)}` : '') + '.', 'info', 'data-size');
+        (cover > total ? `; ${fmt(cover)} uses all ${fmt(total)}` : '') + '.', 'info', 'data-size', where);
   }
 
   function showView() {
@@ -238,7 +245,8 @@ export function createExplorer(root, options = {}) {
     return { manifest: m.manifest, weights: await fetchWeights(m.json, { onProgress, modelsUrl: paths.models }) };
   }
 
-  async function loadModel(slot, name) {
+  /** Load a model into a slot; false if it could not be (report(e): what went wrong, said by default). */
+  async function loadModel(slot, name, report = null) {
     const gen = ++loadGen;
     cancelAll();
     const key = slot;
@@ -253,7 +261,7 @@ export function createExplorer(root, options = {}) {
       const bytes = await modelBytes(name, (d, t) => loadProgress.set(d / t));
       if (!bytes) {
         say(`Model "${name}" is not available: no models/${name}.json here. ` +
-            'Pick another model, or load your own files.', 'warn', `missing-${slot}`);
+            'Pick another model, or load your own files.', 'warn', `missing-${slot}`, atControls);
         return false;
       }
       const r = await pool.broadcast(`model:${key}`, { type: 'model', key, manifest: bytes.manifest, weights: bytes.weights });
@@ -263,7 +271,8 @@ export function createExplorer(root, options = {}) {
       unsay(`load-${slot}`);
       return true;
     } catch (e) {
-      say(`Could not load model "${name}": ${e.message}`, 'error', `load-${slot}`);
+      if (report) report(e);
+      else say(`Could not load model "${name}": ${e.message}`, 'error', `load-${slot}`, atControls);
       return false;
     } finally {
       loadProgress.done();
@@ -308,46 +317,80 @@ export function createExplorer(root, options = {}) {
   }
 
   // ---- user files ----
+  // One message for each pick or drop, beside the file control (the next
+  // replaces it): a line per file taken or refused, saying why in plain words.
   async function takeFiles(files) {
+    if (!files.length) return;
+    showChosen(files);
     const c = classifyFiles(files);
+    const lines = [], details = [];
+    let refused = 0;
+    const refuse = ({ text, detail }) => { refused++; lines.push(text); if (detail) details.push(detail); };
     try {
+      for (const f of c.ignored) refuse(unknownFileProblem(f.name));
       if (c.cifar) {
-        await setTestData(await c.cifar.arrayBuffer(), c.cifar.name);   // checked there
+        const bytes = await c.cifar.arrayBuffer();
+        const bad = cifarProblem(c.cifar.name, bytes);
+        if (bad) refuse(bad);
+        else {
+          await setTestData(bytes, c.cifar.name);
+          lines.push(`Loaded your test images: ${c.cifar.name}, ${images.count.toLocaleString('en-US')} images.`);
+        }
       }
+      const used = new Set();
       for (const mf of c.manifests) {
         const text = await mf.text();
         let j;
-        try { j = JSON.parse(text); } catch (e) { throw new Error(`${mf.name}: not JSON (${e.message})`); }
-        const want = j?.weights?.file;
+        try { j = JSON.parse(text); } catch (e) { refuse(manifestProblem(mf.name, e)); continue; }
+        if (j?.format !== 'unravel-model') { refuse(manifestProblem(mf.name)); continue; }
+        const want = j.weights?.file;
         const wf = c.weights.find((w) => w.name === want) ?? (c.weights.length === 1 ? c.weights[0] : null);
-        if (!wf) throw new Error(`${mf.name} names weights "${want}": pick that .bin file together with the .json`);
+        if (!wf) { refuse(missingWeightsProblem(mf.name, want)); continue; }
+        used.add(wf);
         const name = String(j.name ?? mf.name.replace(/\.json$/, '')).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'user-model';
+        const before = { user: userModels.get(name), entry: available.find((m) => m.name === name) };
         userModels.set(name, { manifest: text, weights: await wf.arrayBuffer() });
         forgetLesions(ctx);   // a file may reuse a name measured before
         available = available.filter((m) => m.name !== name);
         available.push({ name, label: `${name} (your file)`, manifest: text });
         const prev = loaded.primary;
-        if (await loadModel('primary', name)) {
+        let problem = null;
+        if (await loadModel('primary', name, (e) => { problem = e; })) {
           setState({ model: name });
           fillModelSelects();
-          say(`Loaded your model "${name}".`, 'info', 'user-model');
+          lines.push(`Loaded your model "${name}" (${mf.name} with ${wf.name}).`);
           await applyPrimary(false);
           describeEngine(await pool.ready());
           showView();
-        } else if (prev) {
-          await loadModel('primary', prev.name);
+        } else {
+          // refused: the model list goes back to what it was
+          if (before.user) userModels.set(name, before.user); else userModels.delete(name);
+          available = available.filter((m) => m.name !== name).concat(before.entry ? [before.entry] : []);
+          refuse(modelFileProblem(problem, { manifest: mf.name, weights: wf.name }));
+          if (prev) await loadModel('primary', prev.name);
         }
       }
-      if (!c.cifar && !c.manifests.length) say('Drop a model (.json with its .bin) or CIFAR-10 test_batch.bin.', 'warn', 'files');
+      // weights without a manifest: the site's manifests may say whose (and what size) they are
+      const known = available.filter((m) => m.json).map((m) => ({ file: `${m.name}.json`, json: m.json }));
+      for (const w of c.weights) if (!used.has(w)) refuse(loneWeightsProblem(w.name, w.size, known));
     } catch (e) {
-      say(e.message, 'error', 'files');
+      refuse({ text: `Could not read ${files.map((f) => f.name).join(', ')}.`, detail: e.message });
     }
+    say(lines, refused ? 'error' : 'info', 'files', { ...atControls, detail: details, reveal: true });
+  }
+
+  /** What was picked or dropped, on the file control (whole names, or a count). */
+  function showChosen(files) {
+    const names = files.map((f) => f.name);
+    const short = (n) => (n.length > 28 ? `${n.slice(0, 13)}…${n.slice(-13)}` : n);
+    fileChosen.textContent = names.length > 2 ? `${names.length} files` : names.map(short).join(' + ');
+    fileChosen.title = names.join(', ');
   }
 
   async function setTestData(bytes, name) {
     const n = await images.replace(bytes, name);
     unsay('no-data');
-    fitImageCounts(name);
+    fitImageCounts(name, atControls);
     forgetResults();
     forgetLesions(ctx);
     network.dataChanged();
@@ -384,7 +427,7 @@ export function createExplorer(root, options = {}) {
     const entry = STATE_TABLE.find((e) => e.name === name);
     const v = Number(input.value);
     if (!Number.isInteger(v) || v < entry.min || v > entry.max) {
-      say(`${name}: ${input.value} is not a whole number in ${entry.min}..${entry.max}; keeping ${st[name]}.`, 'warn', `input-${name}`);
+      say(`${name}: ${input.value} is not a whole number in ${entry.min}..${entry.max}; keeping ${st[name]}.`, 'warn', `input-${name}`, atControls);
       input.value = String(st[name]);
       return;
     }
@@ -397,7 +440,7 @@ export function createExplorer(root, options = {}) {
   imagesSel.addEventListener('change', async () => {
     setState({ images: Number(imagesSel.value) });
     const problem = await images.ensure(st.images);
-    if (problem) say(problem, 'error', 'more-data');
+    if (problem) say(problem, 'error', 'more-data', atControls);
     network.refresh();
     showView();
   });

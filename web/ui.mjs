@@ -18,10 +18,13 @@ export function h(tag, attrs = {}, ...kids) {
 }
 
 /**
- * A progress row: <progress>, a label, a cancel button. Once a run has gone
- * on for a couple of seconds, the label adds the time left, extrapolated
- * from the time so far.
- * @returns {{el: HTMLElement, start: (label: string, onCancel: () => void) => void,
+ * A progress row: <progress>, a label, a cancel button. A run may come with
+ * an estimate of its seconds (a number, or a function giving one once it is
+ * known: cost.mjs from the speed measured on this machine): the label says it
+ * at the start ("about 1.5 min on this machine") and counts it down until the
+ * run's own pace is known; from a tenth of the way (or 10 s) the time left is
+ * extrapolated from the time so far.
+ * @returns {{el: HTMLElement, start: (label: string, onCancel: () => void, o?: {estimate?: number|(() => number|null)}) => void,
  *            set: (fraction: number) => void, done: (label?: string) => void}}
  */
 export function progressRow(cls = '') {
@@ -30,18 +33,28 @@ export function progressRow(cls = '') {
   let onCancel = null;
   const cancel = h('button', { type: 'button', class: 'cancel', onclick: () => onCancel?.() }, 'Cancel');
   const el = h('div', { class: `progress-row ${cls}`, hidden: true }, bar, label, cancel);
-  let text = '', t0 = 0;
+  let text = '', t0 = 0, estimate = null;
+  const estimated = () => {
+    const s = typeof estimate === 'function' ? estimate() : estimate;
+    if (Number.isFinite(s) && s > 0) el.dataset.estimate = String(Math.round(s));
+    return Number.isFinite(s) && s > 0 ? s : null;
+  };
   return {
     el,
-    start(t, cancelFn) {
-      text = t; onCancel = cancelFn; bar.value = 0; label.textContent = `${t}…`;
+    start(t, cancelFn, o = {}) {
+      text = t; onCancel = cancelFn; bar.value = 0; estimate = o.estimate ?? null;
+      delete el.dataset.estimate;
+      const s = estimated();
+      label.textContent = `${t}…${s == null ? '' : ` about ${fmtSeconds(s)} on this machine`}`;
       t0 = performance.now();
       el.hidden = false; cancel.hidden = !cancelFn; el.classList.add('running');
     },
     set(f) {
       bar.value = Math.max(0, Math.min(1, f));
       const elapsed = (performance.now() - t0) / 1000;
-      const left = bar.value > 0.02 && bar.value < 1 && elapsed > 2 ? elapsed * (1 - bar.value) / bar.value : null;
+      const s = estimated();
+      const paced = bar.value > 0.02 && elapsed > 2 && (s == null || bar.value >= 0.1 || elapsed >= 10);
+      const left = bar.value >= 1 ? null : paced ? elapsed * (1 - bar.value) / bar.value : s == null ? null : Math.max(1, s - elapsed);
       label.textContent = `${text}… ${Math.round(100 * bar.value)}%${left == null ? '' : ` · about ${fmtSeconds(left)} left`}`;
     },
     done(t) {
@@ -89,18 +102,39 @@ export function chartCard(parent, o) {
 }
 
 /**
- * The explorer's message list: say(text, level, key) adds a dismissable
- * message (a later one with the same key replaces it), unsay(key) removes it.
+ * The explorer's messages, one component for all of them. say(text, level,
+ * kind, {at, detail, reveal}) shows a dismissable message in `at`: a place
+ * made by place(), beside the control the message is about (by default the
+ * explorer's own list at its top). A later message of the same kind replaces
+ * it, wherever it was, so they never pile up; unsay(kind) removes it. text is
+ * a sentence or a list of them (one per line); detail, the technical text
+ * (the JS API's own message), is folded under "Details"; reveal scrolls the
+ * message into view when it is not (a file dropped further down the page).
  */
 export function createMessages() {
-  const el = h('div', { class: 'messages', role: 'status', 'aria-live': 'polite' });
-  const find = (key) => el.querySelector(`[data-key="${CSS.escape(key)}"]`);
-  function say(text, level = 'warn', key = null) {
-    if (key) find(key)?.remove();
-    const m = h('div', { class: `msg msg-${level}`, 'data-key': key, role: level === 'error' ? 'alert' : null },
-      h('span', {}, text), h('button', { type: 'button', class: 'dismiss', 'aria-label': 'dismiss', onclick: () => m.remove() }, '×'));
-    el.append(m);
+  const live = (cls) => h('div', { class: cls, role: 'status', 'aria-live': 'polite' });
+  const el = live('messages');
+  const shown = new Map();   // kind -> its message element
+  function unsay(kind) {
+    shown.get(kind)?.remove();
+    shown.delete(kind);
+  }
+  function say(text, level = 'warn', kind = null, { at = el, detail = null, reveal = false } = {}) {
+    if (kind) unsay(kind);
+    const details = [detail].flat().filter(Boolean);
+    const m = h('div', { class: `msg msg-${level}`, 'data-key': kind, role: level === 'error' ? 'alert' : null },
+      h('div', { class: 'msg-body' }, [text].flat().map((t) => h('span', { class: 'msg-line' }, t)),
+        details.length ? h('details', { class: 'msg-detail' }, h('summary', {}, 'Details'), h('code', {}, details.join('\n'))) : null),
+      h('button', { type: 'button', class: 'dismiss', 'aria-label': 'dismiss', onclick: () => { if (shown.get(kind) === m) unsay(kind); else m.remove(); } }, '×'));
+    at.append(m);
+    if (kind) shown.set(kind, m);
+    if (reveal) {
+      const r = m.getBoundingClientRect?.();
+      if (r && (r.top < 0 || r.bottom > innerHeight)) m.scrollIntoView({ block: 'center' });
+    }
     return m;
   }
-  return { el, say, unsay: (key) => find(key)?.remove() };
+  /** A place for messages, beside a control (class: cls). */
+  const place = (cls) => live(`msg-place ${cls}`);
+  return { el, say, unsay, place };
 }
