@@ -131,14 +131,19 @@ export function createExplorer(root, options = {}) {
   messages.setAttribute('part', 'status');
 
   const network = createNetworkSection(ctx);
-  const hero = landing ? createHero(ctx, { onExplore: () => network.el.scrollIntoView?.({ behavior: 'smooth', block: 'start' }) }) : null;
+  const toNetwork = () => {
+    network.el.scrollIntoView?.({ behavior: 'smooth', block: 'start' });
+    network.el.focus({ preventScroll: true });   // the next Tab goes on from the network
+  };
+  const hero = landing ? createHero(ctx, { onExplore: toNetwork }) : null;
 
-  // experiment tabs
-  const tabs = h('div', { class: 'tabs', role: 'tablist' });
+  // experiment tabs: the ARIA tabs pattern (one tab in the Tab order, the
+  // selected one; ArrowLeft / ArrowRight / Home / End move to and select a tab)
+  const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'experiments', onkeydown: tabKey });
   const panels = {};
   for (const v of VIEWS) {
     tabs.append(h('button', { type: 'button', role: 'tab', id: `ux-tab-${v}`, 'data-view': v, 'aria-controls': `ux-panel-${v}`,
-                              onclick: () => { setState({ view: v }); showView(); } }, VIEW_LABELS[v]));
+                              onclick: () => selectView(v) }, VIEW_LABELS[v]));
     panels[v] = h('div', { class: 'panel', role: 'tabpanel', id: `ux-panel-${v}`, 'aria-labelledby': `ux-tab-${v}`, 'data-view': v });
   }
   const views = {
@@ -176,7 +181,10 @@ export function createExplorer(root, options = {}) {
     samplesIn.value = String(st.samples);
     seedIn.value = String(st.seed);
     views.paths.syncControls();
-    for (const b of tabs.children) b.setAttribute('aria-selected', String(b.dataset.view === st.view));
+    for (const b of tabs.children) {
+      b.setAttribute('aria-selected', String(b.dataset.view === st.view));
+      b.tabIndex = b.dataset.view === st.view ? 0 : -1;
+    }
   }
 
   /**
@@ -203,9 +211,33 @@ export function createExplorer(root, options = {}) {
   }
 
   function showView() {
+    clearTimeout(tabRunTimer);
     for (const v of VIEWS) panels[v].hidden = v !== st.view;
     syncControls();
     if (loaded.primary && images.bytes) views[st.view].run(false);
+  }
+
+  // A tab chosen from the keyboard starts its run only once the arrows rest
+  // on it, so stepping across the tabs does not start every experiment.
+  let tabRunTimer = 0;
+  function selectView(v, runAfterMs = 0) {
+    setState({ view: v });
+    if (!runAfterMs) { showView(); return; }
+    for (const w of VIEWS) panels[w].hidden = w !== v;
+    syncControls();
+    clearTimeout(tabRunTimer);
+    tabRunTimer = setTimeout(() => { if (st.view === v) showView(); }, runAfterMs);
+  }
+
+  function tabKey(e) {
+    const list = [...tabs.children];
+    const i = list.indexOf(e.target.closest?.('[role=tab]'));
+    const j = i < 0 ? undefined
+      : { ArrowRight: (i + 1) % list.length, ArrowLeft: (i - 1 + list.length) % list.length, Home: 0, End: list.length - 1 }[e.key];
+    if (j === undefined) return;
+    e.preventDefault();
+    list[j].focus();
+    selectView(list[j].dataset.view, 300);
   }
 
   /** Every view's result is stale (new model, comparison or test images). */

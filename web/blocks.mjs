@@ -25,7 +25,9 @@ function h(tag, attrs = {}, ...kids) {
  */
 export function createBlockDiagram(container, { onChange }) {
   const root = h('div', { class: 'blocks', role: 'group', 'aria-label': 'residual blocks' });
-  container.append(root);
+  // what a click on the diagram did ("block 3 deleted"), for screen readers
+  const said = h('span', { class: 'visually-hidden', role: 'status' });
+  container.append(root, said);
   let blocks = [];
   let order = [];
   let deleted = new Set();
@@ -42,6 +44,14 @@ export function createBlockDiagram(container, { onChange }) {
     if (!canSwap(p, q)) return;
     [order[p], order[q]] = [order[q], order[p]];
     render();
+    said.textContent = `blocks ${order[q]} and ${order[p]} swapped`;
+    emit();
+  }
+
+  function toggle(id) {
+    deleted.has(id) ? deleted.delete(id) : deleted.add(id);
+    render();
+    said.textContent = `block ${id} ${deleted.has(id) ? 'deleted' : 'restored'}`;
     emit();
   }
 
@@ -51,7 +61,22 @@ export function createBlockDiagram(container, { onChange }) {
     return -1;
   }
 
+  // The diagram is redrawn on every plan change: a control that had the focus
+  // (a block's toggle, or its arrow, which follows the block it moved) gets it
+  // back, so Enter / Space again acts on the same block and the focus does not
+  // fall to the page.
   function render() {
+    const active = root.getRootNode().activeElement;
+    const focusKey = active && root.contains(active) ? active.dataset.focus : null;
+    draw();
+    if (!focusKey) return;
+    const [what, id] = focusKey.split(':');
+    const find = (w) => root.querySelector(`[data-focus="${w}:${id}"]:not(:disabled)`);
+    const other = { left: 'right', right: 'left', toggle: 'toggle' }[what];
+    (find(what) ?? find(other) ?? find('toggle'))?.focus({ preventScroll: true });
+  }
+
+  function draw() {
     root.replaceChildren();
     root.classList.toggle('many', blocks.length > 27);
     root.append(h('div', { class: 'tile fixed', title: 'stem: 3x3 conv, batch norm, ReLU' }, h('span', { class: 'id' }, 'stem')));
@@ -82,17 +107,21 @@ export function createBlockDiagram(container, { onChange }) {
       },
       h('button', {
         class: 'toggle', type: 'button', 'aria-pressed': isDel ? 'true' : 'false', 'aria-label': label, title: label,
-        disabled: !b.deletable,
-        onclick: () => { if (!b.deletable) return; isDel ? deleted.delete(id) : deleted.add(id); render(); emit(); },
+        disabled: !b.deletable, 'data-focus': `toggle:${id}`,
+        onclick: () => { if (b.deletable) toggle(id); },
       }, h('span', { class: 'id' }, String(id)), pos.downsample ? h('span', { class: 'mark' }, b.deletable ? '↓2' : '↓2 fixed') : null),
-      pos.swappable ? h('div', { class: 'arrows' },
-        h('button', { type: 'button', class: 'arrow', title: `swap block ${id} with the one before`, 'aria-label': `swap block ${id} left`,
-                      disabled: neighbour(p, -1) < 0, onclick: () => swap(p, neighbour(p, -1)) }, '‹'),
-        h('button', { type: 'button', class: 'arrow', title: `swap block ${id} with the one after`, 'aria-label': `swap block ${id} right`,
-                      disabled: neighbour(p, 1) < 0, onclick: () => swap(p, neighbour(p, 1)) }, '›')) : null);
+      pos.swappable ? h('div', { class: 'arrows' }, arrow(p, id, -1), arrow(p, id, 1)) : null);
       stageEl.querySelector('.stage-tiles').append(tile);
     });
     root.append(h('div', { class: 'tile fixed', title: 'global average pool, linear layer to 10 classes' }, h('span', { class: 'id' }, 'fc')));
+  }
+
+  // ‹ or ›: swap the block at position p with its neighbour of the same stage
+  function arrow(p, id, dir) {
+    const q = neighbour(p, dir);
+    const label = q < 0 ? `swap block ${id} ${dir < 0 ? 'left' : 'right'} (none of its stage there)` : `swap block ${id} with block ${order[q]}`;
+    return h('button', { type: 'button', class: 'arrow', title: label, 'aria-label': label, disabled: q < 0,
+                         'data-focus': `${dir < 0 ? 'left' : 'right'}:${id}`, onclick: () => swap(p, q) }, dir < 0 ? '‹' : '›');
   }
 
   return {
@@ -104,6 +133,6 @@ export function createBlockDiagram(container, { onChange }) {
       render();
     },
     get plan() { return { order: order.slice(), deleted: [...deleted].sort((a, b) => a - b) }; },
-    reset() { blocks = []; order = []; deleted = new Set(); root.replaceChildren(); },
+    reset() { blocks = []; order = []; deleted = new Set(); root.replaceChildren(); said.textContent = ''; },
   };
 }

@@ -1,9 +1,10 @@
 // screenshots.mjs: take the page's screenshots into docs/screenshots/ (each
-// experiment tab at 1280 px, Across depths on 1,000 images; the network and the path statistics at 375 px).
+// experiment tab at 1280 px, Across depths on 1,000 images; the network and the path statistics at 375 px;
+// the network on a 390x844 touch screen).
 //   node tests/e2e/screenshots.mjs [model] [compare]
 // (default: resnet20 and plain20 if present, else the dev-* random models).
-// SHOTS=depth,short-paths takes only those groups (landing, main, phone, depths,
-// depth, short-paths).
+// SHOTS=depth,short-paths takes only those groups (landing, main, phone, touch,
+// depths, depth, short-paths).
 import fs from 'node:fs';
 import path from 'node:path';
 import { repo, skipReason, startServer, launch } from './harness.mjs';
@@ -24,7 +25,7 @@ try {
   page.on('pageerror', (e) => console.error('pageerror', e.message));
   // Committed screenshots must not carry CIFAR-10 images (the data set is
   // never redistributed): the sample grid's thumbnails are masked first.
-  const mask = () => page.evaluate(() => {
+  const mask = (pg = page) => pg.evaluate(() => {
     for (const c of document.querySelectorAll('.samples canvas')) {
       const g = c.getContext('2d');
       g.fillStyle = '#d5dae1';
@@ -35,7 +36,7 @@ try {
       g.fillText('?', c.width / 2, c.height / 2 + 7);
     }
   });
-  const idle = (v) => page.waitForFunction((view) => !document.querySelector(`#ux-panel-${view} .progress-row.running`) &&
+  const idle = (v, pg = page) => pg.waitForFunction((view) => !document.querySelector(`#ux-panel-${view} .progress-row.running`) &&
     !document.querySelector('.err-big.stale, .err-vs.stale'), v, { timeout: 600000 });
   // the landing as a newcomer sees it (bare address, 1280x900): the first
   // chart while its image chunks come in, then complete
@@ -79,6 +80,23 @@ try {
     await page.locator('#ux-tab-paths').click();
     await idle('paths');
     await page.locator('#ux-panel-paths').screenshot({ path: path.join(out, 'phone-paths-375.png') });
+  }
+  // a phone's touch screen (isMobile, hasTouch: pointer coarse), 390x844:
+  // the network's blocks and swap arrows as 44 px targets
+  if (want('touch')) {
+    const phone = await launch({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      const p = await phone.context.newPage();
+      p.on('pageerror', (e) => console.error('pageerror', e.message));
+      await p.goto(`${server.url}?model=${model}&deleted=4&view=lesion&images=500`);
+      await p.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
+      await idle('lesion', p);
+      await p.evaluate(() => document.querySelector('.network').scrollIntoView({ block: 'start' }));
+      await mask(p);
+      await p.screenshot({ path: path.join(out, 'phone-390.png') });
+    } finally {
+      await phone.close();
+    }
   }
   // two depths on one page (README): ResNet-20 above the 54-block net, then
   // their delete-k curves against the share k/n of each net's blocks

@@ -25,7 +25,8 @@ export function createNetworkSection(ctx) {
   const evalProgress = progressRow('eval');
   const samples = createSampleGrid(ctx);
   const planInfo = h('span', { class: 'plan-info' });
-  const el = h('section', { class: 'network', 'aria-label': 'the network', part: 'network' },
+  // id and tabindex: the page's skip link and the landing's button take the focus here
+  const el = h('section', { class: 'network', id: 'ux-network', tabindex: -1, 'aria-label': 'the network', part: 'network' },
     h('div', { class: 'section-head' }, h('h2', {}, 'The network'), planInfo),
     h('p', { class: 'hint' }, 'Click a block to delete its residual branch (the skip stays), drag a block onto another of its stage, or use ‹ ›, to swap them. ',
       h('b', {}, '↓2'), ' marks downsampling blocks; the hatched downsampling blocks of a plain network cannot be deleted (they have no skip).'),

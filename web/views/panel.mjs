@@ -147,10 +147,22 @@ export function cli(cmd) {
  */
 export function createPanel(panel, v, ctx, text, run) {
   const prog = progressRow();
-  const btn = h('button', { type: 'button', class: 'run', onclick: () => run(true) }, 'Run');
+  // While a run is under way, Run stays in the Tab order (a disabled button
+  // would drop the focus) as "Running…", described by the progress line;
+  // Escape there or on Cancel stops the run.
+  const progLabel = prog.el.querySelector('.progress-label');
+  progLabel.id = `ux-progress-${v}`;
+  const btn = h('button', { type: 'button', class: 'run', 'aria-describedby': progLabel.id,
+                            onclick: () => { if (btn.getAttribute('aria-disabled') !== 'true') run(true); } }, 'Run');
+  const busy = (on) => {
+    btn.textContent = on ? 'Running…' : 'Run';
+    if (on) btn.setAttribute('aria-disabled', 'true'); else btn.removeAttribute('aria-disabled');
+  };
   const meta = h('p', { class: 'run-meta' });   // cost of the last run, or an estimate of the next
   const table = h('table', { class: 'compare' });
-  const runRow = h('div', { class: 'run-row' }, btn, prog.el);
+  const runRow = h('div', { class: 'run-row', onkeydown: (e) => {
+    if (e.key === 'Escape' && ctx.running[v] && !ctx.running[v].signal.aborted) { e.preventDefault(); ctx.running[v].abort(); }
+  } }, btn, prog.el);
   const head = h('div', { class: 'panel-head' }, h('p', { class: 'explain' }, text), runRow);
   panel.append(head);
   return {
@@ -168,15 +180,18 @@ export function createPanel(panel, v, ctx, text, run) {
       const ctl = ctx.running[v] = new AbortController();
       ctl.sig = s;
       prog.start(label, () => ctl.abort());
-      btn.disabled = true;
+      busy(true);
       return {
         ctl, s,
         current: () => ctx.running[v] === ctl,
         finish(doneText) {
           if (ctx.running[v] !== ctl) return;
           ctx.running[v] = null;
-          prog.done(doneText);
-          btn.disabled = false;
+          const cancel = prog.el.querySelector('.cancel');
+          const hadFocus = cancel === cancel.getRootNode().activeElement;
+          prog.done(doneText);   // hides Cancel: its focus goes to Run
+          busy(false);
+          if (hadFocus) btn.focus();
         },
       };
     },

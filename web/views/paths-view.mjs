@@ -74,7 +74,7 @@ export function createPathsView(panel, ctx) {
       table(null, n);
       return;
     }
-    p.btn.disabled = !!ctx.running.paths;
+    p.btn.disabled = false;   // a run under way shows itself on Run (panel.mjs)
     const cached = ctx.results.paths?.sig === viewSignature('paths', ctx) ? ctx.results.paths.data : null;
     dist.update({ n, window: cached?.window ?? null });
     if (!cached) {
