@@ -157,19 +157,37 @@ export function axes(g, f, o) {
          { 'text-anchor': 'middle', transform: `rotate(-90 14 ${(f.y0 + f.y1) / 2})` });
 }
 
-/** A legend at the top right, wrapping onto a second row when narrow: items [{label, color, dash?, band?}]. */
-export function legend(g, f, items) {
+/** Where legend() puts each item: [{x, y, it}], right to left from the top right, wrapping when narrow. */
+function legendLayout(f, items) {
   let x = f.x1, y = f.y1 - 11;
+  const out = [];
   for (const it of [...items].reverse()) {
     const w = 34 + it.label.length * 6.6;
     if (x - w < f.x0 - 40 && x < f.x1) { x = f.x1; y += 15; }
     x -= w;
-    if (it.band)
-      el('rect', { x, y: y - 5, width: 18, height: 10, fill: it.color, opacity: 0.35 }, g);
+    out.push({ x, y, it });
+  }
+  return out;
+}
+
+/** Rows the legend of these items takes (a chart with more than one lowers its plot by 15 px a row). */
+export function legendRows(f, items) {
+  return new Set(legendLayout(f, items).map((p) => p.y)).size;
+}
+
+/**
+ * A legend at the top right, wrapping onto a second row when narrow: items
+ * [{label, color, dash?, band?, bar?}] (a line, dashed or not; a pale band;
+ * a bar's swatch).
+ */
+export function legend(g, f, items) {
+  for (const { x, y, it } of legendLayout(f, items)) {
+    if (it.band || it.bar)
+      el('rect', { x, y: y - 5, width: 18, height: 10, fill: it.color, opacity: it.bar ? 0.8 : 0.35 }, g);
     else
       el('line', { x1: x, x2: x + 18, y1: y, y2: y, stroke: it.color,
                    'stroke-width': 2.5, 'stroke-dasharray': it.dash ?? null }, g);
-    text(g, x + 22, y + 4, it.label, { 'font-size': 11, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
+    text(g, x + 22, y + 4, it.label, { 'font-size': 11, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke', class: 'legend-label' });
   }
 }
 

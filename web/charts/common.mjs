@@ -90,10 +90,11 @@ export function drawBandSeries(g, s, series, o = {}) {
                      'stroke-width': 1, 'data-x': p.x, 'data-mean': p.mean, 'pointer-events': 'none' }, g);
 }
 
-/** A horizontal reference line with a label at its right (or left) end. */
+/** A horizontal reference line with a label at its right (or left) end (none: the legend names it). */
 export function hRule(g, f, y, label, color = COLORS.chance, dash = '5 4', side = 'right') {
   el('line', { x1: f.x0, x2: f.x1, y1: y, y2: y, stroke: color, 'stroke-width': 1.3,
                'stroke-dasharray': dash }, g);
+  if (!label) return;
   const right = side === 'right';
   const t = el('text', { x: right ? f.x1 - 4 : f.x0 + 4, y: y - 4, 'text-anchor': right ? 'end' : 'start', fill: color,
                          'font-size': 11, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' }, g);

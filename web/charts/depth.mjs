@@ -20,7 +20,7 @@ export function medianCost(s) {
 }
 
 export function createDepthChart(container, options = {}) {
-  const margin = { top: 22, right: 18, bottom: 58, left: 56 };
+  const margin = { top: 22, right: 18, bottom: 62, left: 56 };   // three lines under each column
   const base = chartBase(container, { title: options.title ?? 'Error added by deleting one block, across depths',
     description: 'One column per network, ordered by depth; in each, one dot per block at the points of error its deletion ' +
       'adds, and a line at the median non-downsampling deletion.',
@@ -73,8 +73,9 @@ export function createDepthChart(container, options = {}) {
       if (Number.isFinite(med)) {
         const my = y(med);
         el('line', { x1: x0, x2: x0 + w, y1: my, y2: my, stroke: COLORS.ink, 'stroke-width': 1.5, class: 'median' }, g);
-        text(g, x0 + w, my - 4, `median ${med >= 0 ? '+' : '−'}${Math.abs(med).toFixed(med >= 10 ? 0 : 1)}`,
-             { 'text-anchor': 'end', 'font-size': 11, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
+        // its value under the column, with the network's name: by the line it covered a dot
+        text(g, x0 + w / 2, f.y0 + 44, `median ${med >= 0 ? '+' : '−'}${Math.abs(med).toFixed(med >= 10 ? 0 : 1)}`,
+             { 'text-anchor': 'middle', 'font-size': 11, 'font-weight': 600, class: 'median-label' });
       }
       text(g, x0 + w / 2, f.y0 + 16, s.label, { 'text-anchor': 'middle', 'font-size': 11, fill: s.color, 'font-weight': 600 });
       text(g, x0 + w / 2, f.y0 + 30, `${s.n} blocks · 2${sup(s.n)} paths`, { 'text-anchor': 'middle', 'font-size': 10, fill: COLORS.muted });

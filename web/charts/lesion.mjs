@@ -6,7 +6,7 @@
 // different depths get one panel each, stacked, on a shared error scale, so a
 // 9-block and a 54-block net can be set side by side.
 import { COLORS, CHART } from '../config.mjs';
-import { el, text, linear, band, axes, legend, pctFmt, frame, choosable } from '../svg.mjs';
+import { el, text, linear, band, axes, legend, legendRows, pctFmt, frame, choosable } from '../svg.mjs';
 import { chartBase, hRule, errorCeiling } from './common.mjs';
 
 const PANEL_HEIGHT = 150;   // plot height of each stacked panel
@@ -50,20 +50,24 @@ export function createLesionChart(container, options = {}) {
     const top = errorCeiling(errs);
     base.describe(series.map((s) => summary(s, options.onSelect && s.selectable)).join(' '));
     const sameBlocks = series.every((s) => s.result.blocks.length === series[0].result.blocks.length);
+    // the reference lines are named in the legend, above the plot, never over the bars
+    const items = legendItems(series, top);
+    const below = 15 * (legendRows(single, items) - 1);   // a second legend row lowers the plot
     if (sameBlocks) {
       resize(single.height);
       const g = base.draw(data);
-      drawPanel(g, single, series, top, { yLabel: 'test error', onSelect: options.onSelect });
-      legend(g, single, series.map((s) => ({ label: s.name, color: s.color })));
+      drawPanel(g, { ...single, y1: single.y1 + below }, series, top, { yLabel: 'test error', onSelect: options.onSelect });
+      legend(g, single, items);
       return;
     }
-    const height = margin.top + series.length * (PANEL_HEIGHT + PANEL_GAP) - PANEL_GAP + margin.bottom;
+    const height = margin.top + below + series.length * (PANEL_HEIGHT + PANEL_GAP) - PANEL_GAP + margin.bottom;
     resize(height);
     const g = base.draw(data);
+    legend(g, single, items);
     series.forEach((s, i) => {
-      const y1 = margin.top + i * (PANEL_HEIGHT + PANEL_GAP);
+      const y1 = margin.top + below + i * (PANEL_HEIGHT + PANEL_GAP);
       const pf = { ...frame(single.width, height, margin), y1, y0: y1 + PANEL_HEIGHT };
-      drawPanel(g, pf, [s], top, { yTicks: 3, yLabel: 'test error', chanceSide: 'right', onSelect: options.onSelect });   // the panel's name sits top left
+      drawPanel(g, pf, [s], top, { yTicks: 3, yLabel: 'test error', onSelect: options.onSelect });
       text(g, pf.x0 + 4, pf.y1 + 12, `${s.name} (${s.result.blocks.length} blocks)`,
            { fill: s.color, 'font-weight': 600, 'font-size': 11, stroke: '#fff', 'stroke-width': 3,
              'paint-order': 'stroke' });
@@ -80,6 +84,14 @@ export function createLesionChart(container, options = {}) {
         turned_wrong: b.turnedWrong ?? '', turned_right: b.turnedRight ?? '', ci95: b.ci95 ?? '' }))]),
     json: () => base.current,
   };
+}
+
+/** The legend: each model's bars and its full network's dashed line (with its error), and chance. */
+function legendItems(series, top) {
+  const items = series.flatMap((s) => [{ label: s.name, color: s.color, bar: true },
+    ...(s.result.full?.error != null ? [{ label: `full ${(100 * s.result.full.error).toFixed(1)}%`, color: s.color, dash: '5 4' }] : [])]);
+  if (top >= 0.9) items.push({ label: 'chance 90%', color: COLORS.chance, dash: '2 3' });
+  return items;
 }
 
 /** A series in words: its full network and the range of its deletions, and whether its bars are buttons. */
@@ -166,10 +178,7 @@ function drawPanel(g, f, series, top, o) {
     if (b.downsample)
       text(g, cx, f.y0 + 27, '↓2', { 'text-anchor': 'middle', 'font-size': 10, fill: COLORS.ink });
   }
-  if (top >= 0.9) hRule(g, f, y(0.9), 'chance (90%)', COLORS.chance, '2 3', o.chanceSide ?? 'left');
-  series.forEach((s, i) => {
-    if (s.result.full?.error != null)
-      hRule(g, f, y(s.result.full.error), `${s.name} full: ${(100 * s.result.full.error).toFixed(1)}%`, s.color, '5 4',
-            i % 2 ? 'left' : 'right');
-  });
+  if (top >= 0.9) hRule(g, f, y(0.9), null, COLORS.chance, '2 3');
+  for (const s of series)
+    if (s.result.full?.error != null) hRule(g, f, y(s.result.full.error), null, s.color, '5 4');
 }

@@ -3,7 +3,7 @@
 // log space. Optionally shades an effective window [a, b].
 import { COLORS } from '../config.mjs';
 import { chartSvg, frame, el, text, linear, band, axes, emptyMessage } from '../svg.mjs';
-import { pathLengthDistribution, pathShare } from '../math.mjs';
+import { pathLengthDistribution, pathShare, sup } from '../math.mjs';
 
 export function createPathDistChart(container, options = {}) {
   const svg = chartSvg(container, { title: options.title ?? 'Path lengths: Binomial(n, 1/2)',
@@ -45,13 +45,12 @@ export function createPathDistChart(container, options = {}) {
     for (const d of dist) {
       const r = el('rect', { x: xb.x(d.k), y: y(d.p), width: Math.max(0.8, xb.width), height: f.y0 - y(d.p),
                              fill: color, opacity: 0.85, 'data-k': d.k, 'data-p': d.p }, g);
-      el('title', {}, r).textContent = `length ${d.k}: C(${n},${d.k}) = ${fmtCount(d.logPaths)} paths, ` +
+      el('title', {}, r).textContent = `length ${d.k}: C(${n},${d.k}) ${eq(d.logPaths)} ${fmtCount(d.logPaths)} paths, ` +
         `${(100 * d.p).toPrecision(3)}% of all`;
     }
     const total = n * Math.LN2;
-    const head = text(g, f.x0 + 8, f.y1 + 14, '2', { 'font-size': 11, fill: COLORS.muted, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke' });
-    el('tspan', { dy: -4, 'font-size': 8 }, head).textContent = String(n);   // 2 to the n, as a superscript
-    el('tspan', { dy: 4 }, head).textContent = ` = ${fmtCount(total)} paths, mean length ${n / 2}`;
+    text(g, f.x0 + 8, f.y1 + 14, `2${sup(n)} ${eq(total)} ${fmtCount(total)} paths, mean length ${n / 2}`,
+         { 'font-size': 11, fill: COLORS.muted, stroke: '#fff', 'stroke-width': 3, 'paint-order': 'stroke', class: 'path-count' });
     if (data.window) {
       const share = pathShare(n, data.window.a, data.window.b);
       text(g, f.x0 + 8, f.y1 + 30, `shaded: lengths ${data.window.a}-${data.window.b}, ` +
@@ -68,11 +67,18 @@ export function createPathDistChart(container, options = {}) {
   };
 }
 
-/** A count given as ln(count): exact below 1e6, otherwise a.bc x 10^e. */
+/**
+ * A count given as ln(count): exact below 1e6 ("512", "1,048,576"), otherwise
+ * in one notation with superscripts, as 2⁵⁴ is written: "1.8 × 10¹⁶".
+ */
 export function fmtCount(ln) {
   const v = Math.exp(ln);
   if (v < 1e6) return Math.round(v).toLocaleString('en-US');
-  const e = Math.floor(ln / Math.LN10);
-  const m = Math.exp(ln - e * Math.LN10);
-  return `${m.toFixed(2)}×10^${e}`;
+  let e = Math.floor(ln / Math.LN10);
+  let m = Math.exp(ln - e * Math.LN10);
+  if (m >= 9.95) { m /= 10; e += 1; }   // 9.96 x 10^5 reads 1.0 x 10^6
+  return `${m.toFixed(1)} × 10${sup(e)}`;
 }
+
+/** "=" before an exact count, "≈" before a rounded one. */
+const eq = (ln) => (Math.exp(ln) < 1e6 ? '=' : '≈');
