@@ -180,6 +180,47 @@ double unr_model_macs(const unr_model *m);
 /* Recompute the folded inference weights after the raw ones changed. */
 void unr_model_refold(unr_model *m);
 
+/* ---- importing PyTorch checkpoints ----------------------------------- */
+
+/* A CIFAR ResNet trained elsewhere, read straight from its checkpoint, with
+ * no PyTorch: the zip of torch.save (PyTorch >= 1.6), the legacy torch.save
+ * stream (raw pickles and storages, as many published .th files are), or a
+ * safetensors file. The state dict may be bare or under "state_dict",
+ * "model" or "net", with or without DataParallel's "module." prefix;
+ * tensors must be float32. Pickles are read by a strict reader that runs
+ * nothing: any global but OrderedDict, torch's tensor-rebuild functions and
+ * storage classes is refused. The architecture (stages, blocks per stage,
+ * widths, stem, post- or pre-activation, head batch norm, shortcut A or B)
+ * is read off the names and shapes exactly as scripts/import-pytorch.py
+ * does: unravel's own names (stem.conv, blocks.I...), the layerS.J names
+ * of the usual PyTorch CIFAR ResNets (shortcut.0/.1 or downsample.0/.1,
+ * linear or fc), and Wide ResNets' blockS.layer.J / convShortcut. Zeroed
+ * options mean: infer everything, CIFAR-10's mean and std. */
+typedef enum { UNR_BLOCK_AUTO = 0, UNR_BLOCK_POST, UNR_BLOCK_PRE } unr_block_kind;
+
+typedef struct {
+    int has_mean_std;       /* 0: CIFAR-10's, with a warning (a state dict does not hold them) */
+    float mean[3], std[3];  /* per channel, 0..1 pixel units */
+    int has_shortcut;       /* 0: B where the checkpoint has projections, else A */
+    unr_shortcut shortcut;  /* UNR_SHORTCUT_NONE: a plain network (it has no tensors to tell) */
+    unr_block_kind block;   /* AUTO: told apart by the batch-norm shapes */
+    int num_stages;         /* 0: read off the names; needed for unravel's blocks.I names */
+    int stage_blocks[UNR_MAX_STAGES];   /*    when the stages differ */
+    float bn_eps;           /* 0: 1e-5, PyTorch's default */
+    const char *name;       /* the model's name; NULL: source's file name without extension */
+} unr_import_options;
+
+#define UNR_MAX_CHECKPOINT_TENSORS 100000   /* tensors in one state dict */
+
+/* Reads the n checkpoint bytes (borrowed) into a new model. source names the
+ * file in messages, and errors name the zip entry, pickle offset or tensor
+ * at fault. opt may be NULL. warnings (if not NULL) receives what the caller
+ * should tell the user (e.g. that the mean and std were assumed), one per
+ * line, "" if none. */
+unr_status unr_model_import_checkpoint(const void *bytes, size_t n, const char *source,
+                                       const unr_import_options *opt, unr_model **out,
+                                       char *warnings, size_t warnings_cap, unr_error *err);
+
 /* ---- plans: which blocks run, in which order -------------------------- */
 
 typedef struct {

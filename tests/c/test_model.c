@@ -1056,7 +1056,7 @@ static void load_file_reports_missing_files_and_unsafe_names(void)
 /* ---- fuzz regressions ---- */
 
 /* Inputs the fuzzers once failed on (tests/fuzz/regressions/, named
- * model-*, cifar-* or plan-*), run through the same code as the fuzz
+ * model-*, cifar-*, plan-* or checkpoint-*), run through the same code as the fuzz
  * targets. Each must simply finish (under ASan/UBSan in make test-asan). */
 static void fuzz_regressions_replay_without_crashing(void)
 {
@@ -1083,6 +1083,8 @@ static void fuzz_regressions_replay_without_crashing(void)
             fuzz_cifar_input(bytes, len), count++;
         else if (strncmp(de->d_name, "plan-", 5) == 0)
             fuzz_plan_input(bytes, len), count++;
+        else if (strncmp(de->d_name, "checkpoint-", 11) == 0)
+            fuzz_checkpoint_input(bytes, len), count++;
         free(bytes);
     }
     closedir(d);

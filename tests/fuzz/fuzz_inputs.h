@@ -11,6 +11,8 @@
  *          A model that loads is run once on a fixed image.
  *   cifar: the raw file.
  *   plan:  deletions text, NUL, order text, against a fixed 9-block model.
+ *   checkpoint: the raw file (torch.save zip, legacy torch.save or
+ *          safetensors); a model that imports is run once on a fixed image.
  */
 #ifndef UNR_FUZZ_INPUTS_H
 #define UNR_FUZZ_INPUTS_H
@@ -147,6 +149,27 @@ static void fuzz_plan_input(const uint8_t *data, size_t size)
     }
     unr_plan_free(p);
     free(text);
+}
+
+static void fuzz_checkpoint_input(const uint8_t *data, size_t size)
+{
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy)
+        return;
+    memcpy(copy, data, size);
+    unr_model *m = NULL;
+    unr_error err;
+    char warnings[512];
+    err.message[0] = '\0';
+    unr_status st = unr_model_import_checkpoint(copy, size, "fuzz", NULL, &m, warnings,
+                                                sizeof warnings, &err);
+    if (st == UNR_OK) {
+        fuzz_run_model(m);
+        unr_model_free(m);
+    } else if (!err.message[0] || m) {
+        abort();   /* every refusal says why, and leaves nothing behind */
+    }
+    free(copy);
 }
 
 #endif
