@@ -61,6 +61,7 @@ unr_status cli_load_cifar(const char *flag_value, const char *split, unr_cifar *
 int cmd_info(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_lesion(int argc, char **argv);
 int cmd_delete_random(int argc, char **argv);

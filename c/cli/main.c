@@ -12,6 +12,7 @@ static const command commands[] = {
     {"info", cmd_info, "describe a model: architecture, blocks, parameters, metrics"},
     {"eval", cmd_eval, "test error of a model under a plan (deleted / reordered blocks)"},
     {"init", cmd_init, "write a model with random He-initialised weights"},
+    {"import", cmd_import, "a PyTorch checkpoint (torch.save, legacy .th, safetensors) as a model"},
     {"lesion", cmd_lesion, "test error with each block deleted alone (claim 2)"},
     {"delete-random", cmd_delete_random, "error after deleting k random blocks, k = 0..n (claim 3)"},
     {"swap-random", cmd_swap_random, "error after k random same-stage swaps, with Kendall's tau (claim 3)"},
