@@ -9,10 +9,11 @@
  * (best of 7 turns), for picking the tile per shape on a noisy machine.
  *
  * WASM: emcc -O3 -msimd128 -sSTANDALONE_WASM -Ic -Ic/kernels bench/kernels.c
- * c/kernels/{kernels,gemm_wasmsimd,winograd,ref}.c, run by tests/wasi/run.mjs.
+ * c/kernels/{context,dispatch,gemm,gemm_wasmsimd,isa,ref,winograd}.c, run by
+ * tests/wasi/run.mjs.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "kernels_internal.h"
+#include "ukernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>

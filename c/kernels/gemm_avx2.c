@@ -1,4 +1,4 @@
-/* gemm_avx2.c: AVX2 + FMA micro-kernels (contract in kernels_internal.h).
+/* gemm_avx2.c: AVX2 + FMA micro-kernels (contract in ukernel.h).
  *
  * Compiled with target attributes rather than -mavx2 for the whole file, so
  * the build needs no per-file flags and the rest of the program still runs
@@ -7,7 +7,7 @@
  * 6x16: 12 ymm accumulators + 2 B vectors + 1 broadcast = 15 of 16 ymm
  * registers; per k, 8 loads feed 12 FMAs, so the FMA ports set the pace.
  */
-#include "kernels_internal.h"
+#include "ukernel.h"
 
 #if defined(UNR_HAVE_AVX2_BUILD)
 #include <immintrin.h>

@@ -1,4 +1,4 @@
-/* gemm_wasmsimd.c: WASM SIMD128 micro-kernels (contract in kernels_internal.h).
+/* gemm_wasmsimd.c: WASM SIMD128 micro-kernels (contract in ukernel.h).
  *
  * MRx8: 2*MR f32x4 accumulators, 2 B vectors, one broadcast A value and one
  * product per step. V8 maps v128 values onto the 16 x86 xmm registers and
@@ -13,7 +13,7 @@
  * one pointer per segment, the rows at constant offsets, 3 adds fewer per
  * step; measured 12-16% faster than plain 4x8 alone, 8-10% on ResNet-20/56.
  */
-#include "kernels_internal.h"
+#include "ukernel.h"
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>

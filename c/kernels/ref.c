@@ -1,7 +1,20 @@
 /* ref.c: scalar reference kernels. Plain loops over the definitions, one
  * thread, one output value at a time: slow and obviously right. Every other
- * variant is tested against these. */
-#include "kernels_internal.h"
+ * variant is tested against these. The conv geometry (unr_conv_out_h/w) is
+ * defined here too, with the reference. */
+#include "ref.h"
+
+/* ---------------------------------------------------------------- shapes */
+
+int unr_conv_out_h(const unr_conv_shape *s)
+{
+    return (s->h + 2 * ((s->k - 1) / 2) - s->k) / s->stride + 1;
+}
+
+int unr_conv_out_w(const unr_conv_shape *s)
+{
+    return (s->w + 2 * ((s->k - 1) / 2) - s->k) / s->stride + 1;
+}
 
 /* ---------------------------------------------------------------- helpers */
 

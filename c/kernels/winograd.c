@@ -25,7 +25,8 @@
  * 1/6, 1/24) round, costing about one more decimal digit; tests hold both to
  * the same tolerance as the direct kernels.
  */
-#include "kernels_internal.h"
+#include "winograd.h"
+#include "context.h"
 #include "vec4.h"
 
 #include <string.h>
@@ -408,14 +409,11 @@ INPUT_TILE6(input_tile6x6_8, UNR_AVX2, wv8, 8, ld8, st8)
 OUTPUT_TILE6(output_tile6x6_8, UNR_AVX2, wv8, wv8i, 8, ld8, st8)
 #endif
 
-/* Natively, 8-channel layers stay direct: their 8-deep GEMMs are too short
- * to beat the AVX2 8x8 kernel (measured: ResNet-110-half training 219 vs 234
- * img/s with F(2x2), 271 vs 314 with F(4x4); inference 1125 vs 1410). In
- * WASM the direct kernel is slower and the grouped GEMM (all 36 positions
- * per call) keeps K = 8 busy: 32x32 8->8 52 vs 31 GFLOP/s-equivalent. */
+/* The fewest channels per ISA are in its table entry (isa.c): 16 natively,
+ * where 8-channel layers stay direct, 8 in WASM, with the measurements. */
 int unr_winograd_fits(const unr_ctx *ctx, const unr_conv_shape *s)
 {
-    const int min_ch = unr_ctx_isa(ctx) == UNR_ISA_WASMSIMD ? 8 : 16;
+    const int min_ch = unr_ctx_info(ctx)->winograd_min_channels;
     return s->k == 3 && s->stride == 1 && s->ci % 4 == 0 && s->co % 4 == 0 &&
            s->ci >= min_ch && s->co >= min_ch && (long)s->n * s->h * s->w >= WINO_MIN_PIXELS;
 }

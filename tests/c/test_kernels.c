@@ -7,7 +7,7 @@
  * n*Ho*Wo backward-weights). Float sums in a different order drift by about
  * eps * sqrt(K) * |terms|; the slack covers terms of size ~1. */
 #include "kernels.h"
-#include "kernels_internal.h"   /* unr_winograd_conv, tested directly */
+#include "winograd.h"   /* unr_winograd_conv, tested directly */
 
 #include <math.h>
 #include <stdint.h>

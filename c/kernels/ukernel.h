@@ -1,6 +1,7 @@
-/* kernels_internal.h: what the kernel files share and nothing else sees.
+/* ukernel.h: the micro-kernels (gemm_avx2.c, gemm_wasmsimd.c) and their
+ * contract with the GEMM driver (gemm.c) and Winograd (winograd.c).
  *
- * Every fast path is one GEMM driver (kernels.c) around one register-blocked
+ * Every fast path is one GEMM driver around one register-blocked
  * micro-kernel per ISA. The micro-kernel contract:
  *
  *   C[MR x NR] = epilogue( sum_{s < ks} sum_{k < kc} A_s[i][k] * B[s*kc + k][j] )
@@ -23,8 +24,8 @@
  * a[s*MR] + i*spacing floats, so it reads a[s*MR] only. The driver uses it
  * for full tiles of adjacent pixels of a zero-padded input.
  */
-#ifndef UNR_KERNELS_INTERNAL_H
-#define UNR_KERNELS_INTERNAL_H
+#ifndef UNR_UKERNEL_H
+#define UNR_UKERNEL_H
 
 #include "kernels.h"
 
@@ -58,6 +59,16 @@ typedef struct {
     int mr, nr;
     unr_ukernel_fn fn;
 } unr_spaced_ukernel;
+
+/* The micro-kernel flags for an epilogue (bias and residual travel as
+ * pointers). */
+static inline int unr_uk_flags(const unr_epilogue *ep)
+{
+    if (!ep)
+        return 0;
+    return (ep->relu ? UNR_UK_RELU : 0) |
+           (ep->accumulate ? UNR_UK_ACCUMULATE : 0);
+}
 
 #if defined(__x86_64__) && !defined(__EMSCRIPTEN__)
 #define UNR_HAVE_AVX2_BUILD 1
@@ -104,58 +115,5 @@ UNR_WINO_GEMM(unr_f32_wino_gemm_4x8__wasmsimd_k32)
 UNR_WINO_GEMM(unr_f32_wino_gemm_4x8__wasmsimd_k64)
 #undef UNR_WINO_GEMM
 #endif
-
-/* What kernels.c lends the other kernel files: the micro-kernel for an
- * N-column GEMM, one shared scratch (read-only once a parallel region
- * starts) and one scratch per thread. Scratch calls return NULL when memory
- * runs out; contents do not survive the next call for the same buffer. */
-const unr_ukernel *unr_ctx_pick_ukernel(const unr_ctx *ctx, int n);
-float *unr_ctx_shared_scratch(unr_ctx *ctx, size_t n);
-float *unr_ctx_thread_scratch(unr_ctx *ctx, int thread, size_t n);
-
-/* Winograd F(m x m, 3x3), m = 2 or 4 (winograd.c), for 3x3 stride-1 convs.
- * The weights
- * are read as g(ky, kx, in, out) = w[tap*tap_stride + in*in_stride +
- * out*out_stride], tap = ky*3 + kx, or (2-ky)*3 + (2-kx) when flip: a
- * forward conv reads HWIO as is; backward-data reads it flipped with in and
- * out swapped. */
-typedef struct {
-    const float *w;
-    ptrdiff_t tap_stride, in_stride, out_stride;
-    int flip;
-} unr_wino_weights;
-
-/* Whether the dispatch uses it: 3x3, stride 1, channels multiples of 4 and
- * at least 16 (8 in WASM), and enough pixels to pay for transforming the
- * weights.
- * unr_winograd_conv itself takes any 3x3 stride-1 shape with channels a
- * multiple of 4. */
-int unr_winograd_fits(const unr_ctx *ctx, const unr_conv_shape *s);
-/* y = epilogue(conv(x, g)) with s->ci in and s->co out channels, same H, W,
- * in m x m output tiles. Returns 0 (nothing written) if m is not 2 or 4 or
- * scratch memory runs out. */
-int unr_winograd_conv(unr_ctx *ctx, int m, const unr_conv_shape *s, const float *x,
-                      const unr_wino_weights *wt, const float *bias,
-                      const float *residual, int flags, float *y);
-
-/* dw += backward-weights of a 3x3 stride-1 conv (HWIO, as
- * unr_conv_backward_weights) by Winograd F(m x m, 3x3). Returns 0 (nothing
- * written) if m is not 2 or 4, a channel count is not a multiple of 4, or
- * scratch memory runs out. */
-int unr_winograd_backward_weights(unr_ctx *ctx, int m, const unr_conv_shape *s,
-                                  const float *x, const float *dy, float *dw);
-
-/* Scalar reference kernels (ref.c): plain loops, single thread, the truth. */
-void unr_conv_forward__scalar(const unr_conv_shape *s, const float *x,
-                              const float *w, const unr_epilogue *ep, float *y);
-void unr_conv_backward_data__scalar(const unr_conv_shape *s, const float *dy,
-                                    const float *w, float *dx, int accumulate);
-void unr_conv_backward_weights__scalar(const unr_conv_shape *s,
-                                       const float *x, const float *dy,
-                                       float *dw);
-void unr_gemm__scalar(int m, int n, int k,
-                      const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                      const float *b, ptrdiff_t rsb, ptrdiff_t csb,
-                      float *c, ptrdiff_t ldc, const unr_epilogue *ep);
 
 #endif

@@ -1,5 +1,5 @@
-/* kernels.c: the context (variant choice, thread pool, scratch) and the one
- * GEMM driver that turns convolutions into micro-kernel calls.
+/* gemm.c: the one GEMM driver that turns convolutions into micro-kernel
+ * calls (contract in ukernel.h), and the plain GEMM.
  *
  * Forward conv and backward-data are both "implicit im2col" GEMMs: rows are
  * pixels of the tensor being written, each conv tap is a K segment whose row
@@ -10,23 +10,10 @@
  * weights is a GEMM with K = pixels: each thread sums its share of pixels
  * into a private dw and the partial sums are added at the end.
  */
-#define _POSIX_C_SOURCE 200809L
-#include "kernels_internal.h"
+#include "gemm.h"
+#include "context.h"
 
-#include <assert.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-
-#if !defined(__EMSCRIPTEN__)
-#define UNR_THREADS 1
-#include <pthread.h>
-#include <unistd.h>
-#endif
-
-/* Below this many multiply-adds per thread, waking the pool costs more than
- * it saves. */
-#define UNR_MIN_MACS_PER_THREAD (1 << 18)
 
 /* Backward-data runs one job per stride parity class, up to stride^2. */
 #define UNR_MAX_STRIDE 4
@@ -34,9 +21,6 @@
 /* Convs with at most this K (taps * channels) copy each row's taps into one
  * contiguous run (the RGB stem: 27). */
 #define UNR_GATHER_MAX_K 32
-/* Winograd output tile where it is on: F(4x4, 3x3), measured faster than
- * F(2x2, 3x3) (see unr_ctx_set_winograd). */
-#define UNR_WINOGRAD_DEFAULT_M 4
 
 /* Backward-weights: the im2col block holds at most this many floats
  * (256 KiB, within L2) and this many pixels; measured, flat around here. */
@@ -47,335 +31,7 @@
 #define UNR_BWW_BLOCK_FLOATS 65536
 #endif
 
-/* ---------------------------------------------------------------- scratch */
-
-typedef struct {
-    float *p;
-    size_t cap;     /* floats */
-} unr_scratch;
-
-/* Returns at least n floats, 64-byte aligned; old contents are lost. */
-static float *scratch_get(unr_scratch *s, size_t n)
-{
-    if (n == 0)
-        n = 1;
-    if (s->cap >= n)
-        return s->p;
-    free(s->p);
-    size_t cap = n + n / 2;
-    cap = (cap + 15) & ~(size_t)15;     /* bytes a multiple of 64 */
-    s->p = aligned_alloc(64, cap * sizeof(float));
-    s->cap = s->p ? cap : 0;
-    return s->p;
-}
-
-/* ---------------------------------------------------------------- context */
-
-struct unr_ctx;
-
-typedef struct {
-    struct unr_ctx *ctx;
-    int index;
-} unr_worker;
-
-struct unr_ctx {
-    unr_isa isa;
-    int threads;
-    unr_ukernel uk_wide;     /* main micro-kernel */
-    unr_ukernel uk_narrow;   /* for N <= its nr (e.g. 8 channels) */
-    /* micro-kernels for rows a fixed distance apart; spacing 0 ends the list */
-    unr_spaced_ukernel spaced[UNR_MAX_SPACED + 1];
-    /* 3x3 convs without a spaced kernel still read a zero-padded copy of
-     * their source, as 3 K segments of 3*C per row (see conv_job.rows3). */
-    int pad_3x3;
-    int winograd;            /* 3x3 stride-1 convs as Winograd F(m x m, 3x3): m, or 0 */
-    unr_scratch packed;      /* packed B panels, shared read-only by threads */
-    unr_scratch zeros;       /* a row of zeros for padding taps */
-    unr_scratch padded;      /* a conv input with its zero border */
-    unr_scratch *local;      /* [threads] per-thread scratch */
-#if defined(UNR_THREADS)
-    pthread_t *tids;         /* [threads - 1] */
-    unr_worker *workers;     /* [threads - 1] */
-    pthread_mutex_t mu;
-    pthread_cond_t wake, done;
-    unsigned long generation;
-    int pending, quit, nworkers_started;
-    unr_parallel_fn fn;
-    void *arg;
-    int count;
-#endif
-};
-
-const char *unr_isa_name(unr_isa isa)
-{
-    static const char *const names[] = {"auto", "scalar", "avx2", "wasmsimd"};
-    _Static_assert(sizeof names / sizeof names[0] == UNR_ISA_COUNT,
-                   "one name per ISA");
-    return (unsigned)isa < UNR_ISA_COUNT ? names[isa] : "unknown";
-}
-
-int unr_isa_available(unr_isa isa)
-{
-    switch (isa) {
-    case UNR_ISA_AUTO:
-    case UNR_ISA_SCALAR:
-        return 1;
-    case UNR_ISA_AVX2:
-#if defined(UNR_HAVE_AVX2_BUILD)
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-        return 0;
-#endif
-    case UNR_ISA_WASMSIMD:
-#if defined(__wasm_simd128__)
-        return 1;
-#else
-        return 0;
-#endif
-    default:
-        return 0;
-    }
-}
-
-static unr_isa best_isa(void)
-{
-    if (unr_isa_available(UNR_ISA_AVX2))
-        return UNR_ISA_AVX2;
-    if (unr_isa_available(UNR_ISA_WASMSIMD))
-        return UNR_ISA_WASMSIMD;
-    return UNR_ISA_SCALAR;
-}
-
-#if defined(UNR_THREADS)
-static void run_chunk(unr_ctx *ctx, int t, unr_parallel_fn fn, void *arg,
-                      int count)
-{
-    const int begin = (int)((long long)count * t / ctx->threads);
-    const int end = (int)((long long)count * (t + 1) / ctx->threads);
-    if (begin < end)
-        fn(arg, begin, end, t);
-}
-
-static void *worker_main(void *p)
-{
-    unr_worker *w = p;
-    unr_ctx *ctx = w->ctx;
-    unsigned long seen = 0;
-    pthread_mutex_lock(&ctx->mu);
-    for (;;) {
-        while (ctx->generation == seen && !ctx->quit)
-            pthread_cond_wait(&ctx->wake, &ctx->mu);
-        if (ctx->quit)
-            break;
-        seen = ctx->generation;
-        unr_parallel_fn fn = ctx->fn;
-        void *arg = ctx->arg;
-        int count = ctx->count;
-        pthread_mutex_unlock(&ctx->mu);
-        run_chunk(ctx, w->index, fn, arg, count);
-        pthread_mutex_lock(&ctx->mu);
-        if (--ctx->pending == 0)
-            pthread_cond_signal(&ctx->done);
-    }
-    pthread_mutex_unlock(&ctx->mu);
-    return NULL;
-}
-#endif
-
-unr_ctx *unr_ctx_create(int threads, unr_isa isa)
-{
-    if (isa == UNR_ISA_AUTO)
-        isa = best_isa();
-    if (!unr_isa_available(isa))
-        return NULL;
-#if defined(UNR_THREADS)
-    if (threads <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (int)n : 1;
-    }
-#else
-    threads = 1;    /* WASM: one thread per module; the page adds workers */
-#endif
-    unr_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx)
-        return NULL;
-    ctx->isa = isa;
-    ctx->threads = threads;
-    /* F(4x4) on both fast ISAs. In WASM it lost while its transforms held
-     * the patch in registers (V8 spilled it) and it ran one GEMM call per
-     * position; through an L1 buffer and with grouped GEMMs it wins at
-     * every channel count (winograd.c). */
-    ctx->winograd = isa == UNR_ISA_AVX2 || isa == UNR_ISA_WASMSIMD ? UNR_WINOGRAD_DEFAULT_M : 0;
-    ctx->local = calloc((size_t)threads, sizeof *ctx->local);
-    if (!ctx->local) {
-        free(ctx);
-        return NULL;
-    }
-    switch (isa) {
-#if defined(UNR_HAVE_AVX2_BUILD)
-    case UNR_ISA_AVX2:
-        ctx->uk_wide = (unr_ukernel){6, 16, unr_f32_gemm_6x16__avx2,
-                                     "6x16__avx2"};
-        ctx->uk_narrow = (unr_ukernel){8, 8, unr_f32_gemm_8x8__avx2,
-                                       "8x8__avx2"};
-        ctx->spaced[0] = (unr_spaced_ukernel){8, 8, 8, unr_f32_gemm_8x8__avx2_s8};
-        ctx->pad_3x3 = 1;
-        break;
-#endif
-#if defined(__wasm_simd128__)
-    case UNR_ISA_WASMSIMD:
-        /* 4x8, not 6x8: V8 spills 6x8's registers (gemm_wasmsimd.c). */
-        ctx->uk_wide = (unr_ukernel){4, 8, unr_f32_gemm_4x8__wasmsimd,
-                                     "4x8__wasmsimd"};
-        ctx->uk_narrow = ctx->uk_wide;
-        ctx->spaced[0] = (unr_spaced_ukernel){8, 4, 8, unr_f32_gemm_4x8__wasmsimd_s8};
-        ctx->spaced[1] = (unr_spaced_ukernel){16, 4, 8, unr_f32_gemm_4x8__wasmsimd_s16};
-        ctx->spaced[2] = (unr_spaced_ukernel){32, 4, 8, unr_f32_gemm_4x8__wasmsimd_s32};
-        ctx->spaced[3] = (unr_spaced_ukernel){64, 4, 8, unr_f32_gemm_4x8__wasmsimd_s64};
-        ctx->spaced[4] = (unr_spaced_ukernel){128, 4, 8, unr_f32_gemm_4x8__wasmsimd_s128};
-        break;
-#endif
-    default:
-        break;      /* scalar: the reference loops, no micro-kernel */
-    }
-#if defined(UNR_THREADS)
-    pthread_mutex_init(&ctx->mu, NULL);
-    pthread_cond_init(&ctx->wake, NULL);
-    pthread_cond_init(&ctx->done, NULL);
-    if (threads > 1) {
-        ctx->tids = calloc((size_t)threads - 1, sizeof *ctx->tids);
-        ctx->workers = calloc((size_t)threads - 1, sizeof *ctx->workers);
-        if (!ctx->tids || !ctx->workers) {
-            unr_ctx_destroy(ctx);
-            return NULL;
-        }
-        for (int i = 0; i < threads - 1; i++) {
-            ctx->workers[i] = (unr_worker){ctx, i + 1};
-            if (pthread_create(&ctx->tids[i], NULL, worker_main,
-                               &ctx->workers[i]) != 0) {
-                unr_ctx_destroy(ctx);
-                return NULL;
-            }
-            ctx->nworkers_started++;
-        }
-    }
-#endif
-    return ctx;
-}
-
-void unr_ctx_destroy(unr_ctx *ctx)
-{
-    if (!ctx)
-        return;
-#if defined(UNR_THREADS)
-    pthread_mutex_lock(&ctx->mu);
-    ctx->quit = 1;
-    pthread_cond_broadcast(&ctx->wake);
-    pthread_mutex_unlock(&ctx->mu);
-    for (int i = 0; i < ctx->nworkers_started; i++)
-        pthread_join(ctx->tids[i], NULL);
-    pthread_cond_destroy(&ctx->done);
-    pthread_cond_destroy(&ctx->wake);
-    pthread_mutex_destroy(&ctx->mu);
-    free(ctx->workers);
-    free(ctx->tids);
-#endif
-    for (int i = 0; i < ctx->threads; i++)
-        free(ctx->local[i].p);
-    free(ctx->local);
-    free(ctx->padded.p);
-    free(ctx->zeros.p);
-    free(ctx->packed.p);
-    free(ctx);
-}
-
-unr_isa unr_ctx_isa(const unr_ctx *ctx) { return ctx->isa; }
-int unr_ctx_threads(const unr_ctx *ctx) { return ctx->threads; }
-
-void unr_ctx_set_winograd(unr_ctx *ctx, int m)
-{
-    if (m != 0 && m != 2 && m != 4)
-        m = UNR_WINOGRAD_DEFAULT_M;
-    ctx->winograd = ctx->isa != UNR_ISA_SCALAR ? m : 0;
-}
-
-float *unr_ctx_shared_scratch(unr_ctx *ctx, size_t n)
-{
-    return scratch_get(&ctx->packed, n);
-}
-
-float *unr_ctx_thread_scratch(unr_ctx *ctx, int thread, size_t n)
-{
-    return thread >= 0 && thread < ctx->threads ? scratch_get(&ctx->local[thread], n)
-                                                : NULL;
-}
-
-void unr_parallel_for(unr_ctx *ctx, int count, unr_parallel_fn fn, void *arg)
-{
-    if (count <= 0)
-        return;
-#if defined(UNR_THREADS)
-    if (ctx->threads > 1 && count > 1) {
-        pthread_mutex_lock(&ctx->mu);
-        ctx->fn = fn;
-        ctx->arg = arg;
-        ctx->count = count;
-        ctx->pending = ctx->threads - 1;
-        ctx->generation++;
-        pthread_cond_broadcast(&ctx->wake);
-        pthread_mutex_unlock(&ctx->mu);
-        run_chunk(ctx, 0, fn, arg, count);
-        pthread_mutex_lock(&ctx->mu);
-        while (ctx->pending > 0)
-            pthread_cond_wait(&ctx->done, &ctx->mu);
-        pthread_mutex_unlock(&ctx->mu);
-        return;
-    }
-#else
-    (void)ctx;
-#endif
-    fn(arg, 0, count, 0);
-}
-
-/* Runs on the pool only when there is enough work to pay for waking it. */
-static void parallel_for_work(unr_ctx *ctx, int count, double macs,
-                              unr_parallel_fn fn, void *arg)
-{
-    if (macs < (double)UNR_MIN_MACS_PER_THREAD * 2) {
-        if (count > 0)
-            fn(arg, 0, count, 0);
-        return;
-    }
-    unr_parallel_for(ctx, count, fn, arg);
-}
-
-/* ---------------------------------------------------------------- shapes */
-
-int unr_conv_out_h(const unr_conv_shape *s)
-{
-    return (s->h + 2 * ((s->k - 1) / 2) - s->k) / s->stride + 1;
-}
-
-int unr_conv_out_w(const unr_conv_shape *s)
-{
-    return (s->w + 2 * ((s->k - 1) / 2) - s->k) / s->stride + 1;
-}
-
-/* ---------------------------------------------------------------- driver */
-
-const unr_ukernel *unr_ctx_pick_ukernel(const unr_ctx *ctx, int n)
-{
-    return n <= ctx->uk_narrow.nr ? &ctx->uk_narrow : &ctx->uk_wide;
-}
-
-static int uk_flags(const unr_epilogue *ep)
-{
-    if (!ep)
-        return 0;
-    return (ep->relu ? UNR_UK_RELU : 0) |
-           (ep->accumulate ? UNR_UK_ACCUMULATE : 0);
-}
+/* ---------------------------------------------------------------- tiles */
 
 /* Packs rows [k0, k0+kk) of a K x N matrix src[k*rs + j*cs] into NR-wide
  * panels: dst[p][k][j] with panel stride ktot*nr, zero past column n. */
@@ -505,7 +161,7 @@ static void spaced_tile(const conv_job *jb, int b, int ii, int jj)
 static unr_ukernel_fn find_spaced(const unr_ctx *ctx, const unr_ukernel *uk,
                                   int spacing)
 {
-    for (const unr_spaced_ukernel *sp = ctx->spaced; sp->spacing; sp++)
+    for (const unr_spaced_ukernel *sp = unr_ctx_info(ctx)->spaced; sp->spacing; sp++)
         if (sp->spacing == spacing && sp->mr == uk->mr && sp->nr == uk->nr)
             return sp->fn;
     return NULL;
@@ -642,8 +298,8 @@ static void run_conv_jobs(unr_ctx *ctx, conv_job *jobs, int njobs)
     for (int j = 0; j < njobs; j++)
         macs += (double)jobs[j].n * jobs[j].rh * jobs[j].rw * jobs[j].ks *
                 jobs[j].sc * jobs[j].nc;
-    conv_batch cb = {jobs, njobs, ctx->threads};
-    if (macs < (double)UNR_MIN_MACS_PER_THREAD * 2 || ctx->threads == 1) {
+    conv_batch cb = {jobs, njobs, unr_ctx_threads(ctx)};
+    if (macs < (double)UNR_MIN_MACS_PER_THREAD * 2 || cb.nchunks == 1) {
         cb.nchunks = 1;
         conv_chunks(&cb, 0, 1, 0);
         return;
@@ -691,36 +347,22 @@ static void pad_input(unr_ctx *ctx, float *xp, const float *x, int n, int h,
                       int w, int c, int p)
 {
     pad_job jb = {xp, x, h, w, c, p};
-    parallel_for_work(ctx, n, (double)n * h * w * c * 16, pad_chunk, &jb);
+    unr_parallel_for_work(ctx, n, (double)n * h * w * c * 16, pad_chunk, &jb);
 }
 
-void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
-                      const float *w, const unr_epilogue *ep, float *y)
+/* ---------------------------------------------------------------- forward */
+
+int unr_conv_forward__ukernel(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
+                              const float *w, const unr_epilogue *ep, float *y)
 {
-    assert(s->k == 1 || s->k == 3);
     const int ho = unr_conv_out_h(s), wo = unr_conv_out_w(s);
-    if (s->n <= 0 || ho <= 0 || wo <= 0 || s->co <= 0)
-        return;
-    if (ctx->isa == UNR_ISA_SCALAR) {
-        unr_conv_forward__scalar(s, x, w, ep, y);
-        return;
-    }
-    if (ctx->winograd && unr_winograd_fits(ctx, s)) {
-        const unr_wino_weights wt = {w, (ptrdiff_t)s->ci * s->co, s->co, 1, 0};
-        if (unr_winograd_conv(ctx, ctx->winograd, s, x, &wt, ep ? ep->bias : NULL,
-                              ep ? ep->residual : NULL, uk_flags(ep), y))
-            return;
-    }
     const unr_ukernel *uk = unr_ctx_pick_ukernel(ctx, s->co);
     const int ks = s->k * s->k, kdim = ks * s->ci;
     const int np = (s->co + uk->nr - 1) / uk->nr;
-    float *bp = scratch_get(&ctx->packed, (size_t)np * kdim * uk->nr);
-    float *zeros = scratch_get(&ctx->zeros, (size_t)s->ci);
-    if (!bp || !zeros) {    /* out of memory: the reference needs none */
-        unr_conv_forward__scalar(s, x, w, ep, y);
-        return;
-    }
-    memset(zeros, 0, (size_t)s->ci * sizeof(float));
+    float *bp = unr_ctx_shared_scratch(ctx, (size_t)np * kdim * uk->nr);
+    float *zeros = unr_ctx_zeros(ctx, (size_t)s->ci);
+    if (!bp || !zeros)
+        return 0;
     pack_b(bp, kdim, 0, kdim, s->co, uk->nr, w, s->co, 1);
 
     int pad = (s->k - 1) / 2;
@@ -730,17 +372,18 @@ void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
         .rmul = s->stride, .ks = ks, .zeros = zeros,
         .dst = y, .res = ep ? ep->residual : NULL,
         .dh = ho, .dw = wo, .nc = s->co, .dmul = 1,
-        .bpack = bp, .bias = ep ? ep->bias : NULL, .flags = uk_flags(ep),
+        .bpack = bp, .bias = ep ? ep->bias : NULL, .flags = unr_uk_flags(ep),
     };
     /* A spaced micro-kernel wants every tap of every row inside: give it a
      * zero-padded copy of x (a copy costs ~1/(9*Co) of the conv). */
     unr_ukernel_fn spaced = NULL;
     if (s->k == 3 && kdim > UNR_GATHER_MAX_K && s->co % uk->nr == 0)
         spaced = find_spaced(ctx, uk, s->stride * s->ci);
-    const int rows3 = !spaced && ctx->pad_3x3 && s->k == 3 && kdim > UNR_GATHER_MAX_K;
+    const int rows3 = !spaced && unr_ctx_info(ctx)->pad_3x3 && s->k == 3 &&
+                      kdim > UNR_GATHER_MAX_K;
     float *xp = spaced || rows3
-                    ? scratch_get(&ctx->padded, (size_t)s->n * (s->h + 2 * pad) *
-                                                    (s->w + 2 * pad) * s->ci)
+                    ? unr_ctx_padded_scratch(ctx, (size_t)s->n * (s->h + 2 * pad) *
+                                                      (s->w + 2 * pad) * s->ci)
                     : NULL;
     if (xp) {
         pad_input(ctx, xp, x, s->n, s->h, s->w, s->ci, pad);
@@ -756,7 +399,10 @@ void unr_conv_forward(unr_ctx *ctx, const unr_conv_shape *s, const float *x,
         jb.tx[t] = t % s->k - pad;
     }
     run_conv_jobs(ctx, &jb, 1);
+    return 1;
 }
+
+/* ---------------------------------------------------------------- backward-data */
 
 /* Backward-data of a 3x3 stride-1 conv as the forward conv of zero-padded
  * dy with the kernel flipped (Co in, Ci out), so it takes the rows-of-three
@@ -770,9 +416,9 @@ static int backward_data_3x3_padded(unr_ctx *ctx, const unr_conv_shape *s,
     const int kdim = 9 * s->co, np = (s->ci + uk->nr - 1) / uk->nr;
     if (kdim <= UNR_GATHER_MAX_K)
         return 0;
-    float *bp = scratch_get(&ctx->packed, (size_t)np * kdim * uk->nr);
-    float *dyp = scratch_get(&ctx->padded,
-                             (size_t)s->n * (s->h + 2) * (s->w + 2) * s->co);
+    float *bp = unr_ctx_shared_scratch(ctx, (size_t)np * kdim * uk->nr);
+    float *dyp = unr_ctx_padded_scratch(ctx,
+                                        (size_t)s->n * (s->h + 2) * (s->w + 2) * s->co);
     if (!bp || !dyp)
         return 0;
     /* B rows (t, co), columns ci: tap t of the flipped kernel is tap 8 - t. */
@@ -798,41 +444,23 @@ static int backward_data_3x3_padded(unr_ctx *ctx, const unr_conv_shape *s,
     return 1;
 }
 
-void unr_conv_backward_data(unr_ctx *ctx, const unr_conv_shape *s,
-                            const float *dy, const float *w, float *dx,
-                            int accumulate)
+int unr_conv_backward_data__ukernel(unr_ctx *ctx, const unr_conv_shape *s,
+                                    const float *dy, const float *w, float *dx,
+                                    int accumulate)
 {
-    assert(s->k == 1 || s->k == 3);
-    const int ho = unr_conv_out_h(s), wo = unr_conv_out_w(s);
-    if (s->n <= 0 || s->h <= 0 || s->w <= 0 || s->ci <= 0)
-        return;
-    if (ctx->isa == UNR_ISA_SCALAR || ho <= 0 || wo <= 0 ||
-        s->stride > UNR_MAX_STRIDE) {
-        unr_conv_backward_data__scalar(s, dy, w, dx, accumulate);
-        return;
-    }
-    /* Stride 1: dx is a 3x3 conv of dy with the kernel flipped, Co in and
-     * Ci out. */
-    const unr_conv_shape t = {s->n, s->h, s->w, s->co, s->ci, s->k, 1};
-    if (ctx->winograd && s->stride == 1 && unr_winograd_fits(ctx, &t)) {
-        const unr_wino_weights wt = {w, (ptrdiff_t)s->ci * s->co, 1, s->co, 1};
-        if (unr_winograd_conv(ctx, ctx->winograd, &t, dy, &wt, NULL, NULL,
-                              accumulate ? UNR_UK_ACCUMULATE : 0, dx))
-            return;
-    }
-    if (s->stride == 1 && s->k == 3 && ctx->pad_3x3 &&
+    if (s->stride > UNR_MAX_STRIDE)
+        return 0;
+    if (s->stride == 1 && s->k == 3 && unr_ctx_info(ctx)->pad_3x3 &&
         backward_data_3x3_padded(ctx, s, dy, w, dx, accumulate))
-        return;
+        return 1;
+    const int ho = unr_conv_out_h(s), wo = unr_conv_out_w(s);
     const unr_ukernel *uk = unr_ctx_pick_ukernel(ctx, s->ci);
     const int ks = s->k * s->k, st = s->stride, pad = (s->k - 1) / 2;
     const int np = (s->ci + uk->nr - 1) / uk->nr;
-    float *bp = scratch_get(&ctx->packed, (size_t)np * ks * s->co * uk->nr);
-    float *zeros = scratch_get(&ctx->zeros, (size_t)s->co);
-    if (!bp || !zeros) {
-        unr_conv_backward_data__scalar(s, dy, w, dx, accumulate);
-        return;
-    }
-    memset(zeros, 0, (size_t)s->co * sizeof(float));
+    float *bp = unr_ctx_shared_scratch(ctx, (size_t)np * ks * s->co * uk->nr);
+    float *zeros = unr_ctx_zeros(ctx, (size_t)s->co);
+    if (!bp || !zeros)
+        return 0;
 
     /* Input pixel y gets dy[(y + pad - ky) / st] from tap ky when that
      * divides exactly; the parity class (y % st, x % st) fixes which taps.
@@ -872,7 +500,10 @@ void unr_conv_backward_data(unr_ctx *ctx, const unr_conv_shape *s,
         jobs[njobs++] = jb;
     }
     run_conv_jobs(ctx, jobs, njobs);
+    return 1;
 }
+
+/* ---------------------------------------------------------------- backward-weights */
 
 /* Backward-weights: dw[(tap, ci), co] += sum_p col[p, (tap, ci)] * dy[p, co]
  * with p over all output pixels. A = col^T read with stride M from an
@@ -1035,24 +666,11 @@ static void bww_chunk(void *arg, int begin, int end, int thread)
     }
 }
 
-void unr_conv_backward_weights(unr_ctx *ctx, const unr_conv_shape *s,
-                               const float *x, const float *dy, float *dw)
+int unr_conv_backward_weights__ukernel(unr_ctx *ctx, const unr_conv_shape *s,
+                                       const float *x, const float *dy, float *dw)
 {
-    assert(s->k == 1 || s->k == 3);
     const int ho = unr_conv_out_h(s), wo = unr_conv_out_w(s);
-    if (s->n <= 0 || ho <= 0 || wo <= 0 || s->ci <= 0 || s->co <= 0)
-        return;
-    if (ctx->isa == UNR_ISA_SCALAR) {
-        unr_conv_backward_weights__scalar(s, x, dy, dw);
-        return;
-    }
-    /* Winograd from 32 channels: at 16 its transforms (two thirds of the
-     * time) cancel the GEMM savings (measured 72 GFLOP/s-equivalent both
-     * ways at 32x32 16->16; 129 vs 81 at 16x16 32->32, 147 vs 80 at 8x8
-     * 64->64, one thread). */
-    if (ctx->winograd && unr_winograd_fits(ctx, s) && s->ci >= 32 && s->co >= 32 &&
-        unr_winograd_backward_weights(ctx, ctx->winograd, s, x, dy, dw))
-        return;
+    const int threads = unr_ctx_threads(ctx);
     bww_job jb = {
         .ctx = ctx, .s = s, .uk = unr_ctx_pick_ukernel(ctx, s->co), .x = x, .dy = dy,
         .ho = ho, .wo = wo, .m = s->k * s->k * s->ci,
@@ -1060,14 +678,14 @@ void unr_conv_backward_weights(unr_ctx *ctx, const unr_conv_shape *s,
     };
     const int nr = jb.uk->nr, np = (s->co + nr - 1) / nr;
     const double macs = (double)jb.pixels * jb.m * s->co;
-    int nt = ctx->threads < 64 ? ctx->threads : 64;
+    int nt = threads < 64 ? threads : 64;
     if (macs < (double)UNR_MIN_MACS_PER_THREAD * 2)
         nt = 1;
     jb.nthreads = nt;
     jb.kcb = UNR_BWW_BLOCK_FLOATS / jb.m;
     jb.kcb = jb.kcb < 16 ? 16 : jb.kcb > UNR_BWW_MAX_PIXELS ? UNR_BWW_MAX_PIXELS : jb.kcb;
     if (s->k == 3 && s->stride == 1) {
-        float *xp = scratch_get(&ctx->padded, (size_t)s->n * (ho + 2) * (wo + 2) * s->ci);
+        float *xp = unr_ctx_padded_scratch(ctx, (size_t)s->n * (ho + 2) * (wo + 2) * s->ci);
         if (xp) {
             pad_input(ctx, xp, x, s->n, s->h, s->w, s->ci, 1);
             jb.xp = xp;
@@ -1082,11 +700,9 @@ void unr_conv_backward_weights(unr_ctx *ctx, const unr_conv_shape *s,
     const size_t col_n = jb.xp ? 0 : ((size_t)jb.kcb * jb.m + 15) & ~(size_t)15;
     const size_t bb_n = (size_t)np * jb.kcb * nr;
     for (int t = 0; t < nt; t++) {
-        float *p = scratch_get(&ctx->local[t], part_pad + col_n + bb_n);
-        if (!p) {
-            unr_conv_backward_weights__scalar(s, x, dy, dw);
-            return;
-        }
+        float *p = unr_ctx_thread_scratch(ctx, t, part_pad + col_n + bb_n);
+        if (!p)
+            return 0;
         jb.parts[t] = p;
         jb.cols[t] = p + part_pad;
         jb.bblk[t] = p + part_pad + col_n;
@@ -1099,6 +715,7 @@ void unr_conv_backward_weights(unr_ctx *ctx, const unr_conv_shape *s,
     for (int t = 0; t < nt; t++)
         for (size_t e = 0; e < part_n; e++)
             dw[e] += jb.parts[t][e];
+    return 1;
 }
 
 /* ---------------------------------------------------------------- gemm */
@@ -1142,31 +759,26 @@ static void gemm_tiles(void *arg, int begin, int end, int thread)
     }
 }
 
-void unr_gemm(unr_ctx *ctx, int m, int n, int k,
-              const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-              const float *b, ptrdiff_t rsb, ptrdiff_t csb,
-              float *c, ptrdiff_t ldc, const unr_epilogue *ep)
+int unr_gemm__ukernel(unr_ctx *ctx, int m, int n, int k,
+                      const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                      const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                      float *c, ptrdiff_t ldc, const unr_epilogue *ep)
 {
-    if (m <= 0 || n <= 0)
-        return;
-    if (ctx->isa == UNR_ISA_SCALAR || k < 0) {
-        unr_gemm__scalar(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, ep);
-        return;
-    }
+    if (k < 0)
+        return 0;
     const unr_ukernel *uk = unr_ctx_pick_ukernel(ctx, n);
     const int np = (n + uk->nr - 1) / uk->nr;
-    float *bp = scratch_get(&ctx->packed, (size_t)np * k * uk->nr);
-    if (!bp) {
-        unr_gemm__scalar(m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, ep);
-        return;
-    }
+    float *bp = unr_ctx_shared_scratch(ctx, (size_t)np * k * uk->nr);
+    if (!bp)
+        return 0;
     pack_b(bp, k, 0, k, n, uk->nr, b, rsb, csb);
     gemm_job jb = {
         .uk = uk, .m = m, .n = n, .k = k, .a = a, .rsa = rsa, .csa = csa,
         .bpack = bp, .c = c, .ldc = ldc,
         .res = ep ? ep->residual : NULL, .bias = ep ? ep->bias : NULL,
-        .flags = uk_flags(ep),
+        .flags = unr_uk_flags(ep),
     };
     const int tiles = (m + uk->mr - 1) / uk->mr;
-    parallel_for_work(ctx, tiles, (double)m * n * k, gemm_tiles, &jb);
+    unr_parallel_for_work(ctx, tiles, (double)m * n * k, gemm_tiles, &jb);
+    return 1;
 }
