@@ -7,6 +7,7 @@
  * n*Ho*Wo backward-weights). Float sums in a different order drift by about
  * eps * sqrt(K) * |terms|; the slack covers terms of size ~1. */
 #include "kernels.h"
+#include "isa.h"        /* the ISA table: every available entry is tested */
 #include "winograd.h"   /* unr_winograd_conv, tested directly */
 
 #include <math.h>
@@ -84,18 +85,23 @@ static unr_ctx *ctxs[MAX_CTX];
 static int ctx_wino[MAX_CTX];       /* Winograd tile m: 2, 4, or 0 (off) */
 static int n_ctx;
 
+/* Every entry of the ISA table that this build and CPU run, but the
+ * reference itself. */
 static void make_contexts(void)
 {
     ref_ctx = unr_ctx_create(1, UNR_ISA_SCALAR);
     static const int thread_counts[] = {1, 2, 3};
-    for (int isa = UNR_ISA_SCALAR + 1; isa < UNR_ISA_COUNT; isa++) {
-        if (!unr_isa_available((unr_isa)isa))
+    int n_isa;
+    const unr_isa_info *table = unr_isa_table(&n_isa);
+    for (int e = 0; e < n_isa; e++) {
+        const unr_isa isa = table[e].isa;
+        if (isa == UNR_ISA_SCALAR || !unr_isa_available(isa))
             continue;
         for (int t = 0; t < 3; t++) {
-            unr_ctx *c = unr_ctx_create(thread_counts[t], (unr_isa)isa);
+            unr_ctx *c = unr_ctx_create(thread_counts[t], isa);
             if (!c) {
                 printf("FAIL create %s with %d threads\n",
-                       unr_isa_name((unr_isa)isa), thread_counts[t]);
+                       table[e].name, thread_counts[t]);
                 n_failures++;
                 continue;
             }
@@ -112,7 +118,7 @@ static void make_contexts(void)
             ctxs[n_ctx++] = c;
             static const int others[] = {2, 0};
             for (int k = 0; k < 2; k++) {
-                unr_ctx *d = unr_ctx_create(thread_counts[t], (unr_isa)isa);
+                unr_ctx *d = unr_ctx_create(thread_counts[t], isa);
                 if (d) {
                     unr_ctx_set_winograd(d, others[k]);
                     ctx_wino[n_ctx] = others[k];
@@ -289,7 +295,7 @@ static void check_winograd(unr_conv_shape s)
 
 /* The dispatch takes Winograd exactly where its rule says: its sums round
  * differently from the direct GEMM's, so some output bits differ. expect -1:
- * taken in WASM only (8 channels). */
+ * where the ISA's table entry takes this many channels (8: WASM only). */
 static void check_winograd_taken(unr_conv_shape s, int expect_in)
 {
     const size_t nx = (size_t)s.n * s.h * s.w * s.ci;
@@ -301,8 +307,8 @@ static void check_winograd_taken(unr_conv_shape s, int expect_in)
             d++;
         if (!ctx_wino[c] || d == n_ctx)
             continue;
-        const int expect = expect_in >= 0 ? expect_in
-                                          : unr_ctx_isa(ctxs[c]) == UNR_ISA_WASMSIMD;
+        const int min_ch = unr_isa_find(unr_ctx_isa(ctxs[c]))->winograd_min_channels;
+        const int expect = expect_in >= 0 ? expect_in : s.ci >= min_ch && s.co >= min_ch;
         float *a = rand_array(ny), *b = copy_array(a, ny);
         unr_conv_forward(ctxs[c], &s, x, w, NULL, a);
         unr_conv_forward(ctxs[d], &s, x, w, NULL, b);
@@ -467,6 +473,46 @@ static void check_gemm(int m, int n, int k, int ta, int tb, int ldc_pad)
     free(a); free(b); free(bias); free(res); free(c0);
 }
 
+/* ---------------------------------------------------------------- ISA table */
+
+/* One entry per ISA with a distinct name; auto picks an available one; an
+ * available entry has micro-kernels within the driver's limits (the
+ * reference aside), and each spaced kernel stands in for one of them. */
+static void check_isa_table(void)
+{
+    int n;
+    const unr_isa_info *table = unr_isa_table(&n);
+    n_checks++;
+    if (n != UNR_ISA_COUNT - 1 || !unr_isa_available(unr_isa_best()) ||
+        strcmp(unr_isa_name(UNR_ISA_AUTO), "auto") ||
+        strcmp(unr_isa_name(UNR_ISA_COUNT), "unknown") ||
+        unr_isa_available(UNR_ISA_COUNT)) {
+        printf("FAIL isa table: %d entries, best %s\n", n, unr_isa_name(unr_isa_best()));
+        n_failures++;
+    }
+    for (int i = 0; i < n; i++) {
+        const unr_isa_info *e = &table[i];
+        int ok = unr_isa_find(e->isa) == e && !strcmp(unr_isa_name(e->isa), e->name);
+        for (int j = 0; j < i; j++)
+            ok = ok && table[j].isa != e->isa && strcmp(table[j].name, e->name);
+        if (e->available && e->available() && e->isa != UNR_ISA_SCALAR) {
+            const unr_ukernel *uks[2] = {&e->wide, &e->narrow};
+            for (int k = 0; k < 2; k++)
+                ok = ok && uks[k]->fn && uks[k]->mr >= 1 && uks[k]->mr <= UNR_MAX_MR &&
+                     uks[k]->nr >= 1 && uks[k]->nr <= UNR_MAX_NR;
+            for (const unr_spaced_ukernel *sp = e->spaced; sp->spacing; sp++)
+                ok = ok && sp->fn && sp - e->spaced < UNR_MAX_SPACED &&
+                     ((sp->mr == e->wide.mr && sp->nr == e->wide.nr) ||
+                      (sp->mr == e->narrow.mr && sp->nr == e->narrow.nr));
+        }
+        n_checks++;
+        if (!ok) {
+            printf("FAIL isa table entry %d (%s)\n", i, e->name);
+            n_failures++;
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- cases */
 
 static unr_conv_shape shape(int n, int h, int w, int ci, int co, int k, int st)
@@ -485,6 +531,7 @@ int main(void)
     for (int c = 0; c < n_ctx; c++)
         printf(" %s", ctx_str(ctxs[c]));
     printf("\n");
+    check_isa_table();
 
     /* The reference itself. */
     check_reference_forward(shape(2, 7, 5, 5, 7, 3, 1));
