@@ -1,6 +1,7 @@
 /* bench/kernels.c: GFLOP/s of the conv kernels on the ResNet shapes
- * (1 multiply-add = 2 FLOP), plus the bare micro-kernel on L1-resident data
- * as a ceiling.
+ * (1 multiply-add = 2 FLOP), plus the bare micro-kernels on L1-resident
+ * data as a ceiling: the context's ISA entry's (c/kernels/isa.c), then the
+ * comparisons below.
  *
  *   usage: kernels [batch=100] [threads=0 (all)] [isa=auto|scalar|avx2|wasmsimd]
  *                  [winograd m: 0|2|4|cmp, default the context's] [ops=3: 1 forward only]
@@ -13,7 +14,7 @@
  * tests/wasi/run.mjs.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "ukernel.h"
+#include "isa.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,15 +106,33 @@ static double ukernel_gflops(const unr_ukernel *uk)
     return 2.0 * KS * KC * uk->mr * uk->nr * iters / best * 1e-9;
 }
 
+/* Micro-kernels no ISA entry uses, kept as measured comparisons for the
+ * tile choice (docs/ARCHITECTURE.md): 6x8 against the AVX2 8x8 (fewer FMA
+ * chains than the latency needs) and against the WASM 4x8 (V8 spills it). */
+static const struct {
+    unr_isa isa;
+    unr_ukernel uk;
+} comparisons[] = {
+#if defined(UNR_HAVE_AVX2_BUILD)
+    {UNR_ISA_AVX2, {6, 8, unr_f32_gemm_6x8__avx2, "6x8__avx2"}},
+#endif
+#if defined(__wasm_simd128__)
+    {UNR_ISA_WASMSIMD, {6, 8, unr_f32_gemm_6x8__wasmsimd, "6x8__wasmsimd"}},
+#endif
+    {UNR_ISA_AUTO, {0, 0, NULL, NULL}},     /* ends the list */
+};
+
 int main(int argc, char **argv)
 {
     const int batch = argc > 1 ? atoi(argv[1]) : 100;
     const int threads = argc > 2 ? atoi(argv[2]) : 0;
     unr_isa isa = UNR_ISA_AUTO;
+    int n_isa;
+    const unr_isa_info *table = unr_isa_table(&n_isa);
     if (argc > 3)
-        for (int i = 0; i < UNR_ISA_COUNT; i++)
-            if (!strcmp(argv[3], unr_isa_name((unr_isa)i)))
-                isa = (unr_isa)i;
+        for (int i = 0; i < n_isa; i++)
+            if (!strcmp(argv[3], table[i].name))
+                isa = table[i].isa;
     unr_ctx *ctx = unr_ctx_create(threads, isa);
     if (!ctx) {
         fprintf(stderr, "ISA %s not available\n", unr_isa_name(isa));
@@ -124,35 +143,18 @@ int main(int argc, char **argv)
         unr_ctx_set_winograd(ctx, atoi(argv[4]));
     const int nops = argc > 5 ? atoi(argv[5]) : 3;
 
-    const unr_ukernel *uks[3] = {NULL, NULL, NULL};
-    switch (unr_ctx_isa(ctx)) {
-#if defined(UNR_HAVE_AVX2_BUILD)
-    case UNR_ISA_AVX2: {
-        static const unr_ukernel w = {6, 16, unr_f32_gemm_6x16__avx2, "6x16__avx2"};
-        static const unr_ukernel n6 = {6, 8, unr_f32_gemm_6x8__avx2, "6x8__avx2"};
-        static const unr_ukernel n8 = {8, 8, unr_f32_gemm_8x8__avx2, "8x8__avx2"};
-        uks[0] = &w;
-        uks[1] = &n6;
-        uks[2] = &n8;
-        break;
-    }
-#endif
-#if defined(__wasm_simd128__)
-    case UNR_ISA_WASMSIMD: {
-        static const unr_ukernel w = {6, 8, unr_f32_gemm_6x8__wasmsimd, "6x8__wasmsimd"};
-        uks[0] = &w;
-        break;
-    }
-#endif
-    default:
-        break;
-    }
-    printf("isa %s, %d thread(s), batch %d\n", unr_isa_name(unr_ctx_isa(ctx)),
-           unr_ctx_threads(ctx), batch);
-    for (int i = 0; i < 3; i++)
-        if (uks[i])
-            printf("micro-kernel %-14s (1 thread, L1): %6.1f GFLOP/s\n",
-                   uks[i]->name, ukernel_gflops(uks[i]));
+    const unr_isa_info *info = unr_isa_find(unr_ctx_isa(ctx));
+    printf("isa %s, %d thread(s), batch %d\n", info->name, unr_ctx_threads(ctx), batch);
+    if (info->wide.fn)
+        printf("micro-kernel %-14s (1 thread, L1): %6.1f GFLOP/s\n",
+               info->wide.name, ukernel_gflops(&info->wide));
+    if (info->narrow.fn && info->narrow.fn != info->wide.fn)
+        printf("micro-kernel %-14s (1 thread, L1): %6.1f GFLOP/s\n",
+               info->narrow.name, ukernel_gflops(&info->narrow));
+    for (int i = 0; comparisons[i].uk.fn; i++)
+        if (comparisons[i].isa == info->isa)
+            printf("micro-kernel %-14s (1 thread, L1): %6.1f GFLOP/s   (comparison, unused)\n",
+                   comparisons[i].uk.name, ukernel_gflops(&comparisons[i].uk));
 
     static const unr_conv_shape shapes[] = {
         /* n filled in below */
