@@ -112,9 +112,6 @@ int cmd_import(int argc, char **argv)
     if (!out)
         return cli_failf("import", "--out: missing (where to write the model)");
     const char *mean = cli_get(opts, nopts, "--mean"), *std = cli_get(opts, nopts, "--std");
-    if ((mean == NULL) != (std == NULL))
-        return cli_failf("import", "--mean and --std go together (the normalisation the network "
-                         "was trained with)");
     if (mean && parse_triple(mean, opt.mean))
         return cli_failf("import", "--mean: '%s' is not three numbers like 0.49,0.48,0.45", mean);
     if (std && parse_triple(std, opt.std))
@@ -122,6 +119,9 @@ int cmd_import(int argc, char **argv)
     for (int c = 0; std && c < 3; c++)
         if (!(opt.std[c] > 0))
             return cli_failf("import", "--std: '%s': every value must be positive", std);
+    if ((mean == NULL) != (std == NULL))
+        return cli_failf("import", "--mean and --std go together (the normalisation the network "
+                         "was trained with)");
     opt.has_mean_std = mean != NULL;
     if ((v = cli_get(opts, nopts, "--shortcut"))) {
         if (unr_shortcut_parse(v, &opt.shortcut))
