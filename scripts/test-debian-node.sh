@@ -66,7 +66,7 @@ else
   # The tests start node again by name and as process.execPath: both must
   # find libnode, so the library path is the whole run's.
   export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  mkdir -p "$dest/bin" && ln -sf "$nodebin" "$dest/bin/node"
+  [ -e "$dest/bin/node" ] || { mkdir -p "$dest/bin" && ln -sfn ../root/usr/bin/node "$dest/bin/node"; }
   export PATH="$PWD/$dest/bin:$PATH"
 fi
 got=$(node -p process.versions.node) || die "Debian's node $ver does not start (see above)"
