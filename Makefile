@@ -30,7 +30,7 @@ help:
 	@echo "make site       build, then write dist/: the page, wasm, models, 1,000 test records, for any static host"
 	@echo "make test       C unit tests, the same under ASan+UBSan, node --test, and the page in headless Chromium"
 	@echo "make bench      every benchmark against its peer, in turn (writes bench/results.md; tens of minutes)"
-	@echo "make fuzz       libFuzzer runs on the model loader and CIFAR reader (FUZZ_SECONDS=60)"
+	@echo "make fuzz       libFuzzer runs on the model loader, CIFAR reader, plan parser and checkpoint importer (FUZZ_SECONDS=60)"
 	@echo "make clean      remove build/"
 
 # Every benchmark in bench/, each against its named peer (README "Performance").

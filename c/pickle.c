@@ -208,7 +208,8 @@ static unr_status collect(machine *m, unr_pk_kind k, int from)
     int c = new_obj(m, k);
     if (c < 0)
         return m->err ? m->err->status : UNR_ERR_PARSE;
-    unr_status st = add_items(m, c, m->stack + from, m->sp - from);
+    /* no items: the stack may not exist yet, and NULL + 0 is undefined */
+    unr_status st = m->sp > from ? add_items(m, c, m->stack + from, m->sp - from) : UNR_OK;
     if (st)
         return st;
     m->sp = from;

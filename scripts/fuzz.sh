@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # fuzz.sh: build the libFuzzer targets in tests/fuzz/ (model loader, CIFAR-10
-# reader, plan parser) with clang + ASan + UBSan, and run each one.
+# reader, plan parser, PyTorch checkpoint importer) with clang + ASan + UBSan, and run each one.
 #
 # How to run (from anywhere; `make deps` first so build/deps/cjson exists):
 #     scripts/fuzz.sh                      # every target, 60 s each
 #     FUZZ_SECONDS=600 scripts/fuzz.sh model   # one target, 10 minutes
 #     CC=clang-15 scripts/fuzz.sh          # another clang
-# Targets: model, cifar, plan. Needs clang with libFuzzer (Debian: clang).
+# Targets: model, cifar, plan, checkpoint. Needs clang with libFuzzer (Debian: clang).
 #
 # Seeds are made fresh from tiny valid models (tests/fuzz/make_seeds.c) into
 # build/fuzz/seeds/; the growing corpus lives in build/fuzz/corpus/ and
@@ -15,7 +15,7 @@
 # When a target finds a crash, leak or timeout, its input is written to
 # build/fuzz/artifacts/TARGET-crash-*, the script says so and exits 1. Fix
 # the bug, then keep the input as tests/fuzz/regressions/TARGET-SHORTNAME
-# (prefix model-, cifar- or plan-): tests/c/test_model.c replays every file
+# (prefix model-, cifar-, plan- or checkpoint-): tests/c/test_model.c replays every file
 # there through the same code (tests/fuzz/fuzz_inputs.h) under make test-c
 # and make test-asan.
 set -euo pipefail
@@ -24,7 +24,7 @@ cd "$root"
 CC=${CC:-clang}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(model cifar plan)
+[ ${#targets[@]} -gt 0 ] || targets=(model cifar plan checkpoint)
 out=build/fuzz
 cjson=build/deps/cjson
 
@@ -53,7 +53,7 @@ done
 $CC $cflags $san tests/fuzz/make_seeds.c "${objs[@]}" -lpthread -lm -o "$out/make_seeds"
 rm -rf "$out/seeds"
 "$out/make_seeds" "$out/seeds"
-for t in model cifar plan; do
+for t in model cifar plan checkpoint; do
   # Past findings seed their own target too.
   for f in tests/fuzz/regressions/"$t"-*; do [ -f "$f" ] && cp "$f" "$out/seeds/$t/"; done
 done
@@ -61,7 +61,7 @@ done
 # ---- build and run each target ----
 status=0
 for t in "${targets[@]}"; do
-  [ -f "tests/fuzz/fuzz_$t.c" ] || { echo "fuzz: no target '$t' (model, cifar, plan)" >&2; exit 2; }
+  [ -f "tests/fuzz/fuzz_$t.c" ] || { echo "fuzz: no target '$t' (model, cifar, plan, checkpoint)" >&2; exit 2; }
   $CC $cflags $san -fsanitize=fuzzer -Itests/fuzz "tests/fuzz/fuzz_$t.c" "${objs[@]}" \
       -lpthread -lm -o "$out/fuzz_$t"
   mkdir -p "$out/corpus/$t"

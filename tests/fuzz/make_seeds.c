@@ -1,5 +1,5 @@
 /* make_seeds.c: writes the seed corpus for the fuzz targets into
- * DIR/model, DIR/cifar and DIR/plan, from tiny valid models made on the spot
+ * DIR/model, DIR/cifar, DIR/plan and DIR/checkpoint, from tiny valid models made on the spot
  * (nothing large is committed). Built and run by scripts/fuzz.sh. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "cJSON.h"
 #include "unravel.h"
 #include "../c/fixtures.h"
+#include "../c/checkpoint_files.h"
 
 static int write_seed(const char *dir, const char *name, const void *a, size_t alen,
                       const void *b, size_t blen, int sep)
@@ -79,9 +80,9 @@ int main(int argc, char **argv)
         return 2;
     }
     char dir[900], tmp[900];
-    const char *sub[] = {"model", "cifar", "plan"};
+    const char *sub[] = {"model", "cifar", "plan", "checkpoint"};
     mkdir(argv[1], 0755);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         snprintf(dir, sizeof dir, "%s/%s", argv[1], sub[i]);
         mkdir(dir, 0755);
     }
@@ -131,6 +132,35 @@ int main(int argc, char **argv)
         snprintf(name, sizeof name, "plan%d", i);
         ok = write_seed(dir, name, plans[i][0], strlen(plans[i][0]), plans[i][1],
                         strlen(plans[i][1]), 1);
+    }
+    /* Checkpoints of tiny models in every format, nesting and layout
+     * (tests/c/checkpoint_files.h writes them as PyTorch does). */
+    snprintf(dir, sizeof dir, "%s/checkpoint", argv[1]);
+    const unr_arch pre = {.blocks_per_stage = 1, .widths = {2, 2, 4}, .stem_width = 2,
+                          .shortcut = UNR_SHORTCUT_B, .num_classes = 10, .bn_eps = 1e-5f,
+                          .preactivation = 1, .head_bn = 1};
+    const unr_arch *archs[3] = {&a1, &b1, &pre};
+    static const char *const formats[3] = {"zip", "legacy", "safetensors"};
+    for (int i = 0; ok && i < 3; i++) {
+        unr_model *m;
+        unr_error err;
+        if (unr_model_init_random(archs[i], 1, &m, &err)) {
+            ok = 0;
+            break;
+        }
+        tdict *d = calloc(1, sizeof *d);
+        tdict_from_model(d, m);
+        unr_model_free(m);
+        for (int f = 0; ok && f < 3; f++) {
+            buf b = {0};
+            write_checkpoint(&b, d, (file_format)f, f == 1 ? "state_dict" : NULL, i == 1 ? "module." : NULL);
+            char name[64];
+            snprintf(name, sizeof name, "%s-%d", formats[f], i);
+            ok = write_seed(dir, name, b.b, b.n, NULL, 0, 0);
+            free(b.b);
+        }
+        tdict_free(d);
+        free(d);
     }
     if (!ok)
         fprintf(stderr, "make_seeds: failed to write the seeds under %s\n", argv[1]);
