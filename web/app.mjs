@@ -84,7 +84,7 @@ export function createExplorer(root, options = {}) {
                                   publish: (bytes, append) => pool.broadcast('data', { type: 'data', bytes, append }) });
   // What the views share (views/panel.mjs lists it).
   const ctx = {
-    st, setState, say, images, loaded, showView, emit,
+    st, setState, say, place, images, loaded, showView, emit,
     get pool() { return pool; },
     results: {},                    // view -> {sig, data}: the result on show
     running: {},                    // view -> AbortController

@@ -13,12 +13,17 @@
 import { POOL, LESION_BATCH, LESION_CHUNKS } from './config.mjs';
 import { summarize, pairedCi95 } from './math.mjs';
 
-/** A progress aggregator over several parts: returns part(i) => (done, total). */
-function progressOf(parts, onProgress) {
-  const done = new Array(parts).fill(0), total = new Array(parts).fill(1);
+/**
+ * A progress aggregator over parts of the given sizes (images or samples
+ * each): returns part(i) => (done, total). Each part counts by its share of
+ * the whole, not by its own units (plans x images), so a part that has not
+ * started weighs what it will cost and the fraction never falls back.
+ */
+function progressOf(sizes, onProgress) {
+  const frac = sizes.map(() => 0), all = sizes.reduce((a, b) => a + b, 0) || 1;
   return (i) => (d, t) => {
-    done[i] = d; total[i] = t || 1;
-    onProgress?.(done.reduce((a, b) => a + b, 0) / total.reduce((a, b) => a + b, 0));
+    frac[i] = t ? Math.min(1, d / t) : 1;
+    onProgress?.(sizes.reduce((s, w, j) => s + w * frac[j], 0) / all);
   };
 }
 
@@ -48,7 +53,7 @@ export function splitImages(count, parts, align = 1, min = 1) {
  */
 export async function evaluatePlan(pool, key, plan, count, { onProgress, signal } = {}) {
   const ranges = splitImages(count, pool.size * 4, 1, POOL.minChunkImages);
-  const part = progressOf(ranges.length, onProgress);
+  const part = progressOf(ranges.map((r) => r.count), onProgress);
   const parts = await Promise.all(ranges.map((r, c) =>
     pool.run({ type: 'eval', key, plan, start: r.start, count: r.count },
              { onProgress: part(c), signal, soft: true })));
@@ -123,7 +128,7 @@ export function progressiveChunks(count, workers, batch, first = LESION_CHUNKS.f
  */
 export async function lesionSingle(pool, key, count, { batch = LESION_BATCH, onProgress, onPartial, signal } = {}) {
   const chunks = progressiveChunks(count, pool.size, batch);
-  const part = progressOf(chunks.length, onProgress);
+  const part = progressOf(chunks.map((c) => c.count), onProgress);
   const results = new Array(chunks.length).fill(null);
   let prefix = 0;   // chunks 0..prefix-1 are done
   const parts = await Promise.all(chunks.map((r, i) =>
@@ -175,7 +180,7 @@ export async function randomCurve(pool, key, kind, count, o, { onProgress, onPar
   const fn = kind === 'swap' ? 'swapRandom' : 'deleteRandom';
   // about one chunk per 100 images (at least two per worker), so the curve redraws often
   const ranges = splitImages(count, Math.max(2 * pool.size, Math.ceil(count / POOL.minChunkImages)), 1, POOL.minChunkImages);
-  const part = progressOf(ranges.length, onProgress);
+  const part = progressOf(ranges.map((r) => r.count), onProgress);
   const done = [];
   const parts = await Promise.all(ranges.map((r, i) =>
     pool.run({ type: 'expt', key, fn, start: r.start, count: r.count,
@@ -210,34 +215,38 @@ export function mergeCurves(parts) {
 }
 
 /**
- * model.pathStats on the first `count` images, in one worker: gradient norm
- * per path length (mean, sd over samples), each length's share of the total
- * gradient, and the effective window.
+ * model.pathStats on the first `count` images: gradient norm per path length
+ * (mean, sd over samples), each length's share of the total gradient, and the
+ * effective window. After each range of samples that ends the run of finished
+ * ones from sample 0, onPartial gets their norms ({norms: [length][sample],
+ * samples}): the gradient per length on the draws so far.
  * @param {{samples: number, seed: number, batch: number, q: number}} o
+ * @param {{onProgress?: Function, onPartial?: (r: {norms: number[][], samples: number}) => void, signal?: AbortSignal}} [cb]
  */
-export async function pathStats(pool, key, count, o, { onProgress, signal } = {}) {
-  // Samples are split into contiguous ranges, one per worker (pathStats'
-  // firstSample): a draw depends only on (seed, sample), so the merged
-  // measurements are exactly those of one call, and of `unravel paths`.
-  const per = Math.ceil(o.samples / pool.size);
-  const ranges = [];
-  for (let first = 0; first < o.samples; first += per)
-    ranges.push({ first, samples: Math.min(per, o.samples - first) });
-  const part = progressOf(ranges.length, onProgress);
+export async function pathStats(pool, key, count, o, { onProgress, onPartial, signal } = {}) {
+  // Samples are split into contiguous ranges, two per worker (pathStats'
+  // firstSample), of equal size so the workers finish together: a draw
+  // depends only on (seed, sample), so the merged measurements are exactly
+  // those of one call, and of `unravel paths`.
+  const ranges = splitImages(o.samples, 2 * pool.size).map((r) => ({ first: r.start, samples: r.count }));
+  const part = progressOf(ranges.map((r) => r.samples), onProgress);
+  const merge = (parts) => parts[0].norms.map((_, k) => parts.flatMap((p) => p.norms[k]));
+  const results = new Array(ranges.length).fill(null);
+  let prefix = 0;
   const parts = await Promise.all(ranges.map((r, i) =>
     pool.run({ type: 'expt', key, fn: 'pathStats', count,
                opts: { samples: r.samples, firstSample: r.first, seed: o.seed, batch: o.batch, q: o.q, bootstrap: 0 } },
-             { onProgress: part(i), signal, cooperative: true })));
-  const norms = parts[0].norms.map((_, k) => parts.flatMap((p) => p.norms[k]));
-  return await pool.run({ type: 'pathSummary', key, norms, opts: { q: o.q, seed: o.seed, batch: o.batch } });
+             { onProgress: part(i), signal, cooperative: true, priority: i })
+      .then((res) => {
+        results[i] = res;
+        const before = prefix;
+        while (prefix < ranges.length && results[prefix]) prefix++;
+        if (prefix > before && prefix < ranges.length && !signal?.aborted)
+          onPartial?.({ norms: merge(results.slice(0, prefix)), samples: ranges[prefix - 1].first + ranges[prefix - 1].samples });
+        return res;
+      })));
+  return await pool.run({ type: 'pathSummary', key, norms: merge(parts), opts: { q: o.q, seed: o.seed, batch: o.batch } });
 }
 
-/**
- * Rough cost of pathStats in image forward passes: each sample runs a batch
- * forward once, then back-propagates through k of n residual branches for
- * every k = 0..n (about 2k/n of a forward pass each), so about
- * samples x batch x (n + 2). Measured within 15% on ResNet-20.
- */
-export function pathStatsCost(n, samples, batch) {
-  return samples * batch * (n + 2);
-}
+// What a run costs (pathStatsCost and the rest) lives in cost.mjs.
+export { pathStatsCost } from './cost.mjs';

@@ -23,8 +23,10 @@ export function h(tag, attrs = {}, ...kids) {
  * known: cost.mjs from the speed measured on this machine): the label says it
  * at the start ("about 1.5 min on this machine") and counts it down until the
  * run's own pace is known; from a tenth of the way (or 10 s) the time left is
- * extrapolated from the time so far.
- * @returns {{el: HTMLElement, start: (label: string, onCancel: () => void, o?: {estimate?: number|(() => number|null)}) => void,
+ * extrapolated from the time so far. `after`: seconds of the work queued
+ * behind this part of a run (the next networks of Across depths), added.
+ * @returns {{el: HTMLElement, start: (label: string, onCancel: () => void,
+ *            o?: {estimate?: number|(() => number|null), after?: () => number|null}) => void,
  *            set: (fraction: number) => void, done: (label?: string) => void}}
  */
 export function progressRow(cls = '') {
@@ -33,19 +35,20 @@ export function progressRow(cls = '') {
   let onCancel = null;
   const cancel = h('button', { type: 'button', class: 'cancel', onclick: () => onCancel?.() }, 'Cancel');
   const el = h('div', { class: `progress-row ${cls}`, hidden: true }, bar, label, cancel);
-  let text = '', t0 = 0, estimate = null;
+  let text = '', t0 = 0, estimate = null, after = null;
+  const seconds = (f) => { const s = typeof f === 'function' ? f() : f; return Number.isFinite(s) && s > 0 ? s : null; };
   const estimated = () => {
-    const s = typeof estimate === 'function' ? estimate() : estimate;
-    if (Number.isFinite(s) && s > 0) el.dataset.estimate = String(Math.round(s));
-    return Number.isFinite(s) && s > 0 ? s : null;
+    const s = seconds(estimate);
+    if (s != null) el.dataset.estimate = String(Math.round(s + (seconds(after) ?? 0)));
+    return s;
   };
   return {
     el,
     start(t, cancelFn, o = {}) {
-      text = t; onCancel = cancelFn; bar.value = 0; estimate = o.estimate ?? null;
+      text = t; onCancel = cancelFn; bar.value = 0; estimate = o.estimate ?? null; after = o.after ?? null;
       delete el.dataset.estimate;
       const s = estimated();
-      label.textContent = `${t}…${s == null ? '' : ` about ${fmtSeconds(s)} on this machine`}`;
+      label.textContent = `${t}…${s == null ? '' : ` about ${fmtSeconds(s + (seconds(after) ?? 0))} on this machine`}`;
       t0 = performance.now();
       el.hidden = false; cancel.hidden = !cancelFn; el.classList.add('running');
     },
@@ -54,7 +57,8 @@ export function progressRow(cls = '') {
       const elapsed = (performance.now() - t0) / 1000;
       const s = estimated();
       const paced = bar.value > 0.02 && elapsed > 2 && (s == null || bar.value >= 0.1 || elapsed >= 10);
-      const left = bar.value >= 1 ? null : paced ? elapsed * (1 - bar.value) / bar.value : s == null ? null : Math.max(1, s - elapsed);
+      const here = bar.value >= 1 ? null : paced ? elapsed * (1 - bar.value) / bar.value : s == null ? null : Math.max(1, s - elapsed);
+      const left = here == null ? null : here + (seconds(after) ?? 0);
       label.textContent = `${text}… ${Math.round(100 * bar.value)}%${left == null ? '' : ` · about ${fmtSeconds(left)} left`}`;
     },
     done(t) {

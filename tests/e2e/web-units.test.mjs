@@ -182,15 +182,19 @@ test('deleteRandom / swapRandom: image ranges on several workers, every draw in 
   assert.deepEqual(ex.defaultKs(7), [0, 1, 2, 3, 4, 5, 6, 7]);
 });
 
-test('pathStats: samples split by firstSample across workers, measurements merged in sample order', async () => {
+test('pathStats: samples split by firstSample across workers (two equal ranges each), merged in sample order, the draws so far as they come', async () => {
   // 2 blocks; the fake worker "measures" norm = 100 * sample + k
   const pool = fakePool((msg) => msg.type === 'pathSummary'
     ? { norms: msg.norms }
     : { norms: [0, 1, 2].map((k) => Array.from({ length: msg.opts.samples }, (_, i) => 100 * (msg.opts.firstSample + i) + k)) });
   const fracs = [];
-  const r = await ex.pathStats(pool, 'primary', 500, { samples: 10, seed: 2, batch: 16, q: 0.9 }, { onProgress: (f) => fracs.push(f) });
+  const partials = [];
+  const r = await ex.pathStats(pool, 'primary', 500, { samples: 10, seed: 2, batch: 16, q: 0.9 },
+                               { onProgress: (f) => fracs.push(f), onPartial: (p) => partials.push(p) });
   const runs = pool.calls.filter((c) => c.type === 'expt');
-  assert.deepEqual(runs.map((c) => [c.opts.firstSample, c.opts.samples]), [[0, 4], [4, 4], [8, 2]]);
+  assert.deepEqual(runs.map((c) => [c.opts.firstSample, c.opts.samples]), [[0, 2], [2, 2], [4, 2], [6, 2], [8, 1], [9, 1]]);
+  assert.deepEqual(partials.map((p) => p.samples), [2, 4, 6, 8, 9]);
+  assert.deepEqual(partials[1].norms[2], [2, 102, 202, 302]);
   assert.ok(runs.every((c) => c.fn === 'pathStats' && c.count === 500 && c.opts.seed === 2 &&
                              c.opts.batch === 16 && c.opts.q === 0.9 && c.pool.cooperative));
   assert.deepEqual(r.norms[1], Array.from({ length: 10 }, (_, s) => 100 * s + 1));

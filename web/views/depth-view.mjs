@@ -7,7 +7,8 @@ import { PAPER, COLORS } from '../config.mjs';
 import { h, chartCard } from '../ui.mjs';
 import { createDepthChart, medianCost } from '../charts/depth.mjs';
 import { median } from '../math.mjs';
-import { createPanel, imageCount, cli, lesionOf, knownLesion, reusedNote, lesionNumbers } from './panel.mjs';
+import { createPanel, imageCount, cli, lesionOf, knownLesion, reusedNote, lesionNumbers, runEstimate } from './panel.mjs';
+import { lesionPasses, archBlocks } from '../cost.mjs';
 
 const EXPLAIN = 'Delete each block in turn in every residual network here, on the same test images. If a ResNet is an ensemble ' +
   'of paths, more blocks mean more paths, each deletion removes a smaller share of the paths that matter, and the error it adds ' +
@@ -45,7 +46,16 @@ export function createDepthView(panel, ctx) {
   async function run(force) {
     const count = imageCount(ctx);
     const nets = networks();
-    const r = p.begin(force, `Deleting each block of ${nets.length} residual network${nets.length === 1 ? '' : 's'}, ${count.toLocaleString('en-US')} images each`);
+    // each network's sweep, unless measured already (residual: every block deletable)
+    const work = nets.map((net) => {
+      if (!force && knownLesion(ctx, net.name, count)) return null;
+      const arch = ctx.manifestOf(net.name)?.arch;
+      const blocks = net.key ? ctx.loaded[net.key].info.blocks : arch ? archBlocks(arch) : 0;
+      return { kind: 'lesion', name: net.name, passes: lesionPasses(blocks) * count };
+    });
+    const todo = (from, to = nets.length) => work.slice(from, to).filter(Boolean);
+    const r = p.begin(force, `Deleting each block of ${nets.length} residual network${nets.length === 1 ? '' : 's'}, ${count.toLocaleString('en-US')} images each`,
+                      todo(0));
     if (!r) return;
     const series = [];
     chart.update({ series });
@@ -67,7 +77,8 @@ export function createDepthView(panel, ctx) {
         r.ctl.signal.throwIfAborted();
         const blocks = known ? known.blocks.length : info.blocks.length;
         p.prog.start(`${net.label} (${i + 1} of ${nets.length}): deleting each of its ${blocks} blocks, ` +
-                     `${count.toLocaleString('en-US')} images`, () => r.ctl.abort());
+                     `${count.toLocaleString('en-US')} images`, () => r.ctl.abort(),
+                     { estimate: () => runEstimate(ctx, todo(i, i + 1)), after: () => runEstimate(ctx, todo(i + 1)) });
         const entry = (res) => ({ name: net.name, label: net.label, n: res.blocks.length, color: COLORS.stage[i % COLORS.stage.length],
                                   full: res.full.error, blocks: res.blocks });
         const onPartial = (res) => {   // this network's column on the images measured so far

@@ -7,7 +7,8 @@
 import { HERO, COLORS } from '../config.mjs';
 import { h, progressRow } from '../ui.mjs';
 import { createDepthChart, medianCost } from '../charts/depth.mjs';
-import { imageCount, lesionOf, isAbort } from './panel.mjs';
+import { imageCount, lesionOf, isAbort, knownLesion, runEstimate } from './panel.mjs';
+import { archBlocks, lesionPasses } from '../cost.mjs';
 
 /** "+0.6", "+31", "−0.2": points of error, as the hero's big numbers show them. */
 export function fmtPoints(v) {
@@ -16,11 +17,6 @@ export function fmtPoints(v) {
   return `${v < 0 ? '−' : '+'}${a >= 10 ? a.toFixed(0) : a.toFixed(1)}`;
 }
 
-/** Blocks of a manifest's network: arch.blocks_per_stage is one count for every stage, or one per stage. */
-function blockCount(manifest) {
-  const { blocks_per_stage: b, widths } = manifest.arch;
-  return Array.isArray(b) ? b.reduce((a, c) => a + c, 0) : b * widths.length;
-}
 
 /**
  * @param {object} ctx the explorer's shared state (views/panel.mjs)
@@ -81,7 +77,7 @@ export function createHero(ctx, { onExplore }) {
     const mine = ctl = new AbortController();
     ctx.running.hero = mine;
     const count = imageCount(ctx);
-    const series = nets.map((n) => ({ name: n.name, label: n.label, color: n.color, n: blockCount(ctx.manifestOf(n.name)),
+    const series = nets.map((n) => ({ name: n.name, label: n.label, color: n.color, n: archBlocks(ctx.manifestOf(n.name).arch),
                                       full: NaN, blocks: [], images: 0 }));
     const done = new Array(nets.length).fill(0);
     const refresh = () => {
@@ -103,7 +99,10 @@ export function createHero(ctx, { onExplore }) {
       if (ctx.running.hero === mine) ctx.running.hero = null;
     };
     draw(series);
-    prog.start(`Deleting each block of ${nets.length} networks`, () => mine.abort());
+    // what it takes here (once the live evaluation has measured a speed): the sweeps not measured yet
+    const work = series.filter((s) => !knownLesion(ctx, s.name, count))
+      .map((s) => ({ kind: 'lesion', name: s.name, passes: lesionPasses(s.n) * count }));
+    prog.start(`Deleting each block of ${nets.length} networks`, () => mine.abort(), { estimate: () => runEstimate(ctx, work) });
     let runs;
     try {
       const keys = [];

@@ -6,6 +6,7 @@ import { kRows } from '../paper-tables.mjs';
 import { h, chartCard } from '../ui.mjs';
 import { createErrorKChart } from '../charts/error-k.mjs';
 import { createPanel, modelsToRun, imageCount, cli, VIEW_LABELS } from './panel.mjs';
+import { randomCurvePasses } from '../cost.mjs';
 
 const KINDS = {
   delete: {
@@ -63,12 +64,14 @@ export function createKView(panel, v, ctx) {
 
   async function run(force) {
     const { st } = ctx;
+    if (!ctx.loaded.primary) return;
     const count = imageCount(ctx);
-    const r = p.begin(force, `${st.samples} draws per k, ${count.toLocaleString('en-US')} images each`);
-    if (!r) return;
     const ms = modelsToRun(ctx.loaded);
-    shownSeed = st.seed;
     const ksOf = ms.map((m) => ex.defaultKs(kind.kmax(m)));
+    const work = ms.map((m, i) => ({ kind: v, name: m.name, passes: randomCurvePasses(v, m.info.blocks, ksOf[i], st.samples) * count }));
+    const r = p.begin(force, `${st.samples} draws per k, ${count.toLocaleString('en-US')} images each`, work);
+    if (!r) return;
+    shownSeed = st.seed;
     const series = ms.map((m, i) => ({ name: m.name, color: m.color, blocks: m.info.blocks.length, kmax: kind.kmax(m), points: [],
                                         selectable: i === 0 }));   // the primary's draws can be tried above
     const fracs = ms.map(() => 0);

@@ -6,6 +6,7 @@ import { lesionRows } from '../paper-tables.mjs';
 import { h, chartCard } from '../ui.mjs';
 import { createLesionChart } from '../charts/lesion.mjs';
 import { createPanel, modelsToRun, imageCount, cli, lesionOf, knownLesion, reusedNote, lesionNumbers } from './panel.mjs';
+import { lesionPasses } from '../cost.mjs';
 
 const EXPLAIN = 'Delete one block at a time (its residual branch; the skip stays) and measure the test error. ' +
   'Removing a block removes half of all paths, yet the paper finds a ResNet barely notices, except at the downsampling blocks; ' +
@@ -31,10 +32,13 @@ export function createLesionView(panel, ctx) {
   };
 
   async function run(force) {
+    if (!ctx.loaded.primary) return;
     const count = imageCount(ctx);
-    const r = p.begin(force, `Deleting each block in turn, ${count.toLocaleString('en-US')} images`);
-    if (!r) return;
     const ms = modelsToRun(ctx.loaded);
+    const work = ms.filter((m) => force || !knownLesion(ctx, m.name, count))   // what is measured again
+      .map((m) => ({ kind: 'lesion', name: m.name, passes: lesionPasses(m.info.blocks) * count }));
+    const r = p.begin(force, `Deleting each block in turn, ${count.toLocaleString('en-US')} images`, work);
+    if (!r) return;
     const parts = ms.map((m, i) => ({ name: m.name, color: m.color, result: null, selectable: i === 0 }));   // the primary's bars can be tried above
     const fracs = ms.map(() => 0);
     const seen = ms.map(() => 0);   // images each model's bars cover so far

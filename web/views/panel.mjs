@@ -5,7 +5,8 @@
 // numbers.
 //
 // ctx is the explorer's shared state (built in app.mjs): st (the URL state),
-// setState, say, pool, images, loaded {primary, compare}, results, running,
+// setState, say (and place: where a message beside a control goes), pool,
+// images, loaded {primary, compare}, results, running,
 // speed, lesions, labelOf, manifestOf, offered, modelBytes, showView, and
 // emit(type, detail): the explorer's one event hook (a view emits 'result'
 // with its numbers when a run finishes; unravel-explorer.mjs dispatches it).
@@ -13,6 +14,7 @@ import { COLORS, PAPER, PATH_STATS } from '../config.mjs';
 import { AbortError } from '../pool.mjs';
 import { lesionSingle } from '../experiments.mjs';
 import { h, progressRow } from '../ui.mjs';
+import { runSeconds } from '../cost.mjs';
 
 export const VIEW_LABELS = Object.freeze({ lesion: 'Delete one block', delete: 'Delete k blocks', swap: 'Swap k pairs',
                                           paths: 'Path lengths & gradients', depth: 'Across depths' });
@@ -131,6 +133,14 @@ export function modelsToRun(loaded) {
   return list;
 }
 
+/**
+ * Seconds a run of these parts ([{kind, name, passes}], as cost.mjs counts
+ * them) takes on this machine, from the speed measured here; null until the
+ * live evaluation has measured one.
+ */
+export const runEstimate = (ctx, parts) =>
+  runSeconds(parts, { speed: ctx.speed, manifestOf: ctx.manifestOf, workers: ctx.pool?.size ?? 1 });
+
 /** A CLI command, breakable only between its options. */
 export function cli(cmd) {
   const parts = cmd.split(/ (?=--)/);
@@ -163,15 +173,17 @@ export function createPanel(panel, v, ctx, text, run) {
   const runRow = h('div', { class: 'run-row', onkeydown: (e) => {
     if (e.key === 'Escape' && ctx.running[v] && !ctx.running[v].signal.aborted) { e.preventDefault(); ctx.running[v].abort(); }
   } }, btn, prog.el);
-  const head = h('div', { class: 'panel-head' }, h('p', { class: 'explain' }, text), runRow);
+  const said = ctx.place?.('panel-messages');   // a failed run says so under its Run button
+  const head = h('div', { class: 'panel-head' }, h('p', { class: 'explain' }, text), runRow, said);
   panel.append(head);
   return {
     prog, btn, meta, table, runRow, head,
 
     /** Start a cancellable run: {ctl, s, finish(text)}, or null when there is
      *  nothing to measure yet, or (unless forced) the result on show is current
-     *  or the same run is under way (coming back to its tab does not restart it). */
-    begin(force, label) {
+     *  or the same run is under way (coming back to its tab does not restart it).
+     *  parts: the run's work (see runEstimate), for the time it says it takes. */
+    begin(force, label, parts = null) {
       if (!ctx.loaded.primary || !ctx.images.bytes) return null;
       const s = viewSignature(v, ctx);
       const underWay = ctx.running[v] && !ctx.running[v].signal.aborted && ctx.running[v].sig === s;
@@ -179,7 +191,7 @@ export function createPanel(panel, v, ctx, text, run) {
       ctx.running[v]?.abort();
       const ctl = ctx.running[v] = new AbortController();
       ctl.sig = s;
-      prog.start(label, () => ctl.abort());
+      prog.start(label, () => ctl.abort(), parts ? { estimate: () => runEstimate(ctx, parts) } : {});
       busy(true);
       return {
         ctl, s,
@@ -199,7 +211,7 @@ export function createPanel(panel, v, ctx, text, run) {
     /** A run that ended in an error or a cancel. */
     fail(r, e, what) {
       r.finish(isAbort(e) ? 'Cancelled.' : null);
-      if (!isAbort(e)) ctx.say(`${what} failed: ${e.message}`, 'error', v);
+      if (!isAbort(e)) ctx.say(`${what} failed: ${e.message}`, 'error', v, { at: said });
     },
 
     /** The "Ours beside the paper" rows: [label, this page, the paper]. */

@@ -6,10 +6,11 @@ import { PATH_STATS } from '../config.mjs';
 import * as ex from '../experiments.mjs';
 import { pathsRows, pathsNote } from '../paper-tables.mjs';
 import { h, chartCard, fmtSeconds } from '../ui.mjs';
+import { summarize } from '../math.mjs';
 import { createPathDistChart } from '../charts/path-dist.mjs';
 import { createGradLengthChart } from '../charts/grad-length.mjs';
 import { createGradTotalChart } from '../charts/grad-total.mjs';
-import { createPanel, modelsToRun, pathsImageCount, viewSignature, cli } from './panel.mjs';
+import { createPanel, modelsToRun, pathsImageCount, viewSignature, cli, runEstimate } from './panel.mjs';
 
 const EXPLAIN = 'Paths of a residual network have lengths Binomial(n, 1/2). The gradient reaching the input through a path ' +
   'shrinks exponentially with its length, so nearly all of it flows through a window of short paths: the effective paths.';
@@ -49,14 +50,14 @@ export function createPathsView(panel, ctx) {
     why.textContent = plain ? '' : pathsNote(n, !primary()?.info.training, r?.gradMean);
   }
 
-  // What a run will cost: image passes, and seconds where the live
-  // evaluation has measured this model's speed.
+  // What a run will cost: image passes (cost.mjs), and seconds on this
+  // machine once the live evaluation has measured a speed.
+  const work = (n) => [{ kind: 'paths', name: primary().name, passes: ex.pathStatsCost(n, ctx.st.samples, ctx.st.pbatch) }];
   function estimate(n) {
     const { st } = ctx;
-    const cost = ex.pathStatsCost(n, st.samples, st.pbatch);
-    const s = ctx.speed[primary().name];
-    return `${st.samples} draws × ${st.pbatch} images × (n + 2) ≈ ${cost.toLocaleString('en-US')} image passes` +
-      (s ? `, about ${fmtSeconds(cost * s)} here` : '');
+    const s = runEstimate(ctx, work(n));
+    return `${st.samples} draws × ${st.pbatch} images × (n + 2) ≈ ${work(n)[0].passes.toLocaleString('en-US')} image passes` +
+      (s ? `, about ${fmtSeconds(s)} on this machine` : '');
   }
 
   async function run(force) {
@@ -82,19 +83,30 @@ export function createPathsView(panel, ctx) {
       table(null, n);
     }
     const count = pathsImageCount(ctx);
-    const r = p.begin(force, `Gradients per path length: ${st.samples} draws of ${st.pbatch} images`);
+    const r = p.begin(force, `Gradients per path length: ${st.samples} draws of ${st.pbatch} images`, work(n));
     if (!r) return;
     const t0 = performance.now();
     p.meta.textContent = estimate(n);
+    // the gradient per length on the draws so far (the window needs them all)
+    const color = modelsToRun(ctx.loaded)[0].color;
+    const onPartial = ({ norms, samples }) => {
+      if (!r.current()) return;
+      const s = norms.map(summarize);
+      grad.update({ n, color, name: primary().name, gradMean: s.map((x) => x.mean), gradSd: s.map((x) => x.sd),
+                    gradMin: s.map((x) => x.min), gradMax: s.map((x) => x.max) });
+      grad.status.textContent = `So far on ${samples} of ${st.samples} draws; the rest are coming…`;
+    };
     try {
       const res = await ex.pathStats(ctx.pool, 'primary', count, { samples: st.samples, seed: st.seed, batch: st.pbatch, q: st.q },
-                                     { signal: r.ctl.signal, onProgress: (f) => p.prog.set(f) });
+                                     { signal: r.ctl.signal, onProgress: (f) => p.prog.set(f), onPartial });
+      grad.status.textContent = '';
       ctx.results.paths = { sig: r.s, data: res, seconds: (performance.now() - t0) / 1000, count };
       ctx.emit('result', { view: 'paths', model: primary().name, images: count, samples: st.samples, seed: st.seed,
                            batch: st.pbatch, q: st.q, stats: structuredClone(res) });
       show();
       r.finish(`Done: ${st.samples} draws per length, ${st.pbatch} images each.`);
     } catch (e) {
+      if (r.current()) grad.status.textContent = '';
       p.fail(r, e, 'Path statistics');
     }
   }
