@@ -18,8 +18,11 @@
 // and the module keeps working afterwards. Objects hold WASM memory until
 // their dispose() (a FinalizationRegistry frees what is forgotten, late).
 
-/** Kernel variants, as numbered by unr_isa in c/kernels/kernels.h. */
-const ISA = Object.freeze({ auto: 0, scalar: 1, avx2: 2, wasmsimd: 3 });
+// Kernel variants are numbered by unr_isa (c/kernels/kernels.h), auto 0; the
+// module names them (unr_wasm_isa_name, "unknown" past the last) and says
+// which it has (unr_wasm_isa_available), so the list comes from it at load.
+const ISA_AUTO = 0;
+const MAX_ISAS = 64;      // a bound on the names loop, far above unr_isa's count
 const NUM_CLASSES = 10;
 const IMAGE_SIDE = 32;
 const IMAGE_BYTES = 3 * IMAGE_SIDE * IMAGE_SIDE;
@@ -100,9 +103,7 @@ function argError(message) {
  * @returns {Promise<Unravel>}
  */
 export async function loadUnravel(options = {}) {
-  const isa = options.isa ?? 'auto';
-  if (!(isa in ISA) || isa === 'avx2')
-    throw argError(`isa: '${isa}' is not auto, scalar or wasmsimd`);
+  const isa = options.isa ?? 'auto';     // checked against the module's own list
   const imports = makeImports();
   let instance;
   if (options.module) {
@@ -114,7 +115,7 @@ export async function loadUnravel(options = {}) {
       : new URL('./unravel.wasm', import.meta.url);
     instance = await instantiateUrl(url, imports.object);
   }
-  return new Unravel(instance, imports, ISA[isa]);
+  return new Unravel(instance, imports, isa);
 }
 
 async function instantiateUrl(url, importObject) {
@@ -185,12 +186,11 @@ export class Unravel {
   #it = null;  // what Model and CifarData need, made once
 
   /** @internal use loadUnravel() */
-  constructor(instance, imports, isa) {
+  constructor(instance, imports, isaName) {
     this.#x = instance.exports;
     this.#state = imports.state;
     this.#state.memory = this.#x.memory;
     this.#state.onGrow = () => { this.#u8 = null; };
-    this.#isa = isa;
     this.#x._initialize();
     const built = this.#string(this.#x.unr_wasm_version());
     if (built !== version)
@@ -202,8 +202,23 @@ export class Unravel {
     this.#registry = typeof FinalizationRegistry !== 'undefined'
       ? new FinalizationRegistry((free) => free()) : null;
 
+    // The ISAs this build has, auto first, by name.
+    const isas = new Map();
+    for (let i = 0; i < MAX_ISAS; i++) {
+      const name = this.#string(this.#x.unr_wasm_isa_name(i));
+      if (name === 'unknown')
+        break;
+      if (this.#x.unr_wasm_isa_available(i))
+        isas.set(name, i);
+    }
+    const isa = typeof isaName === 'string' ? isas.get(isaName) : undefined;
+    if (isa === undefined) {
+      const names = [...isas.keys()];
+      throw argError(`isa: '${isaName}' is not ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
+    }
+    this.#isa = isa;
     const best = this.#x.unr_wasm_best_isa();
-    const used = isa === ISA.auto ? best : isa;
+    const used = isa === ISA_AUTO ? best : isa;
     if (!this.#x.unr_wasm_isa_available(used))
       throw new UnravelError(`unravel: the ${this.#string(this.#x.unr_wasm_isa_name(used))} ` +
                              'kernels are not in this build', 'unsupported');
@@ -212,7 +227,7 @@ export class Unravel {
     /** Kernels runners use: "wasmsimd" or "scalar". @type {string} */
     this.isa = this.#string(this.#x.unr_wasm_isa_name(used));
     /** Whether the WASM SIMD128 kernels are in use. @type {boolean} */
-    this.simd = used === ISA.wasmsimd;
+    this.simd = this.isa === 'wasmsimd';
     Object.freeze(this);
   }
 
