@@ -307,7 +307,7 @@ static void run_conv_jobs(unr_ctx *ctx, conv_job *jobs, int njobs)
     unr_parallel_for(ctx, cb.nchunks, conv_chunks, &cb);
 }
 
-/* ---------------------------------------------------------------- conv */
+/* ---------------------------------------------------------------- padding */
 
 /* xp[n, h+2p, w+2p, c] = x[n, h, w, c] inside a border of p zero pixels;
  * images [b0, b1). */
