@@ -529,6 +529,9 @@ export function createExplorer(root, options = {}) {
     get state() { return { ...st }; },
     /** Workers terminated and replaced so far (a cancelled experiment that did not stop in time). */
     get workersReplaced() { return pool?.replaced ?? 0; },
+    /** What run estimates rest on (cost.mjs): seconds per image the live evaluation measured, per model, and the workers. */
+    get speed() { return { ...ctx.speed }; },
+    get workers() { return pool?.size ?? 0; },
     destroy() { cancelAll(); pool?.terminate(); },
   };
 }

@@ -39,7 +39,7 @@ export function progressRow(cls = '') {
   const seconds = (f) => { const s = typeof f === 'function' ? f() : f; return Number.isFinite(s) && s > 0 ? s : null; };
   const estimated = () => {
     const s = seconds(estimate);
-    if (s != null) el.dataset.estimate = String(Math.round(s + (seconds(after) ?? 0)));
+    if (s != null) el.dataset.estimate = (s + (seconds(after) ?? 0)).toFixed(2);   // seconds, for tests
     return s;
   };
   return {
