@@ -79,7 +79,8 @@ static const char *shape_str(const unr_conv_shape *s)
 
 /* ---------------------------------------------------------------- variants */
 
-#define MAX_CTX 12
+/* 3 thread counts x 3 Winograd settings per ISA entry */
+#define MAX_CTX (3 * 3 * UNR_ISA_COUNT)
 static unr_ctx *ref_ctx;
 static unr_ctx *ctxs[MAX_CTX];
 static int ctx_wino[MAX_CTX];       /* Winograd tile m: 2, 4, or 0 (off) */
