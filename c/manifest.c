@@ -493,3 +493,111 @@ unr_status unr_model_set_metadata(unr_model *m, const char *metrics_json,
     }
     return UNR_OK;
 }
+
+/* ---- writing ---- */
+
+#define ALIGN 64  /* tensor offsets are 64-byte aligned in files we write */
+
+static cJSON *float_array(const float *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
+    return a;
+}
+
+unr_status unr_model_serialize(const unr_model *m, const char *name, const char *weights_file,
+                               char **manifest, size_t *manifest_len, void **weights,
+                               size_t *weights_len, unr_error *err)
+{
+    *manifest = NULL, *weights = NULL;
+    *manifest_len = 0, *weights_len = 0;
+    if (!name)
+        name = m->name;
+    size_t total = 0;
+    for (int i = 0; i < m->num_tensors; i++)
+        total = (total + ALIGN - 1) / ALIGN * ALIGN + m->tensors[i].count * 4;
+    size_t name_len = strlen(name);
+    char *bin_name = weights_file ? NULL : malloc(name_len + 5);   /* NAME.bin */
+    unsigned char *bytes = calloc(total ? total : 1, 1);
+    cJSON *root = cJSON_CreateObject();
+    if (!bytes || !root || (!weights_file && !bin_name)) {
+        free(bin_name);
+        free(bytes);
+        cJSON_Delete(root);
+        return unr_fail(err, UNR_ERR_NOMEM, "%s: out of memory", name);
+    }
+    if (!weights_file) {
+        memcpy(bin_name, name, name_len);
+        memcpy(bin_name + name_len, ".bin", 5);
+        weights_file = bin_name;
+    }
+    cJSON_AddStringToObject(root, "format", UNR_MODEL_FORMAT);
+    cJSON_AddNumberToObject(root, "version", UNR_MODEL_VERSION);
+    cJSON_AddStringToObject(root, "name", name);
+    if (m->license)
+        cJSON_AddStringToObject(root, "license", m->license);
+    cJSON *arch = cJSON_AddObjectToObject(root, "arch");
+    cJSON_AddStringToObject(arch, "family", "cifar-resnet");
+    unr_arch_add_json(arch, &m->arch);
+    cJSON_AddStringToObject(arch, "shortcut", unr_shortcut_name(m->arch.shortcut));
+    cJSON_AddNumberToObject(arch, "num_classes", m->arch.num_classes);
+    cJSON_AddNumberToObject(arch, "bn_eps", (double)m->arch.bn_eps);
+    cJSON_AddStringToObject(arch, "block", m->arch.preactivation
+        ? "pre-activation basic block: shortcut(x) + conv2(relu(bn2(conv1(relu(bn1(x)))))); "
+          "a projection reads relu(bn1(x))"
+        : "post-activation basic block: relu(shortcut(x) + bn2(conv2(relu(bn1(conv1(x))))))");
+    cJSON *input = cJSON_AddObjectToObject(root, "input");
+    cJSON_AddStringToObject(input, "layout", "CIFAR-10 record: uint8 R, G, B planes of 32x32; "
+                            "x = (pixel/255 - mean) / std");
+    cJSON_AddItemToObject(input, "mean", float_array(m->mean, 3));
+    cJSON_AddItemToObject(input, "std", float_array(m->std, 3));
+
+    cJSON *tensors = cJSON_CreateArray();
+    size_t off = 0;
+    for (int i = 0; i < m->num_tensors; i++) {
+        const unr_tensor *t = &m->tensors[i];
+        off = (off + ALIGN - 1) / ALIGN * ALIGN;
+        unr_tensor_to_file(t, bytes + off);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", t->name);
+        cJSON_AddItemToObject(e, "shape", cJSON_CreateIntArray(t->shape, t->ndim));
+        cJSON_AddNumberToObject(e, "offset", (double)off);
+        cJSON_AddNumberToObject(e, "length", (double)(t->count * 4));
+        cJSON_AddItemToArray(tensors, e);
+        off += t->count * 4;
+    }
+    char hex[65];
+    unr_sha256_hex(bytes, total, hex);
+    cJSON *w = cJSON_AddObjectToObject(root, "weights");
+    cJSON_AddStringToObject(w, "file", weights_file);
+    cJSON_AddNumberToObject(w, "bytes", (double)total);
+    cJSON_AddStringToObject(w, "sha256", hex);
+    cJSON_AddStringToObject(w, "dtype", "float32 little-endian");
+    cJSON_AddStringToObject(w, "layout", "PyTorch: conv (out, in, kh, kw), linear (out, in); "
+                            "batch norm unfolded");
+    cJSON_AddNumberToObject(w, "parameters", (double)m->num_params);
+    if (m->metrics_json)
+        cJSON_AddItemToObject(root, "metrics", cJSON_Parse(m->metrics_json));
+    if (m->training_json)
+        cJSON_AddItemToObject(root, "training", cJSON_Parse(m->training_json));
+    cJSON_AddItemToObject(root, "tensors", tensors);
+
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    free(bin_name);
+    size_t tl = text ? strlen(text) : 0;
+    char *out = text ? malloc(tl + 2) : NULL;
+    if (!out) {
+        cJSON_free(text);
+        free(bytes);
+        return unr_fail(err, UNR_ERR_NOMEM, "%s: out of memory", name);
+    }
+    memcpy(out, text, tl);
+    out[tl] = '\n';   /* files end with a newline */
+    out[tl + 1] = '\0';
+    cJSON_free(text);
+    *manifest = out, *manifest_len = tl + 1;
+    *weights = bytes, *weights_len = total;
+    return UNR_OK;
+}

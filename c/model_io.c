@@ -9,8 +9,6 @@
 #include "cJSON.h"
 #include "internal.h"
 
-#define ALIGN 64  /* tensor offsets are 64-byte aligned in files we write */
-
 unr_status unr_read_file(const char *path, size_t limit, void **data,
                          size_t *len, unr_error *err)
 {
@@ -127,14 +125,6 @@ unr_status unr_write_file_atomic(const char *path, const void *data, size_t len,
     return write_atomic(path, data, len, err);
 }
 
-static cJSON *float_array(const float *v, int n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
-    return a;
-}
-
 unr_status unr_model_save(const unr_model *m, const char *path, unr_error *err)
 {
     char base[4096], json_path[4200], bin_path[4200];
@@ -150,80 +140,16 @@ unr_status unr_model_save(const unr_model *m, const char *path, unr_error *err)
     const char *slash = strrchr(base, '/');
     const char *stem = slash ? slash + 1 : base;
 
-    size_t total = 0;
-    for (int i = 0; i < m->num_tensors; i++)
-        total = (total + ALIGN - 1) / ALIGN * ALIGN + m->tensors[i].count * 4;
-    unsigned char *bytes = calloc(total ? total : 1, 1);
-    cJSON *root = cJSON_CreateObject();
-    if (!bytes || !root) {
-        free(bytes);
-        cJSON_Delete(root);
-        return unr_fail(err, UNR_ERR_NOMEM, "%s: out of memory", path);
-    }
-    cJSON_AddStringToObject(root, "format", UNR_MODEL_FORMAT);
-    cJSON_AddNumberToObject(root, "version", UNR_MODEL_VERSION);
-    cJSON_AddStringToObject(root, "name", stem);
-    if (m->license)
-        cJSON_AddStringToObject(root, "license", m->license);
-    cJSON *arch = cJSON_AddObjectToObject(root, "arch");
-    cJSON_AddStringToObject(arch, "family", "cifar-resnet");
-    unr_arch_add_json(arch, &m->arch);
-    cJSON_AddStringToObject(arch, "shortcut", unr_shortcut_name(m->arch.shortcut));
-    cJSON_AddNumberToObject(arch, "num_classes", m->arch.num_classes);
-    cJSON_AddNumberToObject(arch, "bn_eps", (double)m->arch.bn_eps);
-    cJSON_AddStringToObject(arch, "block", m->arch.preactivation
-        ? "pre-activation basic block: shortcut(x) + conv2(relu(bn2(conv1(relu(bn1(x)))))); "
-          "a projection reads relu(bn1(x))"
-        : "post-activation basic block: relu(shortcut(x) + bn2(conv2(relu(bn1(conv1(x))))))");
-    cJSON *input = cJSON_AddObjectToObject(root, "input");
-    cJSON_AddStringToObject(input, "layout", "CIFAR-10 record: uint8 R, G, B planes of 32x32; "
-                            "x = (pixel/255 - mean) / std");
-    cJSON_AddItemToObject(input, "mean", float_array(m->mean, 3));
-    cJSON_AddItemToObject(input, "std", float_array(m->std, 3));
-
-    cJSON *tensors = cJSON_CreateArray();
-    size_t off = 0;
-    for (int i = 0; i < m->num_tensors; i++) {
-        const unr_tensor *t = &m->tensors[i];
-        off = (off + ALIGN - 1) / ALIGN * ALIGN;
-        unr_tensor_to_file(t, bytes + off);
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "name", t->name);
-        cJSON_AddItemToObject(e, "shape", cJSON_CreateIntArray(t->shape, t->ndim));
-        cJSON_AddNumberToObject(e, "offset", (double)off);
-        cJSON_AddNumberToObject(e, "length", (double)(t->count * 4));
-        cJSON_AddItemToArray(tensors, e);
-        off += t->count * 4;
-    }
-    char hex[65];
-    unr_sha256_hex(bytes, total, hex);
-    cJSON *w = cJSON_AddObjectToObject(root, "weights");
-    char bin_name[4200];
-    snprintf(bin_name, sizeof bin_name, "%s.bin", stem);
-    cJSON_AddStringToObject(w, "file", bin_name);
-    cJSON_AddNumberToObject(w, "bytes", (double)total);
-    cJSON_AddStringToObject(w, "sha256", hex);
-    cJSON_AddStringToObject(w, "dtype", "float32 little-endian");
-    cJSON_AddStringToObject(w, "layout", "PyTorch: conv (out, in, kh, kw), linear (out, in); "
-                            "batch norm unfolded");
-    cJSON_AddNumberToObject(w, "parameters", (double)m->num_params);
-    if (m->metrics_json)
-        cJSON_AddItemToObject(root, "metrics", cJSON_Parse(m->metrics_json));
-    if (m->training_json)
-        cJSON_AddItemToObject(root, "training", cJSON_Parse(m->training_json));
-    cJSON_AddItemToObject(root, "tensors", tensors);
-
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    unr_status st = text ? UNR_OK : unr_fail(err, UNR_ERR_NOMEM, "%s: out of memory", path);
+    /* The model is named after its file, and so are its weights. */
+    char *text;
+    void *bytes;
+    size_t tl, total;
+    unr_status st = unr_model_serialize(m, stem, NULL, &text, &tl, &bytes, &total, err);
     if (!st)
         st = write_atomic(bin_path, bytes, total, err);
-    if (!st) {
-        size_t tl = strlen(text);
-        text[tl] = '\n';  /* overwrite the terminator: files end with a newline */
-        st = write_atomic(json_path, text, tl + 1, err);
-    }
-    cJSON_free(text);
+    if (!st)
+        st = write_atomic(json_path, text, tl, err);
+    free(text);
     free(bytes);
     return st;
 }

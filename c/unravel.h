@@ -157,6 +157,15 @@ unr_status unr_model_init_random(const unr_arch *arch, uint64_t seed,
 /* Writes PATH.json + PATH.bin (path given without extension, or ending in
  * .json). Refolds nothing; writes the raw (unfolded) parameters. */
 unr_status unr_model_save(const unr_model *m, const char *path, unr_error *err);
+/* The same two files in memory, with no file I/O (unr_model_save writes
+ * these bytes; the WASM build hands them to JavaScript): *manifest, JSON
+ * text ending in a newline, *manifest_len bytes (NUL-terminated besides),
+ * and *weights, the weights file's *weights_len bytes; both malloc'd, the
+ * caller frees them. name: the manifest's "name" (NULL: the model's own);
+ * weights_file: the weights.file it names (NULL: NAME.bin). */
+unr_status unr_model_serialize(const unr_model *m, const char *name, const char *weights_file,
+                               char **manifest, size_t *manifest_len, void **weights,
+                               size_t *weights_len, unr_error *err);
 void unr_model_free(unr_model *m);
 
 const unr_arch *unr_model_arch(const unr_model *m);

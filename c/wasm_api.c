@@ -77,6 +77,71 @@ UNR_EXPORT unr_model *unr_wasm_model_load(const char *manifest, size_t manifest_
     return m;
 }
 
+/* A PyTorch checkpoint read into a model (unr_model_import_checkpoint),
+ * its options as plain values: norm, mean[3] then std[3], or NULL for
+ * CIFAR-10's (with a warning); shortcut -1 to read it off the tensors, else
+ * an unr_shortcut; block an unr_block_kind; stage_blocks[num_stages] (0
+ * stages: read off the names); bn_eps 0 for PyTorch's 1e-5; name NULL for
+ * the source's file name without its extension. warnings[warnings_cap]
+ * receives what to tell the user, one per line ("" if nothing). */
+UNR_EXPORT unr_model *unr_wasm_model_import_checkpoint(const void *bytes, size_t n,
+                                                       const char *source, const float *norm,
+                                                       int shortcut, int block,
+                                                       const int32_t *stage_blocks, int num_stages,
+                                                       double bn_eps, const char *name,
+                                                       char *warnings, int warnings_cap,
+                                                       unr_error *err)
+{
+    unr_error_clear(err);
+    const char *src = source ? source : "checkpoint";
+    if (shortcut < -1 || shortcut > UNR_SHORTCUT_NONE)
+        return unr_fail(err, UNR_ERR_FIELD, "%s: shortcut %d is not A, B or none", src, shortcut),
+               NULL;
+    if (block < UNR_BLOCK_AUTO || block > UNR_BLOCK_PRE)
+        return unr_fail(err, UNR_ERR_FIELD, "%s: block kind %d is not auto, post or pre", src, block),
+               NULL;
+    if (num_stages < 0 || num_stages > UNR_MAX_STAGES)
+        return unr_fail(err, UNR_ERR_RANGE, "%s: %d stages is outside 1..%d", src, num_stages,
+                        UNR_MAX_STAGES), NULL;
+    if (!(bn_eps >= 0 && bn_eps <= 0.5))
+        return unr_fail(err, UNR_ERR_RANGE, "%s: bn_eps %g is outside 0..0.5", src, bn_eps), NULL;
+    unr_import_options opt = {0};
+    if (norm) {
+        opt.has_mean_std = 1;
+        memcpy(opt.mean, norm, sizeof opt.mean);
+        memcpy(opt.std, norm + 3, sizeof opt.std);
+    }
+    opt.has_shortcut = shortcut >= 0;
+    opt.shortcut = shortcut >= 0 ? (unr_shortcut)shortcut : UNR_SHORTCUT_A;
+    opt.block = (unr_block_kind)block;
+    opt.num_stages = num_stages;
+    for (int s = 0; s < num_stages; s++)
+        opt.stage_blocks[s] = stage_blocks[s];
+    opt.bn_eps = (float)bn_eps;
+    opt.name = name;
+    unr_model *m = NULL;
+    if (unr_model_import_checkpoint(bytes, n, src, &opt, &m, warnings,
+                                    warnings_cap > 0 ? (size_t)warnings_cap : 0, err))
+        return NULL;
+    return m;
+}
+
+/* The model as unravel's own files (unr_model_serialize): returns the
+ * manifest text (malloc'd, NUL-terminated) and writes the weights file's
+ * bytes (malloc'd) to *weights and their count to *weights_len. The caller
+ * frees both with free. name, weights_file: as unr_model_serialize. */
+UNR_EXPORT char *unr_wasm_model_serialize(const unr_model *m, const char *name,
+                                          const char *weights_file, void **weights,
+                                          size_t *weights_len, unr_error *err)
+{
+    unr_error_clear(err);
+    char *text = NULL;
+    size_t text_len;
+    if (unr_model_serialize(m, name, weights_file, &text, &text_len, weights, weights_len, err))
+        return NULL;
+    return text;
+}
+
 UNR_EXPORT void unr_wasm_model_free(unr_model *m) { unr_model_free(m); }
 UNR_EXPORT int unr_wasm_model_num_blocks(const unr_model *m) { return unr_model_num_blocks(m); }
 

@@ -22,6 +22,7 @@ WASM_EXPORTS := malloc free \
   unr_wasm_error_new unr_wasm_error_free unr_wasm_error_status unr_wasm_error_message \
   unr_wasm_status_name \
   unr_wasm_model_load unr_wasm_model_free unr_wasm_model_num_blocks unr_wasm_model_info \
+  unr_wasm_model_import_checkpoint unr_wasm_model_serialize \
   unr_wasm_plan_create unr_wasm_plan_free unr_wasm_plan_order unr_wasm_plan_deleted \
   unr_wasm_plan_reset unr_wasm_plan_validate \
   unr_wasm_runner_create unr_wasm_runner_free unr_wasm_runner_isa \

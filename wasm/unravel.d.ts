@@ -35,6 +35,30 @@ export declare class Unravel {
   loadModel(manifest: string | object, weights: ArrayBuffer | ArrayBufferView,
             options?: { name?: string }): Model;
   loadCifar(bytes: ArrayBuffer | ArrayBufferView, options?: { name?: string }): CifarData;
+  /** A PyTorch checkpoint (torch.save zip or legacy, or safetensors; float32), read in C
+   *  without PyTorch, as `unravel import` reads it; the model's `warnings` say what was
+   *  assumed (CIFAR-10's mean and std when none are given). */
+  importCheckpoint(bytes: ArrayBuffer | ArrayBufferView, options?: ImportOptions): Model;
+}
+
+/** importCheckpoint's options: `unravel import`'s flags. */
+export interface ImportOptions {
+  /** The checkpoint's file name (default 'checkpoint'): messages name it, and the model is
+   *  named after it without its extension. */
+  name?: string;
+  /** The model's name instead (the CLI's --name). */
+  modelName?: string;
+  /** Per-channel input normalisation, 0..1 pixel units; both or neither (default CIFAR-10's). */
+  mean?: ArrayLike<number>;
+  std?: ArrayLike<number>;
+  /** auto (default): B where the checkpoint has projections, else A. */
+  shortcut?: 'auto' | 'A' | 'B' | 'none';
+  /** auto (default): told apart by the batch-norm shapes. */
+  block?: 'auto' | 'post' | 'pre';
+  /** Blocks in each stage (only for unravel's blocks.I names when the stages differ). */
+  blocksPerStage?: number[];
+  /** Batch-norm epsilon (default 1e-5). */
+  bnEps?: number;
 }
 
 export interface BlockInfo {
@@ -88,6 +112,11 @@ export interface EvalResult {
 export declare class Model {
   readonly info: ModelInfo;
   readonly numBlocks: number;
+  /** What importCheckpoint assumed, one line each; empty from loadModel. */
+  readonly warnings: readonly string[];
+  /** unravel's own files, NAME.json + NAME.bin, as `unravel import` writes them;
+   *  loadModel(manifest, weights) loads them back. */
+  serialize(options?: { name?: string; weightsFile?: string }): { manifest: string; weights: Uint8Array };
   evaluate(data: CifarData, options?: PlanOptions & {
     limit?: number; batch?: number; predictions?: boolean;
     onProgress?: (done: number, total: number) => boolean | void;

@@ -10,6 +10,8 @@
 //   const data = unravel.loadCifar(testBatchArrayBuffer);
 //   const res = model.evaluate(data, { deleted: [3], limit: 1000 });   // { error, correct, ... }
 //   const logits = model.forward(data, { start: 0, count: 10 });      // Float32Array [10 * 10]
+//   const net = unravel.importCheckpoint(ptBytes, { name: 'resnet20.th', mean, std });  // a PyTorch checkpoint
+//   const { manifest, weights } = net.serialize();                    // as NAME.json + NAME.bin
 //   data.dispose(); model.dispose();
 //
 // Calls are synchronous (run them in a Web Worker to keep a page responsive);
@@ -263,6 +265,54 @@ export class Unravel {
     }
     if (!ptr)
       this.#throwLast();
+    return this.#model(ptr, []);
+  }
+
+  /**
+   * Read a PyTorch checkpoint into a model, in C, without PyTorch (as
+   * `unravel import` does): the zip of torch.save, the legacy torch.save
+   * stream (.th) or a safetensors file, float32 tensors; the state dict bare
+   * or under state_dict / model / net, with or without "module.". The
+   * architecture is read off the names and shapes. A state dict holds no
+   * input normalisation: without mean and std, CIFAR-10's are taken and
+   * model.warnings says so. Throws UnravelError with the C message, which
+   * names the zip entry, pickle offset or tensor at fault.
+   * @param {ArrayBuffer|ArrayBufferView} bytes the checkpoint file
+   * @param {ImportOptions} [options]
+   * @returns {Model} with `warnings`; model.serialize() gives unravel's own files
+   */
+  importCheckpoint(bytes, options = {}) {
+    const b = asBytes(bytes, 'importCheckpoint');
+    const o = importOptions(options);
+    const x = this.#x;
+    const enc = (s) => this.#copyIn(new TextEncoder().encode(s + '\0'));
+    const data = this.#copyIn(b);
+    const src = enc(o.source);
+    const name = o.modelName == null ? null : enc(o.modelName);
+    const norm = o.norm ? this.#copyIn(new Uint8Array(new Float32Array(o.norm).buffer)) : null;
+    const stages = this.#copyIn(new Uint8Array(new Int32Array(o.stageBlocks).buffer));
+    const warnCap = 1024;
+    const warn = this.#malloc(warnCap);
+    let ptr, warnings;
+    try {
+      this.#heap()[warn] = 0;
+      ptr = this.#call(() => x.unr_wasm_model_import_checkpoint(
+        data.ptr, data.len, src.ptr, norm ? norm.ptr : 0, o.shortcut, o.block, stages.ptr,
+        o.stageBlocks.length, o.bnEps, name ? name.ptr : 0, warn, warnCap, this.#err));
+      warnings = this.#string(warn).split('\n').filter(Boolean);
+    } finally {
+      for (const p of [warn, stages.ptr, norm?.ptr, name?.ptr, src.ptr, data.ptr])
+        if (p)
+          x.free(p);
+    }
+    if (!ptr)
+      this.#throwLast();
+    return this.#model(ptr, warnings);
+  }
+
+  // A Model around a loaded unr_model * (freed here if its info fails).
+  #model(ptr, warnings) {
+    const x = this.#x;
     let info;
     try {
       const infoPtr = this.#call(() => x.unr_wasm_model_info(ptr, this.#err));
@@ -275,7 +325,7 @@ export class Unravel {
       x.unr_wasm_model_free(ptr);
       throw e;
     }
-    return new Model(this.#internals(), ptr, info);
+    return new Model(this.#internals(), ptr, info, warnings);
   }
 
   /**
@@ -317,6 +367,7 @@ export class Unravel {
         call: (fn) => self.#call(fn),
         check: (status) => { if (status) self.#throwLast(); },
         malloc: (n) => self.#malloc(n),
+        string: (ptr) => self.#string(ptr),
         withProgress: (fn, body) => self.#withProgress(fn, body),
       };
       this.#it = it;
@@ -406,8 +457,70 @@ export class Unravel {
  * @property {<T>(fn: () => T) => T} call
  * @property {(status: number) => void} check throws the last C error if status != 0
  * @property {(n: number) => number} malloc
+ * @property {(ptr: number) => string} string a NUL-terminated C string
  * @property {<T>(fn: Function|undefined, body: (id: number) => T) => T} withProgress
  */
+
+/**
+ * Options of importCheckpoint, as `unravel import` takes them.
+ * @typedef {object} ImportOptions
+ * @property {string} [name] the checkpoint's file name (default 'checkpoint'): messages name it,
+ *   and the model is named after it without its extension
+ * @property {string} [modelName] the model's name instead (the CLI's --name)
+ * @property {number[]} [mean] per channel, 0..1 pixel units, with std (default: CIFAR-10's, with a warning)
+ * @property {number[]} [std]
+ * @property {'auto'|'A'|'B'|'none'} [shortcut] auto (default): B where the checkpoint has
+ *   projections, else A; a plain network ('none') has no tensors to tell it by
+ * @property {'auto'|'post'|'pre'} [block] post- or pre-activation blocks (auto: by the batch-norm shapes)
+ * @property {number[]} [blocksPerStage] blocks in each stage, needed only for unravel's own
+ *   blocks.I names when the stages differ
+ * @property {number} [bnEps] batch-norm epsilon (default 1e-5, PyTorch's)
+ */
+
+const SHORTCUTS = { auto: -1, A: 0, B: 1, none: 2 };    // unr_shortcut
+const BLOCK_KINDS = { auto: 0, post: 1, pre: 2 };       // unr_block_kind
+
+// ImportOptions checked as `unravel import` checks its flags, as plain values.
+function importOptions(o) {
+  if (o == null || typeof o !== 'object')
+    throw argError('importCheckpoint: options must be an object');
+  const source = String(o.name ?? 'checkpoint');
+  const modelName = o.modelName == null ? null : String(o.modelName);
+  const triple = (v, what) => {
+    if (!(Array.isArray(v) || ArrayBuffer.isView(v)) || v.length !== 3 ||
+        ![...v].every((c) => typeof c === 'number' && Number.isFinite(c) && Math.abs(c) < 1e3))
+      throw argError(`importCheckpoint: ${what}: expected three numbers like [0.49, 0.48, 0.45]`);
+    return [...v];
+  };
+  if ((o.mean == null) !== (o.std == null))
+    throw argError('importCheckpoint: mean and std go together (the normalisation the network was trained with)');
+  let norm = null;
+  if (o.mean != null) {
+    const mean = triple(o.mean, 'mean'), std = triple(o.std, 'std');
+    if (!std.every((c) => c > 0))
+      throw argError(`importCheckpoint: std: [${std.join(', ')}]: every value must be positive`);
+    norm = [...mean, ...std];
+  }
+  if (!Object.hasOwn(SHORTCUTS, o.shortcut ?? 'auto'))
+    throw argError(`importCheckpoint: shortcut: '${o.shortcut}' is not auto, A, B or none`);
+  if (!Object.hasOwn(BLOCK_KINDS, o.block ?? 'auto'))
+    throw argError(`importCheckpoint: block: '${o.block}' is not auto, post or pre`);
+  const shortcut = SHORTCUTS[o.shortcut ?? 'auto'], block = BLOCK_KINDS[o.block ?? 'auto'];
+  const stageBlocks = o.blocksPerStage == null ? [] : [...o.blocksPerStage];
+  if (o.blocksPerStage != null && (stageBlocks.length < 1 || stageBlocks.length > 4 ||
+      !stageBlocks.every((n) => Number.isInteger(n) && n >= 1 && n <= 400)))
+    throw argError(`importCheckpoint: blocksPerStage: expected 1 to 4 block counts like [3, 3, 3]`);
+  const bnEps = o.bnEps ?? 0;
+  if (o.bnEps != null && !(typeof bnEps === 'number' && bnEps >= 1e-12 && bnEps <= 0.5))
+    throw argError(`importCheckpoint: bnEps: ${o.bnEps} is outside 1e-12..0.5`);
+  return { source, modelName, norm, shortcut, block, stageBlocks, bnEps };
+}
+
+// A model's name as a plain file name: what the page's file pairing and
+// fetchWeights accept ([A-Za-z0-9._-]).
+function fileStem(name) {
+  return String(name).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'model';
+}
 
 function asBytes(b, what) {
   if (b instanceof ArrayBuffer)
@@ -574,8 +687,8 @@ export class Model {
   #h;          // { model, plan, runner, batch }: pointers, shared with the finaliser
   #token = {};
 
-  /** @internal use unravel.loadModel() */
-  constructor(it, ptr, info) {
+  /** @internal use unravel.loadModel() or unravel.importCheckpoint() */
+  constructor(it, ptr, info, warnings = []) {
     this.#it = it;
     const x = it.x;
     const plan = x.unr_wasm_plan_create(ptr);
@@ -586,6 +699,8 @@ export class Model {
     this.#h = { model: ptr, plan, runner: 0, batch: 0 };
     /** What the model is: arch, blocks, params, macs, metrics. @type {ModelInfo} */
     this.info = info;
+    /** What importCheckpoint had to assume (e.g. CIFAR-10's mean and std), one line each; [] from loadModel. @type {readonly string[]} */
+    this.warnings = Object.freeze([...warnings]);
     const h = this.#h;
     it.registry?.register(this, () => freeHandles(x, h), this.#token);
   }
@@ -987,6 +1102,43 @@ export class Model {
     } finally {
       x.free(out);
       x.free(flat);
+    }
+  }
+
+  /**
+   * The model as unravel's own files, NAME.json and NAME.bin, exactly as
+   * `unravel import` and `unravel init` write them (unr_model_serialize):
+   * the manifest's text and the weights' bytes, whose size and sha256 it
+   * holds. unravel.loadModel(manifest, weights) loads them back.
+   * @param {{name?: string, weightsFile?: string}} [options] name: the manifest's
+   *   (default: the model's); weightsFile: the weights file it names (default:
+   *   the name as a plain file name, + '.bin')
+   * @returns {{manifest: string, weights: Uint8Array}}
+   */
+  serialize(options = {}) {
+    const it = this.#it, x = it.x, h = this.#live();
+    const name = String(options.name ?? this.info.name);
+    const file = String(options.weightsFile ?? `${fileStem(name)}.bin`);
+    const enc = (s) => {
+      const b = new TextEncoder().encode(s + '\0');
+      const ptr = it.malloc(b.length);
+      it.u8().set(b, ptr);
+      return ptr;
+    };
+    const namePtr = enc(name), filePtr = enc(file), out = it.malloc(8);
+    let text = 0, weights = 0;
+    try {
+      text = it.call(() => x.unr_wasm_model_serialize(h.model, namePtr, filePtr, out, out + 4, it.err));
+      if (!text)
+        it.check(1);
+      const dv = new DataView(it.u8().buffer);
+      weights = dv.getUint32(out, true);
+      const len = dv.getUint32(out + 4, true);
+      return { manifest: it.string(text), weights: it.u8().slice(weights, weights + len) };
+    } finally {
+      for (const p of [text, weights, out, filePtr, namePtr])
+        if (p)
+          x.free(p);
     }
   }
 

@@ -786,6 +786,53 @@ static void licence_is_read_saved_and_bounded(void)
     unr_model_free(m);
 }
 
+/* unr_model_serialize is what unr_model_save writes, byte for byte, and
+ * loads back from memory; name and weights_file are the manifest's. */
+static void serialized_model_is_the_saved_files_and_loads_back(void)
+{
+    unr_error err;
+    unr_model *m = NULL, *back = NULL;
+    unr_arch a = tiny_arch(UNR_SHORTCUT_B, 1, 4, 8, 16);
+    CHECK_OK(unr_model_init_random(&a, 7, &m, &err));
+    CHECK_OK(unr_model_set_metadata(m, "{\"test_error\": 0.25}", NULL, &err));
+    char base[256], path[300];
+    snprintf(base, sizeof base, "%s/serial", temp_dir());
+    CHECK_OK(unr_model_save(m, base, &err));
+    char *text = NULL;
+    void *bytes = NULL;
+    size_t tl, bl, fl;
+    CHECK_OK(unr_model_serialize(m, "serial", NULL, &text, &tl, &bytes, &bl, &err));
+    snprintf(path, sizeof path, "%s.json", base);
+    void *file = read_all(path, &fl);
+    int same = file && fl == tl && memcmp(file, text, tl) == 0 && text[tl] == '\0' && text[tl - 1] == '\n';
+    free(file);
+    snprintf(path, sizeof path, "%s.bin", base);
+    file = read_all(path, &fl);
+    same = same && file && fl == bl && memcmp(file, bytes, bl) == 0;
+    free(file);
+    CHECK(same);
+    CHECK_OK(unr_model_load(text, tl, bytes, bl, "memory", &back, &err));
+    CHECK(back->num_params == m->num_params && memcmp(back->params, m->params, m->num_params * 4) == 0);
+    CHECK(strcmp(unr_model_name(back), "serial") == 0);
+    unr_model_free(back);
+    free(text);
+    free(bytes);
+    /* another name and weights file; NULL name: the model's own */
+    CHECK_OK(unr_model_serialize(m, "my net", "my-net.bin", &text, &tl, &bytes, &bl, &err));
+    int named = strstr(text, "\"name\":\t\"my net\"") && strstr(text, "\"file\":\t\"my-net.bin\"");
+    free(text);
+    free(bytes);
+    CHECK(named);
+    CHECK_OK(unr_model_serialize(m, NULL, NULL, &text, &tl, &bytes, &bl, &err));
+    char want[160];
+    snprintf(want, sizeof want, "\"file\":\t\"%s.bin\"", unr_model_name(m));
+    named = strstr(text, want) != NULL;
+    free(text);
+    free(bytes);
+    CHECK(named);
+    unr_model_free(m);
+}
+
 static void saved_model_loads_back_bit_exactly(void)
 {
     int ok;
@@ -1124,6 +1171,7 @@ TEST_MAIN(
     TEST_CASE(loader_rejects_shortcut_a_with_odd_width_difference),
     TEST_CASE(loader_rejects_num_classes_other_than_10),
     TEST_CASE(licence_is_read_saved_and_bounded),
+    TEST_CASE(serialized_model_is_the_saved_files_and_loads_back),
     TEST_CASE(saved_model_loads_back_bit_exactly),
     TEST_CASE(saved_convs_use_the_pytorch_layout),
     TEST_CASE(saved_tensors_are_64_byte_aligned_and_inside_the_file),
