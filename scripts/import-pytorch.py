@@ -47,26 +47,80 @@ def fail(msg):
     sys.exit(f"import-pytorch: {msg}")
 
 
+# What a state dict's pickle may name: containers and torch's tensor and
+# storage rebuilders. Anything else (os.system through __reduce__, any class)
+# is refused before it is looked up, so loading a stranger's file runs no code.
+SAFE_GLOBALS = {
+    ("collections", "OrderedDict"),
+    ("torch._utils", "_rebuild_tensor"),
+    ("torch._utils", "_rebuild_tensor_v2"),
+    ("torch._utils", "_rebuild_parameter"),
+    ("torch", "Size"),
+}
+
+
+class RefusedGlobal(Exception):
+    pass
+
+
+def safe_pickle_module():
+    """A copy of the pickle module whose Unpickler looks up only SAFE_GLOBALS
+    and torch's storage classes. (torch.load(weights_only=True) would do, but
+    torch 1.13's version refuses plain floats, which many CIFAR checkpoints
+    keep beside their weights, e.g. best_prec1.)"""
+    import pickle
+    import types
+
+    class Unpickler(pickle.Unpickler):
+        used = False
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            Unpickler.used = True
+
+        def find_class(self, module, name):
+            if (module, name) in SAFE_GLOBALS or (module == "torch" and name.endswith("Storage")):
+                return super().find_class(module, name)
+            raise RefusedGlobal(f"{module}.{name}")
+
+    safe = types.ModuleType("unravel_safe_pickle")
+    safe.__dict__.update({k: v for k, v in vars(pickle).items() if not k.startswith("__")})
+    safe.Unpickler = Unpickler
+    safe.load = lambda f, **kw: Unpickler(f, **kw).load()
+    safe.loads = lambda b, **kw: Unpickler(__import__("io").BytesIO(b), **kw).load()
+    return safe
+
+
+def safe_torch_load(torch, path):
+    """torch.load through safe_pickle_module(). torch 1.13's torch.load drops
+    a pickle_module it is given (it uses the module `pickle` of
+    torch.serialization unless weights_only), so that name is pointed at the
+    safe copy for the call too."""
+    import torch.serialization as ser
+    safe = safe_pickle_module()
+    saved = ser.pickle
+    ser.pickle = safe
+    try:
+        obj = torch.load(path, map_location="cpu", pickle_module=safe)
+    finally:
+        ser.pickle = saved
+    if not safe.Unpickler.used:
+        fail(f"PyTorch {torch.__version__} did not unpickle through the safe unpickler: refusing to go on")
+    return obj
+
+
 def load_state_dict(path):
     try:
         import torch
     except ImportError:
         fail("needs PyTorch to read checkpoints (Debian: apt-get install python3-torch)")
-    # weights_only: a stranger's checkpoint is only unpickled into tensors and
-    # plain containers, never into objects whose __reduce__ could run code.
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except TypeError as e:
-        if "weights_only" in str(e):
-            fail(f"PyTorch {torch.__version__} cannot load checkpoints safely (weights_only needs 1.13 or newer)")
-        fail(f"{path}: not a PyTorch checkpoint ({e.__class__.__name__}: {e})")
+        obj = safe_torch_load(torch, path)
+    except RefusedGlobal as e:
+        fail(f"{path}: refused: the checkpoint holds Python objects other than tensors, "
+             f"which would run code to load (global '{e}')")
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's error to see
-        # torch's safe unpickler says "WeightsUnpickler error: ..." after a long preamble
-        msg = str(e).split("WeightsUnpickler error: ")[-1].split("\n")[0]
-        if "Unsupported class" in msg or "global" in msg.lower():
-            fail(f"{path}: refused: the checkpoint holds Python objects other than tensors, "
-                 f"which would run code to load ({msg})")
-        fail(f"{path}: not a PyTorch checkpoint ({e.__class__.__name__}: {msg})")
+        fail(f"{path}: not a PyTorch checkpoint ({e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else ''})")
     for key in ("state_dict", "model", "net"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]

@@ -86,13 +86,6 @@ LAYOUTS.forEach(([shortcut, blocks, widths, extra], i) => {
         if (!f.startsWith('safetensors')) {   // the Python importer reads what torch.load reads
           const py = path.join(dir, `p-${f}`);
           r = run(PY, ['scripts/import-pytorch.py', ckpt, '--out', py, ...sc]);
-          // torch 1.13's weights_only unpickler has no BINFLOAT (opcode 71, 'G'): it refuses
-          // a checkpoint holding a float such as best_prec1 beside the state dict, which the
-          // C reader takes; the C import is still held to the reference's import above.
-          if (r.status !== 0 && /Unsupported operand 71/.test(r.stderr)) {
-            t.diagnostic(`${f}: import-pytorch.py (torch ${torchVersion}) cannot read a float beside the state dict`);
-            continue;
-          }
           assert.equal(r.status, 0, r.stderr);
           sameTensors(out, py, `${f} (import-pytorch.py on the same file)`);
         }

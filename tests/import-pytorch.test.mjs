@@ -85,9 +85,11 @@ test('bad checkpoints and options are refused with one line naming the problem',
     // A checkpoint whose unpickling would run code (__reduce__ -> os.system) is refused, and nothing runs.
     const marker = path.join(dir, 'ran');
     const evil = run(PY, ['-c', `import torch, os\nclass Payload:\n    def __reduce__(self):\n        return (os.system, ('touch ${marker}',))\n` +
-      `c = torch.load('${ckpt}'); c['extra'] = Payload(); torch.save(c, '${dir}/evil.th')`]);
+      `c = torch.load('${ckpt}'); c['extra'] = Payload(); torch.save(c, '${dir}/evil.th')\n` +
+      `torch.save(c, '${dir}/evil-legacy.th', _use_new_zipfile_serialization=False)`]);
     assert.equal(evil.status, 0, evil.stderr);
-    cases.push([[path.join(dir, 'evil.th')], /refused: the checkpoint holds Python objects other than tensors/]);
+    for (const f of ['evil.th', 'evil-legacy.th'])
+      cases.push([[path.join(dir, f)], /refused: the checkpoint holds Python objects other than tensors, which would run code to load \(global 'posix\.system'\)/]);
     for (const [args, want] of cases) {
       const r = run(PY, ['scripts/import-pytorch.py', ...args, '--out', out]);
       assert.notEqual(r.status, 0, `${args.join(' ')} was accepted`);
