@@ -430,7 +430,8 @@ export function createExplorer(root, options = {}) {
   }
 
   fileIn.addEventListener('change', () => { takeFiles([...fileIn.files]); fileIn.value = ''; });
-  const dropTarget = root instanceof ShadowRoot ? root.host : root;
+  // the full page takes a drop anywhere on it (dropped on the notes below, a file would replace the page)
+  const dropTarget = root instanceof ShadowRoot ? root.host : syncUrl && !only ? document.body : root;
   dropTarget.addEventListener('dragover', (e) => { if (e.dataTransfer?.types?.includes('Files')) { e.preventDefault(); dropTarget.classList.add('dropping'); } });
   dropTarget.addEventListener('dragleave', () => dropTarget.classList.remove('dropping'));
   dropTarget.addEventListener('drop', (e) => {

@@ -92,7 +92,7 @@ test('a text file, a lone truncated .bin and a manifest whose weights are short:
   await page.close();
 });
 
-test('a file dropped further down the page: the message is beside the file control and brought into view', { skip, timeout: 120000 }, async () => {
+test('a file dropped further down the page, on the notes or a chart: the message is beside the file control and brought into view', { skip, timeout: 120000 }, async () => {
   const { page, errors } = await open('?model=e2e-msg');
   await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   // 2 records' worth of text, named as CIFAR-10's file: its "labels" are letters
@@ -100,7 +100,7 @@ test('a file dropped further down the page: the message is beside the file contr
   await page.evaluate((t) => {
     const dt = new DataTransfer();
     dt.items.add(new File([t], 'test_batch.bin'));
-    const at = document.querySelector('.experiments');
+    const at = document.querySelector('.about');   // the notes under the explorer take a drop too
     at.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, text);
   const m = filesMessage(page);
