@@ -582,7 +582,8 @@ test('if the rest of the test images cannot be fetched, the page says so and mea
   });
   await liveError(page);
   await page.locator('#ux-images').selectOption('10000');
-  await page.waitForFunction(() => /More test images: .*HTTP 500; using the 1,000 loaded/.test(document.querySelector('.messages')?.textContent ?? ''));
+  // said beside the image count that asked for them
+  await page.waitForFunction(() => /More test images: .*HTTP 500; using the 1,000 loaded/.test(document.querySelector('.controls-messages')?.textContent ?? ''));
   await page.waitForFunction(() => /1,000 images/.test(document.querySelector('.err-sub')?.textContent ?? '') &&
     !document.querySelector('.err-big').classList.contains('stale'), null, { timeout: 60000 });
   assert.equal(calls, 2);   // and it does not keep asking
