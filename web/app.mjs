@@ -14,8 +14,11 @@
 import { IMAGE_COUNTS, PATHS, VIEWS, TEST_IMAGES } from './config.mjs';
 import { parseState, serializeState, checkPlan, STATE_TABLE } from './url-state.mjs';
 import { Pool } from './pool.mjs';
-import { probeModels, fetchWeights, classifyFiles } from './data.mjs';
-import { cifarProblem, unknownFileProblem, manifestProblem, missingWeightsProblem, loneWeightsProblem, modelFileProblem } from './file-messages.mjs';
+import { probeModels, fetchWeights, classifyFiles, CHECKPOINT_EXTENSIONS } from './data.mjs';
+import { cifarProblem, unknownFileProblem, manifestProblem, missingWeightsProblem, loneWeightsProblem, modelFileProblem,
+         checkpointProblem } from './file-messages.mjs';
+import { createCheckpointForm } from './checkpoint-form.mjs';
+import { download } from './export.mjs';
 import { TestImages } from './test-images.mjs';
 import { h, progressRow, createMessages } from './ui.mjs';
 import { createShareBox } from './share-box.mjs';
@@ -114,10 +117,16 @@ export function createExplorer(root, options = {}) {
   const seedIn = h('input', { id: 'ux-seed', type: 'number', min: 0, step: 1, 'aria-label': 'random seed' });
   // the native file input stays (the keyboard and screen readers reach it) but out of sight: its
   // "No file chosen" is cut short in a row of controls; the label shows what was taken instead
-  const fileIn = h('input', { type: 'file', multiple: true, accept: '.json,.bin', class: 'file-input', 'aria-label': 'your own model or test_batch.bin' });
+  const fileIn = h('input', { type: 'file', multiple: true, accept: ['.json', '.bin', ...CHECKPOINT_EXTENSIONS].join(','), class: 'file-input',
+                              'aria-label': 'your own model (.json + .bin, or a PyTorch checkpoint) or test_batch.bin' });
   const fileChosen = h('span', { class: 'file-chosen' }, 'a model or test_batch.bin');
   const engine = h('span', { class: 'engine' }, 'starting WebAssembly…');
   const share = syncUrl ? createShareBox(() => st) : null;   // Link & embed: the full page only
+  // a PyTorch checkpoint picked or dropped: its mean, std and shortcut, asked beside the file control
+  const ckptForm = createCheckpointForm({
+    onImport: (file, opts) => importCheckpointFile(file, opts),
+    onProblem: (p) => say(p.text, 'error', 'files', { ...atControls, reveal: true }),
+  });
   // part: what an embedding page may style (unravel-explorer::part(controls))
   const controls = h('section', { class: 'controls', 'aria-label': 'settings', part: 'controls' },
     h('label', {}, 'Model ', modelSel),
@@ -125,9 +134,10 @@ export function createExplorer(root, options = {}) {
     h('label', {}, 'Test images ', imagesSel),
     h('label', {}, 'Draws per k ', samplesIn),
     h('label', {}, 'Seed ', seedIn),
-    h('label', { class: 'file-label', title: 'A model (.json + .bin) or CIFAR-10 test_batch.bin; you can also drop files on the page' },
+    h('label', { class: 'file-label', title: 'A model (.json + .bin, or a PyTorch checkpoint: .pt, .pth, .th, .safetensors) ' +
+                 'or CIFAR-10 test_batch.bin; you can also drop files on the page' },
       fileIn, h('span', { class: 'file-button' }, 'Your files…'), fileChosen),
-    share?.button, atControls.at, loadProgress.el, engine, share?.box);
+    share?.button, ckptForm.el, atControls.at, loadProgress.el, engine, share?.box);
   messages.setAttribute('part', 'status');
 
   const network = createNetworkSection(ctx);
@@ -360,6 +370,15 @@ export function createExplorer(root, options = {}) {
     const refuse = ({ text, detail }) => { refused++; lines.push(text); if (detail) details.push(detail); };
     try {
       for (const f of c.ignored) refuse(unknownFileProblem(f.name));
+      // a checkpoint needs its normalisation first: the form asks, its Import imports
+      const [ckpt, ...moreCkpts] = c.checkpoints;
+      if (ckpt) {
+        ckptForm.show(ckpt);
+        lines.push(`${ckpt.name} is a PyTorch checkpoint: give the mean and std it was trained with (CIFAR-10's are filled in), then Import.`);
+      } else {
+        ckptForm.hide();
+      }
+      for (const f of moreCkpts) refuse({ text: `${f.name} was left out: import one checkpoint at a time.` });
       if (c.cifar) {
         const bytes = await c.cifar.arrayBuffer();
         const bad = cifarProblem(c.cifar.name, bytes);
@@ -379,28 +398,10 @@ export function createExplorer(root, options = {}) {
         const wf = c.weights.find((w) => w.name === want) ?? (c.weights.length === 1 ? c.weights[0] : null);
         if (!wf) { refuse(missingWeightsProblem(mf.name, want)); continue; }
         used.add(wf);
-        const name = String(j.name ?? mf.name.replace(/\.json$/, '')).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'user-model';
-        const before = { user: userModels.get(name), entry: available.find((m) => m.name === name) };
-        userModels.set(name, { manifest: text, weights: await wf.arrayBuffer() });
-        forgetLesions(ctx);   // a file may reuse a name measured before
-        available = available.filter((m) => m.name !== name);
-        available.push({ name, label: `${name} (your file)`, manifest: text });
-        const prev = loaded.primary;
-        let problem = null;
-        if (await loadModel('primary', name, (e) => { problem = e; })) {
-          setState({ model: name });
-          fillModelSelects();
-          lines.push(`Loaded your model "${name}" (${mf.name} with ${wf.name}).`);
-          await applyPrimary(false);
-          describeEngine(await pool.ready());
-          showView();
-        } else {
-          // refused: the model list goes back to what it was
-          if (before.user) userModels.set(name, before.user); else userModels.delete(name);
-          available = available.filter((m) => m.name !== name).concat(before.entry ? [before.entry] : []);
-          refuse(modelFileProblem(problem, { manifest: mf.name, weights: wf.name }));
-          if (prev) await loadModel('primary', prev.name);
-        }
+        const name = userModelName(j.name ?? mf.name.replace(/\.json$/, ''));
+        const problem = await addUserModel(name, text, await wf.arrayBuffer());
+        if (problem) refuse(modelFileProblem(problem, { manifest: mf.name, weights: wf.name }));
+        else lines.push(`Loaded your model "${name}" (${mf.name} with ${wf.name}).`);
       }
       // weights without a manifest: the site's manifests may say whose (and what size) they are
       const known = available.filter((m) => m.json).map((m) => ({ file: `${m.name}.json`, json: m.json }));
@@ -409,6 +410,79 @@ export function createExplorer(root, options = {}) {
       refuse({ text: `Could not read ${files.map((f) => f.name).join(', ')}.`, detail: e.message });
     }
     say(lines, refused ? 'error' : 'info', 'files', { ...atControls, detail: details, reveal: true });
+  }
+
+  /** A user's model name as the page keeps it: a plain file name. */
+  function userModelName(n) {
+    return String(n).replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'user-model';
+  }
+
+  /**
+   * Offer a user's model (manifest text + weights) in the selects and load it
+   * as the primary model, as a shipped one is loaded. Resolves null when it
+   * is loaded; else the loader's error, the model list as it was before.
+   */
+  async function addUserModel(name, manifest, weights) {
+    const before = { user: userModels.get(name), entry: available.find((m) => m.name === name) };
+    userModels.set(name, { manifest, weights });
+    forgetLesions(ctx);   // a file may reuse a name measured before
+    available = available.filter((m) => m.name !== name);
+    available.push({ name, label: `${name} (your file)`, manifest });
+    const prev = loaded.primary;
+    let problem = null;
+    if (await loadModel('primary', name, (e) => { problem = e; })) {
+      setState({ model: name });
+      fillModelSelects();
+      await applyPrimary(false);
+      describeEngine(await pool.ready());
+      showView();
+      return null;
+    }
+    // refused: the model list goes back to what it was
+    if (before.user) userModels.set(name, before.user); else userModels.delete(name);
+    available = available.filter((m) => m.name !== name).concat(before.entry ? [before.entry] : []);
+    if (prev) await loadModel('primary', prev.name);
+    return problem ?? new Error(`${name}: not loaded`);
+  }
+
+  /**
+   * A PyTorch checkpoint, with the form's mean, std and shortcut: imported
+   * in a worker (unravel.importCheckpoint, c/checkpoint.c) into unravel's own
+   * files, which are then loaded into every worker like a user's .json + .bin.
+   */
+  async function importCheckpointFile(file, options) {
+    const name = userModelName(file.name.replace(/\.[^.]*$/, ''));
+    const say1 = (lines, level, detail = null) => say(lines, level, 'files', { ...atControls, detail, reveal: true });
+    ckptForm.busy(true);
+    loadProgress.start(`Importing ${file.name}`, null);
+    let r;
+    try {
+      r = await pool.run({ type: 'importCheckpoint', bytes: await file.arrayBuffer(), name: file.name,
+                           options: { ...options, modelName: name } });
+    } catch (e) {
+      const p = checkpointProblem(e, file.name);
+      ckptForm.busy(false);
+      if (!/shortcut/.test(e?.message ?? '')) ckptForm.hide();   // a wrong shortcut can be chosen again
+      say1(p.text, 'error', p.detail);
+      return;
+    } finally {
+      loadProgress.done();
+    }
+    ckptForm.hide();
+    const problem = await addUserModel(name, r.manifest, r.weights);
+    if (problem) {
+      const p = checkpointProblem(problem, file.name);
+      say1(p.text, 'error', p.detail);
+      return;
+    }
+    const a = r.info.arch;
+    const save = h('button', { type: 'button', class: 'save-model', title: `${name}.json + ${name}.bin, to load again with "Your files…" (no import)`,
+                               onclick: () => { download(`${name}.json`, new Blob([r.manifest], { type: 'application/json' }));
+                                                download(`${name}.bin`, new Blob([r.weights], { type: 'application/octet-stream' })); } },
+                     'Save as unravel model');
+    say1([`Imported your checkpoint ${file.name} as "${name}": ResNet-${r.info.depth} (blocks ${a.stageBlocks.join('/')}, ` +
+          `widths ${a.widths.join('/')}, shortcut ${a.shortcut}${a.preactivation ? ', pre-activation' : ''}).`,
+          ...r.warnings, [save]], 'info');
   }
 
   /** What was picked or dropped, on the file control (whole names, or a count). */

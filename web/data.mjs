@@ -106,16 +106,21 @@ export async function fetchWeights(manifestJson, { modelsUrl = PATHS.models, ...
   return bytes;
 }
 
+/** The endings of PyTorch checkpoints the page imports (torch.save zip or legacy, safetensors). */
+export const CHECKPOINT_EXTENSIONS = ['.pt', '.pth', '.th', '.safetensors'];
+
 /**
- * Sort dropped or picked files: { manifests: [File], weights: [File], cifar: File|null }.
+ * Sort dropped or picked files: { manifests: [File], weights: [File], cifar: File|null,
+ * checkpoints: [File], ignored: [File] }.
  * A .bin whose size is a multiple of 3073 bytes and whose name mentions
  * "batch" (or is exactly 10,000 records) is CIFAR; other .bin files are weights.
  */
 export function classifyFiles(files) {
-  const out = { manifests: [], weights: [], cifar: null, ignored: [] };
+  const out = { manifests: [], weights: [], cifar: null, checkpoints: [], ignored: [] };
   for (const f of files) {
     const name = f.name.toLowerCase();
     if (name.endsWith('.json')) out.manifests.push(f);
+    else if (CHECKPOINT_EXTENSIONS.some((e) => name.endsWith(e))) out.checkpoints.push(f);
     else if (name.endsWith('.bin') && f.size % CIFAR.recordBytes === 0 &&
              (name.includes('batch') || f.size === 10000 * CIFAR.recordBytes)) out.cifar = f;
     else if (name.endsWith('.bin')) out.weights.push(f);

@@ -3,11 +3,14 @@
 // API's errors (wasm/unravel.mjs, from the C loader) name the field at fault;
 // the common ones are said plainly here: a weights file of the wrong size
 // (truncated), a manifest that is not JSON or not a model manifest, bytes
-// that are not CIFAR-10 records. No DOM: app.mjs shows the result.
+// that are not CIFAR-10 records, a PyTorch checkpoint the C reader refused
+// (c/checkpoint.c: its message names the entry, offset or tensor). No DOM:
+// app.mjs shows the result.
 import { CIFAR } from './config.mjs';
 
 const fmt = (n) => n.toLocaleString('en-US');
-const TAKES = "the page takes a model (its .json and .bin, together) or CIFAR-10's test_batch.bin (the binary version)";
+const TAKES = "the page takes a model (its .json and .bin, together) or CIFAR-10's test_batch.bin (the binary version), " +
+  'or a PyTorch checkpoint (.pt, .pth, .th or .safetensors)';
 
 /**
  * The problem with bytes offered as CIFAR-10 test images, or null when they
@@ -91,4 +94,39 @@ export function modelFileProblem(e, { manifest, weights }) {
   if (e?.status === 'nonfinite') return why(`${weights} holds values that are not numbers (NaN or infinity): the weights are damaged.`);
   if (e?.status === 'nomem') return why(`${manifest} describes a network too large for this browser's memory.`);
   return why(`${manifest} with ${weights} is not a model this page can load.`);
+}
+
+/** Mean or std typed into the checkpoint form that is not three numbers (std: positive). */
+export function normProblem(field, text) {
+  return { text: `${field} "${text}" is not three numbers like ${field === 'std' ? '0.247, 0.243, 0.261' : '0.491, 0.482, 0.447'}` +
+                 `${field === 'std' ? ', each above 0' : ''}: one per colour channel (red, green, blue), in 0..1 pixel units.` };
+}
+
+/**
+ * A PyTorch checkpoint that unravel.importCheckpoint refused (e: the
+ * UnravelError, through the worker), said plainly; the C message, which
+ * names the zip entry, pickle offset or tensor, goes under Details.
+ */
+export function checkpointProblem(e, name) {
+  const m = e?.message ?? String(e ?? 'unknown error');
+  const why = (text) => ({ text, detail: m });
+  let r;
+  if (/not a PyTorch checkpoint|without torch\.save's magic|no state dict inside|not a zip archive/.test(m))
+    return why(`${name} is not a PyTorch checkpoint: it is neither a torch.save file (zip or legacy) nor safetensors.`);
+  if ((r = /unknown global '([^']*)'/.exec(m)))
+    return why(`${name} was refused: besides tensors it holds a Python object (${r[1].replace(' ', '.')}), which would run code ` +
+               'to load. The page reads tensors only: save the state dict alone, torch.save(model.state_dict(), path).');
+  if ((r = /is (float16|float64|bfloat16|[a-z]+\d*): only float32/.exec(m)))
+    return why(`${name} holds ${r[1]} tensors; the page reads float32 only: save it after model.float().`);
+  if (/not a complete zip archive|truncated|the file ends|ends before|claims \d+ bytes/.test(m))
+    return why(`${name} looks truncated: it ends before the data it describes. Download or copy it again.`);
+  if (/compressed|encrypted|zip64|several disks/.test(m))
+    return why(`${name} is a zip archive torch.save did not write as it is (compressed, encrypted or zip64): save it again with torch.save.`);
+  if (/so it is shortcut B|shortcut B needs projection/.test(m))
+    return why(`${name} does not have the shortcut chosen: ${/so it is shortcut B/.test(m) ? 'it has projection shortcuts (B)' : 'it has no projections, so not B'}. Choose auto.`);
+  if (/std\[\d\] must be positive/.test(m)) return why(normProblem('std', '').text);
+  if (/missing \d+ tensor|has shape|has no place in a CIFAR ResNet|does not belong to|expected layer1|not blocks\.|blocks per stage|linear layer|first dimension/.test(m))
+    return why(`${name} is a checkpoint, but not of a CIFAR ResNet this page reads: the names or shapes of its tensors are not those of one.`);
+  if (e?.status === 'nomem') return why(`${name} is too large for this browser's memory.`);
+  return why(`${name} is not a checkpoint this page can import.`);
 }

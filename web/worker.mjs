@@ -64,6 +64,18 @@ const handlers = {
     models.set(key, m);
     return { info: m.info, maxDeletions: m.maxDeletions, maxSwaps: m.maxSwaps };
   },
+  // A PyTorch checkpoint (the bytes of the user's .pt / .th / .safetensors)
+  // read into unravel's own files: the page then loads them into every
+  // worker as it loads a user's .json + .bin, and can offer them to save.
+  importCheckpoint({ bytes, name, options }) {
+    const m = unravel.importCheckpoint(new Uint8Array(bytes), { ...options, name });
+    try {
+      const { manifest, weights } = m.serialize();
+      return { manifest, weights, warnings: m.warnings, info: m.info };
+    } finally {
+      m.dispose();
+    }
+  },
   unloadModel({ key }) {
     models.get(key)?.dispose();
     models.delete(key);
