@@ -113,4 +113,29 @@ static inline unr_arch tiny_arch(unr_shortcut sc, int n, int w0, int w1, int w2)
                       .num_classes = 10, .bn_eps = 1e-5f};
 }
 
+/* A model of that architecture with He-initialised weights from seed; NULL
+ * (and the library's message on stderr) if it cannot be made. */
+static inline unr_model *init_model(const unr_arch *arch, uint64_t seed)
+{
+    unr_model *m = NULL;
+    unr_error err;
+    if (unr_model_init_random(arch, seed, &m, &err)) {
+        fprintf(stderr, "init: %s\n", err.message);
+        return NULL;
+    }
+    return m;
+}
+
+/* n random 32x32 RGB images (and, if labels is not NULL, random labels drawn
+ * after them), the same for the same seed. */
+static inline void random_pixels(uint8_t *p, uint8_t *labels, int n, uint64_t seed)
+{
+    unr_rng r;
+    unr_rng_seed(&r, seed);
+    for (size_t i = 0; i < (size_t)n * UNR_IMAGE_BYTES; i++)
+        p[i] = (uint8_t)unr_rng_below(&r, 256);
+    for (int i = 0; labels && i < n; i++)
+        labels[i] = (uint8_t)unr_rng_below(&r, 10);
+}
+
 #endif

@@ -207,7 +207,7 @@ static void whole_network_gradient(unr_arch arch, int use_active)
     unr_model *m;
     unr_trainer *t;
     unr_error err;
-    CHECK_OK(unr_model_init_random(&arch, 11, &m, &err));
+    CHECK_OK(unr_model_init_random(&arch, 11, &m, &err), err);
     /* Non-trivial batch-norm parameters, so their gradients are tested too. */
     unr_rng r;
     unr_rng_seed(&r, 5);
@@ -215,7 +215,7 @@ static void whole_network_gradient(unr_arch arch, int use_active)
         if (m->tensors[i].kind == UNR_T_BN_WEIGHT || m->tensors[i].kind == UNR_T_BN_BIAS)
             for (size_t j = 0; j < m->tensors[i].count; j++)
                 m->tensors[i].data[j] += 0.3f * frand(&r);
-    CHECK_OK(unr_trainer_create(m, 4, 1, UNR_ISA_SCALAR, &t, &err));
+    CHECK_OK(unr_trainer_create(m, 4, 1, UNR_ISA_SCALAR, &t, &err), err);
     enum { N = 4 };
     float *input = malloc((size_t)N * UNR_IMAGE_BYTES * sizeof *input);
     uint8_t labels[N] = {1, 7, 3, 3};

@@ -80,7 +80,7 @@ static void zip_reader_finds_stored_entries(void)
     zip_write(&z, e, 2);
     unr_zip zip;
     unr_error err;
-    CHECK_OK(unr_zip_open(z.b, z.n, "t.zip", &zip, &err));
+    CHECK_OK(unr_zip_open(z.b, z.n, "t.zip", &zip, &err), err);
     CHECK(zip.count == 2);
     const unr_zip_entry *f = unr_zip_find(&zip, "a/data.pkl");
     const uint8_t *data;
@@ -140,7 +140,7 @@ static void zip_reader_refuses_compressed_entries_by_name(void)
     z.b[cd + 10] = 8;   /* deflate */
     unr_zip zip;
     unr_error err;
-    CHECK_OK(unr_zip_open(z.b, z.n, "t.zip", &zip, &err));
+    CHECK_OK(unr_zip_open(z.b, z.n, "t.zip", &zip, &err), err);
     const uint8_t *data;
     size_t n;
     CHECK(unr_zip_data(&zip, &zip.entries[0], &data, &n, &err) == UNR_ERR_UNSUPPORTED);
@@ -186,7 +186,7 @@ static void pickle_builds_containers_numbers_and_strings(void)
     unr_pickle vm;
     int root;
     unr_error err;
-    CHECK_OK(run_pickle(&p, &vm, &root, &err));
+    CHECK_OK(run_pickle(&p, &vm, &root, &err), err);
     CHECK(vm.objs[root].kind == UNR_PK_DICT && vm.objs[root].n == 5);
     int a = unr_pk_dict_get(&vm, root, "a"), b = unr_pk_dict_get(&vm, root, "b");
     int c = unr_pk_dict_get(&vm, root, "c"), d = unr_pk_dict_get(&vm, root, "d");
@@ -269,7 +269,7 @@ static void pickle_rejects_every_truncation_of_a_state_dict(void)
 {
     unr_model *m;
     unr_error err;
-    CHECK_OK(unr_model_init_random(&arch_a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&arch_a, 1, &m, &err), err);
     tdict d;
     tdict_from_model(&d, m);
     unr_model_free(m);
@@ -388,7 +388,7 @@ static void pytorch_layer_names_import_with_the_same_weights(void)
     for (int k = 0; k < 3; k++) {
         unr_model *m, *back = NULL;
         unr_error err;
-        CHECK_OK(unr_model_init_random(archs[k], 3, &m, &err));
+        CHECK_OK(unr_model_init_random(archs[k], 3, &m, &err), err);
         tdict d;
         tdict_from_model(&d, m);
         to_layer_names(&d, m, k == 1);
@@ -417,7 +417,7 @@ static void mean_and_std_default_to_cifar_with_a_warning(void)
 {
     unr_model *m, *back;
     unr_error err;
-    CHECK_OK(unr_model_init_random(&arch_a, 3, &m, &err));
+    CHECK_OK(unr_model_init_random(&arch_a, 3, &m, &err), err);
     tdict d;
     tdict_from_model(&d, m);
     unr_model_free(m);
@@ -425,13 +425,13 @@ static void mean_and_std_default_to_cifar_with_a_warning(void)
     write_checkpoint(&b, &d, F_ZIP, NULL, NULL);
     tdict_free(&d);
     char warn[400];
-    CHECK_OK(unr_model_import_checkpoint(b.b, b.n, "dir/net.pt", NULL, &back, warn, sizeof warn, &err));
+    CHECK_OK(unr_model_import_checkpoint(b.b, b.n, "dir/net.pt", NULL, &back, warn, sizeof warn, &err), err);
     CHECK(strstr(warn, "dir/net.pt: no mean and std given: using CIFAR-10's"));
     CHECK(back->mean[0] == 0.4914f && back->std[2] == 0.2616f);
     CHECK(!strcmp(unr_model_name(back), "net"));
     unr_model_free(back);
     unr_import_options opt = {.has_mean_std = 1, .mean = {0.5f, 0.5f, 0.5f}, .std = {0.25f, 0.25f, 0.25f}};
-    CHECK_OK(unr_model_import_checkpoint(b.b, b.n, "net.pt", &opt, &back, warn, sizeof warn, &err));
+    CHECK_OK(unr_model_import_checkpoint(b.b, b.n, "net.pt", &opt, &back, warn, sizeof warn, &err), err);
     CHECK(warn[0] == '\0' && back->mean[1] == 0.5f && back->std[1] == 0.25f);
     unr_model_free(back);
     opt.std[1] = 0;

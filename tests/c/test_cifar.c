@@ -79,7 +79,7 @@ static void cifar_round_trips_labels_and_pixels(void)
     uint8_t *b = make_records(3);
     unr_cifar c;
     unr_error err;
-    CHECK_OK(unr_cifar_parse(b, 3 * REC, "three.bin", &c, &err));
+    CHECK_OK(unr_cifar_parse(b, 3 * REC, "three.bin", &c, &err), err);
     CHECK(c.n == 3);
     for (int i = 0; i < 3; i++) {
         CHECK(c.labels[i] == (i * 3) % 10);
@@ -102,7 +102,7 @@ static void cifar_accepts_every_label_0_to_9(void)
         b[(size_t)i * REC] = (uint8_t)(9 - i);
     unr_cifar c;
     unr_error err;
-    CHECK_OK(unr_cifar_parse(b, 10 * REC, "x", &c, &err));
+    CHECK_OK(unr_cifar_parse(b, 10 * REC, "x", &c, &err), err);
     for (int i = 0; i < 10; i++)
         CHECK(c.labels[i] == 9 - i);
     unr_cifar_free(&c);
@@ -139,7 +139,7 @@ static void cifar_test_batch_has_1000_images_of_each_class(void)
     }
     unr_cifar c;
     unr_error err;
-    CHECK_OK(unr_cifar_load_split(cifar_dir(), "test", &c, &err));
+    CHECK_OK(unr_cifar_load_split(cifar_dir(), "test", &c, &err), err);
     CHECK(c.n == 10000);
     int counts[10] = {0};
     for (int i = 0; i < c.n; i++)

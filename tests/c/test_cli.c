@@ -9,31 +9,8 @@
 #include "cJSON.h"
 #include "unravel.h"
 #include "testing.h"
-
-static char tmp_dir[64];
-
-static void remove_temp_dir(void)
-{
-    static const char *const files[] = {"tiny.json", "tiny.bin", "bad.json", "stderr.txt"};
-    char path[128];
-    for (int i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/%s", tmp_dir, files[i]);
-        remove(path);
-    }
-    rmdir(tmp_dir);
-}
-
-static const char *temp_dir(void)
-{
-    if (!tmp_dir[0]) {
-        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/unr_test_cli_XXXXXX");
-        if (mkdtemp(tmp_dir))
-            atexit(remove_temp_dir);
-        else
-            tmp_dir[0] = 0;
-    }
-    return tmp_dir;
-}
+#define FIXTURES_TEMP_NAME "unr_test_cli"
+#include "fixtures.h"
 
 static const char *cli(void)
 {
@@ -105,7 +82,7 @@ static void init_then_info_describes_the_model(void)
     unr_model *m;
     unr_error e;
     snprintf(args, sizeof args, "%s/tiny.json", temp_dir());
-    CHECK_OK(unr_model_load_file(args, &m, &e));
+    CHECK_OK(unr_model_load_file(args, &m, &e), e);
     CHECK(cJSON_GetObjectItem(o, "parameters")->valuedouble == (double)unr_model_num_params(m));
     CHECK_NEAR(cJSON_GetObjectItem(o, "macs_per_image")->valuedouble, unr_model_macs(m), 0.5);
     unr_model_free(m);

@@ -4,29 +4,14 @@
  * evaluation, the path-length distribution against known values, and the
  * draws of random plans. */
 #include "testing.h"
+#define FIXTURES_TEMP_NAME "unr_test_experiments"
+#include "fixtures.h"
 #include "internal.h"
 
 static unr_model *tiny(unr_shortcut sc, int bps, uint64_t seed)
 {
-    unr_arch arch = {.blocks_per_stage = bps, .widths = {4, 6, 8}, .shortcut = sc,
-                     .num_classes = 10, .bn_eps = 1e-5f};
-    if (sc != UNR_SHORTCUT_A)
-        arch.widths[0] = 3, arch.widths[1] = 5, arch.widths[2] = 7;
-    unr_model *m = NULL;
-    unr_error err;
-    if (unr_model_init_random(&arch, seed, &m, &err))
-        fprintf(stderr, "init: %s\n", err.message);
-    return m;
-}
-
-static void random_pixels(uint8_t *p, uint8_t *labels, int n, uint64_t seed)
-{
-    unr_rng r;
-    unr_rng_seed(&r, seed);
-    for (int i = 0; i < n * UNR_IMAGE_BYTES; i++)
-        p[i] = (uint8_t)unr_rng_below(&r, 256);
-    for (int i = 0; i < n; i++)
-        labels[i] = (uint8_t)unr_rng_below(&r, 10);
+    unr_arch arch = sc == UNR_SHORTCUT_A ? tiny_arch(sc, bps, 4, 6, 8) : tiny_arch(sc, bps, 3, 5, 7);
+    return init_model(&arch, seed);
 }
 
 /* ---- claim 1: the unraveled view, exactly ---- */
@@ -57,7 +42,7 @@ static void linear_network_equals_sum_over_all_paths(void)
             m->fb[b].c1.b[c] = 0, m->fb[b].c2.b[c] = 0;
     unr_runner *run;
     unr_error err;
-    CHECK_OK(unr_runner_create(m, 2, 1, UNR_ISA_SCALAR, &run, &err));
+    CHECK_OK(unr_runner_create(m, 2, 1, UNR_ISA_SCALAR, &run, &err), err);
     run->linear_branches = 1;
     enum { N = 2 };
     uint8_t pix[N * UNR_IMAGE_BYTES], labels[N];
@@ -124,7 +109,7 @@ static void lesion_sweep_equals_evaluating_each_plan(void)
         unr_cifar data = {N, labels, pix};
         unr_runner *run;
         unr_error err;
-        CHECK_OK(unr_runner_create(m, 10, 2, UNR_ISA_AUTO, &run, &err));
+        CHECK_OK(unr_runner_create(m, 10, 2, UNR_ISA_AUTO, &run, &err), err);
         unr_plan *base = unr_plan_create(m), *plan = unr_plan_create(m);
         /* a base plan with one swap and one deletion already applied */
         if (kinds[kind] != UNR_SHORTCUT_NONE) {
@@ -132,10 +117,10 @@ static void lesion_sweep_equals_evaluating_each_plan(void)
             base->deleted[1] = 1;
         }
         unr_lesion_result res;
-        CHECK_OK(unr_lesion_single(run, base, &data, 0, NULL, NULL, &res, &err));
+        CHECK_OK(unr_lesion_single(run, base, &data, 0, NULL, NULL, &res, &err), err);
         unr_eval_result ev;
         uint8_t base_pred[N], pred[N];
-        CHECK_OK(unr_evaluate_predict(run, base, &data, 0, NULL, NULL, base_pred, &ev, &err));
+        CHECK_OK(unr_evaluate_predict(run, base, &data, 0, NULL, NULL, base_pred, &ev, &err), err);
         CHECK(res.full_error == ev.error);
         int flipped = 0;
         for (int b = 0; b < m->num_blocks; b++) {
@@ -146,7 +131,7 @@ static void lesion_sweep_equals_evaluating_each_plan(void)
                 CHECK(res.turned_wrong[b] == 0 && res.turned_right[b] == 0);
                 continue;
             }
-            CHECK_OK(unr_evaluate_predict(run, plan, &data, 0, NULL, NULL, pred, &ev, &err));
+            CHECK_OK(unr_evaluate_predict(run, plan, &data, 0, NULL, NULL, pred, &ev, &err), err);
             CHECK(res.error[b] == ev.error);
             /* the answers turned wrong and right, as two evaluations pair them */
             unr_paired_change c;
@@ -182,20 +167,20 @@ static void random_curves_equal_evaluating_each_plan(void)
         CHECK(m);
         unr_runner *run;
         unr_error err;
-        CHECK_OK(unr_runner_create(m, 16, 2, UNR_ISA_AUTO, &run, &err));
+        CHECK_OK(unr_runner_create(m, 16, 2, UNR_ISA_AUTO, &run, &err), err);
         unr_runner_set_chunk(run, 5);   /* 45 images: batches of 16, 16, 13 in chunks of 5 */
         unr_plan *plan = unr_plan_create(m);
         int ks[4] = {0, 1, 2, 5};
         for (int swap = 0; swap < 2; swap++) {
             unr_curve_point pts[4];
             CHECK_OK(unr_random_curve(run, swap ? UNR_RANDOM_SWAP : UNR_RANDOM_DELETE, &data, 0, ks, 4,
-                                      4, 9, NULL, NULL, pts, &err));
+                                      4, 9, NULL, NULL, pts, &err), err);
             for (int i = 0; i < 4; i++)
                 for (int s = 0; s < 4; s++) {
                     CHECK_OK(swap ? unr_draw_swaps(m, ks[i], 9, s, plan, &err)
-                                  : unr_draw_deletion(m, ks[i], 9, s, plan, &err));
+                                  : unr_draw_deletion(m, ks[i], 9, s, plan, &err), err);
                     unr_eval_result ev;
-                    CHECK_OK(unr_evaluate(run, plan, &data, 0, NULL, NULL, &ev, &err));
+                    CHECK_OK(unr_evaluate(run, plan, &data, 0, NULL, NULL, &ev, &err), err);
                     CHECK(pts[i].errors[s] == ev.error);
                     CHECK(pts[i].taus[s] == unr_plan_kendall_tau(plan));
                 }
@@ -204,12 +189,12 @@ static void random_curves_equal_evaluating_each_plan(void)
         /* more plans than one group: draws on both sides of the boundary */
         int k2 = 2;
         unr_curve_point pt;
-        CHECK_OK(unr_random_curve(run, UNR_RANDOM_DELETE, &data, 20, &k2, 1, 300, 4, NULL, NULL, &pt, &err));
+        CHECK_OK(unr_random_curve(run, UNR_RANDOM_DELETE, &data, 20, &k2, 1, 300, 4, NULL, NULL, &pt, &err), err);
         int probe[4] = {0, 255, 256, 299};
         for (int j = 0; j < 4; j++) {
-            CHECK_OK(unr_draw_deletion(m, 2, 4, probe[j], plan, &err));
+            CHECK_OK(unr_draw_deletion(m, 2, 4, probe[j], plan, &err), err);
             unr_eval_result ev;
-            CHECK_OK(unr_evaluate(run, plan, &data, 20, NULL, NULL, &ev, &err));
+            CHECK_OK(unr_evaluate(run, plan, &data, 20, NULL, NULL, &ev, &err), err);
             CHECK(pt.errors[probe[j]] == ev.error);
         }
         unr_curve_free(&pt, 1);
@@ -231,14 +216,14 @@ static void random_plans_by_image_range_sum_to_the_curve(void)
     CHECK(m);
     unr_runner *run;
     unr_error err;
-    CHECK_OK(unr_runner_create(m, 16, 2, UNR_ISA_AUTO, &run, &err));
+    CHECK_OK(unr_runner_create(m, 16, 2, UNR_ISA_AUTO, &run, &err), err);
     unr_runner_set_chunk(run, 5);
     int ks[4] = {0, 1, 3, 6};
     for (int swap = 0; swap < 2; swap++) {
         unr_random_kind kind = swap ? UNR_RANDOM_SWAP : UNR_RANDOM_DELETE;
         int nks = swap ? 3 : 4;   /* a 9-block tiny net has fewer swappable pairs */
         unr_curve_point pts[4];
-        CHECK_OK(unr_random_curve(run, kind, &data, 0, ks, nks, S, 7, NULL, NULL, pts, &err));
+        CHECK_OK(unr_random_curve(run, kind, &data, 0, ks, nks, S, 7, NULL, NULL, pts, &err), err);
         int pk[12], ps[12], np = 0;
         for (int i = 0; i < nks; i++)
             for (int s = S - 1; s >= 0; s--)   /* any order of plans */
@@ -248,7 +233,7 @@ static void random_plans_by_image_range_sum_to_the_curve(void)
         int cuts[5] = {0, 7, 23, 40, N};    /* ranges of 7, 16 and 17 (over a batch) and 5 */
         for (int c = 0; c < 4; c++) {
             CHECK_OK(unr_random_plans_batch(run, kind, &data, cuts[c], cuts[c + 1] - cuts[c], pk, ps,
-                                            np, 7, part, taus, &err));
+                                            np, 7, part, taus, &err), err);
             for (int j = 0; j < np; j++)
                 sum[j] += part[j];
         }
@@ -290,15 +275,15 @@ static void random_deletions_are_distinct_seeded_and_deletable(void)
     CHECK(unr_max_deletions(m) == m->num_blocks - 2);
     for (int k = 0; k <= unr_max_deletions(m); k++)
         for (int s = 0; s < 20; s++) {
-            CHECK_OK(unr_draw_deletion(m, k, 42, s, p, &err));
-            CHECK_OK(unr_draw_deletion(m, k, 42, s, q, &err));
+            CHECK_OK(unr_draw_deletion(m, k, 42, s, p, &err), err);
+            CHECK_OK(unr_draw_deletion(m, k, 42, s, q, &err), err);
             int count = 0;
             for (int b = 0; b < m->num_blocks; b++) {
                 count += p->deleted[b];
                 CHECK(p->deleted[b] == q->deleted[b]);
             }
             CHECK(count == k);
-            CHECK_OK(unr_plan_validate(m, p, &err));
+            CHECK_OK(unr_plan_validate(m, p, &err), err);
         }
     CHECK(unr_draw_deletion(m, unr_max_deletions(m) + 1, 42, 0, p, &err) == UNR_ERR_RANGE);
     unr_plan_free(p), unr_plan_free(q);
@@ -316,8 +301,8 @@ static void random_swaps_stay_in_stage_and_tau_falls(void)
     double tau_sum[23] = {0};
     for (int k = 0; k <= 22; k++)
         for (int s = 0; s < 50; s++) {
-            CHECK_OK(unr_draw_swaps(m, k, 7, s, p, &err));
-            CHECK_OK(unr_plan_validate(m, p, &err));
+            CHECK_OK(unr_draw_swaps(m, k, 7, s, p, &err), err);
+            CHECK_OK(unr_plan_validate(m, p, &err), err);
             tau_sum[k] += unr_plan_kendall_tau(p);
             if (k == 1) {
                 int moved = 0;
@@ -341,13 +326,13 @@ static void four_stage_networks_draw_and_sweep_correctly(void)
                   .stage_blocks = {3, 2, 4, 3}, .widths = {4, 6, 8, 10}};
     unr_model *m;
     unr_error err;
-    CHECK_OK(unr_model_init_random(&a, 3, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 3, &m, &err), err);
     CHECK(unr_max_swaps(m) == 7);
     CHECK(unr_max_deletions(m) == 12);
     unr_plan *p = unr_plan_create(m);
     for (int s = 0; s < 20; s++) {
-        CHECK_OK(unr_draw_swaps(m, 7, 9, s, p, &err));
-        CHECK_OK(unr_plan_validate(m, p, &err));
+        CHECK_OK(unr_draw_swaps(m, 7, 9, s, p, &err), err);
+        CHECK_OK(unr_plan_validate(m, p, &err), err);
         for (int pos = 0; pos < m->num_blocks; pos++)
             CHECK(m->blocks[p->order[pos]].stage == m->blocks[pos].stage);
     }
@@ -357,15 +342,15 @@ static void four_stage_networks_draw_and_sweep_correctly(void)
     random_pixels(pix, labels, N, 8);
     unr_cifar data = {N, labels, pix};
     unr_runner *run;
-    CHECK_OK(unr_runner_create(m, 10, 2, UNR_ISA_AUTO, &run, &err));
+    CHECK_OK(unr_runner_create(m, 10, 2, UNR_ISA_AUTO, &run, &err), err);
     unr_lesion_result res;
     unr_plan_reset(p);
-    CHECK_OK(unr_lesion_single(run, p, &data, 0, NULL, NULL, &res, &err));
+    CHECK_OK(unr_lesion_single(run, p, &data, 0, NULL, NULL, &res, &err), err);
     for (int b = 0; b < m->num_blocks; b++) {
         unr_plan_reset(p);
         p->deleted[b] = 1;
         unr_eval_result ev;
-        CHECK_OK(unr_evaluate(run, p, &data, 0, NULL, NULL, &ev, &err));
+        CHECK_OK(unr_evaluate(run, p, &data, 0, NULL, NULL, &ev, &err), err);
         CHECK(res.error[b] == ev.error);
     }
     unr_lesion_result_free(&res);
@@ -408,7 +393,7 @@ static void effective_window_is_the_shortest_interval(void)
         g[k] = pow(2, -k);
     unr_window w;
     unr_error err;
-    CHECK_OK(unr_effective_window(10, g, 0.9, &w, share, &err));
+    CHECK_OK(unr_effective_window(10, g, 0.9, &w, share, &err), err);
     double total = 0, best = 0;
     for (int k = 0; k <= 10; k++)
         total += share[k];
@@ -447,19 +432,19 @@ static void window_bootstrap_spans_the_resampled_windows(void)
     }
     unr_window w0, w1, wm;
     unr_error err;
-    CHECK_OK(unr_effective_window(N, g0, 0.9, &w0, NULL, &err));
-    CHECK_OK(unr_effective_window(N, g1, 0.9, &w1, NULL, &err));
-    CHECK_OK(unr_effective_window(N, gm, 0.9, &wm, NULL, &err));
+    CHECK_OK(unr_effective_window(N, g0, 0.9, &w0, NULL, &err), err);
+    CHECK_OK(unr_effective_window(N, g1, 0.9, &w1, NULL, &err), err);
+    CHECK_OK(unr_effective_window(N, gm, 0.9, &wm, NULL, &err), err);
     /* the fixture separates them, and the mixture needs a wider window */
     CHECK(w0.b < w1.a && wm.b - wm.a > w0.b - w0.a && wm.b - wm.a > w1.b - w1.a);
     unr_window_spread sp, again;
-    CHECK_OK(unr_window_bootstrap(N, norms, S, 0.9, 39, 7, &sp, &err));
+    CHECK_OK(unr_window_bootstrap(N, norms, S, 0.9, 39, 7, &sp, &err), err);
     CHECK(sp.resamples == 39);
     CHECK(sp.a_lo == fmin(w0.a, fmin(w1.a, wm.a)) && sp.a_hi == fmax(w0.a, fmax(w1.a, wm.a)));
     CHECK(sp.b_lo == fmin(w0.b, fmin(w1.b, wm.b)) && sp.b_hi == fmax(w0.b, fmax(w1.b, wm.b)));
     CHECK(sp.share_lo <= fmin(w0.share, w1.share) && sp.share_hi >= fmax(w0.share, w1.share));
     CHECK(sp.same > 0.25 && sp.same < 0.75);   /* {0,1} comes up about half the time */
-    CHECK_OK(unr_window_bootstrap(N, norms, S, 0.9, 39, 7, &again, &err));
+    CHECK_OK(unr_window_bootstrap(N, norms, S, 0.9, 39, 7, &again, &err), err);
     CHECK(memcmp(&sp, &again, sizeof sp) == 0);
 
     /* Identical samples: every resample gives the one window. */
@@ -467,7 +452,7 @@ static void window_bootstrap_spans_the_resampled_windows(void)
     for (int k = 0; k <= N; k++)
         for (int s = 0; s < 5; s++)
             same[k * 5 + s] = g0[k];
-    CHECK_OK(unr_window_bootstrap(N, same, 5, 0.9, 200, 1, &sp, &err));
+    CHECK_OK(unr_window_bootstrap(N, same, 5, 0.9, 200, 1, &sp, &err), err);
     CHECK(sp.same == 1.0 && sp.a_lo == w0.a && sp.a_hi == w0.a && sp.b_lo == w0.b && sp.b_hi == w0.b);
     CHECK(sp.share_lo == w0.share && sp.share_hi == w0.share);
 
@@ -493,7 +478,7 @@ static void gradient_per_length_matches_exhaustive_average(void)
     random_pixels(pix, labels, B, 10);
     unr_runner *run;
     unr_error err;
-    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err));
+    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err), err);
     double exact[7] = {0}, count[7] = {0};
     unsigned char active[6];
     for (int mask = 0; mask < 64; mask++) {
@@ -501,7 +486,7 @@ static void gradient_per_length_matches_exhaustive_average(void)
         for (int b = 0; b < nb; b++)
             k += active[b] = (unsigned char)(mask >> b & 1);
         double norm;
-        CHECK_OK(unr_paths_gradient(run, pix, labels, B, active, &norm, &err));
+        CHECK_OK(unr_paths_gradient(run, pix, labels, B, active, &norm, &err), err);
         exact[k] += norm, count[k]++;
     }
     /* A data set of exactly B images: every sample uses the same batch (in
@@ -509,7 +494,7 @@ static void gradient_per_length_matches_exhaustive_average(void)
      * estimates the exhaustive one. */
     unr_cifar data = {B, labels, pix};
     unr_paths_result res;
-    CHECK_OK(unr_path_stats(run, &data, 300, B, 1, 0.9, NULL, NULL, &res, &err));
+    CHECK_OK(unr_path_stats(run, &data, 300, B, 1, 0.9, NULL, NULL, &res, &err), err);
     for (int k = 0; k <= nb; k++) {
         double mean = exact[k] / count[k];
         /* within 4 standard errors, and k = 0 and k = n exactly */
@@ -522,7 +507,7 @@ static void gradient_per_length_matches_exhaustive_average(void)
         CHECK_NEAR(sum / 300, res.grad_mean[k], 1e-12 * res.grad_mean[k]);
     }
     double one[UNR_MAX_BLOCKS + 1];
-    CHECK_OK(unr_paths_sample(run, &data, B, 1, 7, one, &err));
+    CHECK_OK(unr_paths_sample(run, &data, B, 1, 7, one, &err), err);
     for (int k = 0; k <= nb; k++)
         CHECK(one[k] == res.norms[(size_t)k * 300 + 7]);
     unr_paths_result_free(&res);
@@ -542,17 +527,17 @@ static void path_gradient_at_k_0_and_n_does_not_depend_on_the_draw(void)
     unr_cifar data = {B, labels, pix};
     unr_runner *run;
     unr_error err;
-    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err));
+    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err), err);
     double a[7], b[7];
-    CHECK_OK(unr_paths_sample(run, &data, B, 1, 0, a, &err));
-    CHECK_OK(unr_paths_sample(run, &data, B, 2, 5, b, &err));
+    CHECK_OK(unr_paths_sample(run, &data, B, 1, 0, a, &err), err);
+    CHECK_OK(unr_paths_sample(run, &data, B, 2, 5, b, &err), err);
     CHECK_NEAR(a[6], b[6], 1e-6 * a[6]);
     CHECK_NEAR(a[0], b[0], 1e-6 * a[0]);
     unr_runner_free(run);
     unr_model_free(m);
     /* a plain network has one path */
     m = tiny(UNR_SHORTCUT_NONE, 1, 1);
-    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err));
+    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err), err);
     CHECK(unr_paths_sample(run, &data, B, 1, 0, a, &err) == UNR_ERR_UNSUPPORTED);
     unr_runner_free(run);
     unr_model_free(m);
@@ -578,9 +563,9 @@ static void path_gradient_far_below_float_range_is_measured(void)
     unr_cifar data = {B, labels, pix};
     unr_runner *run;
     unr_error err;
-    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err));
+    CHECK_OK(unr_runner_create(m, B, 1, UNR_ISA_AUTO, &run, &err), err);
     double g[N + 1];
-    CHECK_OK(unr_paths_sample(run, &data, B, 1, 0, g, &err));
+    CHECK_OK(unr_paths_sample(run, &data, B, 1, 0, g, &err), err);
     int positive = 0, falling = 0;
     for (int k = 0; k <= N; k++) {
         positive += g[k] > 0 && isfinite(g[k]);

@@ -299,12 +299,9 @@ static void ref_forward_input(const ref_net *r, const double *x, const int *orde
 /* A random model whose batch norms are far from the identity. */
 static unr_model *random_model_arch(const unr_arch *a, uint64_t seed)
 {
-    unr_model *m;
-    unr_error err;
-    if (unr_model_init_random(a, seed, &m, &err)) {
-        fprintf(stderr, "init: %s\n", err.message);
+    unr_model *m = init_model(a, seed);
+    if (!m)
         return NULL;
-    }
     unr_rng rng;
     unr_rng_seed(&rng, seed * 31 + 7);
     for (int i = 0; i < m->num_tensors; i++) {
@@ -333,11 +330,8 @@ static unr_model *random_model(unr_shortcut sc, int n, int w0, int w1, int w2, u
 
 static uint8_t *random_images(int n, uint64_t seed)
 {
-    unr_rng rng;
-    unr_rng_seed(&rng, seed);
     uint8_t *px = malloc((size_t)n * UNR_IMAGE_BYTES);
-    for (size_t i = 0; i < (size_t)n * UNR_IMAGE_BYTES; i++)
-        px[i] = (uint8_t)unr_rng_below(&rng, 256);
+    random_pixels(px, NULL, n, seed);
     /* Image 1 is smooth, closer to a photograph than noise. */
     if (n > 1)
         for (int c = 0; c < 3; c++)
@@ -574,14 +568,14 @@ static void path_gradients_sum_to_the_reference_input_gradient(void)
         CHECK(ref_open(m, name, &r));
         unr_runner *run;
         unr_error err;
-        CHECK_OK(unr_runner_create(m, N, 1, UNR_ISA_SCALAR, &run, &err));
+        CHECK_OK(unr_runner_create(m, N, 1, UNR_ISA_SCALAR, &run, &err), err);
         static float g[N * PIX], sum[N * PIX];
         memset(sum, 0, sizeof sum);
         unsigned char active[8];
         for (int mask = 0; mask < 1 << m->num_blocks; mask++) {
             for (int b = 0; b < m->num_blocks; b++)
                 active[b] = (unsigned char)(mask >> b & 1);
-            CHECK_OK(unr_paths_gradient_vector(run, px, labels, N, active, g, &err));
+            CHECK_OK(unr_paths_gradient_vector(run, px, labels, N, active, g, &err), err);
             for (int j = 0; j < N * PIX; j++)
                 sum[j] += g[j];
         }
@@ -713,7 +707,7 @@ static void deleting_a_plain_block_passes_its_input_through(void)
     CHECK(m);
     unr_runner *run;
     unr_error err;
-    CHECK_OK(unr_runner_create(m, 2, 1, UNR_ISA_AUTO, &run, &err));
+    CHECK_OK(unr_runner_create(m, 2, 1, UNR_ISA_AUTO, &run, &err), err);
     size_t floats = unr_max_activation(m) * 2;
     float *x = malloc(floats * sizeof *x), *y = malloc(floats * sizeof *y);
     float *t = malloc(floats * sizeof *t), *s = malloc(floats * sizeof *s);
@@ -745,7 +739,7 @@ static void deleting_a_plain_downsampling_block_is_refused_by_forward(void)
     CHECK(m);
     unr_runner *run;
     unr_error err;
-    CHECK_OK(unr_runner_create(m, 1, 1, UNR_ISA_AUTO, &run, &err));
+    CHECK_OK(unr_runner_create(m, 1, 1, UNR_ISA_AUTO, &run, &err), err);
     unr_plan *p = unr_plan_create(m);
     p->deleted[2] = 1;
     uint8_t *px = random_images(1, 1);
@@ -800,17 +794,17 @@ static void batch_sizes_1_3_and_max_agree_per_image(void)
     for (int ii = 0; ii < 2; ii++) {
         unr_runner *run;
         unr_error err;
-        CHECK_OK(unr_runner_create(m, MAX, 2, isas[ii], &run, &err));
+        CHECK_OK(unr_runner_create(m, MAX, 2, isas[ii], &run, &err), err);
         CHECK(unr_runner_max_batch(run) == MAX);
         float all[MAX * 10], three[3 * 10], one[10];
-        CHECK_OK(unr_forward_pixels(run, p, px, MAX, all, &err));
+        CHECK_OK(unr_forward_pixels(run, p, px, MAX, all, &err), err);
         for (int i = 0; i < MAX; i++) {
-            CHECK_OK(unr_forward_pixels(run, p, px + (size_t)i * UNR_IMAGE_BYTES, 1, one, &err));
+            CHECK_OK(unr_forward_pixels(run, p, px + (size_t)i * UNR_IMAGE_BYTES, 1, one, &err), err);
             for (int j = 0; j < 10; j++)
                 CHECK_NEAR(one[j], all[i * 10 + j], 1e-5 * (1 + fabs(all[i * 10 + j])));
         }
         for (int at = 0; at + 3 <= MAX; at += 5) {
-            CHECK_OK(unr_forward_pixels(run, p, px + (size_t)at * UNR_IMAGE_BYTES, 3, three, &err));
+            CHECK_OK(unr_forward_pixels(run, p, px + (size_t)at * UNR_IMAGE_BYTES, 3, three, &err), err);
             for (int j = 0; j < 30; j++)
                 CHECK_NEAR(three[j], all[at * 10 + j], 1e-5 * (1 + fabs(all[at * 10 + j])));
         }
@@ -867,21 +861,21 @@ static void evaluate_counts_agree_with_forward(void)
         data.labels[i] = (uint8_t)((i * 7) % 10);
     unr_runner *run;
     unr_error err;
-    CHECK_OK(unr_runner_create(m, 8, 1, UNR_ISA_AUTO, &run, &err));
+    CHECK_OK(unr_runner_create(m, 8, 1, UNR_ISA_AUTO, &run, &err), err);
     unr_plan *p = unr_plan_create(m);
     unr_eval_result res;
-    CHECK_OK(unr_evaluate(run, p, &data, 0, NULL, NULL, &res, &err));
+    CHECK_OK(unr_evaluate(run, p, &data, 0, NULL, NULL, &res, &err), err);
     /* The same with each image's prediction (a sentinel past the end). */
     uint8_t pred[N + 1];
     memset(pred, 0xEE, sizeof pred);
     unr_eval_result res2;
-    CHECK_OK(unr_evaluate_predict(run, p, &data, 0, NULL, NULL, pred, &res2, &err));
+    CHECK_OK(unr_evaluate_predict(run, p, &data, 0, NULL, NULL, pred, &res2, &err), err);
     CHECK(res2.correct == res.correct && pred[N] == 0xEE);
     /* Expected: argmax of each image's logits, one at a time. */
     int correct = 0, confusion[10][10] = {{0}};
     for (int i = 0; i < N; i++) {
         float lg[10];
-        CHECK_OK(unr_forward_pixels(run, p, data.pixels + (size_t)i * UNR_IMAGE_BYTES, 1, lg, &err));
+        CHECK_OK(unr_forward_pixels(run, p, data.pixels + (size_t)i * UNR_IMAGE_BYTES, 1, lg, &err), err);
         int best = 0;
         for (int j = 1; j < 10; j++)
             best = lg[j] > lg[best] ? j : best;
@@ -907,7 +901,7 @@ static void evaluate_counts_agree_with_forward(void)
     CHECK(res.per_class_total[0] == 4 && res.per_class_total[9] == 3);  /* i = 0,10,20,30 / 7,17,27 */
 
     /* limit evaluates a prefix. */
-    CHECK_OK(unr_evaluate(run, p, &data, 10, NULL, NULL, &res, &err));
+    CHECK_OK(unr_evaluate(run, p, &data, 10, NULL, NULL, &res, &err), err);
     CHECK(res.n == 10);
     int first10 = 0;
     for (int t = 0; t < 10; t++)

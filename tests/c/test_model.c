@@ -103,7 +103,7 @@ static void tiny_fixture_loads(void)
     CHECK(tiny_bytes(&b));
     unr_model *m;
     unr_error err;
-    CHECK_OK(unr_model_load(b.json, b.json_len, b.bin, b.bin_len, "tiny.json", &m, &err));
+    CHECK_OK(unr_model_load(b.json, b.json_len, b.bin, b.bin_len, "tiny.json", &m, &err), err);
     CHECK(unr_model_num_blocks(m) == 3);
     CHECK(strcmp(unr_model_name(m), "tiny") == 0);
     unr_model_free(m);
@@ -679,7 +679,7 @@ static void loader_rejects_shortcut_a_with_odd_width_difference(void)
     /* The same widths are fine for B: the shapes are then what fails. */
     unr_arch a = tiny_arch(UNR_SHORTCUT_B, 1, 4, 7, 16);
     unr_error err;
-    CHECK_OK(unr_arch_validate(&a, "x", &err));
+    CHECK_OK(unr_arch_validate(&a, "x", &err), err);
     a.shortcut = UNR_SHORTCUT_A;
     CHECK(unr_arch_validate(&a, "x", &err) == UNR_ERR_FIELD);
 }
@@ -718,10 +718,10 @@ static void round_trip_one(unr_shortcut sc, int w0, int w1, int w2, int *ok)
     for (size_t i = 0; i < m->num_params; i++)
         m->params[i] = (float)unr_rng_uniform(&rng) + 0.01f;
     unr_model_refold(m);
-    CHECK_OK(unr_model_set_metadata(m, "{\"test_error\": 0.5}", "{\"epochs\": 3}", &err));
+    CHECK_OK(unr_model_set_metadata(m, "{\"test_error\": 0.5}", "{\"epochs\": 3}", &err), err);
     char base[256];
     snprintf(base, sizeof base, "%s/rt_%s_%d", temp_dir(), unr_shortcut_name(sc), w1);
-    CHECK_OK(unr_model_save(m, base, &err));
+    CHECK_OK(unr_model_save(m, base, &err), err);
     char json[300];
     snprintf(json, sizeof json, "%s.json", base);
     if (unr_model_load_file(json, &back, &err)) {
@@ -768,9 +768,9 @@ static void licence_is_read_saved_and_bounded(void)
     unr_error err;
     unr_model *m = NULL, *back = NULL;
     unr_arch a = tiny_arch(UNR_SHORTCUT_A, 1, 4, 8, 16);
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     CHECK(unr_model_license(m) == NULL);
-    CHECK_OK(unr_model_set_license(m, UNR_WEIGHTS_LICENSE, &err));
+    CHECK_OK(unr_model_set_license(m, UNR_WEIGHTS_LICENSE, &err), err);
     char too_long[UNR_MAX_LICENSE + 2];
     memset(too_long, 'x', sizeof too_long - 1);
     too_long[sizeof too_long - 1] = 0;
@@ -778,9 +778,9 @@ static void licence_is_read_saved_and_bounded(void)
     CHECK(strcmp(unr_model_license(m), UNR_WEIGHTS_LICENSE) == 0);
     char base[256], json[300];
     snprintf(base, sizeof base, "%s/licensed", temp_dir());
-    CHECK_OK(unr_model_save(m, base, &err));
+    CHECK_OK(unr_model_save(m, base, &err), err);
     snprintf(json, sizeof json, "%s.json", base);
-    CHECK_OK(unr_model_load_file(json, &back, &err));
+    CHECK_OK(unr_model_load_file(json, &back, &err), err);
     CHECK(back && unr_model_license(back) && strcmp(unr_model_license(back), UNR_WEIGHTS_LICENSE) == 0);
     unr_model_free(back);
     unr_model_free(m);
@@ -793,15 +793,15 @@ static void serialized_model_is_the_saved_files_and_loads_back(void)
     unr_error err;
     unr_model *m = NULL, *back = NULL;
     unr_arch a = tiny_arch(UNR_SHORTCUT_B, 1, 4, 8, 16);
-    CHECK_OK(unr_model_init_random(&a, 7, &m, &err));
-    CHECK_OK(unr_model_set_metadata(m, "{\"test_error\": 0.25}", NULL, &err));
+    CHECK_OK(unr_model_init_random(&a, 7, &m, &err), err);
+    CHECK_OK(unr_model_set_metadata(m, "{\"test_error\": 0.25}", NULL, &err), err);
     char base[256], path[300];
     snprintf(base, sizeof base, "%s/serial", temp_dir());
-    CHECK_OK(unr_model_save(m, base, &err));
+    CHECK_OK(unr_model_save(m, base, &err), err);
     char *text = NULL;
     void *bytes = NULL;
     size_t tl, bl, fl;
-    CHECK_OK(unr_model_serialize(m, "serial", NULL, &text, &tl, &bytes, &bl, &err));
+    CHECK_OK(unr_model_serialize(m, "serial", NULL, &text, &tl, &bytes, &bl, &err), err);
     snprintf(path, sizeof path, "%s.json", base);
     void *file = read_all(path, &fl);
     int same = file && fl == tl && memcmp(file, text, tl) == 0 && text[tl] == '\0' && text[tl - 1] == '\n';
@@ -811,19 +811,19 @@ static void serialized_model_is_the_saved_files_and_loads_back(void)
     same = same && file && fl == bl && memcmp(file, bytes, bl) == 0;
     free(file);
     CHECK(same);
-    CHECK_OK(unr_model_load(text, tl, bytes, bl, "memory", &back, &err));
+    CHECK_OK(unr_model_load(text, tl, bytes, bl, "memory", &back, &err), err);
     CHECK(back->num_params == m->num_params && memcmp(back->params, m->params, m->num_params * 4) == 0);
     CHECK(strcmp(unr_model_name(back), "serial") == 0);
     unr_model_free(back);
     free(text);
     free(bytes);
     /* another name and weights file; NULL name: the model's own */
-    CHECK_OK(unr_model_serialize(m, "my net", "my-net.bin", &text, &tl, &bytes, &bl, &err));
+    CHECK_OK(unr_model_serialize(m, "my net", "my-net.bin", &text, &tl, &bytes, &bl, &err), err);
     int named = strstr(text, "\"name\":\t\"my net\"") && strstr(text, "\"file\":\t\"my-net.bin\"");
     free(text);
     free(bytes);
     CHECK(named);
-    CHECK_OK(unr_model_serialize(m, NULL, NULL, &text, &tl, &bytes, &bl, &err));
+    CHECK_OK(unr_model_serialize(m, NULL, NULL, &text, &tl, &bytes, &bl, &err), err);
     char want[160];
     snprintf(want, sizeof want, "\"file\":\t\"%s.bin\"", unr_model_name(m));
     named = strstr(text, want) != NULL;
@@ -851,7 +851,7 @@ static void saved_convs_use_the_pytorch_layout(void)
     unr_arch a = tiny_arch(UNR_SHORTCUT_B, 1, 3, 5, 7);
     unr_model *m;
     unr_error err;
-    CHECK_OK(unr_model_init_random(&a, 3, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 3, &m, &err), err);
     /* Internal HWIO: w[((y*k + x)*ci + i)*co + o]. Set stem (o=2,i=1,y=0,x=2). */
     unr_conv *c = &m->stem;
     c->w[((0 * 3 + 2) * c->ci + 1) * c->co + 2] = 123.0f;
@@ -904,7 +904,7 @@ static void shortcut_b_models_have_projection_tensors(void)
     unr_arch a = tiny_arch(UNR_SHORTCUT_B, 2, 4, 8, 16);
     unr_model *m;
     unr_error err;
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     /* Blocks 2 and 4 downsample (stride 2); 0, 1, 3, 5 do not. */
     for (int blk = 0; blk < 6; blk++) {
         int want = blk == 2 || blk == 4;
@@ -929,14 +929,14 @@ static void shortcut_b_models_have_projection_tensors(void)
      * the stem already outputs widths[0]. */
     unr_model_free(m);
     a.shortcut = UNR_SHORTCUT_A;
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     for (int t = 0; t < m->num_tensors; t++)
         CHECK(!strstr(m->tensors[t].name, "shortcut"));
     /* 2 + 6 blocks x 10 + fc 2 = 68 tensors for A; B adds 2 x 5. */
     CHECK(m->num_tensors == 5 + 6 * 10 + 2);
     unr_model_free(m);
     a.shortcut = UNR_SHORTCUT_B;
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     CHECK(m->num_tensors == 5 + 6 * 10 + 2 * 5 + 2);
     unr_model_free(m);
 }
@@ -973,7 +973,7 @@ static void resnet20_has_269722_trainable_parameters(void)
     CHECK(independent_trainable(3, a.widths, UNR_SHORTCUT_A) == 269722);  /* He et al.: 0.27M */
     unr_model *m;
     unr_error err;
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     long stats = 2 * independent_bn_channels(3, a.widths, UNR_SHORTCUT_A);
     CHECK(stats == 1376);
     CHECK(unr_model_num_params(m) == (size_t)(269722 + 1376));
@@ -986,7 +986,7 @@ static void resnet20_has_269722_trainable_parameters(void)
     };
     for (int i = 0; i < 4; i++) {
         a = tiny_arch(cases[i].sc, cases[i].n, cases[i].w0, cases[i].w1, cases[i].w2);
-        CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+        CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
         long want = independent_trainable(a.blocks_per_stage, a.widths, a.shortcut) +
                     2 * independent_bn_channels(a.blocks_per_stage, a.widths, a.shortcut);
         CHECK(unr_model_num_params(m) == (size_t)want);
@@ -1018,17 +1018,17 @@ static void resnet20_needs_40_55_million_multiply_adds(void)
     unr_arch a = tiny_arch(UNR_SHORTCUT_A, 3, 16, 32, 64);
     unr_model *m;
     unr_error err;
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     CHECK_NEAR(independent_macs(3, a.widths, UNR_SHORTCUT_A), 40551040.0, 0.5);
     CHECK_NEAR(unr_model_macs(m), 40551040.0, 0.5);
     unr_model_free(m);
     a.blocks_per_stage = 9;   /* ResNet-56: 125.5M (DESIGN.md) */
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     CHECK_NEAR(unr_model_macs(m) / 1e6, 125.5, 0.05);
     CHECK_NEAR(unr_model_macs(m), independent_macs(9, a.widths, UNR_SHORTCUT_A), 0.5);
     unr_model_free(m);
     a = tiny_arch(UNR_SHORTCUT_B, 2, 3, 5, 7);
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     CHECK_NEAR(unr_model_macs(m), independent_macs(2, a.widths, UNR_SHORTCUT_B), 0.5);
     unr_model_free(m);
 }
@@ -1040,7 +1040,7 @@ static void block_table_describes_the_network(void)
     unr_arch a = tiny_arch(UNR_SHORTCUT_B, 2, 4, 8, 16);
     unr_model *m;
     unr_error err;
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     static const int h_in[6] = {32, 32, 32, 16, 16, 8}, h_out[6] = {32, 32, 16, 16, 8, 8};
     static const int cin[6] = {4, 4, 4, 8, 8, 16}, cout[6] = {4, 4, 8, 8, 16, 16};
     for (int i = 0; i < 6; i++) {
@@ -1060,11 +1060,11 @@ static void model_metadata_must_be_json_objects(void)
     unr_arch a = tiny_arch(UNR_SHORTCUT_A, 1, 4, 8, 16);
     unr_model *m;
     unr_error err;
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     CHECK(unr_model_metrics_json(m) == NULL);
     CHECK(unr_model_set_metadata(m, "[1]", NULL, &err) == UNR_ERR_PARSE);
     CHECK(unr_model_set_metadata(m, NULL, "{", &err) == UNR_ERR_PARSE);
-    CHECK_OK(unr_model_set_metadata(m, "{\"a\": 1}", NULL, &err));
+    CHECK_OK(unr_model_set_metadata(m, "{\"a\": 1}", NULL, &err), err);
     CHECK(strcmp(unr_model_metrics_json(m), "{\"a\":1}") == 0);
     unr_model_free(m);
 }

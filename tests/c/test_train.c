@@ -46,7 +46,7 @@ static void steps_lower_the_loss(unr_model *m)
     unr_cifar data = synthetic(64, 2);
     unr_trainer *t;
     unr_error err;
-    CHECK_OK(unr_trainer_create(m, 64, 2, UNR_ISA_AUTO, &t, &err));
+    CHECK_OK(unr_trainer_create(m, 64, 2, UNR_ISA_AUTO, &t, &err), err);
     float *input = malloc((size_t)64 * UNR_IMAGE_BYTES * sizeof *input);
     unr_images_to_input(m, data.pixels, 64, input);
     unr_sgd sgd = {0.05f, 0.9f, 5e-4f, 1};
@@ -84,8 +84,8 @@ static void training_forward_equals_inference_with_its_batch_statistics(void)
         unr_trainer *t;
         unr_runner *run;
         unr_error err;
-        CHECK_OK(unr_model_init_random(&a, 9 + i, &m, &err));
-        CHECK_OK(unr_trainer_create(m, N, 1, UNR_ISA_AUTO, &t, &err));
+        CHECK_OK(unr_model_init_random(&a, 9 + i, &m, &err), err);
+        CHECK_OK(unr_trainer_create(m, N, 1, UNR_ISA_AUTO, &t, &err), err);
         float *input = malloc((size_t)N * UNR_IMAGE_BYTES * sizeof *input);
         unr_images_to_input(m, data.pixels, N, input);
         unr_trainer_backprop(t, input, data.labels, N, NULL, 0, 0, NULL);
@@ -93,8 +93,8 @@ static void training_forward_equals_inference_with_its_batch_statistics(void)
         unr_model_refold(m);
         float got[N * 10];
         unr_plan *p = unr_plan_create(m);
-        CHECK_OK(unr_runner_create(m, N, 1, UNR_ISA_AUTO, &run, &err));
-        CHECK_OK(unr_forward_pixels(run, p, data.pixels, N, got, &err));
+        CHECK_OK(unr_runner_create(m, N, 1, UNR_ISA_AUTO, &run, &err), err);
+        CHECK_OK(unr_forward_pixels(run, p, data.pixels, N, got, &err), err);
         const float *want = unr_trainer_logits(t);
         double worst = 0, scale = 1e-3;
         for (int j = 0; j < N * 10; j++) {
@@ -122,7 +122,7 @@ static void a_few_steps_lower_the_loss(void)
     a.preactivation = 1, a.head_bn = 1;
     unr_model_free(m);
     unr_error err;
-    CHECK_OK(unr_model_init_random(&a, 1, &m, &err));
+    CHECK_OK(unr_model_init_random(&a, 1, &m, &err), err);
     steps_lower_the_loss(m);
     unr_model_free(m);
 }
@@ -133,7 +133,7 @@ static void inactive_blocks_are_left_untouched(void)
     unr_cifar data = synthetic(16, 4);
     unr_trainer *t;
     unr_error err;
-    CHECK_OK(unr_trainer_create(m, 16, 1, UNR_ISA_AUTO, &t, &err));
+    CHECK_OK(unr_trainer_create(m, 16, 1, UNR_ISA_AUTO, &t, &err), err);
     float *input = malloc((size_t)16 * UNR_IMAGE_BYTES * sizeof *input);
     unr_images_to_input(m, data.pixels, 16, input);
     unr_sgd sgd = {0.05f, 0.9f, 5e-4f, 1};
@@ -188,7 +188,7 @@ static void active_block_training_saves_branches_scaled_by_k_over_n(void)
                          .shortcut = plain ? UNR_SHORTCUT_NONE : UNR_SHORTCUT_A, .num_classes = 10,
                          .bn_eps = 1e-5f, .preactivation = pre};
         unr_model *m = NULL;
-        CHECK_OK(unr_model_init_random(&arch, 3, &m, &err));
+        CHECK_OK(unr_model_init_random(&arch, 3, &m, &err), err);
         float *before = malloc(m->num_params * sizeof *before);
         memcpy(before, m->params, m->num_params * sizeof *before);
         unr_train_options o;
@@ -197,7 +197,7 @@ static void active_block_training_saves_branches_scaled_by_k_over_n(void)
         o.epochs = 1;
         o.lr = 0;
         o.active_blocks = 1;
-        CHECK_OK(unr_train(m, &train, &test, &o, NULL, NULL, NULL, &err));
+        CHECK_OK(unr_train(m, &train, &test, &o, NULL, NULL, NULL, &err), err);
         const double p = plain ? 1.0 : 1.0 / m->num_blocks;
         int scaled = 0, kept = 0, wrong = 0;
         for (int i = 0; i < m->num_tensors; i++) {
@@ -249,7 +249,7 @@ static void a_log_replaced_while_training_still_gets_every_line(void)
     train_options(&o, "/tmp/unravel-test-train-log");
     remove("/tmp/unravel-test-train-log.ckpt");
     CHECK_OK(unr_train(m, &train, &test, &o, NULL, replace_log,
-                       (void *)"/tmp/unravel-test-train-log.log.jsonl", &err));
+                       (void *)"/tmp/unravel-test-train-log.log.jsonl", &err), err);
     FILE *f = fopen("/tmp/unravel-test-train-log.log.jsonl", "r");
     int lines = 0, c;
     while (f && (c = fgetc(f)) != EOF)
@@ -270,18 +270,18 @@ static void resuming_gives_the_weights_of_an_uninterrupted_run(void)
     /* uninterrupted: 3 epochs */
     unr_model *a = tiny(8);
     train_options(&o, "/tmp/unravel-test-train-a");
-    CHECK_OK(unr_train(a, &train, &test, &o, NULL, NULL, NULL, &err));
+    CHECK_OK(unr_train(a, &train, &test, &o, NULL, NULL, NULL, &err), err);
     /* interrupted after epoch 1 (max_steps), then resumed in a fresh model */
     unr_model *b = tiny(8);
     train_options(&o, "/tmp/unravel-test-train-b");
     o.max_steps = 3;  /* 96 / 32 steps per epoch */
     remove("/tmp/unravel-test-train-b.ckpt");
-    CHECK_OK(unr_train(b, &train, &test, &o, NULL, NULL, NULL, &err));
+    CHECK_OK(unr_train(b, &train, &test, &o, NULL, NULL, NULL, &err), err);
     unr_model_free(b);
     b = tiny(999);  /* different initial weights: everything must come from the checkpoint */
     o.max_steps = 0;
     o.resume = 1;
-    CHECK_OK(unr_train(b, &train, &test, &o, NULL, NULL, NULL, &err));
+    CHECK_OK(unr_train(b, &train, &test, &o, NULL, NULL, NULL, &err), err);
     CHECK(a->num_params == b->num_params);
     CHECK(memcmp(a->params, b->params, a->num_params * sizeof(float)) == 0);
     /* a resume with other options is refused */

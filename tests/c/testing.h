@@ -21,13 +21,26 @@ static const char *testing_current;
         }                                                                             \
     } while (0)
 
-/* Check a status; print the library's message on failure. */
-#define CHECK_OK(expr)                                                                \
+/* Check that a library call succeeded; on failure print the status and the
+ * library's own message from `err`, the unr_error the call filled:
+ *     CHECK_OK(unr_model_load_file(path, &m, &err), err);                       */
+#define CHECK_OK(expr, err)                                                           \
     do {                                                                              \
-        unr_error e_;                                                                 \
-        e_.message[0] = 0;                                                            \
+        (err).message[0] = 0;                                                         \
         unr_status s_ = (expr);                                                       \
-        (void)e_;                                                                     \
+        if (s_ != UNR_OK) {                                                           \
+            fprintf(stderr, "FAIL %s (%s:%d): %s returned %s: %s\n", testing_current, \
+                    __FILE__, __LINE__, #expr, unr_status_name(s_),                   \
+                    (err).message[0] ? (err).message : "(no message)");               \
+            testing_failures++;                                                       \
+            return;                                                                   \
+        }                                                                             \
+    } while (0)
+
+/* The same for a call that has no unr_error to report through. */
+#define CHECK_STATUS(expr)                                                            \
+    do {                                                                              \
+        unr_status s_ = (expr);                                                       \
         if (s_ != UNR_OK) {                                                           \
             fprintf(stderr, "FAIL %s (%s:%d): %s returned %s\n", testing_current,     \
                     __FILE__, __LINE__, #expr, unr_status_name(s_));                  \
