@@ -482,6 +482,52 @@ double unr_rng_normal(unr_rng *r);
 /* k distinct values from [0, n) in random order. */
 void unr_rng_choose(unr_rng *r, int n, int k, int *out);
 
+/* ---- the experiments, one table (experiments.c) ---------------------------
+ * Every experiment the CLI, the JS API and the page run, with the parameters
+ * it takes, their defaults and limits: the CLI builds its option tables from
+ * it and the binding its argument checks (unr_wasm_experiments_json), so
+ * adding an experiment is one entry here plus its code. */
+
+typedef enum {
+    UNR_PARAM_LIMIT,      /* images (0: all) */
+    UNR_PARAM_BATCH,      /* images per forward batch */
+    UNR_PARAM_SAMPLES,    /* random draws per k, or gradient measurements per length */
+    UNR_PARAM_SEED,
+    UNR_PARAM_KS,         /* values of k (a list; default 0..most) */
+    UNR_PARAM_Q,          /* share of the gradient the effective window holds */
+    UNR_PARAM_BOOTSTRAP,  /* resamples of the draws for the window's spread */
+    UNR_PARAM_BASE_PLAN,  /* blocks deleted / reordered before the experiment */
+    UNR_PARAM_COUNT
+} unr_param_id;
+
+typedef struct {
+    const char *name;     /* "samples": --samples in the CLI, samples in JS */
+    double min, max;      /* accepted range (integers unless real) */
+    int real;
+    const char *help;
+} unr_param;
+
+typedef struct {
+    const char *name;       /* "delete-random" (CLI), deleteRandom in JS */
+    const char *js_name;
+    const char *summary;
+    const char *claim;      /* which of PAPER.md's claims it tests */
+    const char *split;      /* "test" or "train" */
+    unsigned params;        /* 1u << unr_param_id for each it takes */
+    double defaults[UNR_PARAM_COUNT];
+    const char *result;     /* what it returns, in words */
+} unr_experiment;
+
+/* The parameters (UNR_PARAM_COUNT of them) and the experiments. */
+const unr_param *unr_params(void);
+const unr_experiment *unr_experiments(int *count);
+/* By CLI or JS name; NULL if none. */
+const unr_experiment *unr_experiment_find(const char *name);
+static inline int unr_experiment_takes(const unr_experiment *e, unr_param_id p)
+{
+    return (e->params >> p) & 1u;
+}
+
 /* ---- sha256 ------------------------------------------------------------ */
 
 void unr_sha256(const void *data, size_t len, uint8_t digest[32]);

@@ -428,3 +428,43 @@ UNR_EXPORT int unr_wasm_window_bootstrap(int n, const double *norms, int samples
     }
     return (int)st;
 }
+
+/* The experiments and their parameters (unr_experiments) as JSON, for the
+ * binding's argument checks and defaults: {"params": [{name, min, max, real,
+ * help}], "experiments": [{name, js_name, summary, claim, split, result,
+ * params: {NAME: default}}]}. malloc'd; NULL on out of memory. */
+UNR_EXPORT char *unr_wasm_experiments_json(void)
+{
+    const unr_param *p = unr_params();
+    int n;
+    const unr_experiment *e = unr_experiments(&n);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *ps = cJSON_AddArrayToObject(o, "params");
+    for (int i = 0; ps && i < UNR_PARAM_COUNT; i++) {
+        cJSON *q = cJSON_CreateObject();
+        cJSON_AddStringToObject(q, "name", p[i].name);
+        cJSON_AddNumberToObject(q, "min", p[i].min);
+        cJSON_AddNumberToObject(q, "max", p[i].max);
+        cJSON_AddBoolToObject(q, "real", p[i].real);
+        cJSON_AddStringToObject(q, "help", p[i].help);
+        cJSON_AddItemToArray(ps, q);
+    }
+    cJSON *es = cJSON_AddArrayToObject(o, "experiments");
+    for (int i = 0; es && i < n; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", e[i].name);
+        cJSON_AddStringToObject(x, "js_name", e[i].js_name);
+        cJSON_AddStringToObject(x, "summary", e[i].summary);
+        cJSON_AddStringToObject(x, "claim", e[i].claim);
+        cJSON_AddStringToObject(x, "split", e[i].split);
+        cJSON_AddStringToObject(x, "result", e[i].result);
+        cJSON *d = cJSON_AddObjectToObject(x, "params");
+        for (int j = 0; d && j < UNR_PARAM_COUNT; j++)
+            if (unr_experiment_takes(&e[i], (unr_param_id)j))
+                cJSON_AddNumberToObject(d, p[j].name, e[i].defaults[j]);
+        cJSON_AddItemToArray(es, x);
+    }
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    return text;
+}

@@ -32,7 +32,7 @@ WASM_EXPORTS := malloc free \
   unr_wasm_evaluate unr_wasm_forward \
   unr_wasm_lesion_batch unr_wasm_max_deletions unr_wasm_max_swaps unr_wasm_draw_plan unr_wasm_random_batch \
   unr_wasm_paths_sample unr_wasm_path_distribution unr_wasm_effective_window \
-  unr_wasm_window_bootstrap
+  unr_wasm_window_bootstrap unr_wasm_experiments_json
 comma := ,
 empty :=
 space := $(empty) $(empty)

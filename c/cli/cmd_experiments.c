@@ -22,54 +22,72 @@ typedef struct {
 enum { OPT_MODEL, OPT_DATA, OPT_SPLIT, OPT_LIMIT, OPT_SAMPLES, OPT_SEED, OPT_BATCH, OPT_THREADS,
        OPT_JSON, OPT_CSV, OPT_DELETE, OPT_ORDER, OPT_KS, OPT_Q, OPT_BOOTSTRAP, OPT_HELP, OPT_COUNT };
 
-#define USES(opt) (1u << (opt))
-/* What every experiment takes; each adds its own (an option it would ignore,
- * such as a base plan for the random curves, is refused rather than dropped). */
-#define COMMON_USES (USES(OPT_MODEL) | USES(OPT_DATA) | USES(OPT_SPLIT) | USES(OPT_LIMIT) |         \
-                     USES(OPT_BATCH) | USES(OPT_THREADS) | USES(OPT_JSON) | USES(OPT_CSV) |          \
-                     USES(OPT_HELP))
+/* The CLI option of each of the registry's parameters (unravel.h); the base
+ * plan is two options. The others are the CLI's own. */
+static const int param_option[UNR_PARAM_COUNT] = {
+    [UNR_PARAM_LIMIT] = OPT_LIMIT, [UNR_PARAM_BATCH] = OPT_BATCH, [UNR_PARAM_SAMPLES] = OPT_SAMPLES,
+    [UNR_PARAM_SEED] = OPT_SEED, [UNR_PARAM_KS] = OPT_KS, [UNR_PARAM_Q] = OPT_Q,
+    [UNR_PARAM_BOOTSTRAP] = OPT_BOOTSTRAP, [UNR_PARAM_BASE_PLAN] = OPT_DELETE,
+};
 
-static void common_options(cli_option *o, unsigned uses, const char *split_default,
-                           long samples_default, long batch_default)
+/* The options of experiment e: what every command takes, plus the registry's
+ * parameters of e, with their defaults in the help; an option e would ignore
+ * is left out, so it is refused rather than dropped. */
+static void experiment_options(cli_option *o, const unr_experiment *e)
 {
-    static char split_help[96], samples_help[96], batch_help[96];
-    snprintf(split_help, sizeof split_help, "test or train (default %s)", split_default);
-    snprintf(samples_help, sizeof samples_help, "random draws per k (default %ld)", samples_default);
-    snprintf(batch_help, sizeof batch_help, "images per batch (default %ld)", batch_default);
+    static char help[UNR_PARAM_COUNT][160], split_help[64];
+    const unr_param *p = unr_params();
+    snprintf(split_help, sizeof split_help, "test or train (default %s)", e->split);
     cli_option all[OPT_COUNT] = {
-        {"--model", 1, "model manifest (MODEL.json)", NULL},
-        {"--data", 1, "CIFAR-10 directory (default $CIFAR10_DIR or data/cifar10)", NULL},
-        {"--split", 1, split_help, NULL},
-        {"--limit", 1, "use the first N images (default all)", NULL},
-        {"--samples", 1, samples_help, NULL},
-        {"--seed", 1, "random seed (default 1)", NULL},
-        {"--batch", 1, batch_help, NULL},
-        {"--threads", 1, "threads (default: one per CPU)", NULL},
-        {"--json", 0, "print one JSON object", NULL},
-        {"--csv", 0, "print CSV", NULL},
-        {"--delete", 1, "base plan: blocks deleted first, e.g. 3,7", NULL},
-        {"--order", 1, "base plan: block order", NULL},
-        {"--k", 1, "values of k, e.g. 0,1,2,5 or 0-10 (default all)", NULL},
-        {"--q", 1, "fraction of the gradient in the effective window (default 0.9)", NULL},
-        {"--bootstrap", 1, "bootstrap resamples of the samples for the window's spread "
-                           "(default 1000; 0: none)", NULL},
-        {"--help", 0, "show this help", NULL},
+        [OPT_MODEL] = {"--model", 1, "model manifest (MODEL.json)", NULL},
+        [OPT_DATA] = {"--data", 1, "CIFAR-10 directory (default $CIFAR10_DIR or data/cifar10)", NULL},
+        [OPT_SPLIT] = {"--split", 1, split_help, NULL},
+        [OPT_THREADS] = {"--threads", 1, "threads (default: one per CPU)", NULL},
+        [OPT_JSON] = {"--json", 0, "print one JSON object", NULL},
+        [OPT_CSV] = {"--csv", 0, "print CSV", NULL},
+        [OPT_ORDER] = {NULL, 1, "base plan: block order", NULL},
+        [OPT_HELP] = {"--help", 0, "show this help", NULL},
     };
+    for (int i = 0; i < UNR_PARAM_COUNT; i++) {
+        cli_option *c = &all[param_option[i]];
+        *c = (cli_option){NULL, 1, help[i], NULL};
+        if (!unr_experiment_takes(e, (unr_param_id)i))
+            continue;
+        static char names[UNR_PARAM_COUNT][24];
+        snprintf(names[i], sizeof names[i], "--%s", p[i].name);
+        c->name = names[i];
+        /* defaults that are not "all" or a list are said in the help */
+        if (i == UNR_PARAM_LIMIT || i == UNR_PARAM_KS || i == UNR_PARAM_BASE_PLAN)
+            snprintf(help[i], sizeof help[i], "%s", p[i].help);
+        else
+            snprintf(help[i], sizeof help[i], "%s (default %g)", p[i].help, e->defaults[i]);
+    }
+    if (unr_experiment_takes(e, UNR_PARAM_BASE_PLAN))
+        all[OPT_ORDER].name = "--order";
     memcpy(o, all, sizeof all);
-    for (int i = 0; i < OPT_COUNT; i++)
-        if (!(uses & USES(i)))
-            o[i].name = NULL;
 }
 
-static int open_session(const char *cmd, cli_option *o, const char *split_default,
-                        long samples_default, long batch_default, session *s)
+/* An integer parameter of e: its option, within the registry's range, else its default. */
+static int get_param(const char *cmd, const cli_option *o, const unr_experiment *e, unr_param_id id,
+                     long *out)
+{
+    const unr_param *p = &unr_params()[id];
+    char name[24];
+    snprintf(name, sizeof name, "--%s", p->name);
+    long lo = (long)p->min;
+    if (id == UNR_PARAM_LIMIT)
+        lo = 1;   /* --limit 0 says nothing: leave it out for all */
+    return cli_get_int(cmd, o, OPT_COUNT, name, lo, (long)p->max, (long)e->defaults[id], out);
+}
+
+static int open_session(const char *cmd, cli_option *o, const unr_experiment *e, session *s)
 {
     memset(s, 0, sizeof *s);
     long threads;
-    if (cli_get_int(cmd, o, OPT_COUNT, "--limit", 1, 1000000, 0, &s->limit) ||
-        cli_get_int(cmd, o, OPT_COUNT, "--samples", 1, 1000000, samples_default, &s->samples) ||
-        cli_get_int(cmd, o, OPT_COUNT, "--seed", 0, 0x7fffffffL, 1, &s->seed) ||
-        cli_get_int(cmd, o, OPT_COUNT, "--batch", 1, UNR_MAX_BATCH, batch_default, &s->batch) ||
+    if (get_param(cmd, o, e, UNR_PARAM_LIMIT, &s->limit) ||
+        get_param(cmd, o, e, UNR_PARAM_SAMPLES, &s->samples) ||
+        get_param(cmd, o, e, UNR_PARAM_SEED, &s->seed) ||
+        get_param(cmd, o, e, UNR_PARAM_BATCH, &s->batch) ||
         cli_get_int(cmd, o, OPT_COUNT, "--threads", 0, 256, 0, &threads))
         return 2;
     s->json = o[OPT_JSON].value != NULL;
@@ -77,7 +95,7 @@ static int open_session(const char *cmd, cli_option *o, const char *split_defaul
     s->model_path = o[OPT_MODEL].value;
     if (!s->model_path)
         return cli_failf(cmd, "--model: missing (a model manifest, e.g. models/resnet20.json)");
-    const char *split = o[OPT_SPLIT].value ? o[OPT_SPLIT].value : split_default;
+    const char *split = o[OPT_SPLIT].value ? o[OPT_SPLIT].value : e->split;
     s->split = split;
     unr_error err;
     if (unr_model_load_file(s->model_path, &s->m, &err) ||
@@ -173,8 +191,9 @@ bad:
 
 int cmd_lesion(int argc, char **argv)
 {
+    const unr_experiment *e = unr_experiment_find("lesion");
     cli_option o[OPT_COUNT];
-    common_options(o, COMMON_USES | USES(OPT_DELETE) | USES(OPT_ORDER), "test", 1, 100);
+    experiment_options(o, e);
     if (cli_parse_options("lesion", argc, argv, o, OPT_COUNT))
         return 2;
     if (o[OPT_HELP].value) {
@@ -183,7 +202,7 @@ int cmd_lesion(int argc, char **argv)
         return 0;
     }
     session s;
-    int rc = open_session("lesion", o, "test", 1, 100, &s);
+    int rc = open_session("lesion", o, e, &s);
     if (rc) {
         close_session(&s);
         return rc;
@@ -261,8 +280,9 @@ int cmd_lesion(int argc, char **argv)
 
 static int random_curve(const char *cmd, unr_random_kind kind, int argc, char **argv)
 {
+    const unr_experiment *e = unr_experiment_find(cmd);
     cli_option o[OPT_COUNT];
-    common_options(o, COMMON_USES | USES(OPT_SAMPLES) | USES(OPT_SEED) | USES(OPT_KS), "test", 10, 100);
+    experiment_options(o, e);
     if (cli_parse_options(cmd, argc, argv, o, OPT_COUNT))
         return 2;
     if (o[OPT_HELP].value) {
@@ -273,7 +293,7 @@ static int random_curve(const char *cmd, unr_random_kind kind, int argc, char **
         return 0;
     }
     session s;
-    int rc = open_session(cmd, o, "test", 10, 100, &s);
+    int rc = open_session(cmd, o, e, &s);
     if (rc) {
         close_session(&s);
         return rc;
@@ -355,9 +375,9 @@ int cmd_swap_random(int argc, char **argv)
 
 int cmd_paths(int argc, char **argv)
 {
+    const unr_experiment *e = unr_experiment_find("paths");
     cli_option o[OPT_COUNT];
-    common_options(o, COMMON_USES | USES(OPT_SAMPLES) | USES(OPT_SEED) | USES(OPT_Q) | USES(OPT_BOOTSTRAP),
-                   "train", 100, 32);
+    experiment_options(o, e);
     if (cli_parse_options("paths", argc, argv, o, OPT_COUNT))
         return 2;
     if (o[OPT_HELP].value) {
@@ -367,11 +387,13 @@ int cmd_paths(int argc, char **argv)
     }
     double q;
     long resamples;
-    if (cli_get_double("paths", o, OPT_COUNT, "--q", 1e-6, 1, 0.9, &q) ||
-        cli_get_int("paths", o, OPT_COUNT, "--bootstrap", 0, 100000, 1000, &resamples))
+    const unr_param *p = unr_params();
+    if (cli_get_double("paths", o, OPT_COUNT, "--q", p[UNR_PARAM_Q].min, p[UNR_PARAM_Q].max,
+                       e->defaults[UNR_PARAM_Q], &q) ||
+        get_param("paths", o, e, UNR_PARAM_BOOTSTRAP, &resamples))
         return 2;
     session s;
-    int rc = open_session("paths", o, "train", 100, 32, &s);
+    int rc = open_session("paths", o, e, &s);
     if (rc) {
         close_session(&s);
         return rc;

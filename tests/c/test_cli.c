@@ -346,10 +346,48 @@ static void missing_default_data_says_how_to_get_it(void)
     CHECK(ok);
 }
 
+/* Each experiment's --help offers exactly the registry's parameters of it
+ * (unr_experiments), with the registry's defaults. */
+static void experiment_options_come_from_the_registry(void)
+{
+    if (!have_cli())
+        return;
+    int n;
+    const unr_experiment *e = unr_experiments(&n);
+    const unr_param *p = unr_params();
+    CHECK(n >= 4);
+    for (int i = 0; i < n; i++) {
+        CHECK(unr_experiment_find(e[i].name) == &e[i] && unr_experiment_find(e[i].js_name) == &e[i]);
+        char args[64], *out = NULL, *err = NULL;
+        snprintf(args, sizeof args, "%s --help", e[i].name);
+        CHECK(run(args, &out, &err) == 0);
+        for (int j = 0; j < UNR_PARAM_COUNT; j++) {
+            char opt[40];
+            snprintf(opt, sizeof opt, "\n  --%s ", p[j].name);
+            int offered = strstr(out, opt) != NULL;
+            if (offered != unr_experiment_takes(&e[i], (unr_param_id)j))
+                fprintf(stderr, "  %s: --%s %s\n", e[i].name, p[j].name, offered ? "offered, not taken" : "taken, not offered");
+            CHECK(offered == unr_experiment_takes(&e[i], (unr_param_id)j));
+            if (offered && e[i].defaults[j] != 0 && j != UNR_PARAM_KS) {
+                char def[48];
+                snprintf(def, sizeof def, "(default %g)", e[i].defaults[j]);
+                const char *line = strstr(out, opt);
+                const char *eol = strchr(line + 1, '\n');
+                CHECK(strstr(line, def) && (!eol || strstr(line, def) < eol));
+            }
+            /* and every default is within its range */
+            if (unr_experiment_takes(&e[i], (unr_param_id)j) && j != UNR_PARAM_LIMIT && j != UNR_PARAM_BASE_PLAN && j != UNR_PARAM_KS)
+                CHECK(e[i].defaults[j] >= p[j].min && e[i].defaults[j] <= p[j].max);
+        }
+        free(out), free(err);
+    }
+}
+
 TEST_MAIN(
     TEST_CASE(init_then_info_describes_the_model),
     TEST_CASE(init_takes_per_stage_blocks_and_four_stages),
     TEST_CASE(info_on_a_broken_model_fails_naming_the_field),
     TEST_CASE(experiments_refuse_options_they_would_ignore),
     TEST_CASE(eval_runs_a_plan_on_cifar),
-    TEST_CASE(missing_default_data_says_how_to_get_it))
+    TEST_CASE(missing_default_data_says_how_to_get_it),
+    TEST_CASE(experiment_options_come_from_the_registry))
