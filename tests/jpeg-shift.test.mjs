@@ -53,12 +53,12 @@ test('bad arguments are refused by name', { skip }, () => {
   assert.match(run('--cifar', path.join(dir, 'nowhere')).stderr, /nowhere\/test_batch\.bin: No such file/);
 });
 
-// README's table quotes docs/results/jpeg-shift.json: one row per model measured
-// there, with its errors, flips and interval as the JSON has them, and the exact
-// column equal to the model's manifest (so a retrained model cannot keep a stale row).
-test("README's JPEG table is docs/results/jpeg-shift.json, and its exact column the manifests'", () => {
+// docs/MODELS.md's table quotes docs/results/jpeg-shift.json: one row per model
+// measured there, with its errors, flips and interval as the JSON has them, and the
+// exact column equal to the model's manifest (so a retrained model cannot keep a stale row).
+test("docs/MODELS.md's JPEG table is docs/results/jpeg-shift.json, and its exact column the manifests'", () => {
   const j = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs/results/jpeg-shift.json'), 'utf8'));
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const doc = fs.readFileSync(path.join(ROOT, 'docs/MODELS.md'), 'utf8');
   const exact = j.versions.find((v) => v.quality === null), q75 = j.versions.find((v) => v.quality === 75);
   const pct = (x) => `${(100 * x).toFixed(2)}%`, pts = (x) => (100 * Math.abs(x)).toFixed(1);
   const models = Object.keys(q75.errors);
@@ -67,7 +67,7 @@ test("README's JPEG table is docs/results/jpeg-shift.json, and its exact column 
     const f = q75.flips[name], change = q75.errors[name] - exact.errors[name];
     const row = `| \`${name}\` | ${pct(exact.errors[name])} | ${pct(q75.errors[name])} | ${f.right_to_wrong} / ${f.wrong_to_right} | ` +
       `${change >= 0 ? '+' : '−'}${pts(change)} ± ${pts(f.ci95)} points |`;
-    assert.ok(readme.includes(row), `README lacks the row ${row}`);
+    assert.ok(doc.includes(row), `docs/MODELS.md lacks the row ${row}`);
     const man = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', `${name}.json`), 'utf8'));
     assert.equal(pct(man.metrics.test_error_exact_0_999), pct(exact.errors[name]), `${name}: the JSON's exact error is not the manifest's`);
   }

@@ -1,9 +1,10 @@
 // shipped-models.test.mjs: each trained model in models/ is what its manifest,
-// model card and the README's models table say it is. `unravel eval` on the
-// CIFAR-10 test set gives the recorded errors exactly, on all 10,000 rebuilt
-// images and on the pixel-exact records 0-999; the card and the README quote
-// the same errors, epochs and wall time. So a retrained model cannot ship with
-// stale figures beside it.
+// model card, the README's models table and docs/MODELS.md's say it is.
+// `unravel eval` on the CIFAR-10 test set gives the recorded errors exactly, on
+// all 10,000 rebuilt images and on the pixel-exact records 0-999; the card and
+// the README quote the same errors, epochs and wall time, and docs/MODELS.md's
+// status row the same epochs and wall time. So a retrained model cannot ship
+// with stale figures beside it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ const trained = fs.readdirSync(modelsDir).filter((f) => f.endsWith('.json')).sor
   .map((f) => ({ name: f.slice(0, -5), manifest: JSON.parse(fs.readFileSync(path.join(modelsDir, f), 'utf8')) }))
   .filter((m) => m.manifest.training && m.manifest.metrics);
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const modelsDoc = fs.readFileSync(path.join(ROOT, 'docs/MODELS.md'), 'utf8');
 const pct = (x) => `${(100 * x).toFixed(2)}%`;
 const data = cifarDir();
 
@@ -59,7 +61,7 @@ for (const { name, manifest } of trained) {
     assert.equal(exact.error.toFixed(4), me.test_error_exact_0_999.toFixed(4), `${name}: pixel-exact records 0-999`);
   });
 
-  test(`${name}: the model card and the README quote the manifest`, () => {
+  test(`${name}: the model card, the README and docs/MODELS.md quote the manifest`, () => {
     const card = fs.readFileSync(path.join(modelsDir, `${name}.md`), 'utf8');
     assert.match(card, new RegExp(`rebuilt test set \\(10,000 images\\)\\*\\* \\| \\*\\*${pct(me.test_error)}\\*\\*`));
     assert.match(card, new RegExp(`records 0-999 \\(pixel-exact\\)\\*\\* \\| \\*\\*${pct(me.test_error_exact_0_999)}\\*\\*`));
@@ -70,5 +72,8 @@ for (const { name, manifest } of trained) {
     assert.equal(cells[cells.length - 3], pct(me.test_error), `README ${name}: rebuilt-set error`);
     assert.equal(cells[cells.length - 2], pct(me.test_error_exact_0_999), `README ${name}: exact-records error`);
     assert.ok(row.includes(`${t.epochs} epochs, ${(t.wall_seconds / 3600).toFixed(2)} h`), `README ${name}: epochs and wall time`);
+    const status = modelsDoc.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
+    assert.ok(status, `docs/MODELS.md has no row for ${name} in its table of the shipped models`);
+    assert.ok(status.includes(`${t.epochs} epochs, ${(t.wall_seconds / 3600).toFixed(2)} h`), `docs/MODELS.md ${name}: epochs and wall time`);
   });
 }

@@ -1,7 +1,7 @@
 // version.test.mjs: one version everywhere: package.json (and its lock),
 // UNR_VERSION_STRING in c/unravel.h, `unravel --version`, the JS API's
 // `version` export and the version unravel.wasm reports, the newest
-// released entry of CHANGELOG.md, and the tarball README.md names.
+// released entry of CHANGELOG.md, and the tarball README.md and docs/*.md name.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,9 +30,12 @@ test('package.json, the C header, the CLI, the JS API, the WASM module and CHANG
   for (const [where, v] of Object.entries(found))
     assert.equal(v, pkg.version, `${where} says ${v}, package.json ${pkg.version}`);
   assert.equal(cli('--version'), `unravel ${pkg.version}\n`);
-  // README's "As a package" names the tarball npm pack writes.
-  for (const m of read('README.md').matchAll(/unravel-(\d+\.\d+\.\d+[^\s`]*?)\.tgz/g))
-    assert.equal(m[1], pkg.version, `README.md names ${m[0]}`);
+  // docs/API.md's "As a package" names the tarball npm pack writes; so may the README and other docs.
+  const docs = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  for (const f of docs)
+    for (const m of read(f).matchAll(/unravel-(\d+\.\d+\.\d+[^\s`]*?)\.tgz/g))
+      assert.equal(m[1], pkg.version, `${f} names ${m[0]}`);
+  assert.match(read('docs/API.md'), /`npm pack` writes `unravel-[^`]+\.tgz`/, 'docs/API.md no longer names the tarball npm pack writes');
 });
 
 test('loadUnravel refuses an unravel.wasm of another version', async () => {
