@@ -33,7 +33,7 @@ help:
 	@echo "make fuzz       libFuzzer runs on the model loader, CIFAR reader, plan parser and checkpoint importer (FUZZ_SECONDS=60)"
 	@echo "make clean      remove build/"
 
-# Every benchmark in bench/, each against its named peer (README "Performance").
+# Every benchmark in bench/, each against its named peer (docs/PERFORMANCE.md).
 bench: build/unravel wasm
 	bench/native-inference
 	bench/native-train
@@ -181,7 +181,7 @@ serve: all $(DEV_MODELS)
 	@scripts/fetch-cifar10.sh || echo "serve: no CIFAR-10 files; the page runs, but has no test images to show" >&2
 	$(NODE) scripts/serve.mjs web
 
-# The page as a static bundle for any static host (README "Publishing the page").
+# The page as a static bundle for any static host (docs/PAGE.md, "Publishing the page").
 site: all
 	$(NODE) scripts/make-site.mjs --out dist
 

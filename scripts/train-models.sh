@@ -6,7 +6,7 @@
 #
 #   nohup scripts/train-models.sh > models/train.log 2>&1 &
 #
-# Recipes (see README "Training"): SGD + Nesterov, lr 0.1 with 1 warm-up
+# Recipes (see docs/CLI.md "Training"): SGD + Nesterov, lr 0.1 with 1 warm-up
 # epoch then cosine, batch 128, weight decay 5e-4, crop + flip.
 # resnet20 and plain20 share one recipe (100 epochs), so their contrast is
 # fair; the deep models get 80 epochs (about 5.3 h and 6 h on 2 cores).

@@ -99,7 +99,7 @@ int cmd_import(int argc, char **argv)
     if (cli_get(opts, nopts, "--help")) {
         cli_usage("import", synopsis, opts, nopts);
         printf("\nReads torch.save checkpoints (zip, PyTorch >= 1.6, or the legacy format) and "
-               "safetensors files\nof CIFAR ResNets, float32, without PyTorch; see README "
+               "safetensors files\nof CIFAR ResNets, float32, without PyTorch; see docs/MODELS.md "
                "\"Your own model\".\n");
         return 0;
     }

@@ -98,7 +98,7 @@ try {
       await phone.close();
     }
   }
-  // two depths on one page (README): ResNet-20 above the 54-block net, then
+  // two depths on one page (docs/PAGE.md): ResNet-20 above the 54-block net, then
   // their delete-k curves against the share k/n of each net's blocks
   if (want('depths') && has('resnet20') && has('resnet110-half')) {
     await page.setViewportSize({ width: 1280, height: 900 });
