@@ -4,7 +4,9 @@
 // relative URLs (so it works under any sub-path, e.g. https://user.github.io/unravel/):
 //   index.html, embed.html, *.mjs, charts/, views/, style.css, ...   web/ (not its README, nor its
 //                                                                   unused copy of unravel.wasm)
-//   wasm/unravel.mjs, wasm/unravel.wasm, wasm/unravel.d.ts          the JS API and its SIMD build
+//   wasm/unravel.mjs, wasm/lib/*.mjs, wasm/unravel.wasm,             the JS API (its entry point and
+//   wasm/unravel.d.ts                                               the modules it imports) and its
+//                                                                   SIMD build
 //   models/NAME.json + NAME.bin                                     every trained model in models/
 //                                                                   (not the random dev-* ones), each
 //                                                                   weights file checked against the
@@ -118,7 +120,7 @@ export async function makeSite({ out = path.join(repo, 'dist'), dataDir = cifar1
   out = path.resolve(out);
   const problems = [], notes = [];
   const web = path.join(repo, 'web');
-  for (const f of ['web/index.html', 'web/config.mjs', 'wasm/unravel.mjs', 'wasm/unravel.wasm'])
+  for (const f of ['web/index.html', 'web/config.mjs', 'wasm/unravel.mjs', 'wasm/lib/model.mjs', 'wasm/unravel.wasm'])
     if (!fs.existsSync(path.join(repo, f))) problems.push(`${f}: missing${f.endsWith('.wasm') ? ' (run `make wasm`)' : ''}`);
   const { models, problems: modelProblems } = collectModels();
   problems.push(...modelProblems);
@@ -133,7 +135,8 @@ export async function makeSite({ out = path.join(repo, 'dist'), dataDir = cifar1
   // web/unravel.wasm is a copy of wasm/unravel.wasm that the page does not load (PATHS.wasm is wasm/).
   for (const f of walk(web, new Set(['README.md', 'unravel.wasm'])))
     files.push([f, fs.readFileSync(path.join(web, f)), 'page']);
-  for (const f of ['unravel.mjs', 'unravel.wasm', 'unravel.d.ts'])
+  const lib = fs.readdirSync(path.join(repo, 'wasm/lib')).filter((f) => f.endsWith('.mjs')).sort().map((f) => `lib/${f}`);
+  for (const f of ['unravel.mjs', ...lib, 'unravel.wasm', 'unravel.d.ts'])
     if (fs.existsSync(path.join(repo, 'wasm', f))) files.push([`wasm/${f}`, fs.readFileSync(path.join(repo, 'wasm', f)), 'wasm']);
   for (const m of models) {
     files.push([`models/${m.manifestFile}`, m.manifest, 'models']);
@@ -173,7 +176,7 @@ export function summary(r) {
   const sum = (fs_) => fs_.reduce((s, f) => s + f.bytes, 0);
   const lines = [`make-site: wrote ${r.out}: ${r.files.length} files, ${r.total.toLocaleString('en-US')} bytes (${mb(r.total)})`];
   lines.push(`  page   ${String(group('page').length).padStart(3)} files  ${mb(sum(group('page'))).padStart(9)}  index.html, embed.html, modules, style, LICENSE, NOTICE`);
-  lines.push(`  wasm   ${String(group('wasm').length).padStart(3)} files  ${mb(sum(group('wasm'))).padStart(9)}  wasm/unravel.mjs, unravel.wasm`);
+  lines.push(`  wasm   ${String(group('wasm').length).padStart(3)} files  ${mb(sum(group('wasm'))).padStart(9)}  wasm/unravel.mjs, lib/, unravel.wasm`);
   lines.push(`  models ${String(group('models').length).padStart(3)} files  ${mb(sum(group('models'))).padStart(9)}  ${r.models.join(', ')} (weights sha256-checked)`);
   lines.push(`  data   ${String(group('data').length).padStart(3)} file   ${mb(sum(group('data'))).padStart(9)}  data/test_batch.bin: the first ${r.records.toLocaleString('en-US')} CIFAR-10 test records`);
   for (const n of r.notes) lines.push(`  note: ${n}`);

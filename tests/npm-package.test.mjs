@@ -14,8 +14,11 @@ import { pathToFileURL } from 'node:url';
 import { version } from '../wasm/unravel.mjs';
 import { ROOT, WASM, cifarDir, requireBuilt, syntheticCifar, tmpdir } from './helpers.mjs';
 
+// the binding: its entry point and the modules of wasm/lib/ it imports
+const LIB = ['wasm/lib/experiments.mjs', 'wasm/lib/loader.mjs', 'wasm/lib/memory.mjs',
+             'wasm/lib/model.mjs', 'wasm/lib/stats.mjs'];
 const SHIPPED = ['LICENSE', 'NOTICE', 'README.md', 'package.json',
-                 'wasm/unravel.d.ts', 'wasm/unravel.mjs', 'wasm/unravel.wasm'];
+                 ...LIB, 'wasm/unravel.d.ts', 'wasm/unravel.mjs', 'wasm/unravel.wasm'];
 const IMAGES = 20;
 
 const probe = spawnSync('npm', ['--version'], { encoding: 'utf8' });
@@ -152,7 +155,7 @@ describe('the npm package', { skip }, () => {
       fs.mkdirSync(path.dirname(path.join(skel, f)), { recursive: true });
       fs.copyFileSync(path.join(ROOT, f), path.join(skel, f));
     };
-    for (const f of ['package.json', 'scripts/check-package.mjs', 'c/unravel.h', 'wasm/unravel.mjs',
+    for (const f of ['package.json', 'scripts/check-package.mjs', 'c/unravel.h', 'wasm/unravel.mjs', ...LIB,
                      'wasm/unravel.d.ts', 'README.md', 'LICENSE', 'NOTICE'])
       copy(f);
     fs.writeFileSync(path.join(skel, 'Makefile'), 'wasm/unravel.wasm: c/unravel.h\n\tfalse\n');

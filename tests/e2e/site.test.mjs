@@ -68,6 +68,8 @@ test('make-site: every trained model sha256-checked, exactly the first 1,000 tes
   // the page, the wasm and its JS API; no web/README.md
   for (const p of ['index.html', 'embed.html', 'app.mjs', 'worker.mjs', 'wasm/unravel.mjs', 'wasm/unravel.wasm', 'LICENSE', 'NOTICE', '.nojekyll'])
     assert.ok(files.has(p), p);
+  for (const f of fs.readdirSync(path.join(repo, 'wasm/lib')))   // the modules unravel.mjs imports
+    assert.ok(files.has(`wasm/lib/${f}`), `wasm/lib/${f}`);
   assert.ok(!files.has('README.md') && !files.has('unravel.wasm'));   // web/'s README, and its copy of the wasm the page does not load
   assert.ok(fs.readFileSync(path.join(out, 'wasm/unravel.wasm')).equals(fs.readFileSync(path.join(repo, 'wasm/unravel.wasm'))));
   // the bundle's model list (models/index.json) is the models it holds, so the page probes nothing absent
