@@ -101,3 +101,18 @@ test('claim 7: both short-path nets beside their twin, paired, and deletions bes
   };
   assert.deepEqual([k[1], k[2]], [at10('resnet110-half-k23-e160'), at10('resnet110-half')]);
 });
+
+test('README\'s claim-7 bullet quotes the stored paired comparisons and deletions', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const m = readme.match(/errs on (\d+\.\d\d)%, (\d+\.\d) ± (\d+\.\d)\s+points worse than its normally trained twin \(paired; on the 1,000 pixel-exact records\s+\+(\d+\.\d) ± (\d+\.\d), no significant difference\); at equal epochs \(80\) it was (\d+\.\d) ± (\d+\.\d) worse/);
+  assert.ok(m, 'the claim-7 bullet is missing from README.md');
+  const versus = (name, suffix = '') => JSON.parse(fs.readFileSync(path.join(ROOT, `docs/results/${name}-versus-resnet110-half${suffix}.json`), 'utf8')).result;
+  const f1 = (x) => (100 * x).toFixed(1);
+  const e = versus('resnet110-half-k23-e160'), ex = versus('resnet110-half-k23-e160', '-exact-0-999'), k = versus('resnet110-half-k23');
+  assert.deepEqual(m.slice(1), [(100 * e.error).toFixed(2), f1(e.versus_model.change), f1(e.versus_model.ci95),
+    f1(ex.versus_model.change), f1(ex.versus_model.ci95), f1(k.versus_model.change), f1(k.versus_model.ci95)]);
+  const at10 = (name) => (100 * JSON.parse(fs.readFileSync(path.join(ROOT, `docs/results/${name}-delete-random.json`), 'utf8')).result.points.find((p) => p.k === 10).mean).toFixed(1);
+  const d = readme.match(/10 random deletions take it to (\d+\.\d)%, its\s+twin to (\d+\.\d)%/);
+  assert.ok(d);
+  assert.deepEqual([d[1], d[2]], [at10('resnet110-half-k23-e160'), at10('resnet110-half')]);
+});
