@@ -190,6 +190,9 @@ UNR_EXPORT char *unr_wasm_model_info(const unr_model *m, unr_error *err)
         cJSON_AddBoolToObject(e, "downsample", bi->downsample);
         cJSON_AddBoolToObject(e, "deletable", unr_block_deletable(m, b));
         cJSON_AddBoolToObject(e, "swappable", unr_block_swappable(m, b));
+        /* blocks that may trade places share a group (unr_plan_validate's
+         * rule: not downsampling, the same stage): its stage; -1: it keeps its place */
+        cJSON_AddNumberToObject(e, "swap_group", unr_block_swappable(m, b) ? bi->stage + 1 : -1);
         cJSON_AddItemToArray(blocks, e);
     }
     if (unr_model_license(m))
@@ -218,6 +221,13 @@ UNR_EXPORT int unr_wasm_plan_validate(const unr_model *m, const unr_plan *p, unr
 {
     unr_error_clear(err);
     return (int)unr_plan_validate(m, p, err);
+}
+
+/* Kendall's tau between network order and order[0..n) (unr_plan_kendall_tau). */
+UNR_EXPORT double unr_wasm_kendall_tau(const int32_t *order, int n)
+{
+    unr_plan p = {.num_blocks = n, .order = (int *)order, .deleted = NULL};
+    return unr_plan_kendall_tau(&p);
 }
 
 /* ---- runners ---- */
@@ -397,6 +407,20 @@ UNR_EXPORT int unr_wasm_paths_sample(unr_runner *r, const unr_cifar *data, int l
 }
 
 UNR_EXPORT void unr_wasm_path_distribution(int n, double *p) { unr_path_distribution(n, p); }
+
+/* ---- statistics: the binding's and the page's numbers, computed once ---- */
+
+/* out[4] = {mean, sd (n-1), min, max} of v[0..n) (unr_summarize). */
+UNR_EXPORT void unr_wasm_summarize(const double *v, int n, double *out)
+{
+    unr_summarize(v, n, &out[0], &out[1], &out[2], &out[3]);
+}
+
+/* Half-width of the paired 95% interval of a change of error (unr_paired_ci95). */
+UNR_EXPORT double unr_wasm_paired_ci95(int n, int turned_wrong, int turned_right)
+{
+    return unr_paired_ci95(n, turned_wrong, turned_right);
+}
 
 /* window[5] = {a, b, q, mass, share of paths}; share_of_total[n+1]. */
 UNR_EXPORT int unr_wasm_effective_window(int n, const double *grad_mean, double q,

@@ -111,6 +111,46 @@ describe('experiments: WASM and the native CLI agree', () => {
     ol.gradMean.forEach((g, k) => assert.ok(Math.abs(g - nl.grad_mean[k]) / nl.grad_mean[k] < 1e-4));
   });
 
+  test('results carry their counts, and those of image ranges merge into one call\'s exactly', async () => {
+    const ranges = [[0, 30], [30, 50], [80, 40]];   // images start, count
+    const slices = ranges.map(([s, c]) => u.loadCifar(syntheticCifar(IMAGES, 3).subarray(s * 3073, (s + c) * 3073)));
+    for (const { model } of [resnet, plain]) {
+      const one = await model.lesionSingle(data, { batch: 50 });
+      assert.equal(one.full.correct, Math.round((1 - one.full.error) * one.n));
+      for (const b of one.blocks)
+        if (b.deletable) assert.equal(b.error, 1 - b.correct / one.n);
+        else assert.equal(b.correct, undefined);
+      assert.equal(one.forwardEquivalents, one.blocksRun / one.batches / model.numBlocks);
+      const parts = [];
+      for (const d of slices) parts.push(await model.lesionSingle(d, { batch: 50 }));
+      const merged = u.mergeLesion(parts);
+      const drop = ({ forwardEquivalents, blocksRun, batches, ...r }) => r;   // the cost counts other batches
+      assert.deepEqual(drop(merged), drop(one));
+      assert.equal(merged.batches, 3);
+    }
+    for (const fn of ['deleteRandom', 'swapRandom']) {
+      const o = { ks: [0, 1, 3], samples: 3, seed: 7 };
+      const one = await resnet.model[fn](data, o);
+      one.points.forEach((p) => assert.deepEqual(p.errors, p.correct.map((c) => 1 - c / one.n)));
+      const parts = [];
+      for (const d of slices) parts.push(await resnet.model[fn](d, o));
+      assert.deepEqual(u.mergeCurves(parts), one);
+    }
+    // the numbers come from the C core: its summaries, intervals and tau
+    const lesion = json('lesion', '--model', resnet.path, '--batch', '50');
+    const b = lesion.blocks.find((x) => x.turned_wrong + x.turned_right > 1);
+    assertClose([u.pairedCi95(IMAGES, b.turned_wrong, b.turned_right)], [b.ci95], 'ci95');
+    assert.deepEqual(u.summarize([3, 1, 2]), { mean: 2, sd: 1, min: 1, max: 3 });
+    assert.deepEqual(u.summarize([]), { mean: 0, sd: 0, min: 0, max: 0 });
+    const draw = resnet.model.drawPlan('swap', 3, 9, 1);
+    assert.equal(u.kendallTau(draw.order), draw.tau);
+    const c = u.pairedChange([0, 1, 2, 3], [0, 2, 1, 1], [0, 1, 1, 1]);
+    assert.deepEqual([c.turnedWrong, c.turnedRight, c.wrongImages, c.rightImages, c.change],
+                     [1, 2, [1], [2, 3], -0.25]);
+    assert.equal(c.ci95, u.pairedCi95(4, 1, 2));
+    for (const d of slices) d.dispose();
+  });
+
   test('progress is reported and cancellation stops an experiment', async () => {
     const seen = [];
     await resnet.model.lesionSingle(data, { batch: 40, onProgress: (d, t) => { seen.push([d, t]); } });

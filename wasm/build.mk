@@ -32,7 +32,8 @@ WASM_EXPORTS := malloc free \
   unr_wasm_evaluate unr_wasm_forward \
   unr_wasm_lesion_batch unr_wasm_max_deletions unr_wasm_max_swaps unr_wasm_draw_plan unr_wasm_random_batch \
   unr_wasm_paths_sample unr_wasm_path_distribution unr_wasm_effective_window \
-  unr_wasm_window_bootstrap unr_wasm_experiments_json
+  unr_wasm_window_bootstrap unr_wasm_experiments_json \
+  unr_wasm_summarize unr_wasm_paired_ci95 unr_wasm_kendall_tau
 comma := ,
 empty :=
 space := $(empty) $(empty)

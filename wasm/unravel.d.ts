@@ -39,6 +39,31 @@ export declare class Unravel {
    *  without PyTorch, as `unravel import` reads it; the model's `warnings` say what was
    *  assumed (CIFAR-10's mean and std when none are given). */
   importCheckpoint(bytes: ArrayBuffer | ArrayBufferView, options?: ImportOptions): Model;
+  /** mean, sd (n-1), min, max, as the C core summarises draws (unr_summarize). */
+  summarize(values: ArrayLike<number>): { mean: number; sd: number; min: number; max: number };
+  /** Half-width of the 95% interval of a change of error paired image by image (unr_paired_ci95). */
+  pairedCi95(n: number, turnedWrong: number, turnedRight: number): number;
+  /** The change from a base plan's predictions to a plan's on the same images, paired image by image. */
+  pairedChange(base: ArrayLike<number>, plan: ArrayLike<number>, labels: ArrayLike<number>): PairedChange;
+  /** Kendall's tau between the network order and `order` (unr_plan_kendall_tau). */
+  kendallTau(order: ArrayLike<number>): number;
+  /** lesionSingle results of disjoint image ranges as one call on them all: counts summed. */
+  mergeLesion(parts: LesionResult[]): LesionResult;
+  /** deleteRandom / swapRandom results of disjoint image ranges as one call on them all. */
+  mergeCurves(parts: { points: CurvePoint[]; n: number }[]): { points: CurvePoint[]; n: number };
+}
+
+export interface PairedChange {
+  n: number;
+  /** Answers right under the base plan and wrong under the plan, and the reverse. */
+  turnedWrong: number;
+  turnedRight: number;
+  /** Their image numbers. */
+  wrongImages: number[];
+  rightImages: number[];
+  /** (turnedWrong - turnedRight) / n, and the half-width of its 95% interval. */
+  change: number;
+  ci95: number;
 }
 
 /** importCheckpoint's options: `unravel import`'s flags. */
@@ -72,6 +97,8 @@ export interface BlockInfo {
   downsample: boolean;
   deletable: boolean;
   swappable: boolean;
+  /** Blocks that may trade places share it (a swappable block's stage); -1: it keeps its place. */
+  swapGroup: number;
 }
 
 export interface ModelInfo {
@@ -153,14 +180,19 @@ export interface RandomCurveOptions extends ExperimentOptions {
 
 export interface LesionResult {
   n: number;
-  full: { error: number };
+  /** correct: right answers of the base plan. */
+  full: { error: number; correct: number };
   blocks: {
     block: number; stage: number; downsample: boolean; deletable: boolean; error: number | null;
     /** Deletable blocks: answers the deletion turned wrong and right, image by image, and the
-     *  half-width of a 95% interval on the change of error (paired). */
-    turnedWrong?: number; turnedRight?: number; ci95?: number;
+     *  half-width of a 95% interval on the change of error (paired); its right answers. */
+    turnedWrong?: number; turnedRight?: number; ci95?: number; correct?: number;
   }[];
+  /** blocksRun / batches / blocks. */
   forwardEquivalents: number;
+  /** Block evaluations, and the C batches they ran in. */
+  blocksRun: number;
+  batches: number;
 }
 
 export interface CurvePoint {
@@ -170,6 +202,8 @@ export interface CurvePoint {
   /** Kendall's tau of each draw (swaps only). */
   taus?: number[];
   errors: number[];
+  /** Right answers of each draw: errors = 1 - correct / n. */
+  correct: number[];
 }
 
 export interface PathStats {

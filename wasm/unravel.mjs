@@ -25,9 +25,10 @@
 //   lib/memory.mjs       views, strings, allocations, C calls, UnravelError
 //   lib/model.mjs        loading models and images; Model: plans, evaluate, forward, serialize
 //   lib/experiments.mjs  lesions, random curves, path statistics
-//   lib/stats.mjs        summaries of draws, paired intervals
+//   lib/stats.mjs        summaries, paired intervals, results from counts and their merges (in C)
 import { instantiate, openInstance } from './lib/loader.mjs';
 import { importCheckpoint, loadCifar, loadModel } from './lib/model.mjs';
+import * as stats from './lib/stats.mjs';
 
 export { UnravelError } from './lib/memory.mjs';
 export { CifarData, CIFAR10_CLASSES, Model } from './lib/model.mjs';
@@ -119,5 +120,75 @@ export class Unravel {
    */
   loadCifar(bytes, options = {}) {
     return loadCifar(this.#it, bytes, options);
+  }
+
+  // ---- numbers, computed by the C core (lib/stats.mjs); no model needed ----
+
+  /**
+   * mean, sd (n-1), min and max of values, as the CLI and every result here
+   * summarise draws (unr_summarize).
+   * @param {ArrayLike<number>} values
+   * @returns {{mean: number, sd: number, min: number, max: number}}
+   */
+  summarize(values) {
+    return stats.summarize(this.#it, values);
+  }
+
+  /**
+   * Half-width of the 95% interval of a change of error measured on the
+   * same n images, from the answers it turned wrong and right
+   * (unr_paired_ci95).
+   * @param {number} n
+   * @param {number} turnedWrong
+   * @param {number} turnedRight
+   * @returns {number}
+   */
+  pairedCi95(n, turnedWrong, turnedRight) {
+    return stats.pairedCi95(this.#it, n, turnedWrong, turnedRight);
+  }
+
+  /**
+   * The change of error from a base plan to another on the same images,
+   * paired image by image from their predictions (evaluate's
+   * `predictions`), as `unravel eval` reports it under a plan.
+   * @param {ArrayLike<number>} base predicted classes under the base plan
+   * @param {ArrayLike<number>} plan predicted classes under the plan, same images
+   * @param {ArrayLike<number>} labels true classes (at least as many)
+   * @returns {{n: number, turnedWrong: number, turnedRight: number, wrongImages: number[],
+   *            rightImages: number[], change: number, ci95: number}}
+   */
+  pairedChange(base, plan, labels) {
+    return stats.pairedChange(this.#it, base, plan, labels);
+  }
+
+  /**
+   * Kendall's tau between the network order and `order` (block id at each
+   * position), as drawPlan and swapRandom report it.
+   * @param {ArrayLike<number>} order
+   * @returns {number}
+   */
+  kendallTau(order) {
+    return stats.kendallTau(this.#it, order);
+  }
+
+  /**
+   * lesionSingle results of disjoint image ranges (e.g. from several
+   * workers) merged into the result of one call on them all: their counts
+   * summed, errors and paired intervals computed from the sums.
+   * @param {import('./lib/experiments.mjs').LesionResult[]} parts
+   * @returns {import('./lib/experiments.mjs').LesionResult}
+   */
+  mergeLesion(parts) {
+    return stats.mergeLesion(this.#it, parts);
+  }
+
+  /**
+   * deleteRandom / swapRandom results of disjoint image ranges, every draw
+   * run on each, merged into the result of one call on them all.
+   * @param {{points: import('./lib/experiments.mjs').CurvePoint[], n: number}[]} parts
+   * @returns {{points: import('./lib/experiments.mjs').CurvePoint[], n: number}}
+   */
+  mergeCurves(parts) {
+    return stats.mergeCurves(this.#it, parts);
   }
 }

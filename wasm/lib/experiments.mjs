@@ -7,7 +7,7 @@
 // between steps. Random draws depend only on (seed, k, sample), exactly as
 // in the CLI.
 import { UnravelError, argError } from './memory.mjs';
-import { pairedCi95, summarize } from './stats.mjs';
+import { curveResult, lesionResult, summarize } from './stats.mjs';
 
 // Path statistics, whose batch is part of the experiment, refuse a batch
 // whose activations need more than this.
@@ -88,20 +88,11 @@ export async function lesionSingle(core, data, options = {}) {
       await stepper.step(at + n, total);
     }
     const blocksRun = new DataView(it.u8().buffer).getFloat64(run, true);
-    const c = new Int32Array(it.u8().buffer.slice(correct, correct + 4 * (nb + 1)));
-    return {
-      n: total,
-      full: { error: 1 - sums[nb] / total },
-      blocks: core.info.blocks.map((bi, b) => {
-        const block = { block: b, stage: bi.stage, downsample: bi.downsample, deletable: c[b] >= 0,
-                        error: c[b] >= 0 ? 1 - sums[b] / total : null };
-        if (c[b] < 0)
-          return block;
-        const wrong = flipSums[2 * b], right = flipSums[2 * b + 1];
-        return { ...block, turnedWrong: wrong, turnedRight: right, ci95: pairedCi95(total, wrong, right) };
-      }),
-      forwardEquivalents: blocksRun / Math.ceil(total / batch) / nb,
-    };
+    const c = it.i32(correct, nb + 1);   // the last batch's: -1 where a block cannot be deleted
+    return lesionResult(it, core.info.blocks, {
+      n: total, correct: Array.from(sums, (v, b) => (c[b] < 0 ? -1 : v)), flips: Array.from(flipSums),
+      blocksRun, batches: Math.ceil(total / batch),
+    });
   });
 }
 
@@ -162,19 +153,7 @@ export async function randomCurve(core, kind, data, options) {
       }
     }
   });
-  return {
-    points: ks.map((k, i) => {
-      const at = i * samples;
-      const errors = Array.from(right.subarray(at, at + samples), (r) => (total ? 1 - r / total : 0));
-      const point = { k, ...summarize(errors), errors };
-      if (kind) {
-        point.taus = Array.from(taus.subarray(at, at + samples));
-        point.tau = summarize(point.taus).mean;
-      }
-      return point;
-    }),
-    n: total,
-  };
+  return curveResult(it, { ks, samples, n: total, right, taus: kind ? taus : null });
 }
 
 // ---- path statistics (claims 4-6) ----
@@ -237,7 +216,7 @@ export function pathSummary(core, norms, { q = 0.9, seed, batch, bootstrap = 100
     throw argError(`pathSummary: bootstrap: ${bootstrap} is not a whole number in 0..100000`);
   if (seed !== undefined)
     checkSeed('pathSummary', seed);
-  const stats = norms.map(summarize);
+  const stats = norms.map((row) => summarize(it, row));
   const gradMean = stats.map((t) => t.mean);
   return it.withAllocations([8 * (n + 1), 8 * (n + 1), 8 * (n + 1), 8 * 5], (dist, g, share, win) => {
     it.f64(g, n + 1).set(gradMean);
@@ -273,10 +252,15 @@ function windowBootstrap(it, norms, q, resamples, seed) {
 /**
  * @typedef {object} LesionResult
  * @property {number} n images
- * @property {{error: number}} full the base plan
+ * @property {{error: number, correct: number}} full the base plan
  * @property {{block: number, stage: number, downsample: boolean, deletable: boolean,
- *             error: number|null}[]} blocks error with each block deleted alone
- * @property {number} forwardEquivalents cost in full forward passes
+ *             error: number|null, turnedWrong?: number, turnedRight?: number, ci95?: number,
+ *             correct?: number}[]} blocks error with each block deleted alone (and, for a
+ *             deletable block, the answers it turned wrong and right, the paired interval, the
+ *             right answers)
+ * @property {number} forwardEquivalents cost in full forward passes: blocksRun / batches / blocks
+ * @property {number} blocksRun block evaluations
+ * @property {number} batches C batches
  *
  * @typedef {object} CurvePoint
  * @property {number} k
@@ -287,6 +271,7 @@ function windowBootstrap(it, norms, q, resamples, seed) {
  * @property {number} [tau] mean Kendall's tau (swaps)
  * @property {number[]} [taus] Kendall's tau of each draw (swaps)
  * @property {number[]} errors one per sample
+ * @property {number[]} correct right answers of each sample (errors = 1 - correct / n)
  *
  * @typedef {object} PathStats
  * @property {number} n blocks

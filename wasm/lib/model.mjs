@@ -185,6 +185,8 @@ function fileStem(name) {
  * @property {boolean} downsample
  * @property {boolean} deletable
  * @property {boolean} swappable may trade places with another swappable block of its stage
+ * @property {number} swapGroup blocks that may trade places share it (the stage of a swappable
+ *   block), -1 for a block that keeps its place
  */
 
 /**
@@ -228,6 +230,7 @@ function modelInfo(j) {
       downsample: b.downsample,
       deletable: b.deletable,
       swappable: b.swappable,
+      swapGroup: b.swap_group,
     })),
     params: j.parameters,
     macs: j.macs_per_image,
