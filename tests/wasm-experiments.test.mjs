@@ -151,6 +151,23 @@ describe('experiments: WASM and the native CLI agree', () => {
     for (const d of slices) d.dispose();
   });
 
+  test('options left out take the CLI\'s defaults (one registry, c/experiments.c)', async () => {
+    // delete-random: 10 draws per k, seed 1
+    const nd = json('delete-random', '--model', resnet.path, '--k', '0,2', '--limit', '20');
+    const od = await resnet.model.deleteRandom(data, { ks: [0, 2], limit: 20 });
+    assert.deepEqual(od.points.map((p) => p.errors.length), [10, 10]);
+    assertClose(od.points.map((p) => p.errors), nd.points.map((p) => p.errors), 'errors');
+    // paths: seed 1, batch 32, q 0.9, 1000 resamples; 100 samples (its progress total, cancelled at once)
+    const np = json('paths', '--model', resnet.path, '--samples', '2');
+    const op = await resnet.model.pathStats(data, { samples: 2 });
+    assert.equal(op.batch, 32);
+    assert.deepEqual([op.window.a, op.window.b, op.window.q], [np.window.a, np.window.b, 0.9]);
+    assert.equal(op.window.bootstrap.resamples, np.window.bootstrap.resamples);
+    let total = 0;
+    await assert.rejects(resnet.model.pathStats(data, { onProgress: (d, t) => { total = t; return true; } }), /cancelled/);
+    assert.equal(total, 100);
+  });
+
   test('progress is reported and cancellation stops an experiment', async () => {
     const seen = [];
     await resnet.model.lesionSingle(data, { batch: 40, onProgress: (d, t) => { seen.push([d, t]); } });

@@ -153,7 +153,8 @@ export declare class Model {
   validatePlan(plan: PlanOptions): void;
   /** Error with each block deleted alone, on top of an optional base plan. */
   lesionSingle(data: CifarData, options?: PlanOptions & ExperimentOptions & { limit?: number; batch?: number }): Promise<LesionResult>;
-  /** Error after deleting k random blocks, for each k in ks (default 0..maxDeletions). */
+  /** Error after deleting k random blocks, for each k in ks (default 0..maxDeletions); samples,
+   *  seed and batch default to the CLI's (10, 1, 100), as for swapRandom. */
   deleteRandom(data: CifarData, options?: RandomCurveOptions): Promise<{ points: CurvePoint[]; n: number }>;
   /** Error after k random same-stage swaps, with Kendall's tau. */
   swapRandom(data: CifarData, options?: RandomCurveOptions): Promise<{ points: CurvePoint[]; n: number }>;
@@ -161,7 +162,9 @@ export declare class Model {
   readonly maxSwaps: number;
   /** The plan the CLI draws for (kind, k, seed, sample). */
   drawPlan(kind: 'delete' | 'swap', k: number, seed: number, sample: number): { order: number[]; deleted: number[]; tau: number };
-  /** Path lengths, gradient norm per path length, effective window. */
+  /** Path lengths, gradient norm per path length, effective window. Options left out take
+   *  `unravel paths`'s defaults (c/experiments.c): 100 samples of 32 images, q 0.9, 1000
+   *  bootstrap resamples, seed 1. */
   pathStats(data: CifarData, options?: ExperimentOptions & { samples?: number; seed?: number; batch?: number; q?: number; limit?: number; firstSample?: number; bootstrap?: number }): Promise<PathStats>;
   /** PathStats from measurements norms[length][sample], e.g. merged from workers. */
   pathSummary(norms: number[][], options?: { q?: number; seed?: number; batch?: number; bootstrap?: number }): PathStats;

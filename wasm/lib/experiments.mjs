@@ -5,7 +5,8 @@
 // between, so progress is reported, a worker stays responsive, and
 // cancellation (options.signal, or onProgress returning true) takes effect
 // between steps. Random draws depend only on (seed, k, sample), exactly as
-// in the CLI.
+// in the CLI, and an option left out takes the CLI's default (the C
+// registry's, it.defaults).
 import { UnravelError, argError } from './memory.mjs';
 import { curveResult, lesionResult, summarize } from './stats.mjs';
 
@@ -63,9 +64,9 @@ function checkSeed(name, seed) {
  * @returns {Promise<LesionResult>}
  */
 export async function lesionSingle(core, data, options = {}) {
-  const { limit = 0 } = options;
-  const batch = core.memoryBatch(core.checkBatch(options.batch ?? core.defaultBatch), true);
-  const it = core.it, x = it.x, nb = core.numBlocks;
+  const it = core.it, x = it.x, nb = core.numBlocks, d = it.defaults.lesionSingle;
+  const { limit = d.limit } = options;
+  const batch = core.memoryBatch(core.checkBatch(options.batch ?? d.batch), true);
   const dataPtr = core.dataPtr(data);
   const total = limit > 0 && limit < data.n ? limit : data.n;
   const sums = new Float64Array(nb + 1);
@@ -105,7 +106,8 @@ export async function lesionSingle(core, data, options = {}) {
  */
 export async function randomCurve(core, kind, data, options) {
   const name = kind ? 'swapRandom' : 'deleteRandom';
-  const { samples = 10, seed = 1, limit = 0 } = options;
+  const it = core.it, x = it.x, d = it.defaults[name];
+  const { samples = d.samples, seed = d.seed, limit = d.limit } = options;
   const most = kind ? core.maxSwaps() : core.maxDeletions();
   const ks = options.ks ?? Array.from({ length: most + 1 }, (_, k) => k);
   checkSeed(name, seed);
@@ -119,9 +121,8 @@ export async function randomCurve(core, kind, data, options) {
   if (ks.length * samples > MAX_RANDOM_DRAWS)
     throw argError(`${name}: ${ks.length} ks x ${samples} samples = ${ks.length * samples} draws is over ` +
                    `the limit of ${MAX_RANDOM_DRAWS}`);
-  const it = core.it, x = it.x;
   const dataPtr = core.dataPtr(data);
-  const batch = core.memoryBatch(core.checkBatch(options.batch ?? core.defaultBatch), true);
+  const batch = core.memoryBatch(core.checkBatch(options.batch ?? d.batch), true);
   const total = limit > 0 && limit < data.n ? limit : data.n;
   // Plans in groups that share each step's unmodified forward pass (as
   // the CLI's unr_random_curve does); a step is a slice of images small
@@ -166,8 +167,9 @@ export async function randomCurve(core, kind, data, options) {
  * @returns {Promise<PathStats>}
  */
 export async function pathStats(core, data, options = {}) {
-  const { samples = 20, seed = 1, batch = 32, q = 0.9, limit = 0, firstSample = 0, bootstrap = 1000 } = options;
-  const it = core.it, x = it.x, n = core.numBlocks;
+  const it = core.it, x = it.x, n = core.numBlocks, d = it.defaults.pathStats;
+  const { samples = d.samples, seed = d.seed, batch = d.batch, q = d.q, limit = d.limit, firstSample = 0,
+          bootstrap = d.bootstrap } = options;
   const dataPtr = core.dataPtr(data);
   checkSeed('pathStats', seed);
   if (!Number.isInteger(samples) || samples < 1 || samples > 1e6)
@@ -205,8 +207,9 @@ export async function pathStats(core, data, options = {}) {
  * @param {import('./model.mjs').Core} core
  * @returns {PathStats}
  */
-export function pathSummary(core, norms, { q = 0.9, seed, batch, bootstrap = 1000 } = {}) {
-  const it = core.it, x = it.x, n = core.numBlocks;
+export function pathSummary(core, norms, options = {}) {
+  const it = core.it, x = it.x, n = core.numBlocks, d = it.defaults.pathStats;
+  const { q = d.q, seed, batch, bootstrap = d.bootstrap } = options;
   if (!Array.isArray(norms) || norms.length !== n + 1)
     throw argError(`pathSummary: norms must have ${n + 1} rows (path lengths 0..${n})`);
   const samples = norms[0].length;
@@ -226,7 +229,7 @@ export function pathSummary(core, norms, { q = 0.9, seed, batch, bootstrap = 100
     const [a, b, qq, mass, shareOfPaths] = f64(win, 5);
     const window = { a, b, q: qq, mass, share: shareOfPaths };
     if (bootstrap > 0 && samples > 0)
-      window.bootstrap = windowBootstrap(it, norms, q, bootstrap, seed ?? 1);
+      window.bootstrap = windowBootstrap(it, norms, q, bootstrap, seed ?? d.seed);
     return {
       n, samples, batch, seed, norms,
       distribution: f64(dist, n + 1),

@@ -58,6 +58,8 @@ export function readCString(u8, ptr) {
  * @property {any} x the module's exports
  * @property {number} err unr_error *, allocated once
  * @property {number} isa the kernels runners use (an unr_isa)
+ * @property {Readonly<Record<string, Readonly<Record<string, number>>>>} defaults each
+ *   experiment's defaults by its JS name (lesionSingle, ..., pathStats), as the CLI's
  * @property {FinalizationRegistry<() => void>|null} registry
  * @property {() => Uint8Array} u8 the memory as bytes (fresh after growth)
  * @property {(ptr: number, len: number) => Float64Array} f64 a view (valid until memory grows)
@@ -81,10 +83,10 @@ export function readCString(u8, ptr) {
  * @param {any} x the instance's exports
  * @param {{progress: Map<number, {fn: Function, thrown: any}>, onGrow: () => void}} state
  *   the imports' state (loader.mjs): progress callbacks by id, the growth notice
- * @param {{err: number, isa: number, registry: FinalizationRegistry|null}} handles
+ * @param {{err: number, isa: number, registry: FinalizationRegistry|null, defaults: object}} handles
  * @returns {Internals}
  */
-export function makeInternals(x, state, { err, isa, registry }) {
+export function makeInternals(x, state, { err, isa, registry, defaults }) {
   let u8 = null;   // refreshed after growth
   let nextProgressId = 1;
   state.onGrow = () => { u8 = null; };
@@ -184,7 +186,7 @@ export function makeInternals(x, state, { err, isa, registry }) {
   };
 
   return Object.freeze({
-    x, err, isa, registry,
+    x, err, isa, registry, defaults,
     u8: heap,
     f64: (ptr, len) => new Float64Array(heap().buffer, ptr, len),
     i32: (ptr, len) => new Int32Array(heap().buffer, ptr, len),

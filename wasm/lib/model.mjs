@@ -9,7 +9,7 @@ import * as ex from './experiments.mjs';
 const NUM_CLASSES = 10;
 const IMAGE_SIDE = 32;
 const IMAGE_BYTES = 3 * IMAGE_SIDE * IMAGE_SIDE;
-const DEFAULT_BATCH = 100;
+const DEFAULT_BATCH = 100;    // evaluate and forward, as `unravel eval --batch`
 // Activation memory one instance may hold for a C batch. The heap is capped
 // at 2 GB and a page runs several workers, so a big imported net (a Wide
 // ResNet-28-10 keeps ~11 MB of activations per image in a lesion sweep) is
@@ -342,7 +342,6 @@ function checkData(data) {
  * @property {number} numBlocks
  * @property {(data: CifarData) => number} dataPtr the unr_cifar * of data, checked
  * @property {(batch: number) => number} checkBatch batch, if a whole number in 1..4096
- * @property {number} defaultBatch images per C batch where none is asked for
  * @property {(batch: number) => number} runner the unr_runner * for batches of that size
  * @property {(plan?: PlanOptions) => number} writePlan the unr_plan *, holding plan, validated
  * @property {(wanted: number, saved: boolean) => number} memoryBatch
@@ -377,7 +376,7 @@ export class Model {
     /** @type {Core} */
     this.#core = Object.freeze({
       it, info, numBlocks: info.blocks.length,
-      dataPtr: checkData, checkBatch, defaultBatch: DEFAULT_BATCH,
+      dataPtr: checkData, checkBatch,
       runner: (batch) => this.#runner(batch),
       writePlan: (o) => { this.#writePlan(o); return this.#h.plan; },
       memoryBatch: (wanted, saved) => this.#memoryBatch(wanted, saved),
@@ -545,6 +544,8 @@ export class Model {
    * @param {CifarData} data
    * Samples firstSample .. firstSample+samples-1 are taken (so workers can
    * share the draws of one run), batches from the first `limit` images.
+   * Options left out take `unravel paths`'s defaults (100 samples, batch
+   * 32, q 0.9, 1000 bootstrap resamples, seed 1: the C registry's).
    * @param {ex.ExperimentOptions & {samples?: number, seed?: number, batch?: number,
    *         q?: number, limit?: number, firstSample?: number}} [options]
    * @returns {Promise<ex.PathStats>}
