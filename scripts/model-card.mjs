@@ -3,7 +3,7 @@
 //   node scripts/model-card.mjs models/resnet20 [models/plain20 ...]
 import fs from 'node:fs';
 import path from 'node:path';
-import { trainingChart } from './svgplot.mjs';
+import { training } from './figures.mjs';
 
 const pct = (x) => `${(100 * x).toFixed(2)}%`;
 
@@ -80,10 +80,10 @@ function writeChart(base) {
     .filter((e) => !e.partial);
   if (!log.length) return;
   const name = path.basename(base);
-  fs.writeFileSync(`${base}-training.svg`, trainingChart(log, {
+  fs.writeFileSync(`${base}-training.svg`, training(log, { id: `${name}-training`, heading: {
     title: `${name}: error during training`,
     subtitle: 'rebuilt CIFAR-10 (labels exact; test records 0-999 pixel-exact, the rest from JPEG copies)',
-  }));
+  } }));
 }
 
 const args = process.argv.slice(2);

@@ -13,7 +13,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as plot from './svgplot.mjs';
+import * as figures from './figures.mjs';
+import { COLORS } from '../web/config.mjs';
 import { decayFit } from '../web/math.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -220,7 +221,8 @@ function writeAtomic(file, text) {
 // ---- numbers derived from the results ----
 
 const pp = (d) => `${d >= 0 ? '+' : '−'}${Math.abs(100 * d).toFixed(1)} pp`;
-const pct = plot.pct;
+const pct = (v, digits = 1) => (v == null ? 'n/a' : `${(100 * v).toFixed(digits)}%`);
+const { quantile, sharePct } = figures;
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
@@ -233,10 +235,10 @@ function drawSpread(P) {
   if (!P.norms?.length) return '';
   const rows = P.norms.filter((d) => d.length > 1 && d.every((v) => v > 0));
   if (!rows.length) return '';
-  const widths = rows.map((d) => Math.log10(plot.quantile(d, 0.9) / plot.quantile(d, 0.1))).sort((a, b) => a - b);
+  const widths = rows.map((d) => Math.log10(quantile(d, 0.9) / quantile(d, 0.1))).sort((a, b) => a - b);
   const medianWidth = widths[Math.floor(widths.length / 2)];
-  const skewed = rows.filter((d) => mean(d) > plot.quantile(d, 0.5)).length;
-  const above90 = rows.filter((d) => mean(d) > plot.quantile(d, 0.9)).length;
+  const skewed = rows.filter((d) => mean(d) > quantile(d, 0.5)).length;
+  const above90 = rows.filter((d) => mean(d) > quantile(d, 0.9)).length;
   return ` The ${P.samples} draws behind each mean spread widely: their middle 80% spans ${medianWidth.toFixed(1)} decades ` +
     `(median over lengths), and the mean lies above the median draw at ${skewed} of ${rows.length} lengths` +
     (above90 ? ` and above the 90th percentile at ${above90}` : '') +
@@ -251,7 +253,7 @@ function windowSpread(P) {
   return ` Resampling those draws (${b.resamples.toLocaleString('en-US')} bootstrap resamples of the ${P.samples} samples) ` +
     `gives the same window ${P.window.a}–${P.window.b} in ${Math.round(100 * b.same_window)}% of resamples; ` +
     `${Math.round(100 * b.level)}% of the windows start at ${span(b.a)} and end at ${span(b.b)}, holding ` +
-    `${plot.sharePct(b.share_of_paths[0])} to ${plot.sharePct(b.share_of_paths[1])} of all paths.`;
+    `${sharePct(b.share_of_paths[0])} to ${sharePct(b.share_of_paths[1])} of all paths.`;
 }
 
 /** Key numbers of one model: only what its experiments measured. */
@@ -325,7 +327,7 @@ function pearson(x, y) {
 // ---- charts ----
 
 function seriesColor(m, i) {
-  return m.plain ? plot.COLORS.plain : i === 0 ? plot.COLORS.resnet : plot.COLORS.series[2 + (i % 4)];
+  return m.plain ? COLORS.plain : i === 0 ? COLORS.resnet : COLORS.series[2 + (i % 4)];
 }
 
 function charts(group, res, dir) {
@@ -339,41 +341,41 @@ function charts(group, res, dir) {
   const with_ = (exp) => members.filter((x) => x.r[exp]);
   const imgs = (exp) => `${list([...new Set(with_(exp).map((x) => x.r[exp].result.images))].map((x) => x.toLocaleString('en-US')))} test images`;
 
+  const lesion = (list) => list.map(({ m, r, color }) => figures.lesionSeries(m.label, color, r.lesion.result));
+  const heading = (title, subtitle) => ({ title, subtitle });
   if (with_('lesion').length) {
-    save('lesion', plot.lesionChart({
-      series: with_('lesion').map(({ m, r, color }) => ({ label: m.label, color, full: r.lesion.result.full_error, blocks: r.lesion.result.blocks })),
-    }, { id: `${group.id}-lesion`, title: 'Deleting one block at test time', subtitle: `rebuilt CIFAR-10 test set, ${imgs('lesion')}`, width: 680 }));
+    save('lesion', figures.lesion({ series: lesion(with_('lesion')) },
+      { id: `${group.id}-lesion`, heading: heading('Deleting one block at test time', `rebuilt CIFAR-10 test set, ${imgs('lesion')}`) }));
   }
   const resL = with_('lesion').filter(({ m }) => !m.plain);
   if (resL.length && resL.length < with_('lesion').length) {
-    save('lesion-resnet', plot.lesionChart({
-      series: resL.map(({ m, r, color }) => ({ label: m.label, color, full: r.lesion.result.full_error, blocks: r.lesion.result.blocks })),
-    }, { id: `${group.id}-lesionz`, title: 'Deleting one block at test time: the ResNet alone, magnified', subtitle: `rebuilt CIFAR-10 test set, ${imgs('lesion')}`, width: 680 }));
+    save('lesion-resnet', figures.lesion({ series: lesion(resL) }, { id: `${group.id}-lesionz`,
+      heading: heading('Deleting one block at test time: the ResNet alone, magnified', `rebuilt CIFAR-10 test set, ${imgs('lesion')}`) }));
   }
+  const curves = (exp) => with_(exp).map(({ m, r, color }) => figures.curveSeries(m.label, color, r[exp].result));
   if (with_('delete-random').length) {
     const x = with_('delete-random')[0].r['delete-random'].result;
-    save('delete-random', plot.curveChart({
-      series: with_('delete-random').map(({ m, r, color }) => ({ label: m.label, color, points: r['delete-random'].result.points })),
-    }, { id: `${group.id}-del`, title: 'Deleting k random blocks at test time', xLabel: 'k, number of blocks deleted',
-      subtitle: `${x.samples} random draws per k (seed ${x.seed}), ${imgs('delete-random')}`, width: 680 }));
+    save('delete-random', figures.curve({ series: curves('delete-random') }, { id: `${group.id}-del`, xLabel: 'k, number of blocks deleted',
+      heading: heading('Deleting k random blocks at test time', `${x.samples} random draws per k (seed ${x.seed}), ${imgs('delete-random')}`) }));
   }
   if (with_('swap-random').length) {
     const x = with_('swap-random')[0].r['swap-random'].result;
-    const series = with_('swap-random').map(({ m, r, color }) => ({ label: m.label, color, points: r['swap-random'].result.points }));
+    const series = curves('swap-random');
     const sub = `${x.samples} random draws per k (seed ${x.seed}), ${imgs('swap-random')}`;
-    save('swap-k', plot.curveChart({ series }, { id: `${group.id}-swk`, title: 'Reordering: k random same-stage swaps',
-      xLabel: 'k, number of same-stage swaps', subtitle: sub, width: 680 }));
+    save('swap-k', figures.curve({ series }, { id: `${group.id}-swk`, xLabel: 'k, number of same-stage swaps',
+      heading: heading('Reordering: k random same-stage swaps', sub) }));
     const perDraw = series.every((s) => s.points.every((p) => Array.isArray(p.taus)));
-    save('swap-tau', plot.tauChart({ series }, { id: `${group.id}-swt`, title: "Reordering: error against Kendall's τ of the order",
-      subtitle: perDraw ? sub : `${sub}; each draw at the mean τ of its k`, width: 680 }));
+    save('swap-tau', figures.curve({ series }, { id: `${group.id}-swt`, xMode: 'tau', draws: true,
+      heading: heading("Reordering: error against Kendall's τ of the order", perDraw ? sub : `${sub}; each draw at the mean τ of its k`) }));
   }
   for (const { m, r } of with_('paths')) {
     const P = r.paths.result;
     const sub = `${P.samples} draws × ${P.batch} training images per length`;
     const f = (suffix, svg) => { const name = `${m.name}-${suffix}.svg`; writeAtomic(path.join(dir, name), svg); files[`${m.name}:${suffix}`] = name; };
-    f('paths-lengths', plot.pathDistChart(P, { id: `${m.name}-pa`, title: `(a) Path lengths, ${m.name}` }));
-    f('paths-gradient', plot.gradNormChart(P, { id: `${m.name}-pb`, title: '(b) Gradient magnitude per length', subtitle: sub }));
-    f('paths-total', plot.totalGradChart(P, { id: `${m.name}-pc`, title: '(c) Total gradient per length' }));
+    f('paths-lengths', figures.pathLengths(P, { id: `${m.name}-pa`, heading: { title: `(a) Path lengths, ${m.name}` } }));
+    f('paths-gradient', figures.pathGradient(P, { id: `${m.name}-pb`, heading: heading('(b) Gradient magnitude per length', sub) }));
+    f('paths-total', figures.pathTotal(P, { id: `${m.name}-pc`, heading: heading('(c) Total gradient per length',
+      P.window ? `shaded: shortest window with ≥ ${Math.round(P.window.q * 100)}% of gradient` : '') }));
   }
   return files;
 }
@@ -412,7 +414,7 @@ function keyTable(sums) {
     row('k = 10 random blocks deleted (mean ± sd)', (s) => at(s.del, 10), PAPER.del),
     row('largest k of swaps: error, mean τ', (s) => s.swap && `k = ${s.swap.last.k}: ${pct(s.swap.last.mean)}, τ = ${s.swap.last.tau.toFixed(2)}`, PAPER.swap),
     row('effective window (gradient share)', (s) => s.paths && `lengths ${s.paths.window.a}–${s.paths.window.b} of ${s.m.n} (${2 * s.paths.window.a}–${2 * s.paths.window.b} layers), ${pct(s.paths.window.mass)} of gradient`, PAPER.window),
-    row('share of paths in the window', (s) => s.paths && plot.sharePct(s.paths.window.share_of_paths), PAPER.windowShare),
+    row('share of paths in the window', (s) => s.paths && sharePct(s.paths.window.share_of_paths), PAPER.windowShare),
   ];
   // Rows no model measured (e.g. k = 10 on a 9-block network) are left out.
   return table([rows[0], ...rows.slice(1).filter((r) => r.slice(1, -1).some((c) => c !== '—'))]);
@@ -476,7 +478,7 @@ function findings(sums, o) {
     if (s.paths) {
       const P = s.paths, w = P.window, n = s.m.n, d = s.decay;
       let t = `${L} (n = ${n}): ${pct(w.mass)} of the gradient comes from paths of length ${w.a}–${w.b} (${2 * w.a}–${2 * w.b} layers), ` +
-        `which are ${plot.sharePct(w.share_of_paths)} of all 2^${n} paths; the mean path length is ${n / 2}` +
+        `which are ${sharePct(w.share_of_paths)} of all 2^${n} paths; the mean path length is ${n / 2}` +
         (w.b < n / 2 ? ', so the window lies entirely below it' : w.a > n / 2 ? ', so the window lies entirely above it' : '') + '. ';
       t += !d ? ''
         : d.factor < 1
@@ -537,34 +539,25 @@ function modelCard(m) {
 function acrossDepths(models, sums, dir) {
   const resid = models.filter((m) => !m.plain && !(m.man.training?.active_blocks > 0)).sort((a, b) => a.n - b.n);
   if (resid.length < 2) return [];
-  const color = (i) => plot.COLORS.series[[0, 2, 3, 4, 5][i % 5]];
+  const color = (i) => COLORS.series[[0, 2, 3, 4, 5][i % 5]];
   const save = (name, svg) => { writeAtomic(path.join(dir, name), svg); return `results/${name}`; };
   const L = ['## Across depths', '',
     `The normally trained residual networks side by side (${list(resid.map((m) => `${m.label}, n = ${m.n}`))}), ` +
     'on axes relative to their depth, so networks of different depths can be read together.', ''];
   const withL = resid.filter((m) => m.r.lesion);
   if (withL.length >= 2) {
-    const series = withL.map((m, i) => {
-      const R = m.r.lesion.result;
-      return { label: `${m.label} (n = ${m.n})`, color: color(i), points: R.blocks.filter((b) => b.error != null).map((b) => ({
-        x: (100 * (b.block + 0.5)) / m.n, y: 100 * (b.error - R.full_error), hollow: b.downsample,
-        title: `${m.label}, block ${b.block}: ${pp(b.error - R.full_error)}` })) };
-    });
-    const ys = series.flatMap((s) => s.points.map((p) => p.y));
-    const span = Math.max(...ys) - Math.min(...ys);
-    const Y = plot.niceTicks(Math.min(-1, Math.min(...ys) - 0.05 * span), Math.max(1, Math.max(...ys) + 0.05 * span), 6);
-    const f = save('depths-lesion.svg', plot.lineChart({ series }, {
-      id: 'dl', title: 'Deleting one block, by depth', subtitle: 'error increase over the full network; block position as a share of the depth',
-      xLabel: 'position of the deleted block (% of the blocks)', yLabel: 'error increase (pp)', zero: true, hollowLabel: 'downsampling block',
-      x: { lo: 0, hi: 100, ticks: [0, 20, 40, 60, 80, 100], format: (v) => `${v}%` }, y: { lo: Y.lo, hi: Y.hi, ticks: Y.ticks } }));
+    // the page's "Across depths" chart: a column per network, a dot per block
+    const f = save('depths-lesion.svg', figures.depths({ series: withL.map((m, i) => figures.depthSeries(m.name, m.label, color(i), m.r.lesion.result)) }, {
+      id: 'dl', heading: { title: 'Deleting one block, by depth',
+        subtitle: 'error added by each single-block deletion, one column per network, its blocks in order (hollow: downsampling)' } }));
     L.push(`![single-block deletions across depths](${f})`, '');
   }
   const withD = resid.filter((m) => m.r['delete-random']);
   if (withD.length >= 2) {
-    const f = save('depths-delete-random.svg', plot.curveChart({
-      series: withD.map((m, i) => ({ label: `${m.label} (n = ${m.n})`, color: color(i), points: m.r['delete-random'].result.points })),
-    }, { id: 'dd', title: 'Deleting k random blocks, by depth', xLabel: 'k, number of blocks deleted', width: 680,
-      subtitle: 'the same k removes a smaller share of a deeper network\'s blocks (and paths: 1 − 2^−k of them in every network)' }));
+    const f = save('depths-delete-random.svg', figures.curve({
+      series: withD.map((m, i) => figures.curveSeries(`${m.label} (n = ${m.n})`, color(i), m.r['delete-random'].result)),
+    }, { id: 'dd', xLabel: 'k, number of blocks deleted', heading: { title: 'Deleting k random blocks, by depth',
+      subtitle: 'the same k removes a smaller share of a deeper network\'s blocks (and paths: 1 − 2^−k of them in every network)' } }));
     L.push(`![random deletions across depths](${f})`, '');
   }
   const withP = resid.filter((m) => m.r.paths);
@@ -572,17 +565,18 @@ function acrossDepths(models, sums, dir) {
     const series = withP.map((m, i) => {
       const share = m.r.paths.result.total_share;
       let c = 0;
-      return { label: `${m.label} (n = ${m.n})`, color: color(i), points: share.map((v, k) => {
+      return { name: `${m.label} (n = ${m.n})`, color: color(i), points: share.map((v, k) => {
         c += v;
-        return { x: (100 * k) / m.n, y: 100 * Math.min(1, c), title: `${m.label}: paths of ≤ ${k} blocks carry ${(100 * Math.min(1, c)).toFixed(1)}% of the gradient` };
+        return { x: (100 * k) / m.n, y: Math.min(1, c), title: `${m.label}: paths of ≤ ${k} blocks carry ${(100 * Math.min(1, c)).toFixed(1)}% of the gradient` };
       }) };
     });
-    const f = save('depths-paths.svg', plot.lineChart({ series }, {
-      id: 'dp', title: 'Where the gradient comes from, by depth', width: 680,
-      subtitle: 'cumulative share of the gradient carried by paths up to a given length, the length as a share of the depth',
+    const f = save('depths-paths.svg', figures.lines({ series }, {
+      id: 'dp', heading: { title: 'Where the gradient comes from, by depth',
+        subtitle: 'cumulative share of the gradient carried by paths up to a given length, the length as a share of the depth' },
       band: { lo: (100 * 5) / 54, hi: (100 * 17) / 54, label: "the paper's window: lengths 5–17 of 54 (90% of its gradient)" },
-      xLabel: 'path length (% of the blocks)', yLabel: 'cumulative share of gradient (%)',
-      x: { lo: 0, hi: 100, ticks: [0, 20, 40, 60, 80, 100], format: (v) => `${v}%` }, y: { lo: 0, hi: 100, ticks: [0, 25, 50, 75, 100] } }));
+      xLabel: 'path length (% of the blocks)', yLabel: 'cumulative share of gradient',
+      x: { lo: 0, hi: 100, ticks: [0, 20, 40, 60, 80, 100], format: (v) => `${v}%` },
+      y: { lo: 0, hi: 1, ticks: [0, 0.25, 0.5, 0.75, 1], format: (v) => `${100 * v}%` } }));
     L.push(`![gradient by relative path length across depths](${f})`, '');
   }
   const rows = resid.map((m) => {
@@ -592,7 +586,7 @@ function acrossDepths(models, sums, dir) {
       s.medNd != null ? `${pp(s.medNd)} (max ${pp(s.incNd[s.incNd.length - 1])})` : '—',
       k10 ? `${pct(k10.mean, 1)} (k = ${k10.k})` : '—',
       P ? `${P.window.a}–${P.window.b} (${Math.round((100 * P.window.a) / m.n)}–${Math.round((100 * P.window.b) / m.n)}%)` : '—',
-      P ? plot.sharePct(P.window.share_of_paths) : '—',
+      P ? sharePct(P.window.share_of_paths) : '—',
       s.decay ? `× ${s.decay.factor.toPrecision(2)}` : '—'];
   });
   rows.push(['paper: ResNet-110', '54', '≈ 6.1%', 'no noticeable change', '—', '5–17 (9–31%)', '0.45%', '—']);
@@ -692,9 +686,9 @@ function trainingCurves(pairs, dir) {
     const logs = nets.map((m) => m.rel.replace(/\.json$/, '.log.jsonl')).map((f) => existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : null);
     if (logs.some((x) => !x)) return null;
     const unit = trainingMacs(b, b);
-    const series = nets.map((m, i) => ({ label: `${m.name} (${training(m).epochs} epochs)`, color: plot.COLORS.series[i], log: logs[i], macsPerEpoch: trainingMacs(b, m) / training(m).epochs }));
+    const series = nets.map((m, i) => ({ name: `${m.name} (${training(m).epochs} epochs)`, color: COLORS.series[i], log: logs[i], macsPerEpoch: trainingMacs(b, m) / training(m).epochs }));
     const name = `${b.name}-short-path-training.svg`;
-    writeAtomic(path.join(dir, name), plot.trainingCompareChart({ series }, { unit, id: b.name, xLabel: `training compute (1 = ${b.name}'s ${training(b).epochs} epochs)` }));
+    writeAtomic(path.join(dir, name), figures.trainingCompare({ series }, { unit, id: b.name, xLabel: `training compute (1 = ${b.name}'s ${training(b).epochs} epochs)` }));
     return `results/${name}`;
   }).filter(Boolean);
   return files[0] ?? null;

@@ -64,33 +64,67 @@ export const TEST_IMAGES = Object.freeze({ first: 1000 });
 export const SAMPLE_GRID = 16;   // test images shown with predicted / true labels
 export const VIEWS = Object.freeze(['lesion', 'delete', 'swap', 'paths', 'depth']);
 
-// Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
-export const COLORS = Object.freeze({
-  stage: ['#0072B2', '#E69F00', '#009E73', '#CC79A7'],   // stage 1, 2, 3, 4
-  stageLight: ['#cfe3f1', '#f8e6c2', '#c6ebde', '#f3dcea'],
-  resnet: '#0072B2',
-  plain: '#D55E00',
-  paper: '#6b6b6b',
-  full: '#222222',
-  chance: '#999999',
-  window: '#F0E442',
-  windowEdge: '#8a7a00',   // the bootstrap whiskers of the window's ends
-  deleted: '#bdbdbd',
-  ink: '#1d1d1f',
-  muted: '#6b6b6b',
-  grid: '#e6e6e6',
-  good: '#1b7a3d',
-  bad: '#b3261e',
+/**
+ * The palette: every colour of the charts, the block tiles and the unraveled
+ * diagram, in the light theme (the page's default, and docs/results' SVGs)
+ * and the dark one. The page's style.css defines each as a CSS variable
+ * (--ux-NAME, --ux-NAME-1.. for lists; tests/palette.test.mjs holds the two
+ * to the same values), so COLORS below hands the charts
+ * `var(--ux-NAME, light value)`: the page draws in its theme, Node
+ * (svg.mjs toSvg) in the light one.
+ */
+export const PALETTE = Object.freeze({
+  light: Object.freeze({
+    bg: '#ffffff', ink: '#1d1d1f', muted: '#5f6368', grid: '#e6e6e6', axis: '#444444',
+    chance: '#8a8a8a', window: '#F0E442', windowEdge: '#8a7a00', deleted: '#bdbdbd', chip: '#f7f7f7', chipHover: '#fdebd9',
+    stageLight: ['#cfe3f1', '#f8e6c2', '#c6ebde', '#f3dcea'],
+    stageText: ['#00568a', '#8a5a00', '#00704f', '#9c4a78'],   // stage names on the page's background: AA contrast
+    good: '#1b7a3d', bad: '#b3261e',
+  }),
+  dark: Object.freeze({
+    bg: '#16181d', ink: '#e6e6e9', muted: '#a9adb4', grid: '#2e3138', axis: '#a0a4ab',
+    chance: '#8f949c', window: '#F0E442', windowEdge: '#d8c84a', deleted: '#5a5e66', chip: '#22252b', chipHover: '#4a3524',
+    stageLight: ['#1b3144', '#3d3018', '#173d31', '#3d2535'],
+    stageText: ['#56B4E9', '#E69F00', '#3fc29a', '#e0a0c8'],
+    good: '#5cc47e', bad: '#f28b82',
+  }),
 });
 
+const cssName = (k) => `--ux-${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** The CSS variable of a palette entry (its i-th, 1-based in the name, for a list). */
+export const paletteVar = (k, i) => (i == null ? cssName(k) : `${cssName(k)}-${i + 1}`);
+const themed = Object.fromEntries(Object.entries(PALETTE.light).map(([k, v]) => [k, Array.isArray(v)
+  ? Object.freeze(v.map((c, i) => `var(${paletteVar(k, i)}, ${c})`)) : `var(${paletteVar(k)}, ${v})`]));
+
+/**
+ * The colours the page and docs draw with. Data colours (Okabe-Ito: stages,
+ * models, series; distinguishable with the common colour-vision deficiencies)
+ * are the same in both themes; the others follow the theme (PALETTE).
+ */
+export const COLORS = Object.freeze({
+  ...themed,
+  stage: ['#0072B2', '#E69F00', '#009E73', '#CC79A7'],   // stage 1, 2, 3, 4
+  stageInk: ['#ffffff', '#1d1d1f', '#1d1d1f', '#1d1d1f'],   // a tile's label on its stage colour: AA contrast
+  resnet: '#0072B2',
+  plain: '#D55E00',
+  series: ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#56B4E9', '#E69F00'],   // RESULTS' models, in turn
+});
+
+/** Sizes of the charts, in the page and in docs/results alike. */
 export const CHART = Object.freeze({
   width: 560,
-  narrowWidth: 400,   // below 600 CSS pixels of window width
+  narrowWidth: 400,   // below 600 CSS pixels of window width; docs/results' three path panels side by side
+  wideWidth: 680,     // docs/results' figures of a whole row
   height: 300,
   margin: { top: 22, right: 18, bottom: 44, left: 56 },
-  font: '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+  fontFamily: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif',
+  tick: 11,           // tick labels, legends, notes
+  titleSize: 15,      // docs/results' titles over a chart
   bandOpacity: 0.18,
 });
+
+/** The themes the page offers (URL theme=): the system's (auto), or one chosen. */
+export const THEMES = Object.freeze(['auto', 'light', 'dark']);
 
 /** The paper's numbers (PAPER.md), shown beside ours. */
 export const PAPER = Object.freeze({

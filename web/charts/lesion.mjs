@@ -6,76 +6,67 @@
 // different depths get one panel each, stacked, on a shared error scale, so a
 // 9-block and a 54-block net can be set side by side.
 import { COLORS, CHART } from '../config.mjs';
-import { el, text, linear, band, axes, legend, legendRows, pctFmt, frame, choosable } from '../svg.mjs';
-import { chartBase, hRule, errorCeiling } from './common.mjs';
+import { el, text, tip, linear, band, axes, legend, legendRows, pctFmt, frame, choosable, HALO } from '../svg.mjs';
+import { chartBase, chartLayer, emptyChart, hRule, errorCeiling } from './common.mjs';
 
 const PANEL_HEIGHT = 150;   // plot height of each stacked panel
 const PANEL_GAP = 50;       // room under a stacked panel for its block numbers
+const TITLE = 'Error when one block is deleted';
+const DESCRIPTION = 'One bar per block: the test error with that block alone deleted, with the 95% interval ' +
+  'of its change from the full network (paired image by image); a dashed line per model: the full network.';
+
+/**
+ * The chart as a tree (svg.mjs): the page's (createLesionChart) and
+ * docs/results' figure.
+ * @param {{series: {name: string, color: string, selectable?: boolean, result: {full: {error: number}|null,
+ *   blocks: {block: number, stage: number, downsample: boolean, deletable: boolean,
+ *   error: number|null, ci95?: number, turnedWrong?: number, turnedRight?: number}[]}}[]}|null} data
+ * @param {{id?: string, width?: number, height?: number, title?: string, heading?: object, empty?: string,
+ *   onSelect?: (model: string, block: number) => void}} [o] onSelect: a bar of a series marked
+ *   selectable was clicked (or chosen with Enter): try that deletion
+ */
+export function lesionChart(data, o = {}) {
+  const margin = { ...CHART.margin, bottom: 58 };
+  const width = o.width ?? CHART.width, height = o.height ?? CHART.height;
+  const opts = { id: o.id, width, height, margin, title: o.title ?? TITLE, heading: o.heading, description: DESCRIPTION };
+  const series = (data?.series ?? []).filter((s) => s.result?.blocks?.length);
+  if (!series.length) return emptyChart(opts, o.empty ?? 'Run the lesion study to fill this chart.');
+  const errs = series.flatMap((s) => [s.result.full?.error, ...s.result.blocks.map((b) => (b.error ?? NaN) + (b.ci95 ?? 0))]);
+  const top = errorCeiling(errs);
+  const summary = series.map((s) => describeSeries(s, o.onSelect && s.selectable)).join(' ');
+  const sameBlocks = series.every((s) => s.result.blocks.length === series[0].result.blocks.length);
+  // the reference lines are named in the legend, above the plot, never over the bars
+  const items = legendItems(series, top);
+  const single = frame(width, height, margin);
+  const below = 15 * (legendRows(single, items) - 1);   // a second legend row lowers the plot
+  if (sameBlocks) {
+    const { root, f, g } = chartLayer(opts, summary);
+    drawPanel(g, { ...f, y1: f.y1 + below }, series, top, { yLabel: 'test error', onSelect: o.onSelect });
+    legend(g, f, items);
+    return root;
+  }
+  // models of different depths: one panel each, stacked; the svg keeps its width and grows
+  const tall = margin.top + below + series.length * (PANEL_HEIGHT + PANEL_GAP) - PANEL_GAP + margin.bottom;
+  const { root, f, g } = chartLayer({ ...opts, height: tall }, summary);
+  legend(g, f, items);
+  series.forEach((s, i) => {
+    const y1 = f.y1 + below + i * (PANEL_HEIGHT + PANEL_GAP);
+    const pf = { ...f, y1, y0: y1 + PANEL_HEIGHT };
+    drawPanel(g, pf, [s], top, { yTicks: 3, yLabel: 'test error', onSelect: o.onSelect });
+    text(g, pf.x0 + 4, pf.y1 + 12, `${s.name} (${s.result.blocks.length} blocks)`,
+         { 'font-weight': 600, 'font-size': CHART.tick, ...HALO });
+  });
+  return root;
+}
 
 /**
  * @param {HTMLElement} container
- * @param {{title?: string, onSelect?: (model: string, block: number) => void}} [options]
- *   onSelect: a bar of a series marked selectable was clicked (or chosen with Enter): try that deletion
+ * @param {{title?: string, onSelect?: (model: string, block: number) => void}} [options] as lesionChart's
  */
 export function createLesionChart(container, options = {}) {
-  const margin = { ...CHART.margin, bottom: 58 };
-  const base = chartBase(container, { title: options.title ?? 'Error when one block is deleted',
-    description: 'One bar per block: the test error with that block alone deleted, with the 95% interval ' +
-      'of its change from the full network (paired image by image); a dashed line per model: the full network.',
-    empty: 'Run the lesion study to fill this chart.', margin });
-  const { svg } = base;
-  const single = { ...base.f };
-
-  // The stacked layout is taller; the svg keeps its width and grows.
-  function resize(height) {
-    svg.setAttribute('viewBox', `0 0 ${single.width} ${height}`);
-    svg.setAttribute('height', height);
-    svg.querySelector(':scope > rect')?.setAttribute('height', height);
-  }
-
-  function reset(message) {
-    resize(single.height);
-    base.reset(message);
-  }
-
-  /**
-   * @param {{series: {name: string, color: string, result: {full: {error: number}|null,
-   *   blocks: {block: number, stage: number, downsample: boolean, deletable: boolean,
-   *   error: number|null}[]}}[]}} data
-   */
-  function update(data) {
-    const series = data.series.filter((s) => s.result?.blocks?.length);
-    if (!series.length) { reset(); return; }
-    const errs = series.flatMap((s) => [s.result.full?.error, ...s.result.blocks.map((b) => (b.error ?? NaN) + (b.ci95 ?? 0))]);
-    const top = errorCeiling(errs);
-    base.describe(series.map((s) => summary(s, options.onSelect && s.selectable)).join(' '));
-    const sameBlocks = series.every((s) => s.result.blocks.length === series[0].result.blocks.length);
-    // the reference lines are named in the legend, above the plot, never over the bars
-    const items = legendItems(series, top);
-    const below = 15 * (legendRows(single, items) - 1);   // a second legend row lowers the plot
-    if (sameBlocks) {
-      resize(single.height);
-      const g = base.draw(data);
-      drawPanel(g, { ...single, y1: single.y1 + below }, series, top, { yLabel: 'test error', onSelect: options.onSelect });
-      legend(g, single, items);
-      return;
-    }
-    const height = margin.top + below + series.length * (PANEL_HEIGHT + PANEL_GAP) - PANEL_GAP + margin.bottom;
-    resize(height);
-    const g = base.draw(data);
-    legend(g, single, items);
-    series.forEach((s, i) => {
-      const y1 = margin.top + below + i * (PANEL_HEIGHT + PANEL_GAP);
-      const pf = { ...frame(single.width, height, margin), y1, y0: y1 + PANEL_HEIGHT };
-      drawPanel(g, pf, [s], top, { yTicks: 3, yLabel: 'test error', onSelect: options.onSelect });
-      text(g, pf.x0 + 4, pf.y1 + 12, `${s.name} (${s.result.blocks.length} blocks)`,
-           { fill: s.color, 'font-weight': 600, 'font-size': 11, stroke: '#fff', 'stroke-width': 3,
-             'paint-order': 'stroke' });
-    });
-  }
-
+  const base = chartBase(container, (data, o) => lesionChart(data, { ...options, ...o }));
   return {
-    update, reset, svg,
+    update: base.update, reset: base.reset, svg: base.svg,
     rows: () => (base.current?.series ?? []).flatMap((s) => [
       { model: s.name, block: 'full', stage: '', downsample: '', deletable: '', error: s.result?.full?.error ?? '',
         turned_wrong: '', turned_right: '', ci95: '' },
@@ -91,11 +82,13 @@ function legendItems(series, top) {
   const items = series.flatMap((s) => [{ label: s.name, color: s.color, bar: true },
     ...(s.result.full?.error != null ? [{ label: `full ${(100 * s.result.full.error).toFixed(1)}%`, color: s.color, dash: '5 4' }] : [])]);
   if (top >= 0.9) items.push({ label: 'chance 90%', color: COLORS.chance, dash: '2 3' });
+  if (series.some((s) => s.result.blocks.some((b) => !b.deletable)))
+    items.push({ label: 'not deletable', color: COLORS.muted, glyph: '×' });
   return items;
 }
 
 /** A series in words: its full network and the range of its deletions, and whether its bars are buttons. */
-function summary(s, selectable) {
+function describeSeries(s, selectable) {
   const errs = s.result.blocks.filter((b) => b.error != null).map((b) => 100 * b.error);
   const full = s.result.full?.error;
   return `${s.name}: ${full != null ? `full network ${(100 * full).toFixed(1)}% error; ` : ''}` +
@@ -124,10 +117,10 @@ function drawPanel(g, f, series, top, o) {
     if (i === n || blocks[i].stage !== blocks[start].stage) {
       const st = blocks[start].stage;
       const x0 = f.x0 + start * xb.step, x1 = f.x0 + i * xb.step;
-      el('rect', { x: x0, y: f.y1, width: x1 - x0, height: f.y0 - f.y1,
-                   fill: COLORS.stageLight[st - 1], opacity: 0.55 }, g);
-      text(g, (x0 + x1) / 2, f.y0 + 40, `stage ${st}`,
-           { 'text-anchor': 'middle', fill: COLORS.stage[st - 1], 'font-weight': 600, 'font-size': 11 });
+      el('rect', { x: r2(x0), y: f.y1, width: r2(x1 - x0), height: f.y0 - f.y1,
+                   fill: COLORS.stageLight[st - 1], opacity: 0.55, class: 'stage-band' }, g);
+      text(g, r2((x0 + x1) / 2), f.y0 + 40, `stage ${st}`,
+           { 'text-anchor': 'middle', fill: COLORS.stageText[st - 1], 'font-weight': 600, 'font-size': CHART.tick });
       start = i;
     }
   }
@@ -138,14 +131,15 @@ function drawPanel(g, f, series, top, o) {
     for (const b of s.result.blocks) {
       const x = xb.x(b.block) + si * w;
       if (!b.deletable) {
-        text(g, x + w / 2, f.y0 - 6, '×', { 'text-anchor': 'middle', fill: s.color, 'font-size': 13 });
+        text(g, r2(x + w / 2), f.y0 - 6, '×', { 'text-anchor': 'middle', fill: s.color, 'font-size': 13,
+                                              'data-block': b.block, 'data-model': s.name, class: 'not-deletable' });
         continue;
       }
       if (b.error == null) {
-        el('rect', { x, y: f.y1, width: w, height: f.y0 - f.y1, fill: s.color, opacity: 0.06 }, g);
+        el('rect', { x: r2(x), y: f.y1, width: r2(w), height: f.y0 - f.y1, fill: s.color, opacity: 0.06 }, g);
         continue;
       }
-      const rect = el('rect', { x, y: y(b.error), width: Math.max(1, w - 1), height: f.y0 - y(b.error),
+      const rect = el('rect', { x: r2(x), y: r2(y(b.error)), width: r2(Math.max(1, w - 1)), height: r2(f.y0 - y(b.error)),
                                 fill: s.color, opacity: b.downsample ? 1 : 0.8,
                                 'data-block': b.block, 'data-error': b.error, 'data-model': s.name,
                                 'data-ci95': b.ci95 ?? null }, g);
@@ -153,16 +147,16 @@ function drawPanel(g, f, series, top, o) {
       const change = b.ci95 != null && full != null
         ? `; change ${b.error >= full ? '+' : '−'}${(100 * Math.abs(b.error - full)).toFixed(2)} points ± ${(100 * b.ci95).toFixed(2)} (95%, paired), ` +
           `${b.turnedWrong} answers turned wrong, ${b.turnedRight} right` : '';
-      el('title', {}, rect).textContent =
+      tip(rect,
         `${s.name}: block ${b.block}${b.downsample ? ' (downsampling)' : ''} deleted: ${(100 * b.error).toFixed(2)}% error${change}` +
-        (o.onSelect && s.selectable ? '. Click to delete it in the network above.' : '');
+        (o.onSelect && s.selectable ? '. Click to delete it in the network above.' : ''));
       if (o.onSelect && s.selectable) choosable(rect, barLabel(s, b), () => o.onSelect(s.name, b.block));
       // whisker: the 95% interval of the change from the full network, paired
       // image by image, drawn around the bar's top
       if (b.ci95 > 0) {
-        const cx = x + Math.max(1, w - 1) / 2, cap = Math.min(4, w / 3);
-        const lo = y(Math.max(0, b.error - b.ci95)), hi = y(Math.min(top, b.error + b.ci95));
-        el('path', { d: `M${cx},${lo}V${hi}M${cx - cap},${lo}H${cx + cap}M${cx - cap},${hi}H${cx + cap}`,
+        const cx = r2(x + Math.max(1, w - 1) / 2), cap = r2(Math.min(4, w / 3));
+        const lo = r2(y(Math.max(0, b.error - b.ci95))), hi = r2(y(Math.min(top, b.error + b.ci95)));
+        el('path', { d: `M${cx},${lo}V${hi}M${r2(cx - cap)},${lo}H${r2(cx + cap)}M${r2(cx - cap)},${hi}H${r2(cx + cap)}`,
                      stroke: COLORS.ink, 'stroke-width': 1, opacity: 0.7, fill: 'none', class: 'ci' }, g);
       }
     }
@@ -171,9 +165,9 @@ function drawPanel(g, f, series, top, o) {
   // blocks and the downsampling ones are named, so labels never collide
   const every = Math.max(1, Math.ceil(16 / Math.max(1, xb.width)));
   for (const b of blocks) {
-    const cx = xb.x(b.block) + xb.width / 2;
+    const cx = r2(xb.x(b.block) + xb.width / 2);
     if (!b.downsample && b.block % every) continue;
-    text(g, cx, f.y0 + 15, String(b.block), { 'text-anchor': 'middle', 'font-size': 10,
+    text(g, cx, f.y0 + 15, String(b.block), { 'text-anchor': 'middle', 'font-size': 10, class: 'tick',
       fill: b.downsample ? COLORS.ink : COLORS.muted, 'font-weight': b.downsample ? 700 : 400 });
     if (b.downsample)
       text(g, cx, f.y0 + 27, '↓2', { 'text-anchor': 'middle', 'font-size': 10, fill: COLORS.ink });
@@ -182,3 +176,5 @@ function drawPanel(g, f, series, top, o) {
   for (const s of series)
     if (s.result.full?.error != null) hRule(g, f, y(s.result.full.error), null, s.color, '5 4');
 }
+
+const r2 = (v) => Math.round(v * 100) / 100;
