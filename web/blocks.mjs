@@ -84,7 +84,8 @@ export function createBlockDiagram(container, { onChange }) {
     blocks.forEach((pos, p) => {
       if (pos.stage !== stage) {
         stage = pos.stage;
-        stageEl = h('div', { class: 'stage', style: { '--stage': COLORS.stage[stage - 1], '--stage-light': COLORS.stageLight[stage - 1] } },
+        stageEl = h('div', { class: 'stage', style: { '--stage': COLORS.stage[stage - 1], '--stage-light': COLORS.stageLight[stage - 1],
+                                             '--stage-ink': COLORS.stageInk[stage - 1] } },
           h('div', { class: 'stage-label' }, `stage ${stage} · ${pos.outShape[2]} ch · ${pos.outShape[0]}×${pos.outShape[1]}`),
           h('div', { class: 'stage-tiles' }));
         root.append(stageEl);
