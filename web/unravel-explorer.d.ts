@@ -93,7 +93,8 @@ export type UnravelView = 'lesion' | 'delete' | 'swap' | 'paths' | 'depth';
  * message and falls back to its default); changing one rebuilds the explorer.
  *
  * Attributes: model, compare, view, images (500 | 1000 | 10000), samples,
- * seed, deleted ("3,7"), order, pbatch, q, grid; models-url (a folder),
+ * seed, deleted ("3,7"), order, pbatch, q, grid, theme (auto | light | dark:
+ * auto takes the host page's color-scheme); models-url (a folder),
  * data-url (test_batch.bin), wasm-url (unravel.wasm): default beside the
  * module, relative values resolved against the host document's base URL.
  *

@@ -1,7 +1,7 @@
 // url-state.mjs: the page's state in the URL, table-driven (as in
 // tensorflow/playground). Parsing never throws: a bad value is reported in
 // `problems` and replaced by the default; unknown keys are ignored.
-import { IMAGE_COUNTS, VIEWS, PATH_STATS } from './config.mjs';
+import { IMAGE_COUNTS, VIEWS, PATH_STATS, THEMES } from './config.mjs';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -23,6 +23,7 @@ export const STATE_TABLE = Object.freeze([
   { name: 'view', type: 'enum', values: VIEWS, default: 'lesion', help: 'which experiment tab' },
   { name: 'grid', type: 'enum', values: ['sample', 'wrong', 'right'], default: 'sample',
     help: "what the image grid shows: a sample, or the answers the plan turned wrong or right" },
+  { name: 'theme', type: 'enum', values: THEMES, default: 'auto', help: "light or dark, or the system's (auto)" },
 ]);
 
 function parseInt10(s) {
