@@ -11,7 +11,7 @@
 // what happens through one hook, options.onEvent(type, detail): 'plan-change'
 // when the plan on show changes after start, 'result' when an experiment or
 // a live evaluation finishes (views call ctx.emit).
-import { IMAGE_COUNTS, PATHS, VIEWS, TEST_IMAGES } from './config.mjs';
+import { IMAGE_COUNTS, PATHS, VIEWS, TEST_IMAGES, THEMES } from './config.mjs';
 import { parseState, serializeState, checkPlan, STATE_TABLE } from './url-state.mjs';
 import { Pool } from './pool.mjs';
 import { probeModels, fetchWeights, classifyFiles, CHECKPOINT_EXTENSIONS } from './data.mjs';
@@ -115,6 +115,9 @@ export function createExplorer(root, options = {}) {
     IMAGE_COUNTS.map((n) => h('option', { value: n }, n.toLocaleString('en-US'))));
   const samplesIn = h('input', { id: 'ux-samples', type: 'number', min: 1, max: 200, step: 1, 'aria-label': 'random draws per k' });
   const seedIn = h('input', { id: 'ux-seed', type: 'number', min: 0, step: 1, 'aria-label': 'random seed' });
+  const themeLabels = { auto: 'auto (system)', light: 'light', dark: 'dark' };
+  const themeSel = h('select', { id: 'ux-theme', 'aria-label': 'colour theme' },
+    THEMES.map((t) => h('option', { value: t }, themeLabels[t])));
   // the native file input stays (the keyboard and screen readers reach it) but out of sight: its
   // "No file chosen" is cut short in a row of controls; the label shows what was taken instead
   const fileIn = h('input', { type: 'file', multiple: true, accept: ['.json', '.bin', ...CHECKPOINT_EXTENSIONS].join(','), class: 'file-input',
@@ -137,7 +140,7 @@ export function createExplorer(root, options = {}) {
     h('label', { class: 'file-label', title: 'A model (.json + .bin, or a PyTorch checkpoint: .pt, .pth, .th, .safetensors) ' +
                  'or CIFAR-10 test_batch.bin; you can also drop files on the page' },
       fileIn, h('span', { class: 'file-button' }, 'Your files…'), fileChosen),
-    share?.button, ckptForm.el, atControls.at, loadProgress.el, engine, share?.box);
+    share?.button, h('label', {}, 'Theme ', themeSel), ckptForm.el, atControls.at, loadProgress.el, engine, share?.box);
   messages.setAttribute('part', 'status');
 
   const network = createNetworkSection(ctx);
@@ -190,6 +193,7 @@ export function createExplorer(root, options = {}) {
     imagesSel.value = String(st.images);
     samplesIn.value = String(st.samples);
     seedIn.value = String(st.seed);
+    themeSel.value = st.theme;
     views.paths.syncControls();
     for (const b of tabs.children) {
       b.setAttribute('aria-selected', String(b.dataset.view === st.view));
@@ -544,6 +548,15 @@ export function createExplorer(root, options = {}) {
   });
   numberInput(samplesIn, 'samples');
   numberInput(seedIn, 'seed');
+  themeSel.addEventListener('change', () => { setState({ theme: themeSel.value }); applyTheme(); });
+  // the theme: data-theme on <html> (the page) or on the element (an embed), where style.css reads it;
+  // auto removes it: the system's light or dark (the page), the host page's (an embed)
+  function applyTheme() {
+    const target = root.host ?? root.ownerDocument.documentElement;
+    if (st.theme === 'auto') delete target.dataset.theme;
+    else target.dataset.theme = st.theme;
+  }
+  applyTheme();
   imagesSel.addEventListener('change', async () => {
     setState({ images: Number(imagesSel.value) });
     const problem = await images.ensure(st.images);

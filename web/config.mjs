@@ -83,7 +83,7 @@ export const PALETTE = Object.freeze({
   }),
   dark: Object.freeze({
     bg: '#16181d', ink: '#e6e6e9', muted: '#a9adb4', grid: '#2e3138', axis: '#a0a4ab',
-    chance: '#8f949c', window: '#F0E442', windowEdge: '#d8c84a', deleted: '#5a5e66', chip: '#22252b', chipHover: '#4a3524',
+    chance: '#8f949c', window: '#8f8526', windowEdge: '#d8c84a', deleted: '#5a5e66', chip: '#22252b', chipHover: '#4a3524',
     stageLight: ['#1b3144', '#3d3018', '#173d31', '#3d2535'],
     stageText: ['#56B4E9', '#E69F00', '#3fc29a', '#e0a0c8'],
     good: '#5cc47e', bad: '#f28b82',

@@ -287,8 +287,8 @@ export function axes(g, f, o) {
     el('line', { x1: f.x0, x2: f.x1, y1: y, y2: y, stroke: COLORS.grid }, g);
     text(g, f.x0 - 6, y + 4, yFmt(t), { 'text-anchor': 'end', fill: COLORS.muted, 'font-size': CHART.tick, class: 'tick' });
   }
-  el('line', { x1: f.x0, x2: f.x1, y1: f.y0, y2: f.y0, stroke: COLORS.axis }, g);
-  el('line', { x1: f.x0, x2: f.x0, y1: f.y0, y2: f.y1, stroke: COLORS.axis }, g);
+  el('line', { x1: f.x0, x2: f.x1, y1: f.y0, y2: f.y0, stroke: COLORS.axis, class: 'axis' }, g);
+  el('line', { x1: f.x0, x2: f.x0, y1: f.y0, y2: f.y1, stroke: COLORS.axis, class: 'axis' }, g);
   if (o.x) {
     const xFmt = o.xFormat ?? String;
     for (const t of o.xTicks ?? o.x.ticks(8)) {

@@ -1,9 +1,9 @@
 // screenshots.mjs: take the page's screenshots into docs/screenshots/ (each
-// experiment tab at 1280 px, Across depths on 1,000 images; the network and the path statistics at 375 px;
+// experiment tab at 1280 px, the page in the dark theme, Across depths on 1,000 images; the network and the path statistics at 375 px;
 // the network on a 390x844 touch screen).
 //   node tests/e2e/screenshots.mjs [model] [compare]
 // (default: resnet20 and plain20 if present, else the dev-* random models).
-// SHOTS=depth,short-paths takes only those groups (landing, main, phone, touch,
+// SHOTS=depth,short-paths takes only those groups (landing, main, dark, phone, touch,
 // depths, depth, short-paths).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,6 +67,17 @@ try {
       await idle(v);
       await page.locator('.experiments').screenshot({ path: path.join(out, `${v}.png`) });
     }
+  }
+  // the same view in the dark theme (the system's, prefers-color-scheme: dark)
+  if (want('dark')) {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(`${server.url}?model=${model}&compare=${compare}&deleted=4&samples=3`);
+    await page.waitForSelector('#explorer[data-ready]', { timeout: 120000 });
+    await idle('lesion');
+    await mask();
+    await page.screenshot({ path: path.join(out, 'dark-1280.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
   }
   if (want('phone')) {
     await page.setViewportSize({ width: 375, height: 812 });
