@@ -353,7 +353,9 @@ export function createExplorer(root, options = {}) {
     forgetResults();
     let plan = null;
     if (planFromUrl) {
-      const c = checkPlan(info.blocks, st.deleted, st.order);
+      // the model's own rules, in C: a worker validates the URL's plan
+      const c = await checkPlan(info.blocks, st.deleted, st.order,
+                                (plan) => pool.run({ type: 'checkPlan', key: 'primary', ...plan }));
       for (const p of c.problems) say(p, 'warn');
       plan = { order: c.order, deleted: c.deleted };
     }

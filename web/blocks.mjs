@@ -35,9 +35,11 @@ export function createBlockDiagram(container, { onChange }) {
 
   const emit = () => onChange({ order: order.slice(), deleted: [...deleted].sort((a, b) => a - b) });
 
+  // positions p and q may trade blocks where the model puts them in one swap
+  // group (BlockInfo.swapGroup, C's rule: same stage, not downsampling)
   function canSwap(p, q) {
     const a = blocks[p], b = blocks[q];   // shapes at positions p and q
-    return p !== q && a.swappable && b.swappable && a.stage === b.stage;
+    return p !== q && a.swapGroup >= 0 && a.swapGroup === b.swapGroup;
   }
 
   function swap(p, q) {

@@ -2,16 +2,17 @@
 // comes from the JS API of unravel.wasm (model.evaluate, forward,
 // lesionSingle, deleteRandom, swapRandom, pathStats), run in workers:
 //   - lesionSingle: the images are split into ranges (whole batches), one
-//     task per range; correct counts are summed, so the errors are exactly
-//     those of one call on all the images (and of `unravel lesion`);
+//     task per range; their counts are summed (the API's mergeLesion, in the
+//     pool's own instance), so the errors are exactly those of one call on
+//     all the images (and of `unravel lesion`);
 //   - deleteRandom / swapRandom: split by image range like lesionSingle,
 //     each task running every draw (a draw depends only on (seed, k,
-//     sample)), so the points equal the CLI's for the same ks;
+//     sample)), merged by mergeCurves, so the points equal the CLI's for the
+//     same ks;
 //   - pathStats: samples split by firstSample across workers, the
 //     measurements summarised (window, bootstrap) in one worker.
 // Experiment tasks are cooperative: cancelling asks the worker to stop.
 import { POOL, LESION_BATCH, LESION_CHUNKS } from './config.mjs';
-import { summarize, pairedCi95 } from './math.mjs';
 
 /**
  * A progress aggregator over parts of the given sizes (images or samples
@@ -116,9 +117,8 @@ export function progressiveChunks(count, workers, batch, first = LESION_CHUNKS.f
  * model.lesionSingle on the first `count` images: error with each block
  * deleted alone, plus the full network, and the cost in full forward passes.
  * The images are cut into chunks (progressiveChunks) queued on the pool;
- * each chunk's correct counts are recovered exactly (error x images is a
- * whole number) and summed, so the result equals one call's on all the
- * images (and `unravel lesion --limit count`). Chunk i runs at pool priority
+ * each chunk's counts are summed (pool.unravel.mergeLesion), so the result
+ * equals one call's on all the images (and `unravel lesion --limit count`). Chunk i runs at pool priority
  * i, so sweeps started together (the landing's three networks) take turns
  * chunk by chunk and every one draws early. After each chunk, onPartial
  * gets the sweep on the longest run of finished chunks from image 0: exactly
@@ -139,40 +139,20 @@ export async function lesionSingle(pool, key, count, { batch = LESION_BATCH, onP
         const before = prefix;
         while (prefix < chunks.length && results[prefix]) prefix++;
         if (prefix > before && prefix < chunks.length && !signal?.aborted)
-          onPartial?.(mergeLesion(results.slice(0, prefix), batch));
+          onPartial?.(pool.unravel.mergeLesion(results.slice(0, prefix)));
         return res;
       })));
-  return mergeLesion(parts, batch);
-}
-
-/** Merge lesionSingle results of disjoint image ranges (exact). */
-export function mergeLesion(parts, batch = LESION_BATCH) {
-  const total = parts.reduce((s, p) => s + p.n, 0);
-  const right = (p, e) => Math.round((1 - e) * p.n);
-  const sum = (f) => parts.reduce((s, p) => s + f(p), 0);
-  const batches = parts.map((p) => Math.ceil(p.n / batch));
-  const first = parts[0];
-  return {
-    n: total,
-    full: { error: 1 - sum((p) => right(p, p.full.error)) / total },
-    blocks: first.blocks.map((b, i) => {
-      if (b.error == null) return { ...b };
-      const turnedWrong = sum((p) => p.blocks[i].turnedWrong), turnedRight = sum((p) => p.blocks[i].turnedRight);
-      return { ...b, error: 1 - sum((p) => right(p, p.blocks[i].error)) / total,
-               turnedWrong, turnedRight, ci95: pairedCi95(total, turnedWrong, turnedRight) };
-    }),
-    forwardEquivalents: parts.reduce((s, p, i) => s + p.forwardEquivalents * batches[i], 0) /
-                        batches.reduce((a, b) => a + b, 0),
-  };
+  return pool.unravel.mergeLesion(parts);
 }
 
 /**
  * model.deleteRandom (kind 'delete') or model.swapRandom ('swap'): error
  * against the number k of random deletions / swaps. The images are split
  * into ranges, one task each, every task running all the draws on its range
- * (so each batch's unmodified forward pass serves every draw); correct
- * counts are summed, so the points equal one call's, and the CLI's. After
- * each range, onPartial gets the curve on the images measured so far.
+ * (so each batch's unmodified forward pass serves every draw); their
+ * counts are summed (pool.unravel.mergeCurves), so the points equal one
+ * call's, and the CLI's. After each range, onPartial gets the curve on the
+ * images measured so far.
  * @param {{ks: number[], samples: number, seed: number}} o
  * @param {{onProgress?: Function, onPartial?: (r: {points: object[], n: number}) => void, signal?: AbortSignal}} [cb]
  */
@@ -190,28 +170,10 @@ export async function randomCurve(pool, key, kind, count, o, { onProgress, onPar
         const p = { n: r.count, points: res.points };
         done.push(p);
         if (done.length < ranges.length)
-          onPartial?.(mergeCurves(done));
+          onPartial?.(pool.unravel.mergeCurves(done));
         return p;
       })));
-  return mergeCurves(parts);
-}
-
-/**
- * Merge deleteRandom / swapRandom results of disjoint image ranges (exact:
- * each draw's error x images is a whole number of right answers).
- * @param {{n: number, points: object[]}[]} parts
- */
-export function mergeCurves(parts) {
-  const n = parts.reduce((s, p) => s + p.n, 0);
-  const points = parts[0].points.map((pt, i) => {
-    const errors = pt.errors.map((_, s) =>
-      1 - parts.reduce((sum, p) => sum + Math.round((1 - p.points[i].errors[s]) * p.n), 0) / n);
-    const merged = { k: pt.k, ...summarize(errors), errors };
-    if (pt.taus)
-      Object.assign(merged, { taus: pt.taus, tau: pt.tau });
-    return merged;
-  });
-  return { points, n };
+  return pool.unravel.mergeCurves(parts);
 }
 
 /**

@@ -11,7 +11,11 @@
 // In every case the caller's promise rejects with AbortError at once.
 // A worker from another origin (an embed whose module lives on unravel's
 // site) starts through a same-origin blob: trampoline (startModuleWorker).
+// Beside the workers the pool keeps one instance of the module on this
+// thread (pool.unravel), holding no model: the numbers that merge the
+// workers' results (sums of counts, then C's summaries and intervals).
 import { PATHS, POOL } from './config.mjs';
+import { loadUnravel } from './wasm/unravel.mjs';
 
 // worker URL -> blob: URL of its trampoline, kept for the page's life: a
 // replaced worker reuses it (a few bytes; revoking it could race a start).
@@ -45,6 +49,7 @@ export class Pool {
   #queue = [];
   #nextId = 1;
   #onError;
+  #local;
 
   /**
    * @param {WebAssembly.Module} module compiled unravel.wasm
@@ -59,11 +64,16 @@ export class Pool {
     this.size = n;
     /** How many workers were terminated and replaced (cancellation that did not stop in time). */
     this.replaced = 0;
+    /** The module on this thread, once ready() has resolved (summaries, intervals, merges). @type {import('./wasm/unravel.mjs').Unravel|null} */
+    this.unravel = null;
+    this.#local = loadUnravel({ module }).then((u) => { this.unravel = u; return u; });
+    this.#local.catch(() => {});
   }
 
-  /** Wait until every worker has its module instantiated; returns init info. */
+  /** Wait until every worker and this thread have the module instantiated; returns init info. */
   async ready() {
-    return (await Promise.all(this.#slots.map((s) => s.ready)))[0];
+    const [infos] = await Promise.all([Promise.all(this.#slots.map((s) => s.ready)), this.#local]);
+    return infos[0];
   }
 
   #spawn() {

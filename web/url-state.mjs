@@ -148,46 +148,42 @@ export function embedSnippet(state, moduleUrl) {
 }
 
 /**
- * Check `deleted` and `order` against a model's blocks (from model.info).
- * Returns { deleted, order, problems }, with bad values replaced by defaults.
+ * Check the URL's `deleted` and `order` with the model: `validate({deleted,
+ * order})` resolves to {deleted, order}, each null or the reason the model
+ * refuses it (C's rules: planProblems, in a worker). Returns { deleted,
+ * order, problems }, a refused part replaced by its default.
+ * @param {{id: number}[]} blocks the model's (model.info.blocks)
+ * @param {(plan: {deleted: number[], order: number[]|null}) => Promise<{deleted: string|null, order: string|null}>} validate
  */
-export function checkPlan(blocks, deleted, order) {
-  const n = blocks.length;
+export async function checkPlan(blocks, deleted, order, validate) {
+  const del = [...new Set(deleted)].sort((a, b) => a - b);
+  const why = await validate({ deleted: del, order: order ?? null });
   const problems = [];
-  let del = [...new Set(deleted)].sort((a, b) => a - b);
-  const outOfRange = del.filter((b) => b >= n);
-  const locked = del.filter((b) => b < n && !blocks[b].deletable);
-  if (outOfRange.length) {
-    problems.push(`URL parameter deleted: block ${outOfRange.join(', ')} is out of range ` +
-                  `(this model has blocks 0..${n - 1}); no blocks deleted.`);
-    del = [];
-  } else if (locked.length) {
-    problems.push(`URL parameter deleted: block ${locked.join(', ')} downsamples in a plain ` +
-                  'network and cannot be deleted; no blocks deleted.');
-    del = [];
-  }
-  let ord = null;
-  if (order) {
-    const why = orderProblem(blocks, order);
-    if (why) problems.push(`URL parameter order: ${why}; using the network order.`);
-    else ord = order.slice();
-  }
-  return { deleted: del, order: ord ?? blocks.map((b) => b.id), problems };
+  const reason = (m) => m.replace(/^plan: /, '');
+  if (why.deleted)
+    problems.push(`URL parameter deleted=${truncate(del.join(','))}: ${reason(why.deleted)}; no blocks deleted.`);
+  if (order && why.order)
+    problems.push(`URL parameter order=${truncate(order.join(','))}: ${reason(why.order)}; using the network order.`);
+  return { deleted: why.deleted ? [] : del, order: order && !why.order ? order.slice() : blocks.map((b) => b.id),
+           problems };
 }
 
-function orderProblem(blocks, order) {
-  const n = blocks.length;
-  if (order.length !== n) return `it has ${order.length} entries, the model has ${n} blocks`;
-  const seen = new Set(order);
-  if (seen.size !== n || order.some((b) => b >= n))
-    return `it is not a permutation of 0..${n - 1}`;
-  for (let p = 0; p < n; p++) {
-    const b = order[p];
-    if (b === p) continue;
-    const a = blocks[p], bb = blocks[b];
-    if (!a.swappable || !bb.swappable || a.stage !== bb.stage)
-      return `block ${b} cannot move to position ${p} (only non-downsampling blocks of one ` +
-             'stage may trade places)';
-  }
-  return null;
+/**
+ * What a model (the JS API's) says of a plan's deletions and of its order,
+ * each on its own: null where it runs them, else the reason, C's message.
+ * @param {import('./wasm/unravel.mjs').Model} model
+ * @param {{deleted?: number[], order?: number[]|null}} plan
+ * @returns {{deleted: string|null, order: string|null}}
+ */
+export function planProblems(model, { deleted, order }) {
+  const why = (plan) => {
+    try {
+      model.validatePlan(plan);
+      return null;
+    } catch (e) {
+      if (e?.name !== 'UnravelError') throw e;
+      return e.message;
+    }
+  };
+  return { deleted: deleted?.length ? why({ deleted }) : null, order: order ? why({ order }) : null };
 }

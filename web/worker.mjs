@@ -11,6 +11,7 @@
 // file's URL, so it works the same when started cross-origin through a
 // blob: trampoline (pool.mjs), whose own URL means nothing to it.
 import { loadUnravel } from './wasm/unravel.mjs';
+import { planProblems } from './url-state.mjs';
 
 let unravel = null;
 const models = new Map();   // key -> Model
@@ -99,17 +100,15 @@ const handlers = {
                                   { ...plan, predictions: true, onProgress: (d, t) => { progress(d, t); } });
     return { correct: r.correct, n: r.n, confusion: r.confusion, seconds: r.seconds, pred: r.predictions };
   },
-  // Predicted class of images start..start+count-1 under a plan.
+  // Predicted class of images start..start+count-1 under a plan: C's
+  // answers (evaluate's predictions), as every error here counts them.
   predict({ key, plan, start, count }) {
-    const logits = model(key).forward(dataSlice(start, count), { ...plan });
-    const pred = [];
-    for (let i = 0; i < count; i++) {
-      let best = 0;
-      for (let c = 1; c < 10; c++)
-        if (logits[i * 10 + c] > logits[i * 10 + best]) best = c;
-      pred.push(best);
-    }
-    return { pred };
+    return { pred: model(key).evaluate(dataSlice(start, count), { ...plan, predictions: true }).predictions };
+  },
+  // Whether the model runs a plan's deletions and its order (C's rules,
+  // unr_plan_validate): the reason it refuses each, or null.
+  checkPlan({ key, deleted, order }) {
+    return planProblems(model(key), { deleted, order });
   },
   // The plan of one random draw (depends only on kind, k, seed and sample).
   drawPlan({ key, kind, k, seed, sample }) {

@@ -106,7 +106,7 @@ test('bad URL parameters show a clear message and fall back to defaults', { skip
 test('a plain network locks its downsampling blocks', { skip }, async () => {
   const { page, errors } = await open('?model=e2e-plain&deleted=2');
   await liveError(page);
-  assert.match(await page.locator('.messages').innerText(), /downsamples in a plain network/);
+  assert.match(await page.locator('.messages').innerText(), /deleted=2: block 2 of a plain network downsamples .* cannot be deleted/);
   assert.equal(await page.locator('.tile.locked').count(), 2);
   assert.ok(await page.locator('.tile.locked .toggle').first().isDisabled());
   assert.deepEqual(errors, []);

@@ -2,17 +2,19 @@
 // URL state, path-length math, and the experiment layer over a fake pool
 // (lesion and random curves split by image ranges and merged exactly,
 // pathStats split by samples, experiment tasks cooperative), and the rows of
-// the tables that set ours beside the paper.
+// the tables that set ours beside the paper. The numbers (summaries,
+// intervals, plan rules) are the JS API's, in C: a real module and models.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseState, serializeState, checkPlan, embedSnippet } from '../../web/url-state.mjs';
-import { pathShare, pathLengthDistribution, kendallTau, randomSwaps, summarize, pairedChange, pairedCi95, median } from '../../web/math.mjs';
+import fs from 'node:fs';
+import { parseState, serializeState, checkPlan, planProblems, embedSnippet } from '../../web/url-state.mjs';
+import { pathShare, pathLengthDistribution, median } from '../../web/math.mjs';
 import * as ex from '../../web/experiments.mjs';
+import { loadUnravel } from '../../wasm/unravel.mjs';
 
-const blocks = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((id) => ({
-  id, stage: 1 + Math.floor(id / 3), downsample: id === 3 || id === 6,
-  deletable: true, swappable: !(id === 3 || id === 6),
-}));
+const u = await loadUnravel();
+const shipped = (name) => u.loadModel(fs.readFileSync(new URL(`../../models/${name}.json`, import.meta.url), 'utf8'),
+                                      fs.readFileSync(new URL(`../../models/${name}.bin`, import.meta.url)), { name });
 
 test('URL state: defaults, bad values reported and replaced, unknown keys ignored', () => {
   const { state, problems } = parseState('?model=resnet56&deleted=1,x&images=123&samples=0&seed=7&view=swap&zzz=1');
@@ -42,16 +44,28 @@ test('URL state: defaults, bad values reported and replaced, unknown keys ignore
   assert.equal(serializeState(parseState('?q=0.90').state), '');
 });
 
-test('URL state: plans are checked against the model', () => {
-  assert.match(checkPlan(blocks, [99], null).problems[0], /out of range/);
-  assert.match(checkPlan(blocks, [], [1, 0, 2]).problems[0], /9 blocks/);
-  assert.match(checkPlan(blocks, [], [0, 1, 2, 4, 3, 5, 6, 7, 8]).problems[0], /cannot move/);
-  assert.match(checkPlan(blocks, [], [0, 0, 2, 3, 4, 5, 6, 7, 8]).problems[0], /permutation/);
-  const ok = checkPlan(blocks, [4, 1], [2, 1, 0, 3, 5, 4, 6, 8, 7]);
-  assert.deepEqual(ok.problems, []);
-  assert.deepEqual(ok.deleted, [1, 4]);
-  const plain = blocks.map((b) => ({ ...b, deletable: !b.downsample }));
-  assert.match(checkPlan(plain, [3], null).problems[0], /plain network/);
+test('URL state: plans are checked by the model (C\'s rules), each part on its own', async () => {
+  const resnet = shipped('resnet20'), plain = shipped('plain20');
+  const check = (model, deleted, order) => checkPlan(model.info.blocks, deleted, order, async (p) => planProblems(model, p));
+  const one = async (...a) => (await check(...a)).problems;
+  assert.deepEqual(await one(resnet, [99], null),
+                   ['URL parameter deleted=99: deleted block 99 is out of range (the model has blocks 0..8); no blocks deleted.']);
+  assert.match((await one(resnet, [], [1, 0, 2]))[0], /^URL parameter order=1,0,2: order has 3 entries, the model has 9 blocks; using the network order\.$/);
+  assert.match((await one(resnet, [], [0, 1, 2, 4, 3, 5, 6, 7, 8]))[0], /cannot move to position 3.*keep their place/);
+  assert.match((await one(resnet, [], [0, 1, 3, 2, 4, 5, 6, 7, 8]))[0], /block 3 \(stage 2\) cannot move to position 2 in stage 1: blocks only trade places within a stage/);
+  assert.match((await one(resnet, [], [0, 0, 2, 3, 4, 5, 6, 7, 8]))[0], /block 0 appears twice in the order/);
+  const ok = await check(resnet, [4, 1, 4], [2, 1, 0, 3, 5, 4, 6, 8, 7]);
+  assert.deepEqual(ok, { deleted: [1, 4], order: [2, 1, 0, 3, 5, 4, 6, 8, 7], problems: [] });
+  // a bad order keeps good deletions, and the reverse
+  const half = await check(resnet, [2], [0, 0, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual([half.deleted, half.order, half.problems.length], [[2], [0, 1, 2, 3, 4, 5, 6, 7, 8], 1]);
+  assert.match((await one(plain, [3], null))[0], /^URL parameter deleted=3: block 3 of a plain network downsamples .* so it cannot be deleted; no blocks deleted\.$/);
+  assert.deepEqual(await one(plain, [2], null), []);
+  assert.deepEqual(planProblems(resnet, { deleted: [], order: null }), { deleted: null, order: null });
+  // which positions trade blocks: C's swap groups (the diagram's rule)
+  assert.deepEqual(resnet.info.blocks.map((b) => b.swapGroup), [1, 1, 1, -1, 2, 2, -1, 3, 3]);
+  resnet.dispose();
+  plain.dispose();
 });
 
 test('path lengths: exact binomial in log space, the paper\'s 0.45%', () => {
@@ -69,20 +83,10 @@ test('median: odd and even counts, unsorted input left as it was, NaN when empty
   assert.ok(Number.isNaN(median([])));
 });
 
-test('swaps stay within a stage and off downsampling blocks; tau falls', () => {
-  const id = blocks.map((b) => b.id);
-  const o = randomSwaps(blocks, id, 3, 42);
-  assert.deepEqual([...o].sort((a, b) => a - b), id);
-  assert.equal(o[3], 3);
-  assert.equal(o[6], 6);
-  o.forEach((b, p) => assert.equal(blocks[b].stage, blocks[p].stage));
-  assert.ok(kendallTau(o) < 1);
-  assert.deepEqual(randomSwaps(blocks, id, 3, 42), o);   // seeded
-});
-
 function fakePool(handler, size = 3) {
   const calls = [];
-  return { size, calls, run: async (msg, opts = {}) => { calls.push({ ...msg, pool: opts }); opts.onProgress?.(1, 1); return handler(msg); } };
+  return { size, calls, unravel: u,
+           run: async (msg, opts = {}) => { calls.push({ ...msg, pool: opts }); opts.onProgress?.(1, 1); return handler(msg); } };
 }
 
 test('splitImages: whole batches, at most one part per worker, the rest in the last', () => {
@@ -116,14 +120,15 @@ test('lesionSingle: image chunks on several workers merge to the one-call errors
   const flips = (start, count, b) => {
     let wrong = 0, turned = 0;
     for (let i = start; i < start + count; i++) { wrong += ok(i, 7) && !ok(i, b); turned += !ok(i, 7) && ok(i, b); }
-    return { turnedWrong: wrong, turnedRight: turned, ci95: pairedCi95(count, wrong, turned) };
+    return { turnedWrong: wrong, turnedRight: turned, ci95: u.pairedCi95(count, wrong, turned), correct: right(start, count, b) };
   };
+  // a worker's lesionSingle on images start..start+count-1, in batches of 100
   const lesion = (start, count) => ({
-    n: count, full: { error: 1 - right(start, count, 7) / count },
+    n: count, full: { error: 1 - right(start, count, 7) / count, correct: right(start, count, 7) },
     blocks: Array.from({ length: 7 }, (_, b) => ({ block: b, stage: 1, downsample: false, deletable: b !== 3,
                                                     error: b === 3 ? null : 1 - right(start, count, b) / count,
                                                     ...(b === 3 ? {} : flips(start, count, b)) })),
-    forwardEquivalents: 4.5,
+    forwardEquivalents: 4.5, blocksRun: 4.5 * 7 * Math.ceil(count / 100), batches: Math.ceil(count / 100),
   });
   const pool = fakePool((m) => lesion(m.start, m.count), 2);
   const partials = [];
@@ -158,7 +163,8 @@ test('deleteRandom / swapRandom: image ranges on several workers, every draw in 
     points: ks.map((k) => {
       const errors = Array.from({ length: samples }, (_, s) => 1 - right(start, count, k, s) / count);
       const taus = errors.map((_, s) => 1 - (k + s) / 20);
-      return { k, ...summarize(errors), errors, ...(swap ? { taus, tau: summarize(taus).mean } : {}) };
+      return { k, ...u.summarize(errors), errors, correct: errors.map((_, s) => right(start, count, k, s)),
+               ...(swap ? { taus, tau: u.summarize(taus).mean } : {}) };
     }),
   });
   const pool = fakePool((m) => curve(m.start, m.count, m.opts.ks, m.opts.samples, m.fn === 'swapRandom'), 2);
@@ -336,7 +342,8 @@ test('TestImages: the first records, the rest on demand as a longer copy, a fail
   }
 });
 
-test('pairedChange: answers turned wrong and right, the change and its paired 95% interval', () => {
+test('pairedChange (the JS API\'s): answers turned wrong and right, the change and its paired 95% interval', () => {
+  const pairedChange = (...a) => u.pairedChange(...a);
   const labels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const base = [0, 1, 2, 3, 4, 5, 6, 7, 0, 0];      // 8 right
   const plan = [0, 1, 2, 3, 4, 5, 0, 0, 8, 0];      // 6, 7 turned wrong; 8 turned right; 9 wrong in both
@@ -347,17 +354,17 @@ test('pairedChange: answers turned wrong and right, the change and its paired 95
   assert.deepEqual([c.wrongImages, c.rightImages], [[6, 7], [8]]);
   assert.equal(c.change, 0.1);
   // differences: two +1, one -1, seven 0: mean 0.1, sample variance (3 - 1/10) / 9
-  assert.ok(Math.abs(c.half - 1.96 * Math.sqrt((3 - 0.1) / 9 / 10)) < 1e-15);
+  assert.ok(Math.abs(c.ci95 - 1.96 * Math.sqrt((3 - 0.1) / 9 / 10)) < 1e-15);
   // the same answers: no change, no spread, whatever the error
   const same = pairedChange(base, base, labels);
-  assert.deepEqual([same.turnedWrong, same.turnedRight, same.change, same.half], [0, 0, 0, 0]);
+  assert.deepEqual([same.turnedWrong, same.turnedRight, same.change, same.ci95], [0, 0, 0, 0]);
   // far narrower than two independent errors' noise when most answers agree
   const n = 10000, lab = new Uint8Array(n), a = new Uint8Array(n), b = new Uint8Array(n);
   for (let i = 0; i < n; i++) { a[i] = b[i] = i % 10 < 9 ? 0 : 1; }
   for (let i = 0; i < 50; i++) b[i * 20] = 1;           // 50 answers turned wrong
   const big = pairedChange(a, b, lab);
   assert.equal(big.change, 0.005);
-  assert.ok(big.half < 0.0015 && big.half > 0.001, `half ${big.half}`);
+  assert.ok(big.ci95 < 0.0015 && big.ci95 > 0.001, `ci95 ${big.ci95}`);
   assert.throws(() => pairedChange([0, 1], [0], labels), /2 base, 1 plan/);
   assert.throws(() => pairedChange([0, 1], [0, 1], [0]), /1 labels/);
 });

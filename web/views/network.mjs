@@ -7,7 +7,7 @@ import * as ex from '../experiments.mjs';
 import { PAPER } from '../config.mjs';
 import { createBlockDiagram } from '../blocks.mjs';
 import { createSampleGrid } from './sample-grid.mjs';
-import { randomSwaps, pct, kendallTau, sup, pairedChange } from '../math.mjs';
+import { pct, sup } from '../math.mjs';
 import { h, progressRow } from '../ui.mjs';
 import { isAbort, imageCount } from './panel.mjs';
 
@@ -38,6 +38,8 @@ export function createNetworkSection(ctx) {
       h('div', { class: 'live-num' }, h('span', { class: 'live-label' }, 'Test error of this plan'), errBig, errSub, errVs, evalProgress.el),
       samples.el));
   const diagram = createBlockDiagram(diagramEl, { onChange: (plan) => setPlan(plan) });
+  // the numbers the API computes in C, with the pool's instance on this thread
+  const numbers = () => ctx.pool.unravel;
 
   let full = null;   // {key, error, pred}: the primary's full network on this many images
   let other = null;  // the same for the compared model
@@ -60,16 +62,27 @@ export function createNetworkSection(ctx) {
       : `${2 ** live > 1e6 ? `2${sup(live)}` : (2 ** live).toLocaleString('en-US')} paths`;
     planInfo.textContent = `${blocks.length} blocks · ${paths}` +
       `${plan.deleted.length ? ` · ${plan.deleted.length} deleted` : ''}` +
-      `${identity ? '' : ` · reordered, Kendall's tau ${kendallTau(plan.order).toFixed(2)}`}`;
+      `${identity ? '' : ` · reordered, Kendall's tau ${numbers().kendallTau(plan.order).toFixed(2)}`}`;
     liveEval();
   }
 
-  function shuffle() {
-    if (!info()) return;
-    const k = Math.max(1, Math.min(100, Math.floor(Number(shuffleK.value)) || 1));
-    const plan = diagram.plan;
-    plan.order = randomSwaps(info().blocks, plan.order, k, (ctx.st.seed * 7919 + ++shuffleCount) >>> 0);
-    setPlan(plan);
+  // k random swaps on top of the plan on show: a draw of the module's seeded
+  // generator (as swap-random draws, by seed, k and the shuffle's number),
+  // whose swaps are made on the current order.
+  async function shuffle() {
+    const primary = ctx.loaded.primary;
+    if (!primary) return;
+    const k = Math.min(primary.maxSwaps, Math.max(1, Math.min(100, Math.floor(Number(shuffleK.value)) || 1)));
+    try {
+      const { order: swaps } = await ctx.pool.run({ type: 'drawPlan', key: 'primary', kind: 'swap', k,
+                                                    seed: ctx.st.seed, sample: ++shuffleCount });
+      if (ctx.loaded.primary !== primary) return;   // another model meanwhile
+      const plan = diagram.plan;
+      plan.order = swaps.map((p) => plan.order[p]);
+      setPlan(plan);
+    } catch (e) {
+      ctx.say(`Shuffle: ${e.message}`, 'error', 'eval');
+    }
   }
 
   async function liveEval() {
@@ -101,7 +114,7 @@ export function createNetworkSection(ctx) {
         full = { key: fullKey, error: f.error, pred: f.pred };
       }
       const nText = r.n.toLocaleString('en-US');
-      const c = isFull ? null : pairedChange(full.pred, r.pred, ctx.images.labels);
+      const c = isFull ? null : numbers().pairedChange(full.pred, r.pred, ctx.images.labels);
       if (isFull) {
         errSub.textContent = `full network, ${nText} images`;
         errSub.removeAttribute('title');
@@ -121,7 +134,7 @@ export function createNetworkSection(ctx) {
       // the live error as `unravel eval` prints it: the change paired with the full network's answers
       ctx.emit('result', { view: 'network', model: loaded.primary.name, images: r.n, deleted: [...plan.deleted],
                            order: isFull || inOrder(plan) ? null : [...plan.order], error: r.error, fullError: full.error,
-                           change: c?.change ?? 0, ci95: c?.half ?? 0, turnedWrong: c?.turnedWrong ?? 0, turnedRight: c?.turnedRight ?? 0 });
+                           change: c?.change ?? 0, ci95: c?.ci95 ?? 0, turnedWrong: c?.turnedWrong ?? 0, turnedRight: c?.turnedRight ?? 0 });
     } catch (e) {
       if (gen !== evalGen) return;
       evalProgress.done(isAbort(e) ? 'Cancelled.' : null);
@@ -146,7 +159,7 @@ export function createNetworkSection(ctx) {
       if (gen !== evalGen) return;
       other = { key, error: f.error, pred: f.pred };
     }
-    const c = pairedChange(other.pred, r.pred, ctx.images.labels);
+    const c = numbers().pairedChange(other.pred, r.pred, ctx.images.labels);
     // A claim-7 pair (the same network, one trained on short paths, the other not): the paper's two errors beside ours.
     const shortPaths = (name) => ctx.manifestOf(name)?.training?.active_blocks > 0;
     const p = ctx.loaded.primary.info, q = cmp.info;
@@ -166,8 +179,8 @@ export function createNetworkSection(ctx) {
   // more than the noise of measuring on this many images.
   function changeText(c) {
     const pts = (x) => (100 * Math.abs(x)).toFixed(1);
-    const noise = Math.abs(c.change) <= c.half ? ', within the noise' : '';
-    return `change ${c.change >= 0 ? '+' : '−'}${pts(c.change)}\u00a0points\u00a0±\u00a0${pts(c.half)} (95%${noise}) · ` +
+    const noise = Math.abs(c.change) <= c.ci95 ? ', within the noise' : '';
+    return `change ${c.change >= 0 ? '+' : '−'}${pts(c.change)}\u00a0points\u00a0±\u00a0${pts(c.ci95)} (95%${noise}) · ` +
       `${c.turnedWrong.toLocaleString('en-US')} answers turned wrong, ${c.turnedRight.toLocaleString('en-US')} right`;
   }
 

@@ -6,7 +6,6 @@ import { PATH_STATS } from '../config.mjs';
 import * as ex from '../experiments.mjs';
 import { pathsRows, pathsNote } from '../paper-tables.mjs';
 import { h, chartCard, fmtSeconds } from '../ui.mjs';
-import { summarize } from '../math.mjs';
 import { createPathDistChart } from '../charts/path-dist.mjs';
 import { createGradLengthChart } from '../charts/grad-length.mjs';
 import { createGradTotalChart } from '../charts/grad-total.mjs';
@@ -91,7 +90,7 @@ export function createPathsView(panel, ctx) {
     const color = modelsToRun(ctx.loaded)[0].color;
     const onPartial = ({ norms, samples }) => {
       if (!r.current()) return;
-      const s = norms.map(summarize);
+      const s = norms.map((row) => ctx.pool.unravel.summarize(row));   // C's summaries, on this thread
       grad.update({ n, color, name: primary().name, gradMean: s.map((x) => x.mean), gradSd: s.map((x) => x.sd),
                     gradMin: s.map((x) => x.min), gradMax: s.map((x) => x.max) });
       grad.status.textContent = `So far on ${samples} of ${st.samples} draws; the rest are coming…`;

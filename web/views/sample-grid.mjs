@@ -116,7 +116,7 @@ export function createSampleGrid(ctx) {
       else grid.classList.add('stale');
     },
     /** The plan's answers (pred) against the full network's (base), and the
-     *  images it turned wrong and right (math.mjs pairedChange). */
+     *  images it turned wrong and right (the API's pairedChange). */
     setFlips(base, pred, change) {
       flips = { wrong: change.wrongImages, right: change.rightImages, base, pred };
       buttons.wrong.textContent = `turned wrong (${flips.wrong.length.toLocaleString('en-US')})`;
