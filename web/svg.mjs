@@ -106,13 +106,6 @@ export function mount(svg, tree) {
   return svg;
 }
 
-/** The first node of the tree (depth first) for which test(node) holds. */
-export function find(node, test) {
-  if (test(node)) return node;
-  for (const c of node.children) { const f = find(c, test); if (f) return f; }
-  return null;
-}
-
 // ---- chart roots ----
 
 /**
@@ -125,7 +118,7 @@ export function chartSize() {
 }
 
 /** Greedy word wrap into lines of at most `width` px, widths estimated (no fonts in Node). */
-export function wrap(s, width, size) {
+function wrap(s, width, size) {
   const lines = [];
   let cur = '';
   for (const w of String(s).split(' ')) {
