@@ -17,7 +17,7 @@ const PATHS_BUDGET = 1024 * 2 ** 20;
 // (the C side's limit), and the plan x image passes of one step.
 const RANDOM_GROUP = 256;
 const STEP_PLAN_IMAGES = 1024;
-const MAX_RANDOM_DRAWS = 1e6;   // UNR_MAX_RANDOM_DRAWS, as the CLI
+const MAX_RANDOM_DRAWS = 1e6;   // UNR_MAX_RANDOM_DRAWS: ks x samples, as in C
 
 /**
  * Progress and cancellation between the steps of an experiment.
@@ -50,9 +50,13 @@ class Stepper {
   }
 }
 
-function checkSeed(name, seed) {
-  if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER)
-    throw argError(`${name}: seed: ${seed} is not a whole number >= 0`);
+/** An experiment's parameter within the C registry's range (c/experiments.c), as the CLI checks it. */
+function checkParam(it, fn, name, value) {
+  const p = it.params[name];
+  if (!(p.real ? Number.isFinite(value) : Number.isInteger(value)))
+    throw argError(`${fn}: ${name}: ${value} is not ${p.real ? 'a number' : 'a whole number'}`);
+  if (value < p.min || value > p.max)
+    throw argError(`${fn}: ${name}: ${value} is outside ${p.min}..${p.max}`);
 }
 
 // ---- single-block lesions (claim 2) ----
@@ -110,11 +114,9 @@ export async function randomCurve(core, kind, data, options) {
   const { samples = d.samples, seed = d.seed, limit = d.limit } = options;
   const most = kind ? core.maxSwaps() : core.maxDeletions();
   const ks = options.ks ?? Array.from({ length: most + 1 }, (_, k) => k);
-  checkSeed(name, seed);
-  if (!Number.isInteger(samples) || samples < 1 || samples > 1e6)
-    throw argError(`${name}: samples: ${samples} is outside 1..1000000`);
-  if (!Number.isInteger(limit) || limit < 0)
-    throw argError(`${name}: limit: ${limit} is not a whole number >= 0`);
+  checkParam(it, name, 'seed', seed);
+  checkParam(it, name, 'samples', samples);
+  checkParam(it, name, 'limit', limit);
   for (const k of ks)
     if (!Number.isInteger(k) || k < 0 || k > most)
       throw argError(`${name}: k = ${k} is outside 0..${most}`);
@@ -171,13 +173,10 @@ export async function pathStats(core, data, options = {}) {
   const { samples = d.samples, seed = d.seed, batch = d.batch, q = d.q, limit = d.limit, firstSample = 0,
           bootstrap = d.bootstrap } = options;
   const dataPtr = core.dataPtr(data);
-  checkSeed('pathStats', seed);
-  if (!Number.isInteger(samples) || samples < 1 || samples > 1e6)
-    throw argError(`pathStats: samples: ${samples} is outside 1..1000000`);
-  if (!(q > 0 && q <= 1))
-    throw argError(`pathStats: q: ${q} is outside (0, 1]`);
-  if (!Number.isInteger(limit) || limit < 0)
-    throw argError(`pathStats: limit: ${limit} is not a whole number >= 0`);
+  checkParam(it, 'pathStats', 'seed', seed);
+  checkParam(it, 'pathStats', 'samples', samples);
+  checkParam(it, 'pathStats', 'q', q);
+  checkParam(it, 'pathStats', 'limit', limit);
   if (!Number.isInteger(firstSample) || firstSample < 0)
     throw argError(`pathStats: firstSample: ${firstSample} is not a whole number >= 0`);
   core.checkBatch(batch);
@@ -215,10 +214,10 @@ export function pathSummary(core, norms, options = {}) {
   const samples = norms[0].length;
   if (!norms.every((row) => Array.isArray(row) && row.length === samples))
     throw argError(`pathSummary: every row of norms must have ${samples} samples`);
-  if (!Number.isInteger(bootstrap) || bootstrap < 0 || bootstrap > 100000)
-    throw argError(`pathSummary: bootstrap: ${bootstrap} is not a whole number in 0..100000`);
+  checkParam(it, 'pathSummary', 'bootstrap', bootstrap);
+  checkParam(it, 'pathSummary', 'q', q);
   if (seed !== undefined)
-    checkSeed('pathSummary', seed);
+    checkParam(it, 'pathSummary', 'seed', seed);
   const stats = norms.map((row) => summarize(it, row));
   const gradMean = stats.map((t) => t.mean);
   return it.withAllocations([8 * (n + 1), 8 * (n + 1), 8 * (n + 1), 8 * 5], (dist, g, share, win) => {

@@ -121,18 +121,22 @@ export function openInstance(instance, state, isaName, version) {
                            'kernels are not in this build', 'unsupported');
   const registry = typeof FinalizationRegistry !== 'undefined'
     ? new FinalizationRegistry((free) => free()) : null;
-  const it = makeInternals(x, state, { err, isa, registry, defaults: experimentDefaults(x, cString) });
+  const it = makeInternals(x, state, { err, isa, registry, ...experimentTable(x, cString) });
   return { it, built, isa: cString(x.unr_wasm_isa_name(used)) };
 }
 
-// Each experiment's defaults by its JS name, from the C registry the CLI's
-// options come from too (c/experiments.c, unr_wasm_experiments_json), so the
-// two agree: { lesionSingle: { batch: 100, ... }, pathStats: { samples: 100, ... }, ... }.
-function experimentDefaults(x, cString) {
+// The C registry the CLI's options come from too (c/experiments.c,
+// unr_wasm_experiments_json), so the two agree: each experiment's defaults by
+// its JS name ({ lesionSingle: { batch: 100, ... }, pathStats: { samples: 100, ... } })
+// and each parameter's range ({ samples: { min, max, real }, ... }).
+function experimentTable(x, cString) {
   const text = x.unr_wasm_experiments_json();
   if (!text)
     throw new UnravelError('unravel: out of memory at start-up', 'nomem');
   const registry = JSON.parse(cString(text));
   x.free(text);
-  return Object.freeze(Object.fromEntries(registry.experiments.map((e) => [e.js_name, Object.freeze(e.params)])));
+  return {
+    defaults: Object.freeze(Object.fromEntries(registry.experiments.map((e) => [e.js_name, Object.freeze(e.params)]))),
+    params: Object.freeze(Object.fromEntries(registry.params.map((p) => [p.name, Object.freeze(p)]))),
+  };
 }

@@ -83,10 +83,10 @@ export function readCString(u8, ptr) {
  * @param {any} x the instance's exports
  * @param {{progress: Map<number, {fn: Function, thrown: any}>, onGrow: () => void}} state
  *   the imports' state (loader.mjs): progress callbacks by id, the growth notice
- * @param {{err: number, isa: number, registry: FinalizationRegistry|null, defaults: object}} handles
+ * @param {{err: number, isa: number, registry: FinalizationRegistry|null, defaults: object, params: object}} handles
  * @returns {Internals}
  */
-export function makeInternals(x, state, { err, isa, registry, defaults }) {
+export function makeInternals(x, state, { err, isa, registry, defaults, params }) {
   let u8 = null;   // refreshed after growth
   let nextProgressId = 1;
   state.onGrow = () => { u8 = null; };
@@ -186,7 +186,7 @@ export function makeInternals(x, state, { err, isa, registry, defaults }) {
   };
 
   return Object.freeze({
-    x, err, isa, registry, defaults,
+    x, err, isa, registry, defaults, params,
     u8: heap,
     f64: (ptr, len) => new Float64Array(heap().buffer, ptr, len),
     i32: (ptr, len) => new Int32Array(heap().buffer, ptr, len),
