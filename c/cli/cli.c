@@ -104,6 +104,15 @@ void cli_usage(const char *cmd, const char *synopsis, const cli_option *opts, in
             printf("  %-22s %s\n", opts[i].name, opts[i].help);
 }
 
+const char *cli_take_operand(int *argc, char ***argv)
+{
+    if (*argc <= 0 || (*argv)[0][0] == '-')
+        return NULL;
+    const char *operand = (*argv)[0];
+    (*argc)--, (*argv)++;
+    return operand;
+}
+
 int cli_fail(const char *cmd, const unr_error *err)
 {
     fprintf(stderr, "unravel %s: %s\n", cmd, err->message[0] ? err->message :

@@ -37,6 +37,9 @@ int cli_get_arch(const char *cmd, const cli_option *opts, int nopts, unr_arch *o
 void cli_usage(const char *cmd, const char *synopsis, const cli_option *opts, int nopts);
 
 /* One-line error to stderr, "unravel CMD: message", and the exit code 1. */
+/* The command's leading operand (a file), if the first argument is not an
+ * option: taken off argc/argv; NULL if none. */
+const char *cli_take_operand(int *argc, char ***argv);
 int cli_fail(const char *cmd, const unr_error *err);
 int cli_failf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -12,11 +12,7 @@ int cmd_info(int argc, char **argv)
         {"--help", 0, "show this help", NULL},
     };
     const int nopts = sizeof opts / sizeof opts[0];
-    const char *path = NULL;
-    if (argc > 0 && argv[0][0] != '-') {
-        path = argv[0];
-        argc--, argv++;
-    }
+    const char *path = cli_take_operand(&argc, &argv);
     if (cli_parse_options("info", argc, argv, opts, nopts))
         return 2;
     if (cli_get(opts, nopts, "--help") || !path) {
